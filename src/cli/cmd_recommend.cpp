@@ -1,0 +1,66 @@
+// `jouleval recommend DB [--scenario datacenter|enterprise|edge] [constraints] [--json]`: the
+// decision matrix and the chosen configuration; exit code 1 when no configuration qualifies.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli/command.h"
+#include "report/load.h"
+#include "report/recommend.h"
+#include "util/error.h"
+
+namespace jouleval::cli {
+
+Command add_recommend_command(CLI::App& root) {
+  struct Options {
+    std::string db = "jouleval.db";
+    std::string scenario;
+    std::optional<double> retention, power, memory, latency;
+    std::string objective = "eor";
+    std::string task;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  Command command;
+  command.app = root.add_subcommand(
+      "recommend",
+      "Recommend a deployment configuration (precision, placement) for a scenario or explicit constraints.");
+  command.app->add_option("db", o->db, "Results database")->capture_default_str();
+  command.app->add_option("--scenario", o->scenario,
+                          "datacenter (>=98% of reference accuracy), enterprise (>=99%), edge (>=95% and a power or "
+                          "memory cap)");
+  command.app->add_option("--min-accuracy-retention", o->retention,
+                          "Fraction of the reference precision's score (0-1)");
+  command.app->add_option("--max-power-w", o->power, "Power cap in W (peak when measured, else average)");
+  command.app->add_option("--max-memory-gb", o->memory, "Memory cap in GB (max of peak GPU memory and model size)");
+  command.app->add_option("--max-latency-ms-per-token", o->latency, "Latency cap in ms per token");
+  command.app->add_option("--objective", o->objective, "energy | eor | tweor | throughput")->capture_default_str();
+  command.app->add_option("--task", o->task, "Consider this task only");
+  command.app->add_flag("--json", o->json, "Print as JSON");
+  command.run = [o] {
+    report::Constraints k;
+    k.min_accuracy_retention = o->retention;
+    k.max_power_w = o->power;
+    k.max_memory_gb = o->memory;
+    k.max_latency_ms_per_token = o->latency;
+    k.objective = report::parse_objective(o->objective);
+    if (!o->task.empty()) k.task = o->task;
+    if (k.min_accuracy_retention && (*k.min_accuracy_retention <= 0.0 || *k.min_accuracy_retention > 1.5))
+      throw util::Error("--min-accuracy-retention is a fraction, e.g. 0.98", util::ExitCode::kUsage);
+    k = report::apply_scenario(o->scenario, k, o->retention.has_value());
+    const report::Results results = report::load_results(o->db, false, false);
+    const report::Recommendation rec = report::recommend(results.cells, results.machines, k);
+    if (o->json)
+      fmt::print("{}\n", report::recommendation_json(rec).dump(2));
+    else
+      fmt::print("{}", report::format_recommendation(rec));
+    if (!rec.chosen) {
+      if (o->json) fmt::print(stderr, "{}\n", rec.message);
+      return static_cast<int>(util::ExitCode::kFailure);
+    }
+    return 0;
+  };
+  return command;
+}
+
+}  // namespace jouleval::cli

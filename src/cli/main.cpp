@@ -1,0 +1,54 @@
+// The `jouleval` program: parses the command line and runs one subcommand. All logic lives in the
+// library; this file only maps errors to messages and exit codes.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "cli/command.h"
+#include "util/error.h"
+
+namespace {
+
+constexpr const char* kDescription =
+    "jouleval evaluates language models on standard benchmarks (MMLU, ARC-Challenge, HellaSwag,\n"
+    "TruthfulQA, GSM8K) while measuring the energy the work costs, across precisions and hardware.\n"
+    "Start with `jouleval demo` (no GPU or model needed), then `jouleval run --help`.";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace jouleval;
+  CLI::App app{kDescription, "jouleval"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Print help for every subcommand");
+  app.footer("Exit codes: 0 ok, 1 failure, 2 usage error or not implemented, 3 bad input data, 4 resource unavailable.");
+
+  std::vector<cli::Command> commands = {
+      cli::add_run_command(app),     cli::add_sweep_command(app),  cli::add_synth_command(app),
+      cli::add_quantize_command(app), cli::add_meter_command(app),  cli::add_report_command(app),
+      cli::add_recommend_command(app), cli::add_merge_command(app), cli::add_export_command(app),
+      cli::add_demo_command(app),    cli::add_version_command(app),
+  };
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    for (auto& command : commands) {
+      if (command.app->parsed()) return command.run();
+    }
+  } catch (const util::Error& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "jouleval: error: {}\n", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "jouleval: internal error: {}\n", e.what());
+    return static_cast<int>(util::ExitCode::kFailure);
+  }
+  return static_cast<int>(util::ExitCode::kUsage);
+}

@@ -1,0 +1,85 @@
+#include "cli/progress.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace jouleval::cli {
+
+std::string format_duration(double seconds) {
+  if (seconds < 60) return fmt::format("{:.1f}s", seconds);
+  const int total = static_cast<int>(seconds + 0.5);
+  if (total < 3600) return fmt::format("{}m{:02d}s", total / 60, total % 60);
+  return fmt::format("{}h{:02d}m", total / 3600, (total % 3600) / 60);
+}
+
+ProgressPrinter ProgressPrinter::for_stderr(bool quiet) { return ProgressPrinter(isatty(STDERR_FILENO) == 1, quiet); }
+
+void ProgressPrinter::clear_line() {
+  if (bar_drawn_) {
+    fmt::print(stderr, "\r\033[2K");
+    bar_drawn_ = false;
+  }
+}
+
+void ProgressPrinter::message(const std::string& line) {
+  if (quiet_) return;
+  clear_line();
+  fmt::print(stderr, "{}\n", line);
+}
+
+void ProgressPrinter::repetition_started(const store::CellKey& key, int repetition, int repetitions, int64_t total) {
+  label_ = fmt::format("{} {} {} {} rep {}/{}", key.task, key.model, key.precision, key.placement, repetition + 1,
+                       repetitions);
+  started_ = std::chrono::steady_clock::now();
+  last_draw_ = {};
+  if (quiet_) return;
+  if (!interactive_) fmt::print(stderr, "{}: {} requests...\n", label_, total);
+}
+
+void ProgressPrinter::progress(int64_t done, int64_t total, std::optional<double> watts) {
+  if (quiet_ || !interactive_ || total <= 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (done < total && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  const double elapsed = std::chrono::duration<double>(now - started_).count();
+  const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+  const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
+  constexpr int kWidth = 24;
+  const int filled = static_cast<int>(kWidth * static_cast<double>(done) / static_cast<double>(total));
+  std::string bar = std::string(filled, '#') + std::string(kWidth - filled, '.');
+  std::string power = watts ? fmt::format("  {:.0f} W", *watts) : "";
+  fmt::print(stderr, "\r\033[2K{} [{}] {}/{} {:.1f}/s {} ETA {}{}", label_, bar, done, total, rate,
+             format_duration(elapsed), format_duration(eta), power);
+  std::fflush(stderr);
+  bar_drawn_ = true;
+}
+
+void ProgressPrinter::repetition_finished(const store::CellKey& /*key*/, const store::Repetition& rep) {
+  if (quiet_) return;
+  clear_line();
+  std::string energy;
+  for (const auto& m : rep.meters) {
+    if (m.available && m.total_joules) energy += fmt::format("  {} {:.1f} J", m.meter, *m.total_joules);
+  }
+  if (energy.empty()) energy = "  energy unavailable";
+  fmt::print(stderr, "{}: {} in {}{}{}\n", label_, rep.items == 1 ? "1 item" : fmt::format("{} items", rep.items),
+             format_duration(rep.seconds), energy, rep.short_window ? "  (window < 1 s: energy not meaningful)" : "");
+}
+
+void ProgressPrinter::cell_finished(const store::CellKey& key, const sweep::CellOutcome& outcome) {
+  if (quiet_) return;
+  clear_line();
+  using Kind = sweep::CellOutcome::Kind;
+  const std::string cell = fmt::format("{} {} {} kv={} {}", key.task, key.model, key.precision, key.kv_type, key.placement);
+  switch (outcome.kind) {
+    case Kind::kDone:
+      fmt::print(stderr, "done {}: {} = {:.4f}{}\n", cell, outcome.headline_metric, outcome.headline_value,
+                 outcome.headline_stderr ? fmt::format(" ± {:.4f}", *outcome.headline_stderr) : "");
+      break;
+    case Kind::kAlreadyDone: fmt::print(stderr, "already done (resume) {}\n", cell); break;
+    case Kind::kSkipped: fmt::print(stderr, "skipped {}: {}\n", cell, outcome.reason); break;
+    case Kind::kFailed: fmt::print(stderr, "FAILED {}: {}\n", cell, outcome.reason); break;
+  }
+}
+
+}  // namespace jouleval::cli

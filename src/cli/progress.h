@@ -1,0 +1,41 @@
+// Renders a sweep's progress for people: on a terminal a live bar (requests, rate, elapsed, ETA and
+// live watts) redrawn in place; otherwise plain lines at each repetition's start and end. Writes to
+// stderr so that stdout stays clean for --json.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "sweep/observer.h"
+
+namespace jouleval::cli {
+
+class ProgressPrinter : public sweep::Observer {
+ public:
+  // `interactive`: draw the bar (stderr is a terminal); `quiet`: print nothing but errors.
+  ProgressPrinter(bool interactive, bool quiet) : interactive_(interactive), quiet_(quiet) {}
+  static ProgressPrinter for_stderr(bool quiet);
+
+  void message(const std::string& line) override;
+  void repetition_started(const store::CellKey& key, int repetition, int repetitions, int64_t total) override;
+  void progress(int64_t done, int64_t total, std::optional<double> watts) override;
+  void repetition_finished(const store::CellKey& key, const store::Repetition& rep) override;
+  void cell_finished(const store::CellKey& key, const sweep::CellOutcome& outcome) override;
+
+ private:
+  void clear_line();
+
+  bool interactive_;
+  bool quiet_;
+  bool bar_drawn_ = false;
+  std::string label_;
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point last_draw_;
+};
+
+// "1m05s", "12.3s"
+std::string format_duration(double seconds);
+
+}  // namespace jouleval::cli

@@ -1,0 +1,116 @@
+#include "cli/results_table.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "report/summary.h"
+
+namespace jouleval::cli {
+namespace {
+
+std::string stat_text(const std::optional<report::Stat>& s, int precision = 3) {
+  if (!s) return "unavailable";
+  if (auto hw = s->half_width()) return fmt::format("{:.{}g} ±{:.2g}", s->mean, precision, *hw);
+  return fmt::format("{:.{}g}", s->mean, precision);
+}
+
+nlohmann::json stat_json(const std::optional<report::Stat>& s) {
+  if (!s) return nullptr;
+  nlohmann::json j = {{"mean", s->mean}, {"n", s->n}};
+  if (s->stddev) j["stddev"] = *s->stddev;
+  if (s->ci_low) j["ci95"] = {*s->ci_low, *s->ci_high};
+  return j;
+}
+
+}  // namespace
+
+std::string results_table_text(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines) {
+  const report::Summary summary = report::build_summary(cells, machines);
+  std::vector<std::vector<std::string>> rows = {
+      {"task", "model", "precision", "placement", "metric", "value", "items", "seconds", "energy J", "J/question", "EOR",
+       "tokens/s"}};
+  bool random = false;
+  std::vector<std::string> unavailable;
+  for (const auto& row : summary.rows) {
+    const report::CellMetrics& m = row.metrics;
+    random = random || m.random_weights;
+    for (const auto& u : m.unavailable_meters) {
+      if (std::find(unavailable.begin(), unavailable.end(), u) == unavailable.end()) unavailable.push_back(u);
+    }
+    std::string value = m.score ? fmt::format("{:.4f}", *m.score) : "-";
+    if (m.score_stderr) value += fmt::format(" ±{:.4f}", *m.score_stderr);
+    std::string energy = stat_text(m.stats.total_j);
+    if (m.estimated && m.stats.total_j) energy += " (estimated)";
+    if (m.short_window && m.stats.total_j) energy += " (short window)";
+    rows.push_back({row.key.task, row.key.model, row.key.precision, row.key.placement, m.headline.name, value,
+                    std::to_string(m.items), stat_text(m.stats.seconds), energy, stat_text(m.stats.j_per_question),
+                    stat_text(m.stats.eor), stat_text(m.stats.tokens_per_s)});
+  }
+  std::vector<size_t> width(rows.front().size(), 0);
+  for (const auto& r : rows)
+    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+  std::string out;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (size_t c = 0; c < rows[i].size(); ++c) out += fmt::format("{:<{}}  ", rows[i][c], width[c]);
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    out += "\n";
+    if (i == 0) {
+      size_t total = 0;
+      for (auto w : width) total += w + 2;
+      out += std::string(total - 2, '-') + "\n";
+    }
+  }
+  if (summary.not_done > 0) out += fmt::format("{} cell(s) skipped or failed (see above)\n", summary.not_done);
+  out += "± on values: standard error of the accuracy; ± on measurements: 95% CI half-width over repetitions.\n";
+  if (random) out += "Accuracy comes from a random-weight (synthetic) model: chance level, not a model quality figure.\n";
+  for (const auto& u : unavailable) out += fmt::format("energy unavailable: {}\n", u);
+  return out;
+}
+
+nlohmann::json results_table_json(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines) {
+  const report::Summary summary = report::build_summary(cells, machines);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& row : summary.rows) {
+    const report::CellMetrics& m = row.metrics;
+    nlohmann::json j = {{"cell_id", row.cell_id},
+                        {"machine", row.machine_label},
+                        {"task", row.key.task},
+                        {"model", row.key.model},
+                        {"precision", row.key.precision},
+                        {"kv_type", row.key.kv_type},
+                        {"placement", row.key.placement},
+                        {"limit", row.key.limit},
+                        {"shots", row.key.shots},
+                        {"metric", m.headline.name},
+                        {"value", m.score ? nlohmann::json(*m.score) : nlohmann::json(nullptr)},
+                        {"stderr", m.score_stderr ? nlohmann::json(*m.score_stderr) : nlohmann::json(nullptr)},
+                        {"random_weights", m.random_weights},
+                        {"items", m.items},
+                        {"prompt_tokens", m.prompt_tokens},
+                        {"generated_tokens", m.generated_tokens},
+                        {"seconds", stat_json(m.stats.seconds)},
+                        {"energy_j", stat_json(m.stats.total_j)},
+                        {"active_energy_j", stat_json(m.stats.active_j)},
+                        {"gpu_j", stat_json(m.stats.gpu_j)},
+                        {"cpu_j", stat_json(m.stats.cpu_j)},
+                        {"j_per_question", stat_json(m.stats.j_per_question)},
+                        {"j_per_token", stat_json(m.stats.j_per_token)},
+                        {"tokens_per_s", stat_json(m.stats.tokens_per_s)},
+                        {"avg_power_w", stat_json(m.stats.avg_power_w)},
+                        {"eor", stat_json(m.stats.eor)},
+                        {"tweor", stat_json(m.stats.tweor)},
+                        {"eor_per_item", stat_json(m.stats.eor_item)},
+                        {"tweor_per_item", stat_json(m.stats.tweor_item)},
+                        {"estimated", m.estimated},
+                        {"short_window", m.short_window},
+                        {"unavailable_meters", m.unavailable_meters}};
+    if (row.answer_flips) j["answer_flips"] = *row.answer_flips;
+    if (row.mean_kl) j["mean_kl"] = *row.mean_kl;
+    if (row.reference_precision) j["reference_precision"] = *row.reference_precision;
+    out.push_back(j);
+  }
+  return out;
+}
+
+}  // namespace jouleval::cli

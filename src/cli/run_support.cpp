@@ -1,0 +1,82 @@
+#include "cli/run_support.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "cli/measure_options.h"
+#include "cli/progress.h"
+#include "cli/results_table.h"
+#include "engine/backend.h"
+#include "store/store.h"
+#include "sweep/runner.h"
+
+namespace jouleval::cli {
+
+void add_evaluation_options(CLI::App& app, sweep::SweepConfig& c) {
+  app.add_option("--repetitions", c.repetitions, "Measured repetitions per cell (mean, stddev, 95% CI)")
+      ->check(CLI::Range(1, 1000))->capture_default_str()->group("Evaluation");
+  app.add_option("--idle", c.idle_seconds, "Seconds of idle baseline per loaded model (0 disables)")
+      ->check(CLI::Range(0.0, 3600.0))->capture_default_str()->group("Evaluation");
+  app.add_option("--cooldown", c.cooldown_seconds, "Seconds to pause between repetitions")
+      ->capture_default_str()->group("Evaluation");
+  app.add_option("--warmup", c.warmup_requests, "Unmeasured warm-up requests after loading a model")
+      ->capture_default_str()->group("Evaluation");
+  app.add_flag("--timeline", c.timeline, "Store the power timeline of every repetition")->group("Evaluation");
+  app.add_option("--threads", c.threads, "CPU threads (0 = physical cores)")->capture_default_str()->group("Evaluation");
+  app.add_option("--ctx", c.context_size, "KV cache size in tokens, shared by parallel sequences (0 = automatic)")
+      ->capture_default_str()->group("Evaluation");
+  app.add_option("--parallel", c.max_sequences, "Parallel sequences per decode (0 = engine default)")
+      ->capture_default_str()->group("Evaluation");
+  app.add_option("--flash-attn", c.flash_attention, "Flash attention: auto, on or off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str()->group("Evaluation");
+}
+
+std::string default_placement() {
+  auto backends = engine::compiled_backends();
+  bool gpu = std::any_of(backends.begin(), backends.end(), [](const std::string& b) { return b != "CPU"; });
+  return gpu ? "gpu" : "cpu";
+}
+
+std::string joined_command_line(int argc, const char* const* argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) out += (i ? " " : "") + std::string(argv[i]);
+  return out;
+}
+
+int run_configured_sweep(const sweep::SweepConfig& config, const energy::MonitorOptions& monitor_options,
+                         const SweepRunOptions& options) {
+  ProgressPrinter printer = ProgressPrinter::for_stderr(options.quiet);
+  if (config.database.has_parent_path()) std::filesystem::create_directories(config.database.parent_path());
+  store::Store store(config.database);
+  energy::MonitorOptions mo = monitor_options;
+  mo.timeline = mo.timeline || config.timeline;
+  energy::Monitor monitor(mo);
+  printer.message("meters:\n" + describe_meters(monitor));
+
+  sweep::RunOptions run_options;
+  run_options.command_line = options.command_line;
+  run_options.log_items = options.log_items;
+  const sweep::SweepResult result = sweep::run_sweep(config, monitor, store, printer, run_options);
+
+  std::vector<store::Cell> cells;
+  for (int64_t id : result.cell_ids) {
+    if (auto cell = store.cell(id)) cells.push_back(*cell);
+  }
+  if (options.json) {
+    nlohmann::json j = {{"database", config.database.string()},
+                        {"cells_done", result.cells_done},
+                        {"cells_already_done", result.cells_already_done},
+                        {"cells_skipped", result.cells_skipped},
+                        {"cells_failed", result.cells_failed},
+                        {"results", results_table_json(cells, store.machines())}};
+    fmt::print("{}\n", j.dump(2));
+  } else {
+    fmt::print("\n{}", results_table_text(cells, store.machines()));
+    fmt::print("results stored in {} ({} new, {} already done, {} skipped, {} failed)\n", config.database.string(),
+               result.cells_done, result.cells_already_done, result.cells_skipped, result.cells_failed);
+  }
+  return result.cells_failed > 0 ? 1 : 0;
+}
+
+}  // namespace jouleval::cli

@@ -1,0 +1,33 @@
+// What `run`, `sweep` and `demo` share: the evaluation options that map onto a SweepConfig, running a
+// configured sweep with progress and printing its results table.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "energy/monitor.h"
+#include "sweep/config.h"
+
+namespace jouleval::cli {
+
+// Options for how cells are evaluated and measured (repetitions, idle, threads, context, ...).
+void add_evaluation_options(CLI::App& app, sweep::SweepConfig& config);
+
+// "gpu" when a GPU backend is compiled in, else "cpu".
+std::string default_placement();
+
+struct SweepRunOptions {
+  bool json = false;
+  bool quiet = false;
+  std::string log_items;
+  std::string command_line;
+};
+
+// Opens the store and the monitor, tells which meters are unavailable, runs the sweep, prints the
+// results table (or JSON). Returns the exit code: 0, or 1 when a cell failed.
+int run_configured_sweep(const sweep::SweepConfig& config, const energy::MonitorOptions& monitor_options,
+                         const SweepRunOptions& options);
+
+std::string joined_command_line(int argc, const char* const* argv);
+
+}  // namespace jouleval::cli

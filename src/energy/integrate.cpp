@@ -1,0 +1,63 @@
+#include "energy/integrate.h"
+
+#include <algorithm>
+
+namespace jouleval::energy {
+
+double power_at(const std::vector<TimedWatts>& s, double t) {
+  if (t <= s.front().t) return s.front().watts;
+  if (t >= s.back().t) return s.back().watts;
+  auto hi = std::lower_bound(s.begin(), s.end(), t, [](const TimedWatts& a, double v) { return a.t < v; });
+  auto lo = hi - 1;
+  const double span = hi->t - lo->t;
+  if (span <= 0) return hi->watts;
+  return lo->watts + (hi->watts - lo->watts) * (t - lo->t) / span;
+}
+
+std::optional<Integral> integrate_power(const std::vector<TimedWatts>& samples, double t0, double t1) {
+  if (samples.empty() || t1 <= t0) return std::nullopt;
+  Integral r;
+  r.extrapolated = t0 < samples.front().t || t1 > samples.back().t;
+  std::vector<TimedWatts> pts;
+  pts.push_back({t0, power_at(samples, t0)});
+  for (const auto& s : samples) {
+    if (s.t > t0 && s.t < t1) {
+      pts.push_back(s);
+      ++r.samples_inside;
+    }
+  }
+  pts.push_back({t1, power_at(samples, t1)});
+  r.peak_watts = pts.front().watts;
+  for (size_t i = 1; i < pts.size(); ++i) {
+    r.joules += 0.5 * (pts[i].watts + pts[i - 1].watts) * (pts[i].t - pts[i - 1].t);
+    r.peak_watts = std::max(r.peak_watts, pts[i].watts);
+  }
+  return r;
+}
+
+std::optional<double> estimate_update_period(const std::function<Reading()>& read_counter, Clock& clock,
+                                             double poll_seconds, double max_seconds) {
+  const double start = clock.now();
+  Reading first = read_counter();
+  if (!first.value) return std::nullopt;
+  double last = *first.value;
+  std::vector<double> changes;
+  while (clock.now() - start < max_seconds && changes.size() < 3) {
+    clock.sleep_for(poll_seconds);
+    Reading r = read_counter();
+    if (!r.value) return std::nullopt;
+    if (*r.value != last) {
+      changes.push_back(clock.now());
+      last = *r.value;
+    }
+  }
+  if (changes.size() < 3) return std::nullopt;
+  return (changes[2] - changes[0]) / 2.0;
+}
+
+double sampling_interval_for(std::optional<double> update_period) {
+  if (!update_period) return 0.1;
+  return std::clamp(*update_period / 2.0, 0.05, 0.5);
+}
+
+}  // namespace jouleval::energy

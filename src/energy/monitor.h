@@ -1,0 +1,89 @@
+// The energy layer's entry point: owns every meter and the sampler thread, measures the idle
+// baseline and measurement windows, and describes the machine. One Monitor per process is typical.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "energy/clock.h"
+#include "energy/fingerprint.h"
+#include "energy/meter.h"
+#include "energy/sampler.h"
+#include "energy/window.h"
+#include "store/records.h"
+
+namespace jouleval::energy {
+
+struct MonitorOptions {
+  std::string nvml_library;  // "" -> $JOULEVAL_NVML_LIBRARY, else libnvidia-ml.so.1
+  std::string rapl_root = "/sys/class/powercap";
+  std::string external_command;  // prints cumulative joules (run via /bin/sh -c)
+  std::string external_file;     // holds cumulative joules
+  bool use_nvml = true;
+  bool use_rapl = true;
+  double sample_interval_ms = 0;         // 0 -> half the measured NVML counter update period
+  bool timeline = false;                 // keep power samples in each WindowResult
+  double disagreement_threshold = 0.05;  // relative counter-vs-integral difference flagged
+  double short_window_seconds = 1.0;     // windows shorter than this are flagged
+  std::shared_ptr<Clock> clock;          // null -> SteadyClock
+  bool sampler_thread = true;            // false: only sample_once() and window edges sample (tests)
+};
+
+struct WindowResult {
+  double seconds = 0;
+  bool short_window = false;
+  std::vector<store::MeterEnergy> meters;
+  std::vector<store::PowerSample> timeline;  // t relative to the window's start; empty unless enabled
+};
+
+class Monitor {
+ public:
+  explicit Monitor(MonitorOptions options = {});
+  ~Monitor();  // stops the sampler, then releases the meters (NVML shutdown, dlclose)
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  std::vector<MeterStatus> meters_status() const;
+
+  // Measures every meter for `seconds` with nothing running and keeps each meter's idle watts for
+  // the active energy of later windows. seconds <= 0 forgets the baseline. Returns the idle window.
+  WindowResult measure_idle(double seconds);
+  const std::map<std::string, double>& idle_watts() const { return idle_watts_; }
+
+  // Opens a window: calls `sync` (e.g. waits for the GPU to finish queued work), then reads the edge.
+  void begin_window(const std::function<void()>& sync = {});
+  // Closes the window: calls `sync` first so that the window's work is done, then reads the edge.
+  WindowResult end_window(const std::function<void()>& sync = {});
+  bool window_open() const { return window_open_; }
+
+  // Latest total sampled power (W) for a progress display; nullopt before the first sample.
+  std::optional<double> live_watts() const;
+
+  // The machine: host facts, GPUs (name, UUID, architecture, limits, clocks, temperature, persistence),
+  // NVML driver and CUDA versions, meters, jouleval and llama.cpp versions.
+  Fingerprint fingerprint();
+
+  double sample_interval_seconds() const { return interval_; }
+  std::optional<double> counter_update_period_seconds() const { return update_period_; }
+  // Takes one power sample now (tests drive sampling with this on a ManualClock).
+  void sample_once();
+
+ private:
+  MonitorOptions options_;
+  std::shared_ptr<Clock> clock_;
+  std::vector<std::unique_ptr<Meter>> meters_;
+  std::unique_ptr<Sampler> sampler_;
+  double interval_ = 0.1;
+  std::optional<double> update_period_;
+  std::map<std::string, double> idle_watts_;
+  bool window_open_ = false;
+  double t0_ = 0;
+  std::vector<EdgeReading> begin_edges_;
+};
+
+}  // namespace jouleval::energy

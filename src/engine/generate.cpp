@@ -1,0 +1,156 @@
+// Model::generate: greedy decoding of many prompts at once, one sequence each, with continuous
+// admission of waiting prompts as sequences finish; stop strings are checked on the host.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+
+#include "engine/logits.h"
+#include "engine/model_impl.h"
+#include "engine/vocab.h"
+#include "util/error.h"
+
+namespace jouleval::engine {
+namespace {
+
+struct Active {
+  int32_t request = -1;
+  std::vector<llama_token> prompt;  // after truncation
+  int32_t max_new = 0;
+  std::vector<llama_token> generated;
+  llama_token pending = LLAMA_TOKEN_NULL;  // next token to feed
+  bool prefilled = false;
+  int64_t cells = 0;  // KV cells reserved: prompt + max_new
+};
+
+// Cuts `text` before the earliest stop string; returns true when one was found.
+bool cut_at_stop(std::string& text, const std::vector<std::string>& stops) {
+  size_t best = std::string::npos;
+  for (const auto& s : stops) {
+    if (s.empty()) continue;
+    const size_t at = text.find(s);
+    if (at < best) best = at;
+  }
+  if (best == std::string::npos) return false;
+  text.resize(best);
+  return true;
+}
+
+}  // namespace
+
+std::vector<GenerationResult> Model::generate(const std::vector<GenerationRequest>& requests,
+                                              const ProgressFn& progress) {
+  Impl& m = *impl_;
+  std::vector<GenerationResult> results(requests.size());
+  std::deque<Active> waiting;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& req = requests[i];
+    Active a;
+    a.request = static_cast<int32_t>(i);
+    a.prompt = m.tokenize(req.prompt, true);
+    if (a.prompt.empty()) {
+      const llama_token bos = llama_vocab_bos(m.vocab);
+      a.prompt.push_back(bos != LLAMA_TOKEN_NULL ? bos : llama_vocab_eos(m.vocab));
+    }
+    a.max_new = std::clamp(req.max_new_tokens, 0, m.n_ctx - 1);
+    const int32_t room = m.n_ctx - a.max_new;
+    if (static_cast<int32_t>(a.prompt.size()) > room) {
+      a.prompt.erase(a.prompt.begin(), a.prompt.end() - room);
+    }
+    a.cells = static_cast<int64_t>(a.prompt.size()) + a.max_new;
+    results[i].n_prompt_tokens = static_cast<int32_t>(a.prompt.size());
+    if (a.max_new == 0) {
+      results[i].stop_reason = StopReason::kMaxTokens;
+      continue;
+    }
+    waiting.push_back(std::move(a));
+  }
+  const auto total = static_cast<int64_t>(requests.size());
+  int64_t done = total - static_cast<int64_t>(waiting.size());
+  if (progress) progress(done, total);
+
+  llama_memory_t mem = m.memory();
+  llama_memory_clear(mem, true);
+  std::vector<Active> slots(static_cast<size_t>(m.n_seq_max));  // slot index = sequence id
+  int64_t cells_reserved = 0;
+  int32_t n_active = 0;
+  DecodePlan plan;
+  std::vector<std::string> texts(requests.size());
+
+  while (n_active > 0 || !waiting.empty()) {
+    // Admit waiting prompts while sequence ids and KV cells allow.
+    for (size_t s = 0; s < slots.size() && !waiting.empty(); ++s) {
+      if (slots[s].request >= 0) continue;
+      if (n_active > 0 && cells_reserved + waiting.front().cells > m.n_ctx) break;
+      slots[s] = std::move(waiting.front());
+      waiting.pop_front();
+      cells_reserved += slots[s].cells;
+      ++n_active;
+    }
+    plan.clear();
+    int64_t prompt_tokens = 0;
+    for (size_t s = 0; s < slots.size(); ++s) {
+      Active& a = slots[s];
+      if (a.request < 0) continue;
+      const auto seq = static_cast<llama_seq_id>(s);
+      if (!a.prefilled) {
+        const auto n = static_cast<int32_t>(a.prompt.size());
+        for (int32_t i = 0; i < n; ++i) plan.add(a.prompt[static_cast<size_t>(i)], i, seq, i == n - 1 ? seq : -1);
+        prompt_tokens += n;
+        a.prefilled = true;
+      } else {
+        const auto pos = static_cast<llama_pos>(a.prompt.size() + a.generated.size() - 1);
+        plan.add(a.pending, pos, seq, seq);
+      }
+    }
+    std::vector<int32_t> finished;
+    m.execute(plan, [&](std::span<const PlanOutput> outputs) {
+      std::vector<llama_token> next(outputs.size());
+      parallel_for(static_cast<int64_t>(outputs.size()), m.threads, [&](int64_t k) {
+        next[static_cast<size_t>(k)] = row_stats(outputs[static_cast<size_t>(k)].logits, m.n_vocab).argmax;
+      });
+      for (size_t k = 0; k < outputs.size(); ++k) {
+        Active& a = slots[static_cast<size_t>(outputs[k].id)];
+        GenerationResult& r = results[static_cast<size_t>(a.request)];
+        const llama_token tok = next[k];
+        if (llama_vocab_is_eog(m.vocab, tok)) {
+          r.stop_reason = StopReason::kEos;
+          finished.push_back(outputs[k].id);
+          continue;
+        }
+        a.generated.push_back(tok);
+        ++m.counters.tokens_generated;
+        std::string text = detokenize(m.vocab, a.generated);
+        if (cut_at_stop(text, requests[static_cast<size_t>(a.request)].stop)) {
+          r.stop_reason = StopReason::kStopString;
+          finished.push_back(outputs[k].id);
+        } else if (static_cast<int32_t>(a.generated.size()) >= a.max_new) {
+          r.stop_reason = StopReason::kMaxTokens;
+          finished.push_back(outputs[k].id);
+        } else if (static_cast<int64_t>(a.prompt.size() + a.generated.size()) >= m.n_ctx) {
+          r.stop_reason = StopReason::kContextFull;
+          finished.push_back(outputs[k].id);
+        }
+        texts[static_cast<size_t>(a.request)] = std::move(text);
+        a.pending = tok;
+      }
+    });
+    m.counters.prompt_tokens_evaluated += prompt_tokens;
+    for (int32_t s : finished) {
+      Active& a = slots[static_cast<size_t>(s)];
+      GenerationResult& r = results[static_cast<size_t>(a.request)];
+      r.text = std::move(texts[static_cast<size_t>(a.request)]);
+      r.n_generated_tokens = static_cast<int32_t>(a.generated.size());
+      llama_memory_seq_rm(mem, s, -1, -1);
+      cells_reserved -= a.cells;
+      --n_active;
+      a = Active{};
+      ++done;
+    }
+    if (progress && !finished.empty()) progress(done, total);
+  }
+  llama_memory_clear(mem, true);
+  return results;
+}
+
+}  // namespace jouleval::engine

@@ -1,0 +1,25 @@
+// Numerics on one row of logits: maximum, argmax and log-sum-exp, from which the log-softmax of
+// any token follows. Also a small parallel-for to process many rows on the host threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace jouleval::engine {
+
+struct RowStats {
+  float max = 0.0f;
+  int32_t argmax = -1;
+  double log_sum_exp = 0.0;  // log(sum(exp(x))) including the max
+
+  double logprob(const float* logits, int32_t token) const { return static_cast<double>(logits[token]) - log_sum_exp; }
+  // Greedy check that counts ties with the maximum as greedy.
+  bool is_max(const float* logits, int32_t token) const { return logits[token] >= max; }
+};
+
+RowStats row_stats(const float* logits, int32_t n_vocab);
+
+// Runs fn(i) for i in [0, n) on up to `threads` threads (the calling thread included).
+void parallel_for(int64_t n, int32_t threads, const std::function<void(int64_t)>& fn);
+
+}  // namespace jouleval::engine

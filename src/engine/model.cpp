@@ -1,0 +1,288 @@
+#include "engine/model.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+
+#include "engine/backend.h"
+#include "engine/gguf_info.h"
+#include "engine/host.h"
+#include "engine/model_impl.h"
+#include "engine/quantize.h"
+#include "engine/vocab.h"
+#include "util/error.h"
+
+namespace jouleval::engine {
+namespace {
+
+ggml_type kv_cache_type(const std::string& name) {
+  if (name == "f16") return GGML_TYPE_F16;
+  if (name == "q8_0") return GGML_TYPE_Q8_0;
+  if (name == "q4_0") return GGML_TYPE_Q4_0;
+  throw util::Error(fmt::format("kv cache type '{}': expected f16, q8_0 or q4_0", name), util::ExitCode::kUsage);
+}
+
+llama_flash_attn_type flash_type(FlashAttention fa) {
+  switch (fa) {
+    case FlashAttention::kOn:
+      return LLAMA_FLASH_ATTN_TYPE_ENABLED;
+    case FlashAttention::kOff:
+      return LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    case FlashAttention::kAuto:
+      break;
+  }
+  return LLAMA_FLASH_ATTN_TYPE_AUTO;
+}
+
+// Fraction of the layers that the placement puts on the GPU.
+double gpu_fraction(const Placement& p, int32_t n_layers) {
+  switch (p.kind) {
+    case Placement::Kind::kGpu:
+      return 1.0;
+    case Placement::Kind::kCpu:
+      return 0.0;
+    case Placement::Kind::kPartial:
+      return n_layers <= 0 ? 1.0 : std::min(1.0, static_cast<double>(p.gpu_layers) / n_layers);
+  }
+  return 0.0;
+}
+
+uint64_t kv_cache_bytes(const GgufSummary& s, int32_t n_ctx, ggml_type type) {
+  if (s.n_head <= 0) return 0;
+  const int64_t n_embd_kv = s.n_embd / s.n_head * s.n_head_kv;
+  const double bytes_per = static_cast<double>(ggml_type_size(type)) / static_cast<double>(ggml_blck_size(type));
+  return static_cast<uint64_t>(2.0 * s.n_layers * static_cast<double>(n_ctx) * static_cast<double>(n_embd_kv) *
+                               bytes_per);
+}
+
+void check_memory(const std::filesystem::path& path, const GgufSummary& s, const ModelOptions& o, int32_t n_ctx) {
+  const double frac = gpu_fraction(o.placement, s.n_layers);
+  const uint64_t kv = kv_cache_bytes(s, n_ctx, kv_cache_type(o.kv_type));
+  if (frac > 0.0) {
+    const auto gpus = gpu_devices();
+    if (gpus.empty()) {
+      throw util::Error(fmt::format("{}: placement {} needs a GPU, but this build/machine has none (backends: {}); use "
+                                    "--placement cpu",
+                                    path.string(), o.placement.to_string(), fmt::join(compiled_backends(), ", ")),
+                        util::ExitCode::kUnavailable);
+    }
+    uint64_t free = 0;
+    for (const auto& g : gpus) free += g.free_bytes;
+    const auto need = static_cast<uint64_t>(frac * static_cast<double>(s.file_size + kv));
+    if (need > free) {
+      throw util::Error(fmt::format("{}: does not fit on the GPU: needs about {} (weights {} + KV cache {} for {} "
+                                    "tokens, placement {}), but only {} is free on {}",
+                                    path.string(), format_bytes(need),
+                                    format_bytes(static_cast<uint64_t>(frac * static_cast<double>(s.file_size))),
+                                    format_bytes(static_cast<uint64_t>(frac * static_cast<double>(kv))), n_ctx,
+                                    o.placement.to_string(), format_bytes(free), gpus.front().description),
+                        util::ExitCode::kUnavailable);
+    }
+  }
+  const uint64_t host_avail = available_host_memory();
+  const auto host_need = static_cast<uint64_t>((1.0 - frac) * static_cast<double>(s.file_size + kv));
+  if (host_avail > 0 && host_need > host_avail) {
+    throw util::Error(
+        fmt::format("{}: does not fit in host memory: needs about {} (placement {}), but only {} is "
+                    "available",
+                    path.string(), format_bytes(host_need), o.placement.to_string(), format_bytes(host_avail)),
+        util::ExitCode::kUnavailable);
+  }
+}
+
+}  // namespace
+
+Placement Placement::parse(const std::string& text) {
+  Placement p;
+  if (text == "gpu") return p;
+  if (text == "cpu") {
+    p.kind = Kind::kCpu;
+    return p;
+  }
+  constexpr std::string_view kPrefix = "partial:";
+  if (text.rfind(kPrefix, 0) == 0) {
+    const std::string n = text.substr(kPrefix.size());
+    int32_t value = -1;
+    const auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), value);
+    if (ec == std::errc() && ptr == n.data() + n.size() && !n.empty() && value >= 0) {
+      p.kind = Kind::kPartial;
+      p.gpu_layers = value;
+      return p;
+    }
+  }
+  throw util::Error(fmt::format("placement '{}': expected gpu, cpu or partial:N (N = layers on the GPU)", text),
+                    util::ExitCode::kUsage);
+}
+
+std::string Placement::to_string() const {
+  switch (kind) {
+    case Kind::kGpu:
+      return "gpu";
+    case Kind::kCpu:
+      return "cpu";
+    case Kind::kPartial:
+      return fmt::format("partial:{}", gpu_layers);
+  }
+  return "?";
+}
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const ModelOptions& options) {
+  ensure_backend();
+  const GgufSummary summary = read_gguf_summary(path);
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  const ggml_type kv_type = kv_cache_type(options.kv_type);
+  const int32_t n_ctx_wanted = options.context_size > 0
+                                   ? options.context_size
+                                   : static_cast<int32_t>(std::max<int64_t>(summary.n_ctx_train, 512));
+  check_memory(path, summary, options, n_ctx_wanted);
+
+  impl->uses_gpu = gpu_fraction(options.placement, summary.n_layers) > 0.0;
+  impl->gpu_in_use_before_load = impl->uses_gpu ? gpu_memory_in_use() : 0;
+
+  llama_model_params mp = llama_model_default_params();
+  ggml_backend_dev_t no_devices[1] = {nullptr};
+  switch (options.placement.kind) {
+    case Placement::Kind::kGpu:
+      mp.n_gpu_layers = -1;
+      break;
+    case Placement::Kind::kCpu:
+      mp.n_gpu_layers = 0;
+      mp.devices = no_devices;  // keep every op (and the KV cache) on the CPU
+      break;
+    case Placement::Kind::kPartial:
+      mp.n_gpu_layers = options.placement.gpu_layers;
+      break;
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  impl->model.reset(llama_model_load_from_file(path.c_str(), mp));
+  if (!impl->model) {
+    throw util::Error(fmt::format("{}: llama.cpp could not load the model (unsupported architecture, corrupt file or "
+                                  "out of memory; set JOULEVAL_LLAMA_LOG=1 for llama.cpp's log)",
+                                  path.string()),
+                      util::ExitCode::kBadInput);
+  }
+
+  impl->threads = options.threads > 0 ? options.threads : physical_cores();
+  llama_context_params cp = llama_context_default_params();
+  cp.n_ctx = static_cast<uint32_t>(n_ctx_wanted);
+  cp.n_batch = static_cast<uint32_t>(std::max(1, options.batch_size));
+  cp.n_ubatch = static_cast<uint32_t>(std::clamp(options.ubatch_size, 1, std::max(1, options.batch_size)));
+  cp.n_seq_max = static_cast<uint32_t>(std::clamp(options.max_sequences, 2, 256));
+  cp.n_threads = impl->threads;
+  cp.n_threads_batch = impl->threads;
+  cp.type_k = kv_type;
+  cp.type_v = kv_type;
+  cp.flash_attn_type = flash_type(options.flash_attention);
+  cp.kv_unified = true;
+  cp.no_perf = true;
+  impl->ctx.reset(llama_init_from_model(impl->model.get(), cp));
+  if (!impl->ctx) {
+    throw util::Error(
+        fmt::format(
+            "{}: llama.cpp could not create a context ({} tokens, KV cache {}, flash attention "
+            "{}): out of memory, or a quantized KV cache without flash attention or with a head size that is not a "
+            "multiple of 32",
+            path.string(), n_ctx_wanted, options.kv_type, llama_flash_attn_type_name(cp.flash_attn_type)),
+        util::ExitCode::kUnavailable);
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+
+  impl->vocab = llama_model_get_vocab(impl->model.get());
+  impl->n_ctx = static_cast<int32_t>(llama_n_ctx(impl->ctx.get()));
+  impl->n_batch = static_cast<int32_t>(llama_n_batch(impl->ctx.get()));
+  impl->n_seq_max = static_cast<int32_t>(llama_n_seq_max(impl->ctx.get()));
+  impl->n_vocab = llama_vocab_n_tokens(impl->vocab);
+  impl->batch = std::make_unique<Batch>(impl->n_batch, impl->n_seq_max);
+
+  ModelInfo& info = impl->info;
+  info.path = path;
+  info.architecture = summary.architecture;
+  info.name = summary.name.empty() ? path.stem().string() : summary.name;
+  info.file_type = file_type_name(static_cast<int32_t>(llama_model_ftype(impl->model.get())));
+  for (const auto& w : summary.weight_types) info.weight_types.push_back(w.name);
+  info.size_bytes = llama_model_size(impl->model.get());
+  info.n_params = llama_model_n_params(impl->model.get());
+  info.n_layers = llama_model_n_layer(impl->model.get());
+  info.n_ctx_train = llama_model_n_ctx_train(impl->model.get());
+  info.n_vocab = impl->n_vocab;
+  info.n_ctx = impl->n_ctx;
+  info.n_seq_max = impl->n_seq_max;
+  info.threads = impl->threads;
+  info.add_bos = llama_vocab_get_add_bos(impl->vocab);
+  info.load_seconds = std::chrono::duration<double>(t1 - t0).count();
+  impl->track_gpu_memory();
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+const ModelInfo& Model::info() const { return impl_->info; }
+const ModelOptions& Model::options() const { return impl_->options; }
+
+std::vector<int32_t> Model::tokenize(const std::string& text, bool add_special) const {
+  return impl_->tokenize(text, add_special);
+}
+
+void Model::synchronize() { llama_synchronize(impl_->ctx.get()); }
+
+WorkCounters Model::counters() const { return impl_->counters; }
+void Model::reset_counters() { impl_->counters = WorkCounters{}; }
+
+std::optional<uint64_t> Model::gpu_memory_used() const {
+  if (!impl_->uses_gpu) return std::nullopt;
+  const uint64_t now = gpu_memory_in_use();
+  return now > impl_->gpu_in_use_before_load ? now - impl_->gpu_in_use_before_load : 0;
+}
+
+std::vector<llama_token> Model::Impl::tokenize(const std::string& text, bool add_special) const {
+  return engine::tokenize(vocab, text, add_special);
+}
+
+void Model::Impl::track_gpu_memory() {
+  if (!uses_gpu) return;
+  const uint64_t now = gpu_memory_in_use();
+  const uint64_t used = now > gpu_in_use_before_load ? now - gpu_in_use_before_load : 0;
+  info.peak_gpu_memory_bytes = std::max(info.peak_gpu_memory_bytes, used);
+}
+
+void Model::Impl::execute(const DecodePlan& plan, const std::function<void(std::span<const PlanOutput>)>& sink) {
+  const auto& entries = plan.entries();
+  std::vector<PlanOutput> outputs;
+  std::vector<int32_t> output_rows;
+  size_t next = 0;
+  while (next < entries.size()) {
+    batch->clear();
+    outputs.clear();
+    output_rows.clear();
+    const size_t end = std::min(entries.size(), next + static_cast<size_t>(n_batch));
+    for (size_t i = next; i < end; ++i) {
+      const auto& e = entries[i];
+      const int32_t row = batch->add(e.token, e.pos, plan.seqs_of(e), e.output >= 0);
+      if (e.output >= 0) {
+        outputs.push_back({e.output, nullptr});
+        output_rows.push_back(row);
+      }
+    }
+    const int32_t rc = llama_decode(ctx.get(), batch->raw());
+    ++counters.decode_calls;
+    if (rc != 0) {
+      throw util::Error(fmt::format("{}: llama_decode failed (code {}) on a batch of {} tokens{}", info.path.string(),
+                                    rc, batch->size(), rc == 1 ? ": no room left in the KV cache" : ""));
+    }
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      outputs[k].logits = llama_get_logits_ith(ctx.get(), output_rows[k]);
+      if (outputs[k].logits == nullptr) throw util::Error("internal: llama.cpp returned no logits for a requested row");
+    }
+    if (!outputs.empty()) sink(outputs);
+    next = end;
+  }
+  track_gpu_memory();
+}
+
+}  // namespace jouleval::engine

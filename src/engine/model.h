@@ -1,0 +1,101 @@
+// A loaded GGUF model with its inference context, and the three operations jouleval needs:
+// batched loglikelihood, batched greedy generation, and a synchronisation point for measurement
+// windows. Owns the llama_model, llama_context and batches (RAII); not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/requests.h"
+
+namespace jouleval::engine {
+
+// Where the layers run: all on the GPU, all on the CPU, or the first N layers on the GPU.
+struct Placement {
+  enum class Kind { kGpu, kCpu, kPartial } kind = Kind::kGpu;
+  int32_t gpu_layers = 0;  // for kPartial
+
+  // Parses "gpu", "cpu" or "partial:N"; throws util::Error (kUsage) otherwise.
+  static Placement parse(const std::string& text);
+  std::string to_string() const;
+};
+
+enum class FlashAttention { kAuto, kOn, kOff };
+
+struct ModelOptions {
+  Placement placement;
+  int32_t threads = 0;          // 0 = number of physical cores
+  int32_t context_size = 4096;  // tokens of KV cache in all (shared by all sequences)
+  int32_t batch_size = 2048;    // logical batch (tokens per decode call)
+  int32_t ubatch_size = 512;    // physical micro-batch
+  int32_t max_sequences = 64;   // parallel sequences (n_seq_max)
+  std::string kv_type = "f16";  // f16 | q8_0 | q4_0
+  FlashAttention flash_attention = FlashAttention::kAuto;
+  uint32_t seed = 0;  // unused by greedy decoding; recorded
+};
+
+// What the model is, for reports and the store.
+struct ModelInfo {
+  std::filesystem::path path;
+  std::string architecture;               // general.architecture
+  std::string name;                       // general.name, else the file stem
+  std::string file_type;                  // e.g. "F16", "Q8_0", "Q4_K_M" (from llama_model_desc / ftype)
+  std::vector<std::string> weight_types;  // distinct ggml types of the weight tensors
+  uint64_t size_bytes = 0;                // llama_model_size
+  uint64_t n_params = 0;                  // llama_model_n_params
+  int32_t n_layers = 0;
+  int32_t n_ctx_train = 0;
+  int32_t n_ctx = 0;      // context size in use (KV cells shared by all sequences; llama.cpp pads to 256)
+  int32_t n_seq_max = 0;  // parallel sequences
+  int32_t threads = 0;    // CPU threads in use
+  int32_t n_vocab = 0;
+  bool add_bos = false;
+  double load_seconds = 0.0;
+  uint64_t peak_gpu_memory_bytes = 0;  // 0 when no GPU is used or it cannot be read
+};
+
+class Model {
+ public:
+  // Loads `path` with `options`. Throws util::Error naming the model and the memory it needs when
+  // it does not fit (kUnavailable), or naming the file when it cannot be read (kBadInput).
+  static std::unique_ptr<Model> load(const std::filesystem::path& path, const ModelOptions& options);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelInfo& info() const;
+  const ModelOptions& options() const;
+
+  // Batched scoring (scoring.md); results in the order of `requests`. Identical, up to floating
+  // point noise, to scoring each request alone.
+  std::vector<LoglikelihoodResult> loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
+                                                 const ProgressFn& progress = {});
+
+  // Batched greedy generation, one sequence per prompt; results in the order of `requests`.
+  std::vector<GenerationResult> generate(const std::vector<GenerationRequest>& requests,
+                                         const ProgressFn& progress = {});
+
+  // Tokenisation with this model's vocabulary (add_special: BOS per model metadata).
+  std::vector<int32_t> tokenize(const std::string& text, bool add_special) const;
+
+  // Waits until the backend has finished all submitted work (edge of a measurement window).
+  void synchronize();
+
+  // Work done since construction or the last reset.
+  WorkCounters counters() const;
+  void reset_counters();
+
+  // Current GPU memory in use by this process as seen by the backend, when known.
+  std::optional<uint64_t> gpu_memory_used() const;
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jouleval::engine

@@ -1,0 +1,46 @@
+// The private state of engine::Model (pImpl), shared by model.cpp (loading), loglikelihood.cpp
+// and generate.cpp, and the decode loop they all use.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "engine/decode_plan.h"
+#include "engine/llama_handles.h"
+#include "engine/model.h"
+
+namespace jouleval::engine {
+
+struct Model::Impl {
+  ModelOptions options;
+  ModelInfo info;
+  LlamaModelPtr model;
+  LlamaContextPtr ctx;
+  const llama_vocab* vocab = nullptr;
+  std::unique_ptr<Batch> batch;
+
+  int32_t n_ctx = 0;      // KV cells, shared by all sequences; also the per-sequence window
+  int32_t n_batch = 0;    // tokens per decode call
+  int32_t n_seq_max = 1;  // sequence ids 0..n_seq_max-1
+  int32_t n_vocab = 0;
+  int32_t threads = 1;
+  bool uses_gpu = false;
+  uint64_t gpu_in_use_before_load = 0;
+
+  WorkCounters counters;
+
+  llama_memory_t memory() const { return llama_get_memory(ctx.get()); }
+
+  // Runs `plan` in decode calls of at most n_batch tokens; after each call hands the logits of the
+  // planned outputs of that call to `sink`. Counts decode calls; throws util::Error on failure.
+  void execute(const DecodePlan& plan, const std::function<void(std::span<const PlanOutput>)>& sink);
+
+  // Updates info.peak_gpu_memory_bytes from the devices' memory in use.
+  void track_gpu_memory();
+
+  std::vector<llama_token> tokenize(const std::string& text, bool add_special) const;
+};
+
+}  // namespace jouleval::engine

@@ -1,0 +1,97 @@
+// `jouleval quantize` through llama_model_quantize, with checks before it starts and progress from
+// the size of the file being written.
+#include "engine/quantize.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "engine/backend.h"
+#include "engine/gguf_info.h"
+#include "llama.h"
+#include "util/error.h"
+
+namespace jouleval::engine {
+namespace {
+
+// Name and bits per weight of a source file: its general.file_type when known, else its dominant
+// tensor type.
+std::string source_type_name(const GgufSummary& s) {
+  if (s.file_type >= 0) return file_type_name(s.file_type);
+  return s.weight_types.empty() ? "unknown" : s.weight_types.front().name;
+}
+
+}  // namespace
+
+QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progress) {
+  ensure_backend();
+  const Precision& target = resolve_precision(options.type);
+  const GgufSummary src = read_gguf_summary(options.input);
+  if (options.output.empty()) throw util::Error("quantize: an output path (-o) is required", util::ExitCode::kUsage);
+  std::error_code ec;
+  if (std::filesystem::equivalent(options.input, options.output, ec)) {
+    throw util::Error(fmt::format("{}: output must differ from the input", options.output.string()),
+                      util::ExitCode::kUsage);
+  }
+
+  QuantizeResult result;
+  result.precision = target;
+  result.source_type = source_type_name(src);
+  result.input_bytes = src.file_size;
+  // The nominal bits/weight of the source's file type when it is one of ours, else the measured mean
+  // (tiny models keep their embedding at a wider fallback type, which would blur the measurement).
+  double src_bpw = src.bits_per_weight();
+  bool src_quantized = src.is_quantized();
+  for (const auto& p : precision_table()) {
+    if (p.ftype == src.file_type) {
+      src_bpw = p.bits_per_weight;
+      src_quantized = !p.is_float;
+    }
+  }
+  // Integer-quantized weights cannot be made more precise; float -> wider float is lossless and allowed.
+  if (src_quantized && target.bits_per_weight > src_bpw + 0.05) {
+    throw util::Error(
+        fmt::format("{}: is already quantized to {} ({:.2f} bits/weight), below the target {} ({:.2f}): "
+                    "quantizing up cannot restore precision; start from the F16/BF16/F32 model",
+                    options.input.string(), result.source_type, src_bpw, target.type_name, target.bits_per_weight),
+        util::ExitCode::kUsage);
+  }
+
+  llama_model_quantize_params qp = llama_model_quantize_default_params();
+  qp.ftype = static_cast<llama_ftype>(target.ftype);
+  qp.nthread = options.threads;
+  qp.allow_requantize = src_quantized || src.is_quantized();
+
+  const double expected = static_cast<double>(src.file_size) * target.bits_per_weight / std::max(1.0, src_bpw);
+  std::atomic<bool> finished{false};
+  std::thread watcher;
+  if (progress) {
+    watcher = std::thread([&] {
+      while (!finished.load()) {
+        std::error_code e;
+        const auto size = std::filesystem::file_size(options.output, e);
+        if (!e)
+          progress(static_cast<int64_t>(size),
+                   static_cast<int64_t>(std::max<double>(expected, static_cast<double>(size))));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    });
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const uint32_t rc = llama_model_quantize(options.input.c_str(), options.output.c_str(), &qp);
+  finished = true;
+  if (watcher.joinable()) watcher.join();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (rc != 0) {
+    std::filesystem::remove(options.output, ec);
+    throw util::Error(fmt::format("{}: llama.cpp failed to quantize to {} (set JOULEVAL_LLAMA_LOG=1 for its log)",
+                                  options.input.string(), target.type_name));
+  }
+  result.output_bytes = std::filesystem::file_size(options.output, ec);
+  if (progress) progress(static_cast<int64_t>(result.output_bytes), static_cast<int64_t>(result.output_bytes));
+  return result;
+}
+
+}  // namespace jouleval::engine

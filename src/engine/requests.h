@@ -1,0 +1,81 @@
+// The work the engine does for the tasks layer, as plain data: loglikelihood requests
+// (context, continuation) and greedy generation requests, with their results.
+// Header-only and free of llama.cpp types, so tasks/ can build requests without linking the engine.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace jouleval::engine {
+
+// Score `continuation` given `context` (scoring.md "Common mechanics"). The engine computes the
+// split point from the tokenisation of context+continuation, adds BOS when the model asks for it,
+// moves trailing whitespace of the context onto the continuation, and left-truncates to the context
+// window.
+struct LoglikelihoodRequest {
+  std::string context;
+  std::string continuation;
+  // Optional: a prefix of `context` shared by many requests (few-shot preamble). The engine may
+  // evaluate it once and copy its KV cache, only when its tokens equal the first tokens of the
+  // whole tokenisation. Leave empty when there is none. Never changes the result.
+  std::string preamble;
+};
+
+struct LoglikelihoodResult {
+  double logprob = 0.0;     // sum of log-softmax of the continuation tokens
+  int32_t n_tokens = 0;     // continuation tokens scored
+  bool is_greedy = false;   // every continuation token was the argmax
+  int32_t n_truncated = 0;  // tokens dropped from the left to fit the context window
+};
+
+struct GenerationRequest {
+  std::string prompt;
+  std::vector<std::string> stop;  // stop strings, checked on the host; not included in the output
+  int32_t max_new_tokens = 256;
+};
+
+enum class StopReason { kStopString, kEos, kMaxTokens, kContextFull };
+
+inline const char* to_string(StopReason r) {
+  switch (r) {
+    case StopReason::kStopString:
+      return "stop_string";
+    case StopReason::kEos:
+      return "eos";
+    case StopReason::kMaxTokens:
+      return "max_tokens";
+    case StopReason::kContextFull:
+      return "context_full";
+  }
+  return "unknown";
+}
+
+struct GenerationResult {
+  std::string text;  // generated text, cut before the first stop string
+  StopReason stop_reason = StopReason::kMaxTokens;
+  int32_t n_prompt_tokens = 0;
+  int32_t n_generated_tokens = 0;
+};
+
+// Counters of the work actually done, for energy attribution (J/token) by the sweep layer.
+struct WorkCounters {
+  int64_t prompt_tokens_evaluated = 0;  // tokens run through the model as input (after KV reuse)
+  int64_t prompt_tokens_reused = 0;     // tokens whose KV came from a copied preamble/prefix
+  int64_t tokens_generated = 0;
+  int64_t decode_calls = 0;
+
+  WorkCounters& operator+=(const WorkCounters& o) {
+    prompt_tokens_evaluated += o.prompt_tokens_evaluated;
+    prompt_tokens_reused += o.prompt_tokens_reused;
+    tokens_generated += o.tokens_generated;
+    decode_calls += o.decode_calls;
+    return *this;
+  }
+};
+
+// Progress callback: (done, total) in requests. Called from the evaluating thread.
+using ProgressFn = std::function<void(int64_t done, int64_t total)>;
+
+}  // namespace jouleval::engine

@@ -1,0 +1,30 @@
+// Writing a report::Table as CSV, JSON Lines, Markdown or LaTeX (booktabs, sized for a
+// two-column ACM sigconf paper). Unavailable values are empty / null / "unavailable" / "--".
+#pragma once
+
+#include <string>
+
+#include "report/table.h"
+
+namespace jouleval::report {
+
+enum class ExportFormat { kCsv, kJsonl, kMarkdown, kLatex };
+
+// "csv" | "jsonl" | "markdown" (or "md") | "latex" (or "tex"); throws util::Error (usage) otherwise.
+ExportFormat parse_export_format(const std::string& name);
+
+struct ExportOptions {
+  std::string caption = "Results";  // LaTeX caption
+  std::string label = "tab:jouleval";
+};
+
+std::string export_csv(const Table& table);
+std::string export_jsonl(const Table& table);
+std::string export_markdown(const Table& table);
+std::string export_latex(const Table& table, const ExportOptions& options = {});
+std::string export_table(const Table& table, ExportFormat format, const ExportOptions& options = {});
+
+// Escapes LaTeX specials (\ { } $ & % # _ ~ ^).
+std::string latex_escape(const std::string& text);
+
+}  // namespace jouleval::report

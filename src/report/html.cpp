@@ -1,0 +1,244 @@
+#include "report/html.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "report/charts.h"
+#include "report/html_script.h"
+#include "report/limits.h"
+#include "report/precision.h"
+#include "report/summary.h"
+
+namespace jouleval::report {
+namespace {
+
+constexpr const char* kStyle = R"CSS(
+body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5em auto; max-width: 1200px; color: #222; padding: 0 1em; }
+h1 { margin-bottom: .2em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+figure { margin: 1em 0 2em; } figcaption { color: #444; font-size: 13px; max-width: 900px; }
+table { border-collapse: collapse; font-size: 12px; margin: .5em 0 1.5em; }
+th, td { border-bottom: 1px solid #e3e3e3; padding: 3px 7px; text-align: left; vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.na { color: #a33; font-style: italic; } .est { color: #a60; }
+table.sortable th { cursor: pointer; background: #f6f6f6; }
+th[data-sort=asc]::after { content: " \25B2"; } th[data-sort=desc]::after { content: " \25BC"; }
+.scroll { overflow-x: auto; } pre.fp { font-size: 11px; background: #f8f8f8; padding: .5em; max-height: 24em; overflow: auto; }
+.note { background: #fff8e6; border-left: 3px solid #e0a800; padding: .4em .8em; }
+)CSS";
+
+std::string cell_html(const Value& v, const Column& c, bool estimated) {
+  if (std::holds_alternative<std::monostate>(v)) return "<td class=\"na\" data-v=\"\">unavailable</td>";
+  if (const double* d = std::get_if<double>(&v)) {
+    std::string text = format_number(*d);
+    if (c.energy && estimated) text += " <span class=\"est\">(estimated)</span>";
+    return fmt::format("<td class=\"num\" data-v=\"{}\">{}</td>", *d, text);
+  }
+  if (const int64_t* i = std::get_if<int64_t>(&v))
+    return fmt::format("<td class=\"num\" data-v=\"{}\">{}</td>", *i, *i);
+  if (const bool* b = std::get_if<bool>(&v)) return fmt::format("<td>{}</td>", *b ? "yes" : "no");
+  return "<td>" + html_escape(std::get<std::string>(v)) + "</td>";
+}
+
+std::string table_html(const Table& t, const std::string& id) {
+  std::string out = fmt::format("<div class=\"scroll\"><table class=\"sortable\" id=\"{}\"><thead><tr>", id);
+  for (const auto& c : t.columns) out += "<th title=\"" + html_escape(c.key) + "\">" + html_escape(c.label) + "</th>";
+  out += "</tr></thead><tbody>\n";
+  for (size_t r = 0; r < t.rows.size(); ++r) {
+    out += "<tr>";
+    const bool est = r < t.row_estimated.size() && t.row_estimated[r];
+    for (size_t i = 0; i < t.columns.size(); ++i) out += cell_html(t.rows[r][i], t.columns[i], est);
+    out += "</tr>\n";
+  }
+  return out + "</tbody></table></div>\n";
+}
+
+Table precision_table(const Summary& s) {
+  Table t;
+  t.columns = {{"machine", "Machine"},
+               {"model", "Model"},
+               {"kv", "KV"},
+               {"placement", "Placement"},
+               {"task", "Task"},
+               {"precision", "Precision"},
+               {"reference", "Reference"},
+               {"energy_reduction_pct", "Energy reduction (%)", true},
+               {"energy_ci", "95% CI (%)"},
+               {"accuracy_change_pts", "Accuracy change (points)"},
+               {"accuracy_ci", "95% CI (points)"},
+               {"chance", "Random weights"}};
+  auto ci = [](const std::optional<double>& lo, const std::optional<double>& hi) -> Value {
+    if (!lo || !hi) return std::monostate{};
+    return fmt::format("[{}, {}]", format_number(100.0 * *lo), format_number(100.0 * *hi));
+  };
+  auto pct = [](const std::optional<double>& v) -> Value { return v ? Value{100.0 * *v} : Value{}; };
+  for (const auto& c : compare_precisions(s)) {
+    t.rows.push_back({c.machine_label, c.model, c.kv_type, c.placement, c.task, c.precision, c.reference,
+                      pct(c.energy_reduction), ci(c.energy_ci_low, c.energy_ci_high), pct(c.accuracy_change),
+                      ci(c.accuracy_ci_low, c.accuracy_ci_high), Value{c.random_weights}});
+    t.row_estimated.push_back(s.rows[c.row].metrics.estimated || s.rows[c.reference_row].metrics.estimated);
+  }
+  return t;
+}
+
+Table limits_table(const Summary& s) {
+  Table t;
+  t.columns = {{"machine", "Machine"},
+               {"config", "Configuration"},
+               {"task", "Task"},
+               {"gpu", "GPU spec"},
+               {"phase", "Phase"},
+               {"tps", "Tokens/s"},
+               {"tps_bound", "Bound tokens/s"},
+               {"tps_frac", "Achieved ÷ bound"},
+               {"jpt", "GPU J/token", true},
+               {"jpt_bound", "Bound J/token"},
+               {"jpt_frac", "Bound ÷ achieved", true}};
+  for (const auto& c : compare_limits(s)) {
+    const auto& r = s.rows[c.row];
+    t.rows.push_back({r.machine_label,
+                      fmt::format("{} {} kv={} {}", r.key.model, r.key.precision, r.key.kv_type, r.key.placement),
+                      r.key.task, c.gpu.name, c.phase, opt_value(c.tokens_per_s), Value{c.bound_tokens_per_s},
+                      opt_value(c.throughput_fraction), opt_value(c.j_per_token), Value{c.bound_j_per_token},
+                      opt_value(c.energy_fraction)});
+    t.row_estimated.push_back(r.metrics.estimated);
+  }
+  return t;
+}
+
+std::string machines_html(const std::vector<store::Machine>& machines) {
+  if (machines.empty()) return "<p>No machine fingerprints recorded.</p>\n";
+  std::string out =
+      "<table class=\"sortable\" id=\"machines\"><thead><tr><th>Machine id</th><th>Host</th><th>CPU</th>"
+      "<th>GPU</th><th>Fingerprint</th></tr></thead><tbody>\n";
+  for (const auto& m : machines) {
+    std::string fp = m.fingerprint_json;
+    const auto parsed = nlohmann::json::parse(fp, nullptr, false);
+    if (!parsed.is_discarded()) fp = parsed.dump(2);
+    out += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>show</summary>"
+        "<pre class=\"fp\">{}</pre></details></td></tr>\n",
+        html_escape(m.id), html_escape(m.hostname), html_escape(m.cpu_model),
+        m.gpu_name.empty() ? "none" : html_escape(m.gpu_name), html_escape(fp));
+  }
+  return out + "</tbody></table>\n";
+}
+
+std::string energy_notes(const Summary& s) {
+  std::vector<std::string> unavailable;
+  int estimated = 0, missing = 0, random = 0;
+  for (const auto& r : s.rows) {
+    for (const auto& u : r.metrics.unavailable_meters)
+      if (std::find(unavailable.begin(), unavailable.end(), u) == unavailable.end()) unavailable.push_back(u);
+    estimated += r.metrics.estimated;
+    missing += !r.metrics.stats.total_j;
+    random += r.metrics.random_weights;
+  }
+  std::string out;
+  if (!unavailable.empty()) {
+    out += "<p class=\"note\">Meters unavailable in some cells (their energy is not counted, never zero):<br>";
+    for (const auto& u : unavailable) out += html_escape(u) + "<br>";
+    out += "</p>\n";
+  }
+  if (missing)
+    out += fmt::format("<p class=\"note\">{} cells have no energy reading: their energy metrics are unavailable.</p>\n",
+                       missing);
+  if (estimated)
+    out += fmt::format(
+        "<p class=\"note\">{} cells include estimated energy (opt-in estimate), marked \"estimated\".</p>\n",
+        estimated);
+  if (random)
+    out += fmt::format("<p class=\"note\">{} cells use random-weight models: their accuracy is chance level.</p>\n",
+                       random);
+  return out;
+}
+
+// JSON text safe inside <script type="application/json">.
+std::string script_json(const nlohmann::json& j) {
+  std::string s = j.dump();
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '<')
+      out += "\\u003c";
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string html_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string render_html(const ReportInput& input, const std::vector<JsAsset>& scripts) {
+  const Summary summary = build_summary(input.cells, input.machines);
+  const auto charts = build_charts(summary, input.cells);
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  out += "<title>" + html_escape(input.title) + "</title>\n<style>" + std::string(kStyle) + "</style>\n";
+  out += "<script>" + std::string(kErrorCaptureScript) + "</script>\n";
+  for (const auto& s : scripts)
+    out += "<script>/* " + s.name + " */\n" + escape_inline_script(s.source) + "\n</script>\n";
+  out += "</head>\n<body>\n<header>\n<h1>" + html_escape(input.title) + "</h1>\n";
+  out += fmt::format(
+      "<p>{} finished cells{}{}{}.</p>\n", summary.rows.size(),
+      summary.not_done ? fmt::format(" ({} pending, skipped or failed cells not shown)", summary.not_done) : "",
+      input.source.empty() ? "" : " from " + html_escape(input.source),
+      input.generated_at.empty() ? "" : ", generated " + html_escape(input.generated_at));
+  out += "<h2>Machines</h2>\n" + machines_html(input.machines) + energy_notes(summary) + "</header>\n<main>\n";
+
+  nlohmann::json specs = nlohmann::json::object();
+  for (const auto& c : charts) {
+    out += fmt::format(
+        "<figure>\n<h2>{}</h2>\n<div class=\"chart\" id=\"{}\"></div>\n<figcaption>{}</figcaption>\n</figure>\n",
+        html_escape(c.title), c.id, html_escape(c.caption));
+    specs[c.id] = c.spec;
+  }
+  Table summary_all = summary_table(summary);
+  std::vector<std::string> cols = summary_all.default_columns;
+  for (const char* extra :
+       {"reps", "energy_j", "energy_j_ci_low", "energy_j_ci_high", "gpu_j", "cpu_j", "dram_j", "active_j",
+        "avg_power_w", "peak_power_w", "j_per_prompt_token", "j_per_gen_token", "tweor", "unavailable_meters", "flags"})
+    cols.push_back(extra);
+  out +=
+      "<h2>Summary (one row per cell; means over repetitions)</h2>\n<p>Click a column header to sort. "
+      "Scores are each task's headline metric (0–1); EOR = score / Wh, TWEOR = score / (Wh × s); "
+      "the per-item forms divide energy and time by the item count.</p>\n";
+  out += table_html(select_columns(summary_all, cols), "summary");
+  out += "<h2>Precision comparison</h2>\n" + table_html(precision_table(summary), "precision");
+  out += "<h2>Achieved vs physical limit</h2>\n" + table_html(limits_table(summary), "limits");
+  out += "</main>\n<pre id=\"render-check\" hidden>pending</pre>\n";
+  out += "<script type=\"application/json\" id=\"jouleval-specs\">" + script_json(specs) + "</script>\n";
+  out += "<script>" + std::string(kEmbedScript) + "</script>\n";
+  out += "<script>" + std::string(kSortScript) + "</script>\n</body>\n</html>\n";
+  return out;
+}
+
+}  // namespace jouleval::report

@@ -1,0 +1,200 @@
+#include "report/metrics.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace jouleval::report {
+namespace {
+
+constexpr double kJoulesPerWh = 3600.0;
+
+// opt(a) / b when b > 0.
+std::optional<double> ratio(std::optional<double> a, double b) {
+  if (!a || !(b > 0.0)) return std::nullopt;
+  return *a / b;
+}
+
+// Sum over available meters of `kinds` that have a reading; absent when none has.
+struct KindSum {
+  std::optional<double> total, active, peak;
+  bool all_active = true, all_peak = true, estimated = false;
+};
+
+KindSum sum_kinds(const std::vector<store::MeterEnergy>& meters, std::initializer_list<std::string_view> kinds,
+                  bool first_only = false) {
+  KindSum s;
+  for (const auto& m : meters) {
+    if (!m.available || !m.total_joules) continue;
+    if (std::find(kinds.begin(), kinds.end(), m.kind) == kinds.end()) continue;
+    s.total = s.total.value_or(0.0) + *m.total_joules;
+    if (m.active_joules)
+      s.active = s.active.value_or(0.0) + *m.active_joules;
+    else
+      s.all_active = false;
+    if (m.peak_watts)
+      s.peak = s.peak.value_or(0.0) + *m.peak_watts;
+    else
+      s.all_peak = false;
+    s.estimated = s.estimated || m.estimated;
+    if (first_only) break;
+  }
+  if (!s.all_active) s.active.reset();
+  if (!s.all_peak) s.peak.reset();
+  return s;
+}
+
+}  // namespace
+
+std::string headline_metric_name(const std::string& task) {
+  if (task == "mmlu" || task == "truthfulqa_mc1") return "acc";
+  if (task == "arc_challenge" || task == "arc_easy" || task == "hellaswag") return "acc_norm";
+  if (task == "truthfulqa_mc2") return "mc2";
+  if (task == "gsm8k") return "exact_match,strict-match";
+  return "acc";
+}
+
+Headline headline_metric(const std::string& task, const std::vector<store::Metric>& metrics) {
+  auto find = [&](const std::string& name) -> std::optional<store::Metric> {
+    for (const auto& m : metrics)
+      if (m.name == name) return m;
+    return std::nullopt;
+  };
+  Headline h{headline_metric_name(task), std::nullopt};
+  h.metric = find(h.name);
+  // Fallbacks: gsm8k without the strict filter uses flexible-extract; mc2 stored as acc; else acc.
+  const std::array<std::string, 3> fallbacks = {"exact_match,flexible-extract", "acc", "acc_norm"};
+  for (const auto& name : fallbacks) {
+    if (h.metric) break;
+    if (name == "exact_match,flexible-extract" && task != "gsm8k") continue;
+    if ((h.metric = find(name))) h.name = name;
+  }
+  if (!h.metric && !metrics.empty()) {
+    h.metric = metrics.front();
+    h.name = metrics.front().name;
+  }
+  return h;
+}
+
+RepetitionMetrics compute_repetition(const store::Repetition& rep, std::optional<double> score) {
+  RepetitionMetrics r;
+  const KindSum gpu = sum_kinds(rep.meters, {"gpu"});
+  const KindSum cpu = sum_kinds(rep.meters, {"cpu"});
+  const KindSum dram = sum_kinds(rep.meters, {"dram"});
+  const KindSum system = sum_kinds(rep.meters, {"system", "external"}, /*first_only=*/true);
+  r.gpu_j = gpu.total;
+  r.cpu_j = cpu.total;
+  r.dram_j = dram.total;
+  r.system_j = system.total;
+  if (gpu.total || cpu.total || dram.total) {
+    r.total_j = gpu.total.value_or(0.0) + cpu.total.value_or(0.0) + dram.total.value_or(0.0);
+    const bool active_ok = (!gpu.total || gpu.active) && (!cpu.total || cpu.active) && (!dram.total || dram.active);
+    if (active_ok) r.active_j = gpu.active.value_or(0.0) + cpu.active.value_or(0.0) + dram.active.value_or(0.0);
+    const bool peak_ok = (!gpu.total || gpu.peak) && (!cpu.total || cpu.peak) && (!dram.total || dram.peak);
+    if (peak_ok) r.peak_power_w = gpu.peak.value_or(0.0) + cpu.peak.value_or(0.0) + dram.peak.value_or(0.0);
+    r.estimated = gpu.estimated || cpu.estimated || dram.estimated;
+  } else if (system.total) {
+    r.total_j = system.total;
+    r.active_j = system.active;
+    r.peak_power_w = system.peak;
+    r.estimated = system.estimated;
+  }
+  if (r.total_j) r.total_wh = *r.total_j / kJoulesPerWh;
+
+  const double s = rep.seconds;
+  const double prompt = static_cast<double>(rep.prompt_tokens);
+  const double generated = static_cast<double>(rep.generated_tokens);
+  const double tokens = prompt + generated;
+  const double items = static_cast<double>(rep.items);
+  if (s > 0.0) r.seconds = s;
+  if (s > 0.0) r.tokens_per_s = tokens / s;
+  if (s > 0.0 && generated > 0.0) r.generated_tokens_per_s = generated / s;
+  r.avg_power_w = ratio(r.total_j, s);
+  r.j_per_token = ratio(r.total_j, tokens);
+  if (generated == 0.0) r.j_per_prompt_token = ratio(r.total_j, prompt);
+  r.j_per_generated_token = ratio(r.total_j, generated);
+  r.gpu_j_per_token = ratio(r.gpu_j, tokens);
+  r.j_per_question = ratio(r.total_j, items);
+
+  if (score && r.total_wh && *r.total_wh > 0.0 && s > 0.0) {
+    const double wh = *r.total_wh;
+    r.eor = *score / wh;
+    r.tweor = *score / (wh * s);
+    if (items > 0.0) {
+      r.eor_item = *score / (wh / items);
+      r.tweor_item = *score / ((wh / items) * (s / items));
+    }
+  }
+  return r;
+}
+
+CellMetrics compute_cell_metrics(const store::Cell& cell) {
+  CellMetrics c;
+  c.headline = headline_metric(cell.key.task, cell.metrics);
+  if (c.headline.metric) {
+    c.score = c.headline.metric->value;
+    c.score_stderr = c.headline.metric->stderr_;
+  }
+  c.random_weights = cell.random_weights;
+  double prompt = 0.0, generated = 0.0;
+  for (const auto& rep : cell.repetitions) {
+    c.repetitions.push_back(compute_repetition(rep, c.score));
+    c.estimated = c.estimated || c.repetitions.back().estimated;
+    c.short_window = c.short_window || rep.short_window;
+    c.items = std::max(c.items, rep.items);
+    prompt += static_cast<double>(rep.prompt_tokens);
+    generated += static_cast<double>(rep.generated_tokens);
+    for (const auto& m : rep.meters) {
+      c.disagreement_flag = c.disagreement_flag || (m.available && m.disagreement_flag);
+      std::string note;
+      if (!m.available)
+        note = fmt::format("{} ({}): {}", m.meter, m.kind,
+                           m.unavailable_reason.empty() ? "unavailable" : m.unavailable_reason);
+      else if (!m.total_joules)
+        note = fmt::format("{} ({}): no energy reading", m.meter, m.kind);
+      if (!note.empty() &&
+          std::find(c.unavailable_meters.begin(), c.unavailable_meters.end(), note) == c.unavailable_meters.end())
+        c.unavailable_meters.push_back(note);
+    }
+  }
+  if (!cell.repetitions.empty()) {
+    c.prompt_tokens = prompt / static_cast<double>(cell.repetitions.size());
+    c.generated_tokens = generated / static_cast<double>(cell.repetitions.size());
+  }
+
+  using Field = std::optional<double> RepetitionMetrics::*;
+  using StatField = std::optional<Stat> MetricStats::*;
+  static constexpr std::array<std::pair<Field, StatField>, 21> kFields = {{
+      {&RepetitionMetrics::gpu_j, &MetricStats::gpu_j},
+      {&RepetitionMetrics::cpu_j, &MetricStats::cpu_j},
+      {&RepetitionMetrics::dram_j, &MetricStats::dram_j},
+      {&RepetitionMetrics::system_j, &MetricStats::system_j},
+      {&RepetitionMetrics::total_j, &MetricStats::total_j},
+      {&RepetitionMetrics::active_j, &MetricStats::active_j},
+      {&RepetitionMetrics::total_wh, &MetricStats::total_wh},
+      {&RepetitionMetrics::seconds, &MetricStats::seconds},
+      {&RepetitionMetrics::tokens_per_s, &MetricStats::tokens_per_s},
+      {&RepetitionMetrics::generated_tokens_per_s, &MetricStats::generated_tokens_per_s},
+      {&RepetitionMetrics::avg_power_w, &MetricStats::avg_power_w},
+      {&RepetitionMetrics::peak_power_w, &MetricStats::peak_power_w},
+      {&RepetitionMetrics::j_per_token, &MetricStats::j_per_token},
+      {&RepetitionMetrics::j_per_prompt_token, &MetricStats::j_per_prompt_token},
+      {&RepetitionMetrics::j_per_generated_token, &MetricStats::j_per_generated_token},
+      {&RepetitionMetrics::gpu_j_per_token, &MetricStats::gpu_j_per_token},
+      {&RepetitionMetrics::j_per_question, &MetricStats::j_per_question},
+      {&RepetitionMetrics::eor, &MetricStats::eor},
+      {&RepetitionMetrics::tweor, &MetricStats::tweor},
+      {&RepetitionMetrics::eor_item, &MetricStats::eor_item},
+      {&RepetitionMetrics::tweor_item, &MetricStats::tweor_item},
+  }};
+  for (const auto& [field, stat] : kFields) {
+    std::vector<std::optional<double>> values;
+    for (const auto& r : c.repetitions) values.push_back(r.*field);
+    c.stats.*stat = summarize_all(values);
+  }
+  return c;
+}
+
+}  // namespace jouleval::report

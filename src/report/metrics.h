@@ -1,0 +1,74 @@
+// The derived numbers of a measured cell (energy, power, throughput, J/token, EOR, TWEOR), per
+// repetition and as mean / stddev / 95% CI over repetitions. The one place they are computed;
+// definitions in docs/report.md. A missing energy reading leaves a metric absent, never zero.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report/stats.h"
+#include "store/records.h"
+
+namespace jouleval::report {
+
+// The task's headline accuracy metric (docs/report.md): its name and the metric record, if present.
+struct Headline {
+  std::string name;
+  std::optional<store::Metric> metric;
+};
+// The metric name preferred for `task` (mmlu acc, arc_challenge acc_norm, ...).
+std::string headline_metric_name(const std::string& task);
+Headline headline_metric(const std::string& task, const std::vector<store::Metric>& metrics);
+
+// Derived numbers of one repetition. Energy sums only meters that are available and have a reading.
+struct RepetitionMetrics {
+  std::optional<double> gpu_j, cpu_j, dram_j;  // per meter kind
+  std::optional<double> system_j;              // system / external meters (not added to total_j)
+  std::optional<double> total_j;               // gpu + cpu + dram, else system / external
+  std::optional<double> active_j;              // idle-subtracted, same meters as total_j
+  std::optional<double> total_wh;
+  std::optional<double> seconds;
+  std::optional<double> tokens_per_s;            // (prompt + generated) / s
+  std::optional<double> generated_tokens_per_s;  // generated / s (present when generated > 0)
+  std::optional<double> avg_power_w;             // total_j / s
+  std::optional<double> peak_power_w;            // sum of the meters' peaks (upper bound)
+  std::optional<double> j_per_token;             // total_j / (prompt + generated)
+  std::optional<double> j_per_prompt_token;      // total_j / prompt, only when nothing was generated
+  std::optional<double> j_per_generated_token;   // total_j / generated (includes the prefill)
+  std::optional<double> gpu_j_per_token;         // gpu_j / (prompt + generated)
+  std::optional<double> j_per_question;          // total_j / items
+  std::optional<double> eor;                     // score / Wh
+  std::optional<double> tweor;                   // score / (Wh * s)
+  std::optional<double> eor_item;                // score / (Wh / items)
+  std::optional<double> tweor_item;              // score / ((Wh / items) * (s / items))
+  bool estimated = false;                        // an opt-in estimate entered total_j
+};
+
+// The same quantities over repetitions (absent unless every repetition has the quantity).
+struct MetricStats {
+  std::optional<Stat> gpu_j, cpu_j, dram_j, system_j, total_j, active_j, total_wh, seconds, tokens_per_s,
+      generated_tokens_per_s, avg_power_w, peak_power_w, j_per_token, j_per_prompt_token, j_per_generated_token,
+      gpu_j_per_token, j_per_question, eor, tweor, eor_item, tweor_item;
+};
+
+struct CellMetrics {
+  Headline headline;
+  std::optional<double> score;  // headline value, 0-1
+  std::optional<double> score_stderr;
+  bool random_weights = false;  // accuracy is chance level
+  int items = 0;                // items of one repetition
+  double prompt_tokens = 0.0;   // mean over repetitions
+  double generated_tokens = 0.0;
+  std::vector<RepetitionMetrics> repetitions;
+  MetricStats stats;
+  std::vector<std::string> unavailable_meters;  // "meter (kind): reason", once each
+  bool estimated = false;                       // some energy is an opt-in estimate
+  bool short_window = false;                    // a repetition's window was under ~1 s
+  bool disagreement_flag = false;               // counter vs integrated power disagreed
+};
+
+RepetitionMetrics compute_repetition(const store::Repetition& rep, std::optional<double> score);
+CellMetrics compute_cell_metrics(const store::Cell& cell);
+
+}  // namespace jouleval::report

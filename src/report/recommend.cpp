@@ -1,0 +1,310 @@
+#include "report/recommend.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "report/precision.h"
+#include "report/summary.h"
+#include "util/error.h"
+
+namespace jouleval::report {
+namespace {
+
+bool maximize(Objective o) { return o != Objective::kEnergy; }
+
+std::optional<double> objective_value(const Candidate& c, Objective o) {
+  switch (o) {
+    case Objective::kEnergy:
+      return c.j_per_question;
+    case Objective::kEor:
+      return c.eor_item;
+    case Objective::kTweor:
+      return c.tweor_item;
+    case Objective::kThroughput:
+      return c.tokens_per_s;
+  }
+  return std::nullopt;
+}
+
+std::string pct(double v) { return fmt::format("{:.1f}%", 100.0 * v); }
+
+// Reference score per (model, task): the reference precision's cells, KV f16 preferred.
+std::map<std::pair<std::string, std::string>, double> reference_scores(const Summary& s) {
+  std::map<std::pair<std::string, std::string>, std::vector<const SummaryRow*>> groups;
+  for (const auto& r : s.rows)
+    if (r.metrics.score) groups[{r.key.model, r.key.task}].push_back(&r);
+  std::map<std::pair<std::string, std::string>, double> out;
+  for (const auto& [key, rows] : groups) {
+    std::vector<std::string> precisions;
+    for (const auto* r : rows) precisions.push_back(r->key.precision);
+    const auto ref = reference_precision(precisions);
+    std::vector<const SummaryRow*> picked;
+    for (const auto* r : rows)
+      if (r->key.precision == *ref && r->key.kv_type == "f16") picked.push_back(r);
+    if (picked.empty())
+      for (const auto* r : rows)
+        if (r->key.precision == *ref) picked.push_back(r);
+    double sum = 0.0;
+    for (const auto* r : picked) sum += *r->metrics.score;
+    out[key] = sum / static_cast<double>(picked.size());
+  }
+  return out;
+}
+
+Candidate aggregate(const std::vector<const SummaryRow*>& rows,
+                    const std::map<std::pair<std::string, std::string>, double>& refs) {
+  Candidate c;
+  const SummaryRow& first = *rows.front();
+  c.model = first.key.model;
+  c.precision = first.key.precision;
+  c.kv_type = first.key.kv_type;
+  c.placement = first.key.placement;
+  c.machine_id = first.machine_id;
+  c.machine_label = first.machine_label;
+  double score_sum = 0.0, ref_sum = 0.0, energy = 0.0, seconds = 0.0, tokens = 0.0, gen_seconds = 0.0, gen_tokens = 0.0;
+  bool scores_ok = true, refs_ok = true, energy_ok = true, time_ok = true;
+  std::optional<double> peak, avg, worst;
+  bool peak_ok = true;
+  double memory = 0.0;
+  for (const SummaryRow* r : rows) {
+    const auto& m = r->metrics;
+    c.tasks.push_back(r->key.task);
+    c.items += m.items;
+    c.estimated = c.estimated || m.estimated;
+    c.random_weights = c.random_weights || m.random_weights;
+    if (m.score)
+      score_sum += *m.score;
+    else
+      scores_ok = false;
+    const auto ref = refs.find({r->key.model, r->key.task});
+    if (ref != refs.end() && m.score) {
+      ref_sum += ref->second;
+      if (ref->second > 0.0) worst = std::min(worst.value_or(1e300), *m.score / ref->second);
+    } else {
+      refs_ok = false;
+    }
+    if (m.stats.total_j)
+      energy += m.stats.total_j->mean;
+    else
+      energy_ok = false;
+    if (m.stats.seconds)
+      seconds += m.stats.seconds->mean;
+    else
+      time_ok = false;
+    tokens += m.prompt_tokens + m.generated_tokens;
+    if (m.generated_tokens > 0.0 && m.stats.seconds) {
+      gen_seconds += m.stats.seconds->mean;
+      gen_tokens += m.generated_tokens;
+    }
+    if (m.stats.peak_power_w)
+      peak = std::max(peak.value_or(0.0), m.stats.peak_power_w->mean);
+    else
+      peak_ok = false;
+    if (m.stats.avg_power_w) avg = std::max(avg.value_or(0.0), m.stats.avg_power_w->mean);
+    memory =
+        std::max({memory, static_cast<double>(r->peak_gpu_memory_bytes), static_cast<double>(r->model_size_bytes)});
+  }
+  const double n_tasks = static_cast<double>(rows.size());
+  const double items = static_cast<double>(c.items);
+  if (scores_ok) c.score = score_sum / n_tasks;
+  if (scores_ok && refs_ok) {
+    c.reference_score = ref_sum / n_tasks;
+    if (ref_sum > 0.0) c.retention = score_sum / ref_sum;
+    c.worst_retention = worst;
+  }
+  if (energy_ok && items > 0.0) c.j_per_question = energy / items;
+  if (time_ok && items > 0.0) c.s_per_question = seconds / items;
+  if (time_ok && seconds > 0.0) c.tokens_per_s = tokens / seconds;
+  if (c.score && c.j_per_question && *c.j_per_question > 0.0) {
+    const double wh = *c.j_per_question / 3600.0;
+    c.eor_item = *c.score / wh;
+    if (c.s_per_question && *c.s_per_question > 0.0) c.tweor_item = *c.score / (wh * *c.s_per_question);
+  }
+  if (peak_ok && peak) {
+    c.power_w = peak;
+    c.power_basis = "peak";
+  } else if (avg) {
+    c.power_w = avg;
+    c.power_basis = "average";
+  }
+  if (memory > 0.0) c.memory_gb = memory / 1e9;
+  if (gen_tokens > 0.0) {
+    c.latency_ms_per_token = 1000.0 * gen_seconds / gen_tokens;
+    c.latency_basis = "per generated token";
+  } else if (time_ok && tokens > 0.0) {
+    c.latency_ms_per_token = 1000.0 * seconds / tokens;
+    c.latency_basis = "per processed token";
+  }
+  return c;
+}
+
+void check(Candidate& c, std::string name, bool passed, std::string detail) {
+  c.checks.push_back({std::move(name), passed, std::move(detail)});
+}
+
+void apply_checks(Candidate& c, const Constraints& k, const std::vector<std::string>& all_tasks) {
+  std::vector<std::string> missing;
+  for (const auto& t : all_tasks)
+    if (std::find(c.tasks.begin(), c.tasks.end(), t) == c.tasks.end()) missing.push_back(t);
+  check(c, "covers all tasks", missing.empty(),
+        missing.empty() ? fmt::format("{} task(s)", c.tasks.size())
+                        : fmt::format("missing {}", fmt::join(missing, ", ")));
+  c.objective = objective_value(c, k.objective);
+  check(c, fmt::format("{} measured", objective_name(k.objective)), c.objective.has_value(),
+        c.objective ? fmt::format("{:.4g}", *c.objective) : "unavailable (no energy or score)");
+  if (k.min_accuracy_retention) {
+    const std::string name = fmt::format("accuracy retention >= {}", pct(*k.min_accuracy_retention));
+    if (c.retention)
+      check(c, name, *c.retention >= *k.min_accuracy_retention - 1e-12, pct(*c.retention));
+    else
+      check(c, name, false, "no reference precision measured");
+  }
+  if (k.max_power_w) {
+    const std::string name = fmt::format("power <= {:g} W", *k.max_power_w);
+    if (c.power_w)
+      check(c, name, *c.power_w <= *k.max_power_w, fmt::format("{:.1f} W ({})", *c.power_w, c.power_basis));
+    else
+      check(c, name, false, "power unavailable");
+  }
+  if (k.max_memory_gb) {
+    const std::string name = fmt::format("memory <= {:g} GB", *k.max_memory_gb);
+    if (c.memory_gb)
+      check(c, name, *c.memory_gb <= *k.max_memory_gb, fmt::format("{:.2f} GB", *c.memory_gb));
+    else
+      check(c, name, false, "memory unknown");
+  }
+  if (k.max_latency_ms_per_token) {
+    const std::string name = fmt::format("latency <= {:g} ms/token", *k.max_latency_ms_per_token);
+    if (c.latency_ms_per_token)
+      check(c, name, *c.latency_ms_per_token <= *k.max_latency_ms_per_token,
+            fmt::format("{:.2f} ms {}", *c.latency_ms_per_token, c.latency_basis));
+    else
+      check(c, name, false, "latency unavailable");
+  }
+  c.eligible = std::all_of(c.checks.begin(), c.checks.end(), [](const auto& ch) { return ch.passed; });
+}
+
+std::string describe(const Candidate& c) {
+  return fmt::format("{} {} kv={} {} on {}", c.model, c.precision, c.kv_type, c.placement, c.machine_label);
+}
+
+}  // namespace
+
+Objective parse_objective(const std::string& name) {
+  if (name == "energy") return Objective::kEnergy;
+  if (name == "eor") return Objective::kEor;
+  if (name == "tweor") return Objective::kTweor;
+  if (name == "throughput") return Objective::kThroughput;
+  throw util::Error(fmt::format("unknown objective '{}' (energy, eor, tweor, throughput)", name),
+                    util::ExitCode::kUsage);
+}
+
+std::string objective_name(Objective objective) {
+  switch (objective) {
+    case Objective::kEnergy:
+      return "J per question";
+    case Objective::kEor:
+      return "EOR per item (score per Wh per item)";
+    case Objective::kTweor:
+      return "TWEOR per item";
+    case Objective::kThroughput:
+      return "tokens/s";
+  }
+  return "";
+}
+
+Constraints apply_scenario(const std::string& scenario, Constraints k, bool retention_given) {
+  k.scenario = scenario;
+  double retention = 0.0;
+  if (scenario == "datacenter")
+    retention = 0.98;
+  else if (scenario == "enterprise")
+    retention = 0.99;
+  else if (scenario == "edge") {
+    retention = 0.95;
+    if (!k.max_power_w && !k.max_memory_gb)
+      throw util::Error("--scenario edge needs --max-power-w or --max-memory-gb", util::ExitCode::kUsage);
+  } else if (!scenario.empty()) {
+    throw util::Error(fmt::format("unknown scenario '{}' (datacenter, enterprise, edge)", scenario),
+                      util::ExitCode::kUsage);
+  }
+  if (!scenario.empty() && !retention_given) k.min_accuracy_retention = retention;
+  return k;
+}
+
+Recommendation recommend(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines,
+                         const Constraints& constraints) {
+  Recommendation rec;
+  rec.constraints = constraints;
+  const Summary summary = build_summary(cells, machines);
+  const auto refs = reference_scores(summary);
+  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+  std::map<Key, std::vector<const SummaryRow*>> groups;
+  std::set<std::string> tasks;
+  for (const auto& r : summary.rows) {
+    if (constraints.task && r.key.task != *constraints.task) continue;
+    groups[{r.key.model, r.key.precision, r.key.kv_type, r.key.placement, r.machine_id}].push_back(&r);
+    tasks.insert(r.key.task);
+  }
+  rec.tasks.assign(tasks.begin(), tasks.end());
+  for (const auto& [key, rows] : groups) {
+    Candidate c = aggregate(rows, refs);
+    apply_checks(c, constraints, rec.tasks);
+    rec.candidates.push_back(std::move(c));
+  }
+  const bool max = maximize(constraints.objective);
+  std::stable_sort(rec.candidates.begin(), rec.candidates.end(), [max](const Candidate& a, const Candidate& b) {
+    if (a.eligible != b.eligible) return a.eligible;
+    if (a.objective.has_value() != b.objective.has_value()) return a.objective.has_value();
+    if (!a.objective) return false;
+    return max ? *a.objective > *b.objective : *a.objective < *b.objective;
+  });
+  if (rec.candidates.empty()) {
+    rec.message = constraints.task ? fmt::format("No finished cells for task '{}'.", *constraints.task)
+                                   : "No finished cells in the results.";
+    return rec;
+  }
+  if (rec.candidates.front().eligible) {
+    rec.chosen = 0;
+    const Candidate& c = rec.candidates.front();
+    rec.message = fmt::format(
+        "Chosen: {} — best {} ({:.4g}) among {} of {} candidates meeting every constraint", describe(c),
+        objective_name(constraints.objective), *c.objective,
+        std::count_if(rec.candidates.begin(), rec.candidates.end(), [](const Candidate& x) { return x.eligible; }),
+        rec.candidates.size());
+    if (c.retention) rec.message += fmt::format("; accuracy retention {}", pct(*c.retention));
+    if (c.j_per_question) rec.message += fmt::format("; {:.4g} J per question", *c.j_per_question);
+    if (c.estimated) rec.message += " (energy estimated)";
+    if (c.random_weights) rec.message += "; accuracy is chance level (random-weight model)";
+    rec.message += ".";
+    return rec;
+  }
+  // Nothing eligible: name the constraints that excluded the best candidates.
+  std::map<std::string, int> excluded;
+  for (const auto& c : rec.candidates)
+    for (const auto& ch : c.checks)
+      if (!ch.passed) ++excluded[ch.name];
+  std::string msg = "No configuration meets the constraints.";
+  msg += fmt::format(" Best candidates by {} and the constraints that excluded them:",
+                     objective_name(constraints.objective));
+  for (size_t i = 0; i < rec.candidates.size() && i < 3; ++i) {
+    const auto& c = rec.candidates[i];
+    std::vector<std::string> failed;
+    for (const auto& ch : c.checks)
+      if (!ch.passed) failed.push_back(fmt::format("{} (got {})", ch.name, ch.detail));
+    msg += fmt::format("\n  {}. {}: {}", i + 1, describe(c), fmt::join(failed, "; "));
+  }
+  std::vector<std::string> counts;
+  for (const auto& [name, n] : excluded)
+    counts.push_back(fmt::format("{} excluded {} of {}", name, n, rec.candidates.size()));
+  msg += fmt::format("\n  Overall: {}.", fmt::join(counts, "; "));
+  rec.message = msg;
+  return rec;
+}
+
+}  // namespace jouleval::report

@@ -1,0 +1,138 @@
+// The results data model, as plain structs: what one measured cell records (product.md "What a
+// measurement records"). The sweep layer fills them, the store persists them, the report reads them.
+// Optional fields are absent when the meter or quantity is unavailable — never zero-filled.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace jouleval::store {
+
+// The machine a measurement ran on. `fingerprint_json` holds everything collected (GPU name, UUID,
+// driver, CUDA, power limits, clocks, CPU model, memory, OS, kernel, versions); `id` is a stable
+// hash of the identifying parts (hostname, CPU model, GPU UUIDs) so merges can match machines.
+struct Machine {
+  std::string id;
+  std::string hostname;
+  std::string cpu_model;
+  std::string gpu_name;  // empty when no GPU
+  std::string fingerprint_json;
+};
+
+// The identity of a cell: everything that defines *what* was measured. Two cells with equal keys on
+// the same machine are the same cell (resume and merge rely on this).
+struct CellKey {
+  std::string model;         // model name (file stem or general.name)
+  std::string model_sha256;  // hash of the source model file (before quantization)
+  std::string precision;     // alias or GGUF type actually evaluated: fp16, int8, Q4_K_M, ...
+  std::string kv_type;       // f16 | q8_0 | q4_0
+  std::string placement;     // gpu | cpu | partial:N
+  std::string task;          // mmlu | arc_challenge | hellaswag | truthfulqa_mc1 | truthfulqa_mc2 | gsm8k
+  int32_t limit = 0;         // 0 = all items
+  int32_t shots = 0;
+  int32_t threads = 0;
+};
+
+// Energy of one meter over one measurement window.
+struct MeterEnergy {
+  std::string meter;   // "nvml:0", "rapl", "external", ...
+  std::string device;  // "NVIDIA H100 80GB HBM3", "package-0 + dram-0", ...
+  std::string kind;    // gpu | cpu | dram | system | external
+  bool available = false;
+  std::string unavailable_reason;           // when !available
+  bool estimated = false;                   // true only for opt-in estimates; labelled everywhere
+  std::optional<double> counter_joules;     // energy-counter delta (primary)
+  std::optional<double> integrated_joules;  // trapezoid integral of sampled power
+  std::optional<double> disagreement;       // |counter - integrated| / counter
+  bool disagreement_flag = false;           // disagreement above threshold (default 5%)
+  std::optional<double> idle_watts;         // idle baseline of this meter
+  std::optional<double> total_joules;       // counter if present, else integrated
+  std::optional<double> active_joules;      // total - idle_watts * duration
+  std::optional<double> avg_watts;
+  std::optional<double> peak_watts;
+  std::optional<double> temp_start_c;
+  std::optional<double> temp_end_c;
+};
+
+// One power sample of a timeline (optional, per repetition).
+struct PowerSample {
+  double t_seconds = 0.0;  // since the window began
+  std::string meter;
+  double watts = 0.0;
+};
+
+// One repetition of a cell: the task's whole work inside one measurement window.
+struct Repetition {
+  int64_t id = 0;  // database id (0 until stored); key for timeline()
+  int32_t index = 0;
+  std::string started_at;  // ISO 8601 UTC
+  double seconds = 0.0;
+  bool short_window = false;  // under ~1 s: energy not meaningful
+  int64_t prompt_tokens = 0;  // evaluated (after KV reuse)
+  int64_t generated_tokens = 0;
+  int64_t decode_calls = 0;
+  int32_t items = 0;
+  std::vector<MeterEnergy> meters;
+  std::vector<PowerSample> timeline;  // may be empty
+};
+
+// Accuracy of a cell (identical across repetitions for greedy evaluation; recorded once).
+struct Metric {
+  std::string name;  // acc, acc_norm, mc2, exact_match,strict-match, exact_match,flexible-extract
+  double value = 0.0;
+  double stderr_ = 0.0;
+};
+
+// One scored item of a cell (per-item record of tasks/, serialised as JSON).
+struct ItemRecord {
+  std::string item_id;
+  bool correct = false;
+  std::string json;  // the full per-item record (prompts, per-choice loglikelihoods, answer, ...)
+};
+
+// Fidelity of a cell against the reference precision of the same model/task (all absent if none).
+struct Fidelity {
+  std::optional<std::string> reference_precision;
+  std::optional<double> answer_flips;
+  std::optional<double> mean_kl;
+};
+
+// One invocation of jouleval that wrote results (a sweep, a run, ...).
+struct Run {
+  int64_t id = 0;          // database id (0 until stored)
+  std::string started_at;  // ISO 8601 UTC
+  std::string command_line;
+  std::string config_json;  // the effective configuration, as JSON ("{}" if none)
+  std::string machine_id;
+  std::string jouleval_version;  // version of the jouleval that ran it
+};
+
+enum class CellStatus { kPending, kDone, kSkipped, kFailed };
+
+// Everything about one cell, as stored and as read back for reports.
+struct Cell {
+  int64_t id = 0;      // database id (0 until stored)
+  int64_t run_id = 0;  // the run (invocation) that last wrote the cell; 0 = unknown
+  std::string machine_id;
+  CellKey key;
+  CellStatus status = CellStatus::kPending;
+  std::string skip_reason;  // for kSkipped / kFailed
+  std::string model_path;   // the file actually evaluated
+  uint64_t model_size_bytes = 0;
+  uint64_t model_params = 0;
+  std::string weight_types;     // comma-separated
+  bool random_weights = false;  // synthetic model: accuracy is chance level
+  double load_seconds = 0.0;
+  uint64_t peak_gpu_memory_bytes = 0;
+  std::vector<Metric> metrics;
+  std::vector<Repetition> repetitions;
+  std::vector<ItemRecord> items;
+  // Fidelity against the reference precision of the same model/task (absent if none).
+  std::optional<std::string> reference_precision;
+  std::optional<double> answer_flips;  // share of items whose chosen answer changed
+  std::optional<double> mean_kl;       // mean KL(reference || this) of choice distributions
+};
+
+}  // namespace jouleval::store

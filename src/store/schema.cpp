@@ -1,0 +1,127 @@
+#include "store/schema.h"
+
+#include <fmt/format.h>
+
+#include "store/statement.h"
+#include "store/transaction.h"
+#include "util/build_info.h"
+
+namespace jouleval::store {
+
+namespace {
+
+constexpr const char* kCreateTables = R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE machines (
+  id TEXT PRIMARY KEY, hostname TEXT NOT NULL, cpu_model TEXT NOT NULL, gpu_name TEXT NOT NULL,
+  fingerprint_json TEXT NOT NULL);
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, command_line TEXT NOT NULL, config_json TEXT NOT NULL,
+  machine_id TEXT NOT NULL REFERENCES machines(id), jouleval_version TEXT NOT NULL);
+CREATE TABLE cells (
+  id INTEGER PRIMARY KEY,
+  machine_id TEXT NOT NULL REFERENCES machines(id),
+  model TEXT NOT NULL, model_sha256 TEXT NOT NULL, precision TEXT NOT NULL, kv_type TEXT NOT NULL,
+  placement TEXT NOT NULL, task TEXT NOT NULL, item_limit INTEGER NOT NULL, shots INTEGER NOT NULL,
+  threads INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'skipped', 'failed')),
+  skip_reason TEXT NOT NULL DEFAULT '',
+  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  model_path TEXT NOT NULL DEFAULT '', model_size_bytes INTEGER NOT NULL DEFAULT 0,
+  model_params INTEGER NOT NULL DEFAULT 0, weight_types TEXT NOT NULL DEFAULT '',
+  random_weights INTEGER NOT NULL DEFAULT 0, load_seconds REAL NOT NULL DEFAULT 0,
+  peak_gpu_memory_bytes INTEGER NOT NULL DEFAULT 0,
+  reference_precision TEXT, answer_flips REAL, mean_kl REAL,
+  UNIQUE (machine_id, model, model_sha256, precision, kv_type, placement, task, item_limit, shots, threads));
+CREATE TABLE metrics (
+  cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE, name TEXT NOT NULL,
+  value REAL NOT NULL, stderr REAL NOT NULL, PRIMARY KEY (cell_id, name));
+CREATE TABLE repetitions (
+  id INTEGER PRIMARY KEY,
+  cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,
+  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  started_at TEXT NOT NULL, seconds REAL NOT NULL, short_window INTEGER NOT NULL,
+  prompt_tokens INTEGER NOT NULL, generated_tokens INTEGER NOT NULL, decode_calls INTEGER NOT NULL,
+  items INTEGER NOT NULL,
+  UNIQUE (cell_id, idx));
+CREATE TABLE meters (
+  id INTEGER PRIMARY KEY,
+  repetition_id INTEGER NOT NULL REFERENCES repetitions(id) ON DELETE CASCADE,
+  meter TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, available INTEGER NOT NULL,
+  unavailable_reason TEXT NOT NULL, estimated INTEGER NOT NULL,
+  counter_joules REAL, integrated_joules REAL, disagreement REAL, disagreement_flag INTEGER NOT NULL,
+  idle_watts REAL, total_joules REAL, active_joules REAL, avg_watts REAL, peak_watts REAL,
+  temp_start_c REAL, temp_end_c REAL,
+  UNIQUE (repetition_id, meter));
+CREATE TABLE items (
+  id INTEGER PRIMARY KEY,
+  cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,
+  item_id TEXT NOT NULL, correct INTEGER NOT NULL, json TEXT NOT NULL,
+  UNIQUE (cell_id, item_id));
+CREATE TABLE timeline (
+  repetition_id INTEGER NOT NULL REFERENCES repetitions(id) ON DELETE CASCADE,
+  t REAL NOT NULL, meter TEXT NOT NULL, watts REAL NOT NULL);
+CREATE INDEX timeline_by_repetition ON timeline (repetition_id);
+CREATE INDEX runs_by_machine ON runs (machine_id);
+)sql";
+
+int pragma_int(Database& db, const char* pragma) {
+  Statement st(db, fmt::format("PRAGMA {}", pragma));
+  return st.step() ? static_cast<int>(st.column_int64(0)) : 0;
+}
+
+std::string meta_value(Database& db, const char* key) {
+  Statement st(db, "SELECT value FROM meta WHERE key = ?");
+  st.bind(1, key);
+  return st.step() ? st.column_text(0) : std::string();
+}
+
+}  // namespace
+
+void create_schema(Database& db) {
+  Transaction tx(db);
+  // Re-check inside the write lock: another process may have created it meanwhile.
+  if (pragma_int(db, "user_version") != 0) return;
+  db.exec(kCreateTables);
+  Statement meta(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
+  meta.bind_all("schema_version", std::to_string(kSchemaVersion)).run();
+  meta.bind_all("created_by", fmt::format("jouleval {}", util::build::kVersion)).run();
+  db.exec("INSERT INTO meta (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+  db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+  db.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+  tx.commit();
+}
+
+void configure_connection(Database& db, bool durable) {
+  Statement wal(db, "PRAGMA journal_mode = WAL");
+  if (!wal.step() || wal.column_text(0) != "wal") db.fail_message("cannot switch the journal to WAL mode");
+  db.exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA foreign_keys = ON");
+}
+
+bool check_schema(Database& db, bool create) {
+  const int version = pragma_int(db, "user_version");
+  const int application = pragma_int(db, "application_id");
+  const bool empty = pragma_int(db, "page_count") == 0 || [&] {
+    Statement st(db, "SELECT count(*) FROM sqlite_schema");
+    return st.step() && st.column_int64(0) == 0;
+  }();
+  if (version == 0 && application == 0 && empty) {
+    if (!create) db.fail_message("empty file, not a jouleval results database");
+    return true;
+  }
+  if (application != kApplicationId) {
+    db.fail_message("an SQLite database but not a jouleval results database (no jouleval application id)");
+  }
+  if (version != kSchemaVersion) {
+    const std::string by = meta_value(db, "created_by");
+    db.fail_message(fmt::format(
+        "results database has schema version {}{}, but this jouleval ({}) supports "
+        "version {}; use a matching jouleval version",
+        version, by.empty() ? "" : fmt::format(" (written by {})", by), util::build::kVersion, kSchemaVersion));
+  }
+  return false;
+}
+
+}  // namespace jouleval::store

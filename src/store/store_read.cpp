@@ -1,0 +1,146 @@
+// Store's queries for reports and merge: cells with their children, items, timelines.
+#include <fmt/format.h>
+
+#include "store/statement.h"
+#include "store/store.h"
+
+namespace jouleval::store {
+
+namespace {
+
+constexpr const char* kCellSelect = R"sql(
+  SELECT id, machine_id, model, model_sha256, precision, kv_type, placement, task, item_limit, shots, threads,
+         status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types, random_weights,
+         load_seconds, peak_gpu_memory_bytes, reference_precision, answer_flips, mean_kl
+  FROM cells)sql";
+
+Cell read_cell_row(const Statement& st) {
+  Cell c;
+  c.id = st.column_int64(0);
+  c.machine_id = st.column_text(1);
+  c.key.model = st.column_text(2);
+  c.key.model_sha256 = st.column_text(3);
+  c.key.precision = st.column_text(4);
+  c.key.kv_type = st.column_text(5);
+  c.key.placement = st.column_text(6);
+  c.key.task = st.column_text(7);
+  c.key.limit = static_cast<int32_t>(st.column_int64(8));
+  c.key.shots = static_cast<int32_t>(st.column_int64(9));
+  c.key.threads = static_cast<int32_t>(st.column_int64(10));
+  c.status = parse_cell_status(st.column_text(11));
+  c.skip_reason = st.column_text(12);
+  c.run_id = st.column_optional_int64(13).value_or(0);
+  c.model_path = st.column_text(14);
+  c.model_size_bytes = static_cast<uint64_t>(st.column_int64(15));
+  c.model_params = static_cast<uint64_t>(st.column_int64(16));
+  c.weight_types = st.column_text(17);
+  c.random_weights = st.column_bool(18);
+  c.load_seconds = st.column_double(19);
+  c.peak_gpu_memory_bytes = static_cast<uint64_t>(st.column_int64(20));
+  c.reference_precision = st.column_optional_text(21);
+  c.answer_flips = st.column_optional_double(22);
+  c.mean_kl = st.column_optional_double(23);
+  return c;
+}
+
+MeterEnergy read_meter(const Statement& st) {
+  MeterEnergy m;
+  m.meter = st.column_text(0);
+  m.device = st.column_text(1);
+  m.kind = st.column_text(2);
+  m.available = st.column_bool(3);
+  m.unavailable_reason = st.column_text(4);
+  m.estimated = st.column_bool(5);
+  m.counter_joules = st.column_optional_double(6);
+  m.integrated_joules = st.column_optional_double(7);
+  m.disagreement = st.column_optional_double(8);
+  m.disagreement_flag = st.column_bool(9);
+  m.idle_watts = st.column_optional_double(10);
+  m.total_joules = st.column_optional_double(11);
+  m.active_joules = st.column_optional_double(12);
+  m.avg_watts = st.column_optional_double(13);
+  m.peak_watts = st.column_optional_double(14);
+  m.temp_start_c = st.column_optional_double(15);
+  m.temp_end_c = st.column_optional_double(16);
+  return m;
+}
+
+}  // namespace
+
+std::vector<Cell> Store::cells(const CellQuery& query) { return read_cells("", std::nullopt, query); }
+
+std::optional<Cell> Store::cell(int64_t cell_id, const CellQuery& query) {
+  std::vector<Cell> found = read_cells(" WHERE id = ?", cell_id, query);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<Cell> Store::read_cells(const std::string& where, std::optional<int64_t> id, const CellQuery& query) {
+  Statement st(db_, std::string(kCellSelect) + where + " ORDER BY id");
+  if (id) st.bind(1, *id);
+  std::vector<Cell> out;
+  while (st.step()) out.push_back(read_cell_row(st));
+
+  Statement metrics(db_, "SELECT name, value, stderr FROM metrics WHERE cell_id = ? ORDER BY rowid");
+  Statement reps(db_, R"sql(
+    SELECT id, idx, started_at, seconds, short_window, prompt_tokens, generated_tokens, decode_calls, items
+    FROM repetitions WHERE cell_id = ? ORDER BY idx)sql");
+  Statement meters(db_, R"sql(
+    SELECT meter, device, kind, available, unavailable_reason, estimated, counter_joules, integrated_joules,
+           disagreement, disagreement_flag, idle_watts, total_joules, active_joules, avg_watts, peak_watts,
+           temp_start_c, temp_end_c
+    FROM meters WHERE repetition_id = ? ORDER BY id)sql");
+  for (Cell& c : out) {
+    metrics.bind(1, c.id);
+    while (metrics.step())
+      c.metrics.push_back({metrics.column_text(0), metrics.column_double(1), metrics.column_double(2)});
+    metrics.reset();
+    reps.bind(1, c.id);
+    while (reps.step()) {
+      Repetition r;
+      r.id = reps.column_int64(0);
+      r.index = static_cast<int32_t>(reps.column_int64(1));
+      r.started_at = reps.column_text(2);
+      r.seconds = reps.column_double(3);
+      r.short_window = reps.column_bool(4);
+      r.prompt_tokens = reps.column_int64(5);
+      r.generated_tokens = reps.column_int64(6);
+      r.decode_calls = reps.column_int64(7);
+      r.items = static_cast<int32_t>(reps.column_int64(8));
+      c.repetitions.push_back(std::move(r));
+    }
+    reps.reset();
+    for (Repetition& r : c.repetitions) {
+      meters.bind(1, r.id);
+      while (meters.step()) r.meters.push_back(read_meter(meters));
+      meters.reset();
+      if (query.with_timeline) r.timeline = timeline(r.id);
+    }
+    if (query.with_items) c.items = items(c.id);
+  }
+  return out;
+}
+
+std::vector<ItemRecord> Store::items(int64_t cell_id) {
+  Statement st(db_, "SELECT item_id, correct, json FROM items WHERE cell_id = ? ORDER BY id");
+  st.bind(1, cell_id);
+  std::vector<ItemRecord> out;
+  while (st.step()) out.push_back({st.column_text(0), st.column_bool(1), st.column_text(2)});
+  return out;
+}
+
+std::vector<PowerSample> Store::timeline(int64_t repetition_id) {
+  Statement st(db_, "SELECT t, meter, watts FROM timeline WHERE repetition_id = ? ORDER BY rowid");
+  st.bind(1, repetition_id);
+  std::vector<PowerSample> out;
+  while (st.step()) out.push_back({st.column_double(0), st.column_text(1), st.column_double(2)});
+  return out;
+}
+
+int64_t Store::count_repetitions(int64_t cell_id) {
+  Statement st(db_, "SELECT count(*) FROM repetitions WHERE cell_id = ?");
+  st.bind(1, cell_id);
+  return st.step() ? st.column_int64(0) : 0;
+}
+
+}  // namespace jouleval::store

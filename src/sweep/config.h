@@ -1,0 +1,72 @@
+// What a sweep (or a single `jouleval run`) evaluates and how: the matrix axes, per-task limits and
+// shots, repetitions and measurement settings. Read from TOML by load_sweep_config (format in
+// docs/sweep.md); `jouleval run` builds one from its options.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tasks/task_id.h"
+
+namespace jouleval::sweep {
+
+// A model axis entry: a GGUF file, or a synthetic model made on first use ("synth:PRESET").
+struct ModelSpec {
+  std::filesystem::path path;  // GGUF file (for synth: where it is written)
+  std::string synth_preset;    // non-empty: synthesize `path` with this preset if missing
+  std::string synth_weight_type = "f16";
+  std::string label;           // display name; defaults to the file stem
+};
+
+struct TaskSettings {
+  std::optional<int> limit;  // overrides SweepConfig::limit
+  std::optional<int> shots;  // overrides the preset
+};
+
+struct SweepConfig {
+  std::filesystem::path database = "jouleval.db";
+  std::filesystem::path data_dir;  // benchmark data root; empty with use_samples
+  bool use_samples = false;        // built-in sample items instead of data files
+  std::filesystem::path model_cache;  // where quantized variants go; empty = next to each model
+
+  std::vector<ModelSpec> models;
+  std::vector<std::string> precisions = {"fp16"};
+  std::vector<std::string> kv_types = {"f16"};
+  std::vector<std::string> placements = {"gpu"};
+  std::vector<tasks::TaskId> tasks;
+
+  int limit = 0;                    // default per-task item limit; 0 = all
+  std::string shot_preset = "lm-eval";
+  uint64_t seed = 1234;
+  std::map<tasks::TaskId, TaskSettings> task_settings;
+
+  int repetitions = 3;
+  double idle_seconds = 5.0;        // idle baseline per loaded model; 0 disables
+  double cooldown_seconds = 0.0;    // pause between repetitions
+  int warmup_requests = 8;          // unmeasured requests before the first window of a model
+  bool timeline = false;            // store power timelines
+  int threads = 0;                  // 0 = physical cores
+  int context_size = 0;             // 0 = automatic (enough for the longest request batch)
+  int max_sequences = 0;            // 0 = engine default
+  std::string flash_attention = "auto";
+
+  int limit_for(tasks::TaskId task) const;
+  std::optional<int> shots_for(tasks::TaskId task) const;
+  nlohmann::json to_json() const;
+};
+
+// Reads a sweep TOML file. Relative paths in it are relative to the file's directory. Throws
+// util::Error (kBadInput) naming the file and the field on any error.
+SweepConfig load_sweep_config(const std::filesystem::path& file);
+
+// Parses a model axis entry: "PATH" or "synth:PRESET[:WEIGHT_TYPE]" (synthetic models are written to
+// `synth_dir`/PRESET-WEIGHT_TYPE.gguf).
+ModelSpec parse_model_spec(const std::string& text, const std::filesystem::path& synth_dir);
+
+}  // namespace jouleval::sweep

@@ -1,0 +1,89 @@
+#include "sweep/dry_run.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "tasks/load_task.h"
+
+namespace jouleval::sweep {
+
+DryRun dry_run(const SweepConfig& config) {
+  DryRun plan;
+  plan.repetitions = config.repetitions;
+  for (const auto& m : config.models) {
+    if (!std::filesystem::exists(m.path)) {
+      plan.models_missing.push_back(m.synth_preset.empty() ? m.path.string()
+                                                           : m.path.string() + " (synthesized on first use)");
+    }
+  }
+  for (const PlannedCell& cell : plan_cells(config)) {
+    tasks::TaskOptions options;
+    options.data_dir = config.data_dir;
+    options.use_samples = config.use_samples;
+    options.limit = cell.limit;
+    options.shots = cell.shots;
+    options.preset = config.shot_preset;
+    options.seed = config.seed;
+    const tasks::Task task = tasks::load_task(cell.task, options);
+    DryRunCell d;
+    d.cell = cell;
+    d.model = config.models[cell.model_index].label;
+    d.items = task.n_items();
+    if (task.kind() == tasks::RequestKind::kLoglikelihood) {
+      d.requests = static_cast<int64_t>(task.loglikelihood_requests().size());
+      for (const auto& r : task.loglikelihood_requests()) d.prompt_chars += r.context.size() + r.continuation.size();
+    } else {
+      d.requests = static_cast<int64_t>(task.generation_requests().size());
+      for (const auto& r : task.generation_requests()) {
+        d.prompt_chars += r.prompt.size();
+        d.max_generated_tokens += r.max_new_tokens;
+      }
+    }
+    d.estimated_prompt_tokens = d.prompt_chars / 4;
+    plan.cells.push_back(d);
+  }
+  return plan;
+}
+
+std::string dry_run_text(const DryRun& plan) {
+  std::string out = fmt::format("{} cells, {} repetitions each\n", plan.cells.size(), plan.repetitions);
+  out += fmt::format("{:<24} {:<10} {:<5} {:<11} {:<15} {:>6} {:>6} {:>9} {:>14} {:>10}\n", "model", "precision", "kv",
+                     "placement", "task", "items", "shots", "requests", "~prompt tok", "max gen");
+  int64_t requests = 0, tokens = 0, gen = 0;
+  for (const auto& d : plan.cells) {
+    out += fmt::format("{:<24} {:<10} {:<5} {:<11} {:<15} {:>6} {:>6} {:>9} {:>14} {:>10}\n", d.model, d.cell.precision,
+                       d.cell.kv_type, d.cell.placement, std::string(tasks::task_name(d.cell.task)), d.items,
+                       d.cell.shots, d.requests, d.estimated_prompt_tokens, d.max_generated_tokens);
+    requests += d.requests;
+    tokens += d.estimated_prompt_tokens;
+    gen += d.max_generated_tokens;
+  }
+  out += fmt::format(
+      "total per repetition: {} requests, ~{} prompt tokens (estimated as characters/4, before prefix reuse), at most {} "
+      "generated tokens; x{} repetitions\n",
+      requests, tokens, gen, plan.repetitions);
+  for (const auto& m : plan.models_missing) out += fmt::format("model not present yet: {}\n", m);
+  return out;
+}
+
+nlohmann::json dry_run_json(const DryRun& plan) {
+  nlohmann::json cells = nlohmann::json::array();
+  for (const auto& d : plan.cells) {
+    cells.push_back({{"model", d.model},
+                     {"precision", d.cell.precision},
+                     {"kv_type", d.cell.kv_type},
+                     {"placement", d.cell.placement},
+                     {"task", std::string(tasks::task_name(d.cell.task))},
+                     {"limit", d.cell.limit},
+                     {"shots", d.cell.shots},
+                     {"items", d.items},
+                     {"requests", d.requests},
+                     {"prompt_chars", d.prompt_chars},
+                     {"estimated_prompt_tokens", d.estimated_prompt_tokens},
+                     {"max_generated_tokens", d.max_generated_tokens}});
+  }
+  return {{"repetitions", plan.repetitions}, {"cells", cells}, {"models_missing", plan.models_missing}};
+}
+
+}  // namespace jouleval::sweep

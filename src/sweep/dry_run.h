@@ -1,0 +1,34 @@
+// `sweep --dry-run`: the cells a config would run and an estimate of their work (requests, prompt
+// characters and an estimated token count, maximum generated tokens), without loading any model.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sweep/config.h"
+#include "sweep/plan.h"
+
+namespace jouleval::sweep {
+
+struct DryRunCell {
+  PlannedCell cell;
+  std::string model;
+  int items = 0;
+  int64_t requests = 0;
+  int64_t prompt_chars = 0;           // context + continuation characters of every request
+  int64_t estimated_prompt_tokens = 0;  // prompt_chars / 4: an estimate, not a tokenisation
+  int64_t max_generated_tokens = 0;
+};
+
+struct DryRun {
+  std::vector<DryRunCell> cells;
+  int repetitions = 0;
+  std::vector<std::string> models_missing;  // files that do not exist yet (synthetic: made on first use)
+};
+
+DryRun dry_run(const SweepConfig& config);
+std::string dry_run_text(const DryRun& plan);
+nlohmann::json dry_run_json(const DryRun& plan);
+
+}  // namespace jouleval::sweep

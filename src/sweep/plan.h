@@ -1,0 +1,39 @@
+// The cells of a sweep: the matrix of models × placements × KV types × precisions × tasks, in the
+// order they run (the reference precision of each model first, so fidelity can be computed as soon
+// as a quantized cell finishes), and the store key of each cell.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "store/records.h"
+#include "sweep/config.h"
+
+namespace jouleval::sweep {
+
+struct PlannedCell {
+  size_t model_index = 0;  // into SweepConfig::models
+  std::string precision;   // as configured (alias or GGUF type name)
+  std::string kv_type;
+  std::string placement;
+  tasks::TaskId task = tasks::TaskId::kMmlu;
+  int limit = 0;
+  int shots = 0;
+};
+
+// All cells of `config`, grouped so that consecutive cells share a loaded model.
+std::vector<PlannedCell> plan_cells(const SweepConfig& config);
+
+// The precision used as the fidelity reference among `precisions`: fp16/F16 or bf16/BF16 if present,
+// else fp32/F32, else none (empty).
+std::string reference_precision(const std::vector<std::string>& precisions);
+
+// Canonical spelling of a precision for cell keys: the alias when there is one ("int8"), else the
+// GGUF type name ("Q5_K_S").
+std::string canonical_precision(const std::string& precision);
+
+// The store key of a planned cell (model hash supplied by the caller).
+store::CellKey cell_key(const SweepConfig& config, const PlannedCell& cell, const std::string& model_label,
+                        const std::string& model_sha256);
+
+}  // namespace jouleval::sweep

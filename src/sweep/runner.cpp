@@ -1,0 +1,444 @@
+#include "sweep/runner.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "engine/gguf_info.h"
+#include "engine/model.h"
+#include "engine/quantize.h"
+#include "engine/synth.h"
+#include "sweep/plan.h"
+#include "tasks/fidelity.h"
+#include "tasks/load_task.h"
+#include "util/build_info.h"
+#include "util/error.h"
+#include "util/file_hash.h"
+
+namespace jouleval::sweep {
+namespace {
+
+using util::Error;
+using util::ExitCode;
+
+std::string now_iso8601() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Loaded tasks, shared by every cell with the same (task, limit, shots).
+class TaskCache {
+ public:
+  explicit TaskCache(const SweepConfig& config) : config_(config) {}
+
+  const tasks::Task& get(const PlannedCell& cell) {
+    auto key = std::make_tuple(cell.task, cell.limit, cell.shots);
+    auto it = tasks_.find(key);
+    if (it != tasks_.end()) return *it->second;
+    tasks::TaskOptions options;
+    options.data_dir = config_.data_dir;
+    options.use_samples = config_.use_samples;
+    options.limit = cell.limit;
+    options.shots = cell.shots;
+    options.preset = config_.shot_preset;
+    options.seed = config_.seed;
+    auto task = std::make_unique<tasks::Task>(tasks::load_task(cell.task, options));
+    return *tasks_.emplace(key, std::move(task)).first->second;
+  }
+
+ private:
+  const SweepConfig& config_;
+  std::map<std::tuple<tasks::TaskId, int, int>, std::unique_ptr<tasks::Task>> tasks_;
+};
+
+// Store metrics carry a plain double standard error; absent (n < 2) is stored as NaN -> NULL.
+std::vector<store::Metric> to_store_metrics(const tasks::TaskResult& result) {
+  std::vector<store::Metric> out;
+  for (const auto& m : result.metrics) {
+    store::Metric sm;
+    sm.name = m.name;
+    sm.value = m.value;
+    sm.stderr_ = m.std_error.value_or(std::nan(""));
+    out.push_back(sm);
+  }
+  return out;
+}
+
+std::vector<store::ItemRecord> to_store_items(const tasks::TaskResult& result) {
+  std::vector<store::ItemRecord> out;
+  out.reserve(result.item_records.size());
+  for (const auto& rec : result.item_records) {
+    store::ItemRecord item;
+    item.item_id = rec.value("id", std::string());
+    item.correct = rec.value("correct", false);
+    item.json = rec.dump();
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+engine::FlashAttention parse_flash(const std::string& text) {
+  if (text == "on") return engine::FlashAttention::kOn;
+  if (text == "off") return engine::FlashAttention::kOff;
+  return engine::FlashAttention::kAuto;
+}
+
+// The evaluation of one task: runs its requests and scores them.
+struct Evaluation {
+  tasks::TaskResult result;
+  int64_t requests = 0;
+};
+
+Evaluation evaluate(engine::Model& model, const tasks::Task& task, const engine::ProgressFn& progress) {
+  Evaluation ev;
+  if (task.kind() == tasks::RequestKind::kLoglikelihood) {
+    ev.requests = static_cast<int64_t>(task.loglikelihood_requests().size());
+    ev.result = task.score(model.loglikelihood(task.loglikelihood_requests(), progress));
+  } else {
+    ev.requests = static_cast<int64_t>(task.generation_requests().size());
+    ev.result = task.score(model.generate(task.generation_requests(), progress));
+  }
+  return ev;
+}
+
+int64_t request_count(const tasks::Task& task) {
+  return task.kind() == tasks::RequestKind::kLoglikelihood ? static_cast<int64_t>(task.loglikelihood_requests().size())
+                                                           : static_cast<int64_t>(task.generation_requests().size());
+}
+
+// Unmeasured work before the first window of a loaded model: first kernels, allocations, clocks.
+void warm_up(engine::Model& model, const tasks::Task& task, int n) {
+  if (n <= 0) return;
+  if (task.kind() == tasks::RequestKind::kLoglikelihood) {
+    const auto& all = task.loglikelihood_requests();
+    std::vector<engine::LoglikelihoodRequest> some(all.begin(), all.begin() + std::min<size_t>(all.size(), n));
+    model.loglikelihood(some);
+  } else {
+    const auto& all = task.generation_requests();
+    std::vector<engine::GenerationRequest> some(all.begin(), all.begin() + std::min<size_t>(all.size(), n));
+    for (auto& r : some) r.max_new_tokens = std::min(r.max_new_tokens, 8);
+    model.generate(some);
+  }
+  model.synchronize();
+}
+
+class SweepRun {
+ public:
+  SweepRun(const SweepConfig& config, energy::Monitor& monitor, store::Store& store, Observer& observer,
+           const RunOptions& options)
+      : config_(config), monitor_(monitor), store_(store), observer_(observer), options_(options), tasks_(config) {}
+
+  SweepResult run() {
+    const std::vector<PlannedCell> plan = plan_cells(config_);
+    // Load every task first: bad data stops the sweep before anything is measured.
+    for (const auto& cell : plan) tasks_.get(cell);
+
+    energy::Fingerprint fp = monitor_.fingerprint();
+    machine_id_ = fp.machine_id;
+    store_.upsert_machine(fp.machine());
+    store::Run run;
+    run.started_at = now_iso8601();
+    run.command_line = options_.command_line;
+    run.config_json = config_.to_json().dump();
+    run.machine_id = machine_id_;
+    run.jouleval_version = util::build::kVersion;
+    store_.begin_run(run);
+    if (!options_.log_items.empty()) {
+      items_log_.open(options_.log_items, std::ios::app);
+      if (!items_log_) throw Error(fmt::format("{}: cannot open for writing", options_.log_items.string()), ExitCode::kBadInput);
+    }
+
+    for (size_t i = 0; i < plan.size();) {
+      size_t j = i;
+      while (j < plan.size() && same_model_group(plan[i], plan[j])) ++j;
+      run_group(std::vector<PlannedCell>(plan.begin() + i, plan.begin() + j));
+      i = j;
+    }
+    return result_;
+  }
+
+ private:
+  static bool same_model_group(const PlannedCell& a, const PlannedCell& b) {
+    return a.model_index == b.model_index && a.precision == b.precision && a.kv_type == b.kv_type &&
+           a.placement == b.placement;
+  }
+
+  // The source model file of a spec, synthesized on first use; and its hash.
+  const std::string& source_hash(size_t model_index) {
+    auto it = hashes_.find(model_index);
+    if (it != hashes_.end()) return it->second;
+    const ModelSpec& spec = config_.models[model_index];
+    if (!spec.synth_preset.empty() && !std::filesystem::exists(spec.path)) {
+      observer_.message(fmt::format("synthesizing {} ({}, random weights) -> {}", spec.synth_preset,
+                                    spec.synth_weight_type, spec.path.string()));
+      std::filesystem::create_directories(spec.path.parent_path());
+      engine::SynthOptions so;
+      so.preset = spec.synth_preset;
+      so.weight_type = spec.synth_weight_type;
+      so.output = spec.path;
+      so.threads = config_.threads;
+      engine::synthesize(so);
+    }
+    if (!std::filesystem::exists(spec.path)) {
+      throw Error(fmt::format("model {}: no such file", spec.path.string()), ExitCode::kBadInput);
+    }
+    return hashes_.emplace(model_index, util::sha256_file(spec.path)).first->second;
+  }
+
+  std::vector<store::CellKey> keys_of(const std::vector<PlannedCell>& group) {
+    std::vector<store::CellKey> keys;
+    const ModelSpec& spec = config_.models[group.front().model_index];
+    const std::string& hash = source_hash(group.front().model_index);
+    for (const auto& cell : group) keys.push_back(cell_key(config_, cell, spec.label, hash));
+    return keys;
+  }
+
+  void record_outcome(const store::CellKey& key, int64_t id, const CellOutcome& outcome) {
+    result_.cell_ids.push_back(id);
+    switch (outcome.kind) {
+      case CellOutcome::Kind::kDone: ++result_.cells_done; break;
+      case CellOutcome::Kind::kAlreadyDone: ++result_.cells_already_done; break;
+      case CellOutcome::Kind::kSkipped: ++result_.cells_skipped; break;
+      case CellOutcome::Kind::kFailed: ++result_.cells_failed; break;
+    }
+    observer_.cell_finished(key, outcome);
+  }
+
+  void skip_group(const std::vector<store::CellKey>& keys, const std::vector<bool>& todo, bool failed,
+                  const std::string& reason) {
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (!todo[k]) continue;
+      CellOutcome outcome;
+      outcome.kind = failed ? CellOutcome::Kind::kFailed : CellOutcome::Kind::kSkipped;
+      outcome.reason = reason;
+      int64_t id = failed ? store_.mark_failed(machine_id_, keys[k], reason)
+                          : store_.mark_skipped(machine_id_, keys[k], reason);
+      record_outcome(keys[k], id, outcome);
+    }
+  }
+
+  void run_group(const std::vector<PlannedCell>& group) {
+    const PlannedCell& first = group.front();
+    const ModelSpec& spec = config_.models[first.model_index];
+    std::vector<store::CellKey> keys = keys_of(group);
+
+    // Resume: which cells still need work?
+    std::vector<bool> todo(group.size(), true);
+    bool any = false;
+    for (size_t k = 0; k < group.size(); ++k) {
+      auto progress = store_.find_cell(machine_id_, keys[k]);
+      if (progress && progress->status == store::CellStatus::kDone) {
+        todo[k] = false;
+        CellOutcome outcome;
+        outcome.kind = CellOutcome::Kind::kAlreadyDone;
+        record_outcome(keys[k], progress->id, outcome);
+      } else {
+        any = true;
+      }
+    }
+    if (!any) return;
+
+    std::filesystem::path file;
+    try {
+      file = prepare_precision(spec.path, first.precision, config_.model_cache, observer_);
+    } catch (const Error& e) {
+      skip_group(keys, todo, false, e.what());
+      return;
+    }
+
+    engine::ModelOptions mo;
+    mo.placement = engine::Placement::parse(first.placement);
+    mo.threads = config_.threads;
+    mo.kv_type = first.kv_type;
+    mo.flash_attention = parse_flash(config_.flash_attention);
+    if (config_.context_size > 0) {
+      mo.context_size = config_.context_size;
+    } else {
+      mo.context_size = mo.placement.kind == engine::Placement::Kind::kCpu ? 8192 : 32768;
+    }
+    if (config_.max_sequences > 0) mo.max_sequences = config_.max_sequences;
+
+    std::unique_ptr<engine::Model> model;
+    try {
+      observer_.message(fmt::format("loading {} [{} kv={} {}]", file.filename().string(), first.precision,
+                                    first.kv_type, first.placement));
+      model = engine::Model::load(file, mo);
+    } catch (const Error& e) {
+      // Does not fit / cannot be placed: skipped, the sweep goes on.
+      skip_group(keys, todo, e.code() != ExitCode::kUnavailable, e.what());
+      return;
+    }
+    const engine::ModelInfo& info = model->info();
+    const engine::GgufSummary gguf = engine::read_gguf_summary(file);
+
+    if (config_.idle_seconds > 0) {
+      observer_.message(fmt::format("measuring idle baseline for {:.0f} s", config_.idle_seconds));
+      model->synchronize();
+      monitor_.measure_idle(config_.idle_seconds);
+    }
+    bool warmed = false;
+
+    for (size_t k = 0; k < group.size(); ++k) {
+      if (!todo[k]) continue;
+      const tasks::Task& task = tasks_.get(group[k]);
+      if (!warmed) {
+        warm_up(*model, task, config_.warmup_requests);
+        warmed = true;
+      }
+      store::Cell cell;
+      cell.machine_id = machine_id_;
+      cell.key = keys[k];
+      cell.model_path = file.string();
+      cell.model_size_bytes = info.size_bytes;
+      cell.model_params = info.n_params;
+      for (const auto& w : info.weight_types) cell.weight_types += (cell.weight_types.empty() ? "" : ",") + w;
+      cell.random_weights = gguf.random_weights;
+      cell.load_seconds = info.load_seconds;
+      try {
+        run_cell(*model, task, cell);
+      } catch (const Error& e) {
+        CellOutcome outcome;
+        outcome.kind = CellOutcome::Kind::kFailed;
+        outcome.reason = e.what();
+        record_outcome(keys[k], store_.mark_failed(machine_id_, keys[k], e.what()), outcome);
+      }
+    }
+  }
+
+  void run_cell(engine::Model& model, const tasks::Task& task, store::Cell& cell) {
+    const int64_t cell_id = store_.upsert_cell_pending(cell);
+    auto progress_state = store_.find_cell(machine_id_, cell.key);
+    std::vector<int32_t> done = progress_state ? progress_state->done_repetitions : std::vector<int32_t>{};
+    const int64_t total = request_count(task);
+    std::optional<tasks::TaskResult> scored;
+    CellOutcome outcome;
+
+    for (int r = 0; r < config_.repetitions; ++r) {
+      if (std::find(done.begin(), done.end(), r) != done.end()) continue;
+      if (r > 0 && config_.cooldown_seconds > 0) {
+        std::this_thread::sleep_for(std::chrono::duration<double>(config_.cooldown_seconds));
+      }
+      observer_.repetition_started(cell.key, r, config_.repetitions, total);
+      engine::ProgressFn progress = [this](int64_t d, int64_t t) { observer_.progress(d, t, monitor_.live_watts()); };
+      const std::string started_at = now_iso8601();
+      model.reset_counters();
+      monitor_.begin_window([&] { model.synchronize(); });
+      Evaluation ev = evaluate(model, task, progress);
+      energy::WindowResult window = monitor_.end_window([&] { model.synchronize(); });
+      const engine::WorkCounters work = model.counters();
+
+      store::Repetition rep;
+      rep.index = r;
+      rep.started_at = started_at;
+      rep.seconds = window.seconds;
+      rep.short_window = window.short_window;
+      rep.prompt_tokens = work.prompt_tokens_evaluated;
+      rep.generated_tokens = work.tokens_generated;
+      rep.decode_calls = work.decode_calls;
+      rep.items = ev.result.n_items;
+      rep.meters = std::move(window.meters);
+      if (config_.timeline) rep.timeline = std::move(window.timeline);
+      store_.add_repetition(cell_id, rep);  // committed atomically
+      observer_.repetition_finished(cell.key, rep);
+      ++outcome.repetitions_run;
+      if (!scored) scored = std::move(ev.result);
+    }
+    if (!scored) {
+      // Every repetition was stored by an earlier (killed) invocation but the cell was not finished:
+      // score once more, unmeasured.
+      scored = evaluate(model, task, {}).result;
+    }
+
+    store::Fidelity fidelity = compute_fidelity(cell.key, *scored);
+    std::optional<uint64_t> peak;
+    if (auto used = model.gpu_memory_used()) peak = *used;
+    store_.finish_cell(cell_id, to_store_metrics(*scored), to_store_items(*scored), fidelity, peak);
+    if (items_log_) {
+      for (const auto& rec : scored->item_records) {
+        nlohmann::json line = rec;
+        line["task"] = cell.key.task;
+        line["model"] = cell.key.model;
+        line["precision"] = cell.key.precision;
+        items_log_ << line.dump() << "\n";
+      }
+      items_log_.flush();
+    }
+    outcome.kind = CellOutcome::Kind::kDone;
+    outcome.headline_metric = scored->headline;
+    if (const tasks::Metric* m = scored->find(scored->headline)) {
+      outcome.headline_value = m->value;
+      outcome.headline_stderr = m->std_error;
+    }
+    record_outcome(cell.key, cell_id, outcome);
+  }
+
+  // Against the reference precision of the same model, KV type, placement and task, when stored.
+  store::Fidelity compute_fidelity(const store::CellKey& key, const tasks::TaskResult& result) {
+    store::Fidelity fidelity;
+    const std::string reference = reference_precision(config_.precisions);
+    if (reference.empty() || reference == key.precision) return fidelity;
+    store::CellKey ref_key = key;
+    ref_key.precision = reference;
+    auto ref = store_.find_cell(machine_id_, ref_key);
+    if (!ref || ref->status != store::CellStatus::kDone) return fidelity;
+    std::vector<nlohmann::json> ref_items;
+    for (const auto& item : store_.items(ref->id)) ref_items.push_back(nlohmann::json::parse(item.json));
+    tasks::Fidelity f = tasks::fidelity(ref_items, result.item_records);
+    if (f.n_compared == 0) return fidelity;
+    fidelity.reference_precision = reference;
+    fidelity.answer_flips = f.answer_flips;
+    fidelity.mean_kl = f.mean_kl;
+    return fidelity;
+  }
+
+  const SweepConfig& config_;
+  energy::Monitor& monitor_;
+  store::Store& store_;
+  Observer& observer_;
+  const RunOptions& options_;
+  TaskCache tasks_;
+  std::string machine_id_;
+  std::map<size_t, std::string> hashes_;
+  std::ofstream items_log_;
+  SweepResult result_;
+};
+
+}  // namespace
+
+std::filesystem::path prepare_precision(const std::filesystem::path& source, const std::string& precision,
+                                        const std::filesystem::path& cache_dir, Observer& observer) {
+  const engine::Precision& target = engine::resolve_precision(precision);
+  const engine::GgufSummary summary = engine::read_gguf_summary(source);
+  if (summary.file_type == target.ftype) return source;
+  const std::filesystem::path dir = cache_dir.empty() ? source.parent_path() : cache_dir;
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path out = dir / fmt::format("{}.{}.gguf", source.stem().string(), target.type_name);
+  if (std::filesystem::exists(out)) return out;
+  observer.message(fmt::format("quantizing {} -> {} ({})", source.filename().string(), target.type_name,
+                               out.string()));
+  engine::QuantizeOptions qo;
+  qo.input = source;
+  qo.output = out.string() + ".partial";  // renamed when complete: a killed run leaves no usable-looking file
+  qo.type = target.type_name;
+  engine::quantize(qo);
+  std::filesystem::rename(qo.output, out);
+  return out;
+}
+
+SweepResult run_sweep(const SweepConfig& config, energy::Monitor& monitor, store::Store& store, Observer& observer,
+                      const RunOptions& options) {
+  SweepRun run(config, monitor, store, observer, options);
+  return run.run();
+}
+
+}  // namespace jouleval::sweep

@@ -1,0 +1,43 @@
+// Runs the cells of a sweep: prepares each model (synthesizes or quantizes it on first use, cached
+// next to the source), loads it once per (precision, KV type, placement), measures the idle baseline,
+// warms up, then evaluates each task inside measurement windows, repetition by repetition, committing
+// each finished repetition to the store. Resumes where a killed sweep stopped, without duplicates.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "energy/monitor.h"
+#include "store/store.h"
+#include "sweep/config.h"
+#include "sweep/observer.h"
+
+namespace jouleval::sweep {
+
+struct RunOptions {
+  std::string command_line;            // recorded with the run
+  std::filesystem::path log_items;     // when set, per-item records of finished cells (JSONL)
+};
+
+struct SweepResult {
+  int cells_done = 0;          // finished in this invocation
+  int cells_already_done = 0;  // found finished in the store (resume)
+  int cells_skipped = 0;
+  int cells_failed = 0;
+  std::vector<int64_t> cell_ids;  // every cell of the plan, in plan order
+};
+
+// Runs every planned cell of `config`. Bad data (a task that fails to load) throws util::Error
+// before anything is measured; a cell that cannot run (model too big, unsupported type, engine
+// failure) is recorded as skipped or failed with the reason and the sweep goes on.
+SweepResult run_sweep(const SweepConfig& config, energy::Monitor& monitor, store::Store& store, Observer& observer,
+                      const RunOptions& options = {});
+
+// The path of `source` quantized to `precision` in `cache_dir` (or next to the source when empty),
+// creating it with engine::quantize when missing. Returns `source` itself when its file type already
+// is the target. Throws util::Error for an unsupported conversion.
+std::filesystem::path prepare_precision(const std::filesystem::path& source, const std::string& precision,
+                                        const std::filesystem::path& cache_dir, Observer& observer);
+
+}  // namespace jouleval::sweep

@@ -1,0 +1,49 @@
+#include "tasks/options.h"
+
+#include <fmt/format.h>
+
+#include "util/error.h"
+
+namespace jouleval::tasks {
+
+const std::vector<std::string>& shot_presets() {
+  static const std::vector<std::string> kPresets = {"lm-eval", "leaderboard"};
+  return kPresets;
+}
+
+int preset_shots(std::string_view preset, TaskId task) {
+  if (preset == "lm-eval") return task == TaskId::kGsm8k ? 5 : 0;
+  if (preset == "leaderboard") {
+    switch (task) {
+      case TaskId::kMmlu:
+        return 5;
+      case TaskId::kArcChallenge:
+        return 25;
+      case TaskId::kHellaswag:
+        return 10;
+      case TaskId::kTruthfulqaMc1:
+      case TaskId::kTruthfulqaMc2:
+        return 0;
+      case TaskId::kGsm8k:
+        return 5;
+    }
+  }
+  throw util::Error(fmt::format("unknown shot preset '{}' (valid: lm-eval, leaderboard)", preset),
+                    util::ExitCode::kUsage);
+}
+
+int resolve_shots(const TaskOptions& options, TaskId task) {
+  int shots = options.shots ? *options.shots : preset_shots(options.preset, task);
+  if (shots < 0) {
+    throw util::Error(fmt::format("{}: shots must be >= 0, got {}", task_name(task), shots), util::ExitCode::kUsage);
+  }
+  if (shots > 0 && (task == TaskId::kTruthfulqaMc1 || task == TaskId::kTruthfulqaMc2)) {
+    throw util::Error(fmt::format("{}: few-shot is not supported (the task's fixed six-pair primer is its only "
+                                  "context; use 0 shots)",
+                                  task_name(task)),
+                      util::ExitCode::kUsage);
+  }
+  return shots;
+}
+
+}  // namespace jouleval::tasks

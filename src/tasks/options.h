@@ -1,0 +1,36 @@
+// What to load for a task (data directory or built-in samples), how many items (limit) and how many
+// few-shot examples (explicit or from a preset), and the few-shot seed.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tasks/task_id.h"
+
+namespace jouleval::tasks {
+
+struct TaskOptions {
+  std::filesystem::path data_dir;  // root of the datasets (see docs/tasks.md "Discovery")
+  bool use_samples = false;        // use the built-in sample items instead of files
+  int limit = 0;                   // <= 0: all items; else at most this many (selection.h)
+  std::optional<int> shots;        // explicit few-shot count; overrides the preset
+  std::string preset = "lm-eval";  // "lm-eval" or "leaderboard" (see preset_shots)
+  uint64_t seed = 1234;            // few-shot draw seed (lm-eval's fewshot_random_seed)
+};
+
+// Names of the shot presets.
+const std::vector<std::string>& shot_presets();
+
+// Shots of `preset` for `task`: lm-eval = harness defaults (0, GSM8K 5); leaderboard = MMLU 5,
+// ARC 25, HellaSwag 10, TruthfulQA 0, GSM8K 5. Throws util::Error(kUsage) on an unknown preset.
+int preset_shots(std::string_view preset, TaskId task);
+
+// The shot count to use: options.shots if set, else the preset's. Throws util::Error(kUsage) for a
+// negative count or for few-shot TruthfulQA (it has no few-shot pool; its primer is fixed).
+int resolve_shots(const TaskOptions& options, TaskId task);
+
+}  // namespace jouleval::tasks

@@ -1,0 +1,57 @@
+#include "util/file_hash.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <fstream>
+#include <memory>
+#include <vector>
+
+#include "util/error.h"
+
+namespace jouleval::util {
+namespace {
+
+std::string cache_stamp(const std::filesystem::path& file) {
+  auto size = std::filesystem::file_size(file);
+  auto mtime = std::filesystem::last_write_time(file).time_since_epoch().count();
+  return fmt::format("{} {}", size, mtime);
+}
+
+}  // namespace
+
+std::string sha256_file(const std::filesystem::path& file, bool use_cache) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) throw Error(fmt::format("{}: no such file", file.string()), ExitCode::kBadInput);
+  const std::filesystem::path sidecar = file.string() + ".sha256";
+  const std::string stamp = cache_stamp(file);
+  if (use_cache) {
+    std::ifstream in(sidecar);
+    std::string hash, line;
+    if (in >> hash && std::getline(in >> std::ws, line) && line == stamp && hash.size() == 64) return hash;
+  }
+
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw Error("SHA-256 unavailable in libcrypto");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(fmt::format("{}: cannot open for reading", file.string()), ExitCode::kBadInput);
+  std::vector<char> buffer(8 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) throw Error(fmt::format("{}: read error", file.string()), ExitCode::kBadInput);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &n);
+  std::string hex;
+  for (unsigned int i = 0; i < n; ++i) hex += fmt::format("{:02x}", digest[i]);
+
+  if (use_cache) {
+    std::ofstream out(sidecar);  // best effort: a read-only model directory just means no cache
+    if (out) out << hex << "\n" << stamp << "\n";
+  }
+  return hex;
+}
+
+}  // namespace jouleval::util

@@ -1,0 +1,11 @@
+# Runs `jouleval --help` and checks that every subcommand is listed.
+execute_process(COMMAND ${JOULEVAL} --help OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "jouleval --help exited with ${rc}")
+endif()
+foreach(cmd run sweep synth quantize meter report recommend merge export demo version)
+  string(REGEX MATCH "\n  ${cmd} " found "${out}")
+  if(NOT found)
+    message(FATAL_ERROR "jouleval --help does not list '${cmd}':\n${out}")
+  endif()
+endforeach()

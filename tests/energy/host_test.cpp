@@ -1,0 +1,101 @@
+#include <gtest/gtest.h>
+
+#include "energy/child_process.h"
+#include "energy/external_meter.h"
+#include "energy/fingerprint.h"
+#include "energy/monitor.h"
+#include "test_support.h"
+
+namespace jouleval::energy {
+namespace {
+
+using testing::TempDir;
+using testing::write_file;
+
+TEST(energy_external, FileHoldsCumulativeJoules) {
+  TempDir d;
+  const auto file = d.path() / "wall.txt";
+  write_file(file, "1000.5 J\n");
+  auto clock = std::make_shared<ManualClock>();
+  MonitorOptions o;
+  o.use_nvml = false;
+  o.use_rapl = false;
+  o.external_file = file.string();
+  o.sampler_thread = false;
+  o.sample_interval_ms = 100;
+  o.clock = clock;
+  Monitor m(o);
+  m.begin_window();
+  clock->advance(2);
+  write_file(file, "1250.5\n");
+  WindowResult r = m.end_window();
+  ASSERT_EQ(r.meters.size(), 1u);
+  EXPECT_EQ(r.meters[0].kind, "external");
+  EXPECT_DOUBLE_EQ(*r.meters[0].total_joules, 250.0);
+  EXPECT_DOUBLE_EQ(*r.meters[0].avg_watts, 125.0);
+}
+
+TEST(energy_external, CommandOutputAndFailures) {
+  ExternalMeter ok(ExternalMeter::Source::kCommand, "echo 42.5");
+  EXPECT_DOUBLE_EQ(*ok.energy_joules().value, 42.5);
+  EXPECT_THROW(ExternalMeter(ExternalMeter::Source::kCommand, "exit 3"), std::exception);
+  EXPECT_THROW(ExternalMeter(ExternalMeter::Source::kFile, "/nonexistent/joules"), std::exception);
+  double j = 0;
+  EXPECT_NE(parse_joules("no number here", j), "");
+  EXPECT_EQ(parse_joules("energy: 12.5e3 J", j), "");
+  EXPECT_DOUBLE_EQ(j, 12500);
+}
+
+TEST(energy_fingerprint, HostFactsFromFilesAndStableMachineId) {
+  TempDir d;
+  write_file(d.path() / "proc/cpuinfo",
+             "processor\t: 0\nmodel name\t: AMD EPYC 9654 96-Core Processor\n\nprocessor\t: 1\nmodel name\t: AMD EPYC "
+             "9654 96-Core Processor\n");
+  write_file(d.path() / "proc/meminfo", "MemTotal:       16384 kB\nMemFree: 1 kB\n");
+  write_file(d.path() / "etc/os-release", "NAME=Debian\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
+  HostInfo h = read_host_info(d.path());
+  EXPECT_EQ(h.cpu_model, "AMD EPYC 9654 96-Core Processor");
+  EXPECT_EQ(h.cpu_cores, 2);
+  EXPECT_EQ(h.memory_bytes, 16384ULL * 1024);
+  EXPECT_EQ(h.os, "Debian GNU/Linux 12 (bookworm)");
+  EXPECT_FALSE(h.kernel.empty());
+  EXPECT_FALSE(h.hostname.empty());
+  const auto a = machine_id("host", "cpu", {"GPU-b", "GPU-a"});
+  EXPECT_EQ(a, machine_id("host", "cpu", {"GPU-a", "GPU-b"}));
+  EXPECT_NE(a, machine_id("host", "cpu", {"GPU-a"}));
+  EXPECT_EQ(a.size(), 16u);
+}
+
+TEST(energy_fingerprint, MonitorFingerprintHasVersionsAndMeters) {
+  MonitorOptions o;
+  o.nvml_library = "/nonexistent/libnvidia-ml.so.1";
+  o.rapl_root = "/nonexistent";
+  o.sampler_thread = false;
+  o.clock = std::make_shared<ManualClock>();
+  Monitor m(o);
+  Fingerprint f = m.fingerprint();
+  EXPECT_FALSE(f.json["jouleval_version"].get<std::string>().empty());
+  EXPECT_TRUE(f.json.contains("llama_cpp_revision"));
+  EXPECT_TRUE(f.json["gpus"].empty());
+  EXPECT_EQ(f.json["meters"].size(), 2u);
+  EXPECT_EQ(f.json["machine_id"], f.machine_id);
+  EXPECT_EQ(f.machine().id, f.machine_id);
+  EXPECT_FALSE(f.machine().cpu_model.empty());
+}
+
+TEST(energy_childprocess, ExitCodesSignalsAndMissingCommands) {
+  EXPECT_EQ(ChildProcess({"true"}).wait(), 0);
+  EXPECT_EQ(ChildProcess({"false"}).wait(), 1);
+  EXPECT_EQ(ChildProcess({"sh", "-c", "exit 7"}).wait(), 7);
+  EXPECT_EQ(ChildProcess({"sh", "-c", "kill -9 $$"}).wait(), 128 + 9);
+  try {
+    ChildProcess missing({"jouleval-no-such-command"});
+    FAIL() << "expected ExecError";
+  } catch (const ExecError& e) {
+    EXPECT_EQ(e.exit_code(), 127);
+    EXPECT_NE(std::string(e.what()).find("jouleval-no-such-command"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace jouleval::energy

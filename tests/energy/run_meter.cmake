@@ -1,0 +1,22 @@
+# Runs ${JOULEVAL} ${ARGS} (arguments separated by "|"; %FAKE_NVML% and %WORK_DIR% are substituted) and checks that it
+cmake_minimum_required(VERSION 3.25)
+# exits with ${EXPECTED_RC} and that stdout+stderr match ${REGEX}.
+file(MAKE_DIRECTORY ${WORK_DIR})
+set(args "")
+string(REPLACE "|" ";" ARGS "${ARGS}")
+foreach(a IN LISTS ARGS)
+  string(REPLACE "%FAKE_NVML%" "${FAKE_NVML}" a "${a}")
+  string(REPLACE "%WORK_DIR%" "${WORK_DIR}" a "${a}")
+  list(APPEND args "${a}")
+endforeach()
+execute_process(COMMAND ${JOULEVAL} ${args} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc
+                WORKING_DIRECTORY ${WORK_DIR})
+set(all "${out}${err}")
+if(NOT rc STREQUAL "${EXPECTED_RC}")
+  message(FATAL_ERROR "jouleval ${args}\nexited with '${rc}', expected ${EXPECTED_RC}\n${all}")
+endif()
+string(REGEX REPLACE "\n" " " flat "${all}")
+if(NOT flat MATCHES "${REGEX}")
+  message(FATAL_ERROR "jouleval ${args}\noutput does not match '${REGEX}':\n${all}")
+endif()
+message(STATUS "ok (rc ${rc})")

@@ -1,0 +1,39 @@
+# The energy layer's extras: a fake NVML shared library that test_energy loads through the real
+# dlopen path, and tests of `jouleval meter` as a user runs it.
+add_library(fake_nvml SHARED ${CMAKE_CURRENT_LIST_DIR}/fake_nvml.cpp)
+target_include_directories(fake_nvml PRIVATE ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(fake_nvml PRIVATE jouleval_flags)
+if(TARGET test_energy)
+  add_dependencies(test_energy fake_nvml)
+  target_compile_definitions(test_energy PRIVATE JOULEVAL_FAKE_NVML_PATH="$<TARGET_FILE:fake_nvml>")
+endif()
+
+# Runs `jouleval meter` and checks its exit code and output (see run_meter.cmake).
+function(jouleval_meter_test name expected_rc regex)
+  string(JOIN "|" _args ${ARGN})
+  add_test(NAME energy.cli.${name}
+    COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DEXPECTED_RC=${expected_rc}
+            "-DREGEX=${regex}" "-DARGS=${_args}" -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/energy_cli_${name}
+            -DFAKE_NVML=$<TARGET_FILE:fake_nvml>
+            -P ${CMAKE_CURRENT_LIST_DIR}/run_meter.cmake)
+  set_tests_properties(energy.cli.${name} PROPERTIES TIMEOUT 60)
+endfunction()
+
+# No GPU and no RAPL: ~1 s, and both meters plainly unavailable (paths forced so the test means the
+# same on any CI host).
+jouleval_meter_test(sleep_json 0
+  "\"name\": \"nvml\", +\"reason\": \"cannot load NVML library.*\"name\": \"rapl\", +\"reason\": \"no RAPL domains.*\"repetitions\".*\"seconds\": 1\\.[0-9]+"
+  meter --json --idle 0 --nvml-library /nonexistent/libnvidia-ml.so.1 --rapl-root /nonexistent -- sleep 1)
+jouleval_meter_test(text_summary_names_unavailable 0
+  "elapsed.*nvml +unavailable: cannot load NVML library.*rapl +unavailable: no RAPL domains"
+  meter --idle 0 --nvml-library /nonexistent/libnvidia-ml.so.1 --rapl-root /nonexistent -- true)
+jouleval_meter_test(false_exits_1 1 "elapsed" meter --idle 0 -- false)
+jouleval_meter_test(signal_exit_code 137 "elapsed" meter --idle 0 -- sh -c "kill -9 $$")
+jouleval_meter_test(missing_command 127 "cannot run 'jouleval-no-such-command'"
+  meter --idle 0 -- jouleval-no-such-command --flag)
+jouleval_meter_test(no_command 2 "COMMAND" meter --idle 0)
+jouleval_meter_test(fake_gpu_repeat_timeline 0
+  "\"nvml:0\".*\"available\": true.*\"stats\""
+  meter --json --idle 0.2 --repeat 2 --sample-interval-ms 20 --nvml-library %FAKE_NVML% --timeline %WORK_DIR%/t.csv -- sleep 0.1)
+set_tests_properties(energy.cli.fake_gpu_repeat_timeline PROPERTIES
+  ENVIRONMENT "JOULEVAL_FAKE_NVML_SCRIPT=${CMAKE_CURRENT_LIST_DIR}/fake_nvml_cli.txt")

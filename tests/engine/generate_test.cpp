@@ -1,0 +1,67 @@
+// Batched greedy generation equals generating each prompt alone; stop strings, EOS and max tokens.
+#include <gtest/gtest.h>
+
+#include "test_models.h"
+
+namespace jouleval::engine {
+namespace {
+
+std::vector<GenerationRequest> prompts(int32_t max_new) {
+  std::vector<GenerationRequest> out;
+  for (const char* q : {"Question: Natalia sold 48 clips. How many?\nAnswer:", "Question: 3 + 4 =\nAnswer:",
+                        "Once upon a time", "def energy(power, seconds):", "The GPU", "Joules per token"}) {
+    out.push_back({q, {}, max_new});
+  }
+  return out;
+}
+
+TEST(Generate, BatchedEqualsOneAtATime) {
+  // 3 sequence ids for 6 prompts: later prompts are admitted as earlier ones finish.
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 3));
+  auto requests = prompts(10);
+  requests[1].max_new_tokens = 4;
+  model->reset_counters();
+  const auto batched = model->generate(requests);
+  const WorkCounters c = model->counters();
+  int64_t generated = 0;
+  for (const auto& r : batched) generated += r.n_generated_tokens;
+  EXPECT_EQ(c.tokens_generated, generated);
+  EXPECT_GT(c.prompt_tokens_evaluated, 0);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto single = model->generate({requests[i]});
+    EXPECT_EQ(batched[i].text, single[0].text) << i;
+    EXPECT_EQ(batched[i].n_generated_tokens, single[0].n_generated_tokens) << i;
+    EXPECT_EQ(batched[i].stop_reason, single[0].stop_reason) << i;
+    EXPECT_EQ(batched[i].n_prompt_tokens, static_cast<int32_t>(model->tokenize(requests[i].prompt, true).size()));
+    if (batched[i].stop_reason == StopReason::kMaxTokens) {
+      EXPECT_EQ(batched[i].n_generated_tokens, requests[i].max_new_tokens);
+    }
+  }
+}
+
+TEST(Generate, StopStringCutsTheText) {
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 4));
+  GenerationRequest req{"Once upon a time", {}, 12};
+  const auto free_run = model->generate({req});
+  ASSERT_EQ(free_run[0].stop_reason, StopReason::kMaxTokens);
+  const std::string text = free_run[0].text;
+  ASSERT_GE(text.size(), 4u);
+  // Stop at a piece of the text the model is known to produce.
+  const std::string stop = text.substr(text.size() / 2, 2);
+  req.stop = {"never-produced-stop", stop};
+  const auto stopped = model->generate({req});
+  EXPECT_EQ(stopped[0].stop_reason, StopReason::kStopString);
+  EXPECT_EQ(stopped[0].text, text.substr(0, text.find(stop)));
+  EXPECT_LT(stopped[0].n_generated_tokens, free_run[0].n_generated_tokens + 1);
+}
+
+TEST(Generate, ZeroMaxTokensGeneratesNothing) {
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 4));
+  const auto r = model->generate({{"Hello", {}, 0}});
+  EXPECT_EQ(r[0].n_generated_tokens, 0);
+  EXPECT_TRUE(r[0].text.empty());
+  EXPECT_EQ(r[0].stop_reason, StopReason::kMaxTokens);
+}
+
+}  // namespace
+}  // namespace jouleval::engine

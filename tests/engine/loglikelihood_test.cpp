@@ -1,0 +1,156 @@
+// Batched loglikelihood must equal scoring one request at a time (scoring.md "Speed without
+// changing the answer"), whatever the packing: shared prefixes, preambles, small sequence limits,
+// truncation.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "test_models.h"
+#include "util/error.h"
+
+namespace jouleval::engine {
+namespace {
+
+constexpr double kTolerance = 1e-3;
+
+std::string mmlu_preamble() {
+  return "The following are multiple choice questions (with answers) about physics.\n\n"
+         "What is the unit of force?\nA. joule\nB. newton\nC. watt\nD. pascal\nAnswer: B\n\n"
+         "Light travels fastest in\nA. glass\nB. water\nC. vacuum\nD. air\nAnswer: C\n\n";
+}
+
+std::vector<LoglikelihoodRequest> mixed_requests() {
+  std::vector<LoglikelihoodRequest> out;
+  const char* questions[] = {"Energy is measured in", "A GPU draws 300 W for 2 s. The energy used is",
+                             "Which quantity is a vector?"};
+  for (const char* q : questions) {
+    const std::string context = mmlu_preamble() + q + "\nA. joules\nB. metres\nC. volts\nD. kelvin\nAnswer:";
+    for (const char* letter : {" A", " B", " C", " D"}) out.push_back({context, letter, mmlu_preamble()});
+  }
+  // ARC-like: multi-token choices of different lengths, no preamble.
+  const std::string arc = "Question: Why does a quantized model use less energy?\nAnswer:";
+  for (const char* c : {" It moves fewer bytes from memory per token.", " Because it is smaller.",
+                        " The GPU runs at a lower clock frequency when weights are integers.", " Magic."}) {
+    out.push_back({arc, c, ""});
+  }
+  // A lone request, and one whose continuation is empty.
+  out.push_back({"The capital of France is", " Paris", ""});
+  out.push_back({"Nothing follows", "", ""});
+  return out;
+}
+
+void expect_same_as_one_at_a_time(Model& model, const std::vector<LoglikelihoodRequest>& requests) {
+  const auto batched = model.loglikelihood(requests);
+  ASSERT_EQ(batched.size(), requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    LoglikelihoodRequest alone = requests[i];
+    alone.preamble.clear();
+    const auto single = model.loglikelihood({alone});
+    ASSERT_EQ(single.size(), 1u);
+    EXPECT_NEAR(batched[i].logprob, single[0].logprob, kTolerance) << "request " << i;
+    EXPECT_EQ(batched[i].n_tokens, single[0].n_tokens) << "request " << i;
+    EXPECT_EQ(batched[i].is_greedy, single[0].is_greedy) << "request " << i;
+    EXPECT_EQ(batched[i].n_truncated, single[0].n_truncated) << "request " << i;
+    EXPECT_TRUE(std::isfinite(batched[i].logprob));
+  }
+}
+
+class Loglikelihood : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { model_ = Model::load(testing::tiny_model(), testing::cpu_options()).release(); }
+  static void TearDownTestSuite() {
+    delete model_;
+    model_ = nullptr;
+  }
+  static Model* model_;
+};
+Model* Loglikelihood::model_ = nullptr;
+
+TEST_F(Loglikelihood, BatchedEqualsOneAtATime) {
+  const auto requests = mixed_requests();
+  model_->reset_counters();
+  const auto results = model_->loglikelihood(requests);
+  const WorkCounters c = model_->counters();
+  // Packed: far fewer decode calls than requests; prefixes and the preamble were reused.
+  EXPECT_LT(c.decode_calls, static_cast<int64_t>(requests.size()) / 2);
+  EXPECT_GT(c.prompt_tokens_reused, 0);
+  EXPECT_GT(c.prompt_tokens_evaluated, 0);
+  EXPECT_EQ(results.back().n_tokens, 0);
+  EXPECT_EQ(results.back().logprob, 0.0);
+  for (size_t i = 0; i + 1 < results.size(); ++i) {
+    EXPECT_GT(results[i].n_tokens, 0);
+    EXPECT_LT(results[i].logprob, 0.0);
+  }
+  expect_same_as_one_at_a_time(*model_, requests);
+}
+
+TEST_F(Loglikelihood, PreambleIsReusedOnlyWhenItsTokensMatch) {
+  const std::string pre = mmlu_preamble();
+  const std::vector<LoglikelihoodRequest> matching = {{pre + "Q1?\nAnswer:", " A", pre},
+                                                      {pre + "Q2?\nAnswer:", " B", pre}};
+  model_->reset_counters();
+  model_->loglikelihood(matching);
+  const int64_t n_pre = static_cast<int64_t>(model_->tokenize(pre, true).size());
+  EXPECT_EQ(model_->counters().prompt_tokens_reused, 2 * n_pre);
+  expect_same_as_one_at_a_time(*model_, matching);
+
+  // "physi" tokenizes differently from the start of "physics": the engine must fall back.
+  const std::string cut = "The following are multiple choice questions (with answers) about physi";
+  const std::vector<LoglikelihoodRequest> mismatched = {{pre + "Q1?\nAnswer:", " A", cut},
+                                                        {pre + "Q2?\nAnswer:", " B", cut}};
+  model_->reset_counters();
+  model_->loglikelihood(mismatched);
+  EXPECT_EQ(model_->counters().prompt_tokens_reused, 0);
+  expect_same_as_one_at_a_time(*model_, mismatched);
+}
+
+TEST_F(Loglikelihood, TrailingWhitespaceMovesOntoTheContinuation) {
+  const auto a = model_->loglikelihood({{"Question: 2+2?\nAnswer: ", "4", ""}});
+  const auto b = model_->loglikelihood({{"Question: 2+2?\nAnswer:", " 4", ""}});
+  EXPECT_EQ(a[0].n_tokens, b[0].n_tokens);
+  EXPECT_NEAR(a[0].logprob, b[0].logprob, 1e-9);
+}
+
+TEST_F(Loglikelihood, SplitPointComesFromTheWholeString) {
+  // "ma" + "tter" merges across the boundary; the continuation is whole[len(tok(context)):].
+  const std::string context = "It does not ma";
+  const std::string continuation = "tter at all";
+  const auto whole = model_->tokenize(context + continuation, false);
+  const auto ctx = model_->tokenize(context, false);
+  ASSERT_NE(std::vector<int32_t>(whole.begin(), whole.begin() + static_cast<long>(ctx.size())), ctx)
+      << "the example must merge across the boundary";
+  const auto r = model_->loglikelihood({{context, continuation, ""}, {context, " is here", ""}});
+  EXPECT_EQ(r[0].n_tokens, static_cast<int32_t>(whole.size() - ctx.size()));
+  expect_same_as_one_at_a_time(*model_, {{context, continuation, ""}, {context, " is here", ""}});
+}
+
+TEST(LoglikelihoodPacking, FewSequencesAndSmallContextStillEqual) {
+  // 3 sequence ids (2 for requests) split the 4-choice groups; a 256-token cache forces many packs.
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(256, 3));
+  EXPECT_EQ(model->info().n_ctx, 256);
+  expect_same_as_one_at_a_time(*model, mixed_requests());
+}
+
+TEST(LoglikelihoodPacking, LeftTruncationToTheContextWindow) {
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(256, 4));
+  std::string long_context;
+  for (int i = 0; i < 200; ++i) long_context += " w" + std::to_string(i);
+  const std::vector<LoglikelihoodRequest> requests = {
+      {long_context, " end", ""}, {long_context, " stop now", ""}, {"short", " one", ""}};
+  const auto r = model->loglikelihood(requests);
+  const int32_t n_all = static_cast<int32_t>(model->tokenize(long_context + " end", true).size());
+  EXPECT_EQ(r[0].n_truncated, n_all - 1 - 256);
+  EXPECT_GT(r[1].n_truncated, 0);
+  EXPECT_EQ(r[2].n_truncated, 0);
+  expect_same_as_one_at_a_time(*model, requests);
+}
+
+TEST(LoglikelihoodPacking, BosModelScoresTheSame) {
+  // The Llama/SPM tiny model adds BOS (tokenizer.ggml.add_bos_token).
+  auto model = Model::load(testing::synth_model("tiny-llama", "f16"), testing::cpu_options());
+  EXPECT_TRUE(model->info().add_bos);
+  expect_same_as_one_at_a_time(*model, mixed_requests());
+}
+
+}  // namespace
+}  // namespace jouleval::engine

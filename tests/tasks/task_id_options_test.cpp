@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include "tasks/options.h"
+#include "tasks/task_id.h"
+#include "util/error.h"
+
+namespace jouleval::tasks {
+namespace {
+
+TEST(tasks_TaskId, NamesRoundTrip) {
+  for (TaskId id : all_tasks()) EXPECT_EQ(parse_task_name(task_name(id)), id);
+  EXPECT_EQ(all_tasks().size(), 6u);
+  EXPECT_EQ(task_name(TaskId::kTruthfulqaMc2), "truthfulqa_mc2");
+}
+
+TEST(tasks_TaskId, ParseListKeepsOrderAndRemovesDuplicates) {
+  auto v = parse_task_list("gsm8k, mmlu,gsm8k");
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0], TaskId::kGsm8k);
+  EXPECT_EQ(v[1], TaskId::kMmlu);
+  EXPECT_EQ(parse_task_list("all").size(), 6u);
+}
+
+TEST(tasks_TaskId, UnknownNameIsAUsageErrorListingValidNames) {
+  try {
+    parse_task_list("mmlu,arc");
+    FAIL();
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+    EXPECT_NE(std::string(e.what()).find("'arc'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("arc_challenge"), std::string::npos);
+  }
+  EXPECT_THROW(parse_task_list("mmlu,,gsm8k"), util::Error);
+  EXPECT_THROW(parse_task_list(""), util::Error);
+}
+
+TEST(tasks_Options, Presets) {
+  EXPECT_EQ(preset_shots("lm-eval", TaskId::kMmlu), 0);
+  EXPECT_EQ(preset_shots("lm-eval", TaskId::kArcChallenge), 0);
+  EXPECT_EQ(preset_shots("lm-eval", TaskId::kHellaswag), 0);
+  EXPECT_EQ(preset_shots("lm-eval", TaskId::kTruthfulqaMc1), 0);
+  EXPECT_EQ(preset_shots("lm-eval", TaskId::kGsm8k), 5);
+  EXPECT_EQ(preset_shots("leaderboard", TaskId::kMmlu), 5);
+  EXPECT_EQ(preset_shots("leaderboard", TaskId::kArcChallenge), 25);
+  EXPECT_EQ(preset_shots("leaderboard", TaskId::kHellaswag), 10);
+  EXPECT_EQ(preset_shots("leaderboard", TaskId::kTruthfulqaMc2), 0);
+  EXPECT_EQ(preset_shots("leaderboard", TaskId::kGsm8k), 5);
+  EXPECT_THROW(preset_shots("open-llm", TaskId::kMmlu), util::Error);
+}
+
+TEST(tasks_Options, ExplicitShotsOverridePreset) {
+  TaskOptions o;
+  o.preset = "leaderboard";
+  EXPECT_EQ(resolve_shots(o, TaskId::kArcChallenge), 25);
+  o.shots = 3;
+  EXPECT_EQ(resolve_shots(o, TaskId::kArcChallenge), 3);
+  o.shots = -1;
+  EXPECT_THROW(resolve_shots(o, TaskId::kArcChallenge), util::Error);
+  o.shots = 2;
+  EXPECT_THROW(resolve_shots(o, TaskId::kTruthfulqaMc1), util::Error);
+  o.shots = 0;
+  EXPECT_EQ(resolve_shots(o, TaskId::kTruthfulqaMc1), 0);
+}
+
+}  // namespace
+}  // namespace jouleval::tasks
