@@ -82,7 +82,7 @@ struct Repetition {
 struct Metric {
   std::string name;  // acc, acc_norm, mc2, exact_match,strict-match, exact_match,flexible-extract
   double value = 0.0;
-  double stderr_ = 0.0;
+  std::optional<double> stderr_;  // absent when undefined (fewer than 2 items)
 };
 
 // One scored item of a cell (per-item record of tasks/, serialised as JSON).

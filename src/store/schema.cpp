@@ -35,7 +35,7 @@ CREATE TABLE cells (
   UNIQUE (machine_id, model, model_sha256, precision, kv_type, placement, task, item_limit, shots, threads));
 CREATE TABLE metrics (
   cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE, name TEXT NOT NULL,
-  value REAL NOT NULL, stderr REAL NOT NULL, PRIMARY KEY (cell_id, name));
+  value REAL NOT NULL, stderr REAL, PRIMARY KEY (cell_id, name));
 CREATE TABLE repetitions (
   id INTEGER PRIMARY KEY,
   cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,

@@ -93,7 +93,7 @@ std::vector<Cell> Store::read_cells(const std::string& where, std::optional<int6
   for (Cell& c : out) {
     metrics.bind(1, c.id);
     while (metrics.step())
-      c.metrics.push_back({metrics.column_text(0), metrics.column_double(1), metrics.column_double(2)});
+      c.metrics.push_back({metrics.column_text(0), metrics.column_double(1), metrics.column_optional_double(2)});
     metrics.reset();
     reps.bind(1, c.id);
     while (reps.step()) {

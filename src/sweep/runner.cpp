@@ -61,14 +61,14 @@ class TaskCache {
   std::map<std::tuple<tasks::TaskId, int, int>, std::unique_ptr<tasks::Task>> tasks_;
 };
 
-// Store metrics carry a plain double standard error; absent (n < 2) is stored as NaN -> NULL.
+// Task metrics as the store keeps them (standard error absent when fewer than 2 items).
 std::vector<store::Metric> to_store_metrics(const tasks::TaskResult& result) {
   std::vector<store::Metric> out;
   for (const auto& m : result.metrics) {
     store::Metric sm;
     sm.name = m.name;
     sm.value = m.value;
-    sm.stderr_ = m.std_error.value_or(std::nan(""));
+    sm.stderr_ = m.std_error;
     out.push_back(sm);
   }
   return out;

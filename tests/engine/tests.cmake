@@ -1,9 +1,4 @@
 # Shell-level tests of `jouleval synth` and `jouleval quantize` (included by tests/CMakeLists.txt).
-# The engine layer uses util (share_dir); object libraries do not pass their objects on transitively.
-if(TARGET test_engine)
-  target_link_libraries(test_engine PRIVATE jouleval_util)
-endif()
-
 set(_engine_cli_dir ${CMAKE_BINARY_DIR}/test-models/cli)
 file(MAKE_DIRECTORY ${_engine_cli_dir})
 

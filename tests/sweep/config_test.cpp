@@ -1,0 +1,115 @@
+// Sweep configuration: TOML parsing, defaults, per-task overrides and errors that name the field.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "sweep/config.h"
+#include "sweep/plan.h"
+#include "util/error.h"
+
+namespace jouleval::sweep {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  std::filesystem::path write(const std::string& text) {
+    dir_ = std::filesystem::temp_directory_path() / ("jouleval-config-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    auto file = dir_ / "sweep.toml";
+    std::ofstream(file) << text;
+    return file;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ConfigTest, ParsesAxesAndResolvesPathsRelativeToTheFile) {
+  auto file = write(R"(
+[sweep]
+database = "out/results.db"
+data_dir = "data"
+models = ["m/a.gguf", "synth:tiny"]
+precisions = ["fp16", "int8", "Q4_K_M"]
+kv_types = ["f16", "q8_0"]
+placements = ["gpu", "cpu"]
+tasks = ["mmlu", "gsm8k"]
+limit = 100
+repetitions = 2
+idle_seconds = 1.5
+
+[tasks.gsm8k]
+limit = 10
+shots = 3
+)");
+  SweepConfig c = load_sweep_config(file);
+  EXPECT_EQ(c.database, dir_ / "out/results.db");
+  EXPECT_EQ(c.data_dir, dir_ / "data");
+  ASSERT_EQ(c.models.size(), 2u);
+  EXPECT_EQ(c.models[0].path, dir_ / "m/a.gguf");
+  EXPECT_EQ(c.models[0].label, "a");
+  EXPECT_EQ(c.models[1].synth_preset, "tiny");
+  EXPECT_EQ(c.models[1].path, dir_ / "out/models/tiny-f16.gguf");
+  EXPECT_EQ(c.repetitions, 2);
+  EXPECT_DOUBLE_EQ(c.idle_seconds, 1.5);
+  EXPECT_EQ(c.limit_for(tasks::TaskId::kMmlu), 100);
+  EXPECT_EQ(c.limit_for(tasks::TaskId::kGsm8k), 10);
+  EXPECT_EQ(c.shots_for(tasks::TaskId::kGsm8k), 3);
+  EXPECT_FALSE(c.shots_for(tasks::TaskId::kMmlu).has_value());
+}
+
+void expect_error_mentions(const std::function<void()>& fn, const std::string& needle) {
+  try {
+    fn();
+    FAIL() << "expected an error mentioning " << needle;
+  } catch (const util::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    EXPECT_EQ(e.code(), util::ExitCode::kBadInput);
+  }
+}
+
+TEST_F(ConfigTest, ErrorsNameTheFileAndField) {
+  auto base = std::string("[sweep]\nsamples = true\nmodels = [\"a.gguf\"]\ntasks = [\"mmlu\"]\n");
+  expect_error_mentions([&] { load_sweep_config(write(base + "precisions = [\"fp12\"]\n")); }, "sweep.precisions");
+  expect_error_mentions([&] { load_sweep_config(write(base + "kv_types = [\"q5\"]\n")); }, "sweep.kv_types");
+  expect_error_mentions([&] { load_sweep_config(write(base + "placements = [\"tpu\"]\n")); }, "sweep.placements");
+  expect_error_mentions([&] { load_sweep_config(write(base + "repetitions = \"three\"\n")); }, "sweep.repetitions");
+  expect_error_mentions([&] { load_sweep_config(write(base + "repetitions = 0\n")); }, "sweep.repetitions");
+  expect_error_mentions([&] { load_sweep_config(write(base + "colour = 1\n")); }, "sweep.colour");
+  expect_error_mentions([&] { load_sweep_config(write(base + "[tasks.mmmlu]\nlimit = 1\n")); }, "tasks.mmmlu");
+  expect_error_mentions([&] { load_sweep_config(write("[sweep]\nsamples = true\ntasks = [\"mmlu\"]\n")); },
+                        "sweep.models");
+  expect_error_mentions([&] { load_sweep_config(write("[sweep]\nmodels = [\"a.gguf\"]\ntasks = [\"mmlu\"]\n")); },
+                        "data_dir");
+  expect_error_mentions([&] { load_sweep_config(write("[sweep\n")); }, "sweep.toml:");
+}
+
+TEST(PlanTest, EnumeratesTheMatrixWithTheReferencePrecisionFirst) {
+  SweepConfig c;
+  c.use_samples = true;
+  c.models = {parse_model_spec("a.gguf", "."), parse_model_spec("b.gguf", ".")};
+  c.precisions = {"int4", "fp16", "int8"};
+  c.kv_types = {"f16"};
+  c.placements = {"gpu", "cpu"};
+  c.tasks = {tasks::TaskId::kMmlu, tasks::TaskId::kGsm8k};
+  c.limit = 20;
+  c.task_settings[tasks::TaskId::kGsm8k].limit = 5;
+  const auto cells = plan_cells(c);
+  ASSERT_EQ(cells.size(), 2u * 3 * 1 * 2 * 2);
+  EXPECT_EQ(cells[0].precision, "fp16");
+  EXPECT_EQ(cells[2].precision, "int4");
+  EXPECT_EQ(cells[4].precision, "int8");
+  EXPECT_EQ(cells[0].placement, "gpu");
+  EXPECT_EQ(cells[6].placement, "cpu");
+  EXPECT_EQ(cells[0].limit, 20);
+  EXPECT_EQ(cells[1].limit, 5);
+  EXPECT_EQ(cells[1].shots, 5);  // lm-eval preset: GSM8K 5-shot
+  EXPECT_EQ(cells[0].shots, 0);
+  EXPECT_EQ(cells[12].model_index, 1u);
+  EXPECT_EQ(reference_precision({"int4", "bf16", "fp32"}), "bf16");
+  EXPECT_EQ(reference_precision({"int4", "int8"}), "");
+  EXPECT_EQ(canonical_precision("Q8_0"), "int8");
+  EXPECT_EQ(canonical_precision("q5_k_s"), "Q5_K_S");
+}
+
+}  // namespace
+}  // namespace jouleval::sweep

@@ -1,0 +1,141 @@
+// Crash safety of a real sweep: a `jouleval sweep` process is killed with SIGKILL several times at
+// different points, then started again until it finishes. Nothing finished may be lost, nothing may
+// be written twice, and every cell ends with exactly the configured repetitions.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "engine/synth.h"
+#include "store/statement.h"
+#include "store/store.h"
+
+extern char** environ;
+
+namespace jouleval::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+
+pid_t spawn_sweep(const fs::path& config) {
+  const std::string exe = std::string(JOULEVAL_BINARY_DIR) + "/bin/jouleval";
+  std::vector<std::string> args = {exe, "sweep", "--config", config.string(), "--quiet"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0) << "cannot start " << exe;
+  return pid;
+}
+
+int64_t count_rows(const fs::path& db, const char* table) {
+  if (!fs::exists(db)) return 0;
+  try {
+    store::Database d(db, store::OpenMode::kExisting);
+    store::Statement st(d, std::string("SELECT COUNT(*) FROM ") + table);
+    return st.step() ? st.column_int64(0) : 0;
+  } catch (const std::exception&) {
+    return 0;  // schema not written yet
+  }
+}
+
+TEST(KillResume, SigkilledSweepResumesWithoutLossOrDuplicates) {
+  const fs::path dir = fs::temp_directory_path() / ("jouleval-kill-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ::setenv("JOULEVAL_SHARE_DIR", JOULEVAL_SHARE_DIR_FOR_TESTS, 1);
+  engine::SynthOptions so;
+  so.preset = "tiny";
+  so.output = dir / "tiny.gguf";
+  so.threads = 2;
+  engine::synthesize(so);
+
+  const fs::path db = dir / "results.db";
+  const fs::path config = dir / "sweep.toml";
+  std::ofstream(config) << "[sweep]\n"
+                           "database = \"results.db\"\n"
+                           "samples = true\n"
+                           "models = [\"tiny.gguf\"]\n"
+                           "precisions = [\"fp16\"]\n"
+                           "placements = [\"cpu\"]\n"
+                           "tasks = [\"mmlu\", \"arc_challenge\", \"hellaswag\", \"truthfulqa_mc1\", \"truthfulqa_mc2\"]\n"
+                           "repetitions = 3\n"
+                           "idle_seconds = 0\n"
+                           "warmup_requests = 0\n"
+                           "threads = 2\n"
+                           "context_size = 2048\n";
+
+  // Kill after the first repetition lands, then a bit further along, then at an arbitrary moment.
+  std::map<int64_t, std::string> seen;  // repetition id -> started_at, must survive every kill
+  for (int64_t target : {1, 4, 8}) {
+    pid_t pid = spawn_sweep(config);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (count_rows(db, "repetitions") < target && std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) FAIL() << "sweep exited before it was killed";
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status));
+
+    store::StoreOptions ro;
+    ro.create = false;
+    store::Store s(db, ro);
+    for (const auto& cell : s.cells()) {
+      for (const auto& rep : cell.repetitions) {
+        auto it = seen.find(rep.id);
+        if (it != seen.end()) {
+          EXPECT_EQ(it->second, rep.started_at) << "repetition " << rep.id << " changed";
+        }
+        seen[rep.id] = rep.started_at;
+        EXPECT_FALSE(rep.meters.empty()) << "repetition without its meters";
+      }
+    }
+  }
+  ASSERT_GE(seen.size(), 8u);
+
+  pid_t pid = spawn_sweep(config);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  store::StoreOptions ro;
+  ro.create = false;
+  store::Store s(db, ro);
+  const auto cells = s.cells();
+  ASSERT_EQ(cells.size(), 5u);
+  for (const auto& cell : cells) {
+    EXPECT_EQ(cell.status, store::CellStatus::kDone) << cell.key.task;
+    ASSERT_EQ(cell.repetitions.size(), 3u) << cell.key.task;
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(cell.repetitions[i].index, i);
+    EXPECT_FALSE(cell.metrics.empty());
+  }
+  for (const auto& [id, started] : seen) {
+    bool found = false;
+    for (const auto& cell : cells) {
+      for (const auto& rep : cell.repetitions) found = found || (rep.id == id && rep.started_at == started);
+    }
+    EXPECT_TRUE(found) << "repetition " << id << " stored before a kill was lost";
+  }
+  EXPECT_EQ(count_rows(db, "repetitions"), 15);
+  EXPECT_EQ(count_rows(db, "machines"), 1);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace jouleval::sweep

@@ -1,0 +1,8 @@
+# The sweep tests run the real `jouleval` program (kill-and-resume) and the demo end to end.
+if(TARGET test_sweep)
+  add_dependencies(test_sweep jouleval_cli)
+endif()
+add_test(NAME sweep.demo_end_to_end
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/demo-test
+          -P ${CMAKE_CURRENT_LIST_DIR}/demo_end_to_end.cmake)
+set_tests_properties(sweep.demo_end_to_end PROPERTIES TIMEOUT 900)
