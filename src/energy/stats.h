@@ -17,7 +17,4 @@ struct Stats {
 
 Stats summarize(const std::vector<double>& values);
 
-// The 0.975 quantile of Student's t distribution with `df` degrees of freedom (df >= 1).
-double student_t975(size_t df);
-
 }  // namespace jouleval::energy

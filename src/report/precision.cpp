@@ -1,5 +1,7 @@
 #include "report/precision.h"
 
+#include "util/student_t.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -93,7 +95,7 @@ std::vector<PrecisionComparison> compare_precisions(const Summary& summary) {
         if (e->n >= 2 && er->n >= 2) {
           // Delta method on the ratio of means; t with the smaller number of repetitions.
           const double se = ratio * std::sqrt(rel_se(*e) * rel_se(*e) + rel_se(*er) * rel_se(*er));
-          const double half = t_quantile_975(std::min(e->n, er->n) - 1) * se;
+          const double half = util::student_t975(static_cast<size_t>(std::min(e->n, er->n) - 1)) * se;
           c.energy_ci_low = *c.energy_reduction - half;
           c.energy_ci_high = *c.energy_reduction + half;
         }

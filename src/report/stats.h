@@ -17,9 +17,6 @@ struct Stat {
   std::optional<double> half_width() const;
 };
 
-// Two-sided 95% quantile of Student's t with `df` degrees of freedom (df >= 1).
-double t_quantile_975(int df);
-
 // Statistics of the values; absent when `values` is empty.
 std::optional<Stat> summarize(const std::vector<double>& values);
 

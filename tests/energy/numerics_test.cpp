@@ -61,12 +61,6 @@ TEST(energy_stats, SmallSamplesHaveNoInterval) {
   EXPECT_TRUE(std::isnan(one.stddev));
   EXPECT_TRUE(std::isnan(one.ci95_low));
   EXPECT_TRUE(std::isnan(summarize({}).mean));
-  EXPECT_NEAR(student_t975(1), 12.706, 1e-9);
-  EXPECT_NEAR(student_t975(2), 4.303, 1e-9);
-  EXPECT_NEAR(student_t975(60), 2.000, 1e-9);
-  EXPECT_GT(student_t975(45), 2.000);
-  EXPECT_LT(student_t975(45), 2.021);
-  EXPECT_NEAR(student_t975(100000), 1.960, 1e-3);
 }
 
 TEST(energy_window, MeterWithoutCounterUsesIntegralAndKeepsNote) {

@@ -141,10 +141,6 @@ TEST(report_metrics, HeadlineMetricPerTask) {
 }
 
 TEST(report_stats, StudentTAndSummaries) {
-  EXPECT_DOUBLE_EQ(t_quantile_975(1), 12.706);
-  EXPECT_DOUBLE_EQ(t_quantile_975(2), 4.303);
-  EXPECT_NEAR(t_quantile_975(60), 2.000, 2e-3);
-  EXPECT_NEAR(t_quantile_975(1000), 1.962, 1e-3);
   const auto s = summarize({1.0, 2.0, 3.0});
   EXPECT_DOUBLE_EQ(s->mean, 2.0);
   EXPECT_DOUBLE_EQ(*s->stddev, 1.0);
