@@ -38,7 +38,8 @@ Command add_demo_command(CLI::App& root) {
       "measurements of the work done (or 'unavailable' where this machine has no meter).");
   CLI::App& app = *command.app;
   app.add_option("-o,--out", o->out, "Output directory")->capture_default_str();
-  app.add_option("--repetitions", o->repetitions, "Measured repetitions per cell")->check(CLI::Range(1, 100))
+  app.add_option("--repetitions", o->repetitions, "Measured repetitions per cell")
+      ->check(CLI::Range(1, 100))
       ->capture_default_str();
   app.add_option("--idle", o->idle, "Seconds of idle baseline per loaded model")->capture_default_str();
   app.add_option("--placement", o->placement, "gpu, cpu or partial:N (default: gpu when compiled in, else cpu)");

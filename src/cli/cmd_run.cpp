@@ -42,8 +42,9 @@ Command add_run_command(CLI::App& root) {
       "  jouleval run --model synth:tiny --task all --samples --repetitions 1");
   CLI::App& app = *command.app;
   app.add_option("-m,--model", o->model, "GGUF model file, or synth:PRESET for a synthetic model")->required();
-  app.add_option("-t,--task", o->tasks,
-                 "Tasks, comma-separated: mmlu, arc_challenge, hellaswag, truthfulqa_mc1, truthfulqa_mc2, gsm8k, or all")
+  app.add_option(
+         "-t,--task", o->tasks,
+         "Tasks, comma-separated: mmlu, arc_challenge, hellaswag, truthfulqa_mc1, truthfulqa_mc2, gsm8k, or all")
       ->required();
   app.add_option("-p,--precision", o->precisions,
                  "Precisions, comma-separated (fp32 fp16 bf16 int8 int6 int5 int4 or GGUF types; quantized on the fly "
@@ -56,7 +57,8 @@ Command add_run_command(CLI::App& root) {
   app.add_option("--preset", o->config.shot_preset, "Shot preset: lm-eval or leaderboard")->capture_default_str();
   app.add_option("--seed", o->config.seed, "Few-shot selection seed")->capture_default_str();
   app.add_option("--placement", o->placement, "gpu, cpu or partial:N (default: gpu when compiled in, else cpu)");
-  app.add_option("--kv", o->kv, "KV cache type: f16, q8_0 or q4_0")->check(CLI::IsMember({"f16", "q8_0", "q4_0"}))
+  app.add_option("--kv", o->kv, "KV cache type: f16, q8_0 or q4_0")
+      ->check(CLI::IsMember({"f16", "q8_0", "q4_0"}))
       ->capture_default_str();
   app.add_option("--db", o->db, "Results database")->capture_default_str();
   app.add_option("--log-items", o->run.log_items, "Also write per-item records to this JSONL file");

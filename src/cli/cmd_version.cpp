@@ -12,15 +12,19 @@ namespace jouleval::cli {
 
 Command add_version_command(CLI::App& root) {
   Command command;
-  command.app = root.add_subcommand("version", "Print jouleval's version, the llama.cpp revision, the build type and the compiled backends.");
+  command.app = root.add_subcommand(
+      "version", "Print jouleval's version, the llama.cpp revision, the build type and the compiled backends.");
   auto json = std::make_shared<bool>(false);
   command.app->add_flag("--json", *json, "Print as JSON");
   command.run = [json] {
     namespace b = util::build;
     const auto backends = engine::compiled_backends();
     if (*json) {
-      nlohmann::json j = {{"jouleval", b::kVersion}, {"llama_cpp", b::kLlamaRevision}, {"build_type", b::kBuildType},
-                          {"compiler", b::kCompiler}, {"backends", backends}};
+      nlohmann::json j = {{"jouleval", b::kVersion},
+                          {"llama_cpp", b::kLlamaRevision},
+                          {"build_type", b::kBuildType},
+                          {"compiler", b::kCompiler},
+                          {"backends", backends}};
 #ifdef JOULEVAL_HAVE_CUDA
       j["cuda_arch"] = b::kCudaArch;
 #endif

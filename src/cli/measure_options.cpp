@@ -5,9 +5,12 @@
 namespace jouleval::cli {
 
 void add_measure_options(CLI::App& app, energy::MonitorOptions& o) {
-  app.add_option("--nvml-library", o.nvml_library, "NVML library to load (default $JOULEVAL_NVML_LIBRARY, else libnvidia-ml.so.1)")
+  app.add_option("--nvml-library", o.nvml_library,
+                 "NVML library to load (default $JOULEVAL_NVML_LIBRARY, else libnvidia-ml.so.1)")
       ->group("Measurement");
-  app.add_option("--rapl-root", o.rapl_root, "powercap sysfs root for RAPL")->capture_default_str()->group("Measurement");
+  app.add_option("--rapl-root", o.rapl_root, "powercap sysfs root for RAPL")
+      ->capture_default_str()
+      ->group("Measurement");
   app.add_option("--external-cmd", o.external_command, "Command printing cumulative joules of an external meter")
       ->group("Measurement");
   app.add_option("--external-file", o.external_file, "File holding cumulative joules of an external meter")
@@ -22,8 +25,9 @@ void add_measure_options(CLI::App& app, energy::MonitorOptions& o) {
 std::string describe_meters(const energy::Monitor& monitor) {
   std::string out;
   for (const auto& s : monitor.meters_status()) {
-    out += fmt::format("  {:<8} {:<14} {}\n", s.kind, s.name,
-                       s.available ? fmt::format("available ({})", s.device) : fmt::format("unavailable: {}", s.reason));
+    out +=
+        fmt::format("  {:<8} {:<14} {}\n", s.kind, s.name,
+                    s.available ? fmt::format("available ({})", s.device) : fmt::format("unavailable: {}", s.reason));
   }
   return out;
 }

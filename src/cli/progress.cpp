@@ -70,15 +70,22 @@ void ProgressPrinter::cell_finished(const store::CellKey& key, const sweep::Cell
   if (quiet_) return;
   clear_line();
   using Kind = sweep::CellOutcome::Kind;
-  const std::string cell = fmt::format("{} {} {} kv={} {}", key.task, key.model, key.precision, key.kv_type, key.placement);
+  const std::string cell =
+      fmt::format("{} {} {} kv={} {}", key.task, key.model, key.precision, key.kv_type, key.placement);
   switch (outcome.kind) {
     case Kind::kDone:
       fmt::print(stderr, "done {}: {} = {:.4f}{}\n", cell, outcome.headline_metric, outcome.headline_value,
                  outcome.headline_stderr ? fmt::format(" ± {:.4f}", *outcome.headline_stderr) : "");
       break;
-    case Kind::kAlreadyDone: fmt::print(stderr, "already done (resume) {}\n", cell); break;
-    case Kind::kSkipped: fmt::print(stderr, "skipped {}: {}\n", cell, outcome.reason); break;
-    case Kind::kFailed: fmt::print(stderr, "FAILED {}: {}\n", cell, outcome.reason); break;
+    case Kind::kAlreadyDone:
+      fmt::print(stderr, "already done (resume) {}\n", cell);
+      break;
+    case Kind::kSkipped:
+      fmt::print(stderr, "skipped {}: {}\n", cell, outcome.reason);
+      break;
+    case Kind::kFailed:
+      fmt::print(stderr, "FAILED {}: {}\n", cell, outcome.reason);
+      break;
   }
 }
 

@@ -27,9 +27,8 @@ nlohmann::json stat_json(const std::optional<report::Stat>& s) {
 
 std::string results_table_text(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines) {
   const report::Summary summary = report::build_summary(cells, machines);
-  std::vector<std::vector<std::string>> rows = {
-      {"task", "model", "precision", "placement", "metric", "value", "items", "seconds", "energy J", "J/question", "EOR",
-       "tokens/s"}};
+  std::vector<std::vector<std::string>> rows = {{"task", "model", "precision", "placement", "metric", "value", "items",
+                                                 "seconds", "energy J", "J/question", "EOR", "tokens/s"}};
   bool random = false;
   std::vector<std::string> unavailable;
   for (const auto& row : summary.rows) {
@@ -63,7 +62,8 @@ std::string results_table_text(const std::vector<store::Cell>& cells, const std:
   }
   if (summary.not_done > 0) out += fmt::format("{} cell(s) skipped or failed (see above)\n", summary.not_done);
   out += "± on values: standard error of the accuracy; ± on measurements: 95% CI half-width over repetitions.\n";
-  if (random) out += "Accuracy comes from a random-weight (synthetic) model: chance level, not a model quality figure.\n";
+  if (random)
+    out += "Accuracy comes from a random-weight (synthetic) model: chance level, not a model quality figure.\n";
   for (const auto& u : unavailable) out += fmt::format("energy unavailable: {}\n", u);
   return out;
 }

@@ -15,21 +15,33 @@ namespace jouleval::cli {
 
 void add_evaluation_options(CLI::App& app, sweep::SweepConfig& c) {
   app.add_option("--repetitions", c.repetitions, "Measured repetitions per cell (mean, stddev, 95% CI)")
-      ->check(CLI::Range(1, 1000))->capture_default_str()->group("Evaluation");
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str()
+      ->group("Evaluation");
   app.add_option("--idle", c.idle_seconds, "Seconds of idle baseline per loaded model (0 disables)")
-      ->check(CLI::Range(0.0, 3600.0))->capture_default_str()->group("Evaluation");
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str()
+      ->group("Evaluation");
   app.add_option("--cooldown", c.cooldown_seconds, "Seconds to pause between repetitions")
-      ->capture_default_str()->group("Evaluation");
+      ->capture_default_str()
+      ->group("Evaluation");
   app.add_option("--warmup", c.warmup_requests, "Unmeasured warm-up requests after loading a model")
-      ->capture_default_str()->group("Evaluation");
+      ->capture_default_str()
+      ->group("Evaluation");
   app.add_flag("--timeline", c.timeline, "Store the power timeline of every repetition")->group("Evaluation");
-  app.add_option("--threads", c.threads, "CPU threads (0 = physical cores)")->capture_default_str()->group("Evaluation");
+  app.add_option("--threads", c.threads, "CPU threads (0 = physical cores)")
+      ->capture_default_str()
+      ->group("Evaluation");
   app.add_option("--ctx", c.context_size, "KV cache size in tokens, shared by parallel sequences (0 = automatic)")
-      ->capture_default_str()->group("Evaluation");
+      ->capture_default_str()
+      ->group("Evaluation");
   app.add_option("--parallel", c.max_sequences, "Parallel sequences per decode (0 = engine default)")
-      ->capture_default_str()->group("Evaluation");
+      ->capture_default_str()
+      ->group("Evaluation");
   app.add_option("--flash-attn", c.flash_attention, "Flash attention: auto, on or off")
-      ->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str()->group("Evaluation");
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str()
+      ->group("Evaluation");
 }
 
 std::string default_placement() {

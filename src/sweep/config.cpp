@@ -48,9 +48,10 @@ std::optional<T> get(const toml::table& t, const std::string& key, const std::fi
   } else {
     if (auto v = node->value_exact<T>()) return *v;
   }
-  bad(file, prefix + key, std::is_same_v<T, std::string> ? "expected a string"
-                          : std::is_same_v<T, bool>      ? "expected true or false"
-                                                         : "expected a number");
+  bad(file, prefix + key,
+      std::is_same_v<T, std::string> ? "expected a string"
+      : std::is_same_v<T, bool>      ? "expected true or false"
+                                     : "expected a number");
 }
 
 int non_negative(int64_t v, const std::filesystem::path& file, const std::string& field) {
@@ -83,12 +84,24 @@ nlohmann::json SweepConfig::to_json() const {
     if (auto s = shots_for(t)) tj["shots"] = *s;
     tasks_json.push_back(tj);
   }
-  return {{"database", database.string()}, {"data_dir", data_dir.string()},  {"use_samples", use_samples},
-          {"models", models_json},         {"precisions", precisions},       {"kv_types", kv_types},
-          {"placements", placements},      {"tasks", tasks_json},            {"shot_preset", shot_preset},
-          {"seed", seed},                  {"repetitions", repetitions},     {"idle_seconds", idle_seconds},
-          {"cooldown_seconds", cooldown_seconds}, {"warmup_requests", warmup_requests}, {"timeline", timeline},
-          {"threads", threads},            {"context_size", context_size},   {"flash_attention", flash_attention}};
+  return {{"database", database.string()},
+          {"data_dir", data_dir.string()},
+          {"use_samples", use_samples},
+          {"models", models_json},
+          {"precisions", precisions},
+          {"kv_types", kv_types},
+          {"placements", placements},
+          {"tasks", tasks_json},
+          {"shot_preset", shot_preset},
+          {"seed", seed},
+          {"repetitions", repetitions},
+          {"idle_seconds", idle_seconds},
+          {"cooldown_seconds", cooldown_seconds},
+          {"warmup_requests", warmup_requests},
+          {"timeline", timeline},
+          {"threads", threads},
+          {"context_size", context_size},
+          {"flash_attention", flash_attention}};
 }
 
 ModelSpec parse_model_spec(const std::string& text, const std::filesystem::path& synth_dir) {
@@ -100,7 +113,8 @@ ModelSpec parse_model_spec(const std::string& text, const std::filesystem::path&
       weight_type = rest.substr(colon + 1);
       rest = rest.substr(0, colon);
     }
-    if (rest.empty()) throw Error(fmt::format("model '{}': missing synth preset after 'synth:'", text), ExitCode::kUsage);
+    if (rest.empty())
+      throw Error(fmt::format("model '{}': missing synth preset after 'synth:'", text), ExitCode::kUsage);
     spec.synth_preset = rest;
     spec.synth_weight_type = weight_type;
     spec.path = synth_dir / fmt::format("{}-{}.gguf", rest, weight_type);
@@ -117,9 +131,9 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   try {
     root = toml::parse_file(file.string());
   } catch (const toml::parse_error& e) {
-    throw Error(fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line, e.source().begin.column,
-                            e.description()),
-                ExitCode::kBadInput);
+    throw Error(
+        fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line, e.source().begin.column, e.description()),
+        ExitCode::kBadInput);
   }
   const std::filesystem::path base = file.parent_path();
   auto resolve = [&](const std::string& p) -> std::filesystem::path {
@@ -133,10 +147,11 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   SweepConfig config;
   for (const auto& [key, _] : *sweep) {
     static const std::vector<std::string> known = {
-        "database",   "data_dir",     "samples",      "model_cache",  "models",       "precisions",
-        "kv_types",   "placements",   "tasks",        "limit",        "shot_preset",  "seed",
-        "repetitions", "idle_seconds", "cooldown_seconds", "warmup_requests", "timeline", "threads",
-        "context_size", "max_sequences", "flash_attention"};
+        "database",        "data_dir", "samples",     "model_cache",  "models",
+        "precisions",      "kv_types", "placements",  "tasks",        "limit",
+        "shot_preset",     "seed",     "repetitions", "idle_seconds", "cooldown_seconds",
+        "warmup_requests", "timeline", "threads",     "context_size", "max_sequences",
+        "flash_attention"};
     if (std::find(known.begin(), known.end(), std::string(key.str())) == known.end()) {
       bad(file, p + std::string(key.str()), "unknown field");
     }
@@ -166,7 +181,8 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   }
   config.kv_types = string_list(*sweep, "kv_types", file, config.kv_types);
   for (const auto& kv : config.kv_types) {
-    if (kv != "f16" && kv != "q8_0" && kv != "q4_0") bad(file, p + "kv_types", fmt::format("'{}': use f16, q8_0 or q4_0", kv));
+    if (kv != "f16" && kv != "q8_0" && kv != "q4_0")
+      bad(file, p + "kv_types", fmt::format("'{}': use f16, q8_0 or q4_0", kv));
   }
   config.placements = string_list(*sweep, "placements", file, config.placements);
   for (const auto& pl : config.placements) {
@@ -194,11 +210,14 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   }
   if (auto v = get<double>(*sweep, "idle_seconds", file, p)) config.idle_seconds = *v;
   if (auto v = get<double>(*sweep, "cooldown_seconds", file, p)) config.cooldown_seconds = *v;
-  if (auto v = get<int64_t>(*sweep, "warmup_requests", file, p)) config.warmup_requests = non_negative(*v, file, p + "warmup_requests");
+  if (auto v = get<int64_t>(*sweep, "warmup_requests", file, p))
+    config.warmup_requests = non_negative(*v, file, p + "warmup_requests");
   if (auto v = get<bool>(*sweep, "timeline", file, p)) config.timeline = *v;
   if (auto v = get<int64_t>(*sweep, "threads", file, p)) config.threads = non_negative(*v, file, p + "threads");
-  if (auto v = get<int64_t>(*sweep, "context_size", file, p)) config.context_size = non_negative(*v, file, p + "context_size");
-  if (auto v = get<int64_t>(*sweep, "max_sequences", file, p)) config.max_sequences = non_negative(*v, file, p + "max_sequences");
+  if (auto v = get<int64_t>(*sweep, "context_size", file, p))
+    config.context_size = non_negative(*v, file, p + "context_size");
+  if (auto v = get<int64_t>(*sweep, "max_sequences", file, p))
+    config.max_sequences = non_negative(*v, file, p + "max_sequences");
   if (auto v = get<std::string>(*sweep, "flash_attention", file, p)) {
     if (*v != "auto" && *v != "on" && *v != "off") bad(file, p + "flash_attention", "use auto, on or off");
     config.flash_attention = *v;
@@ -217,13 +236,16 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
       const toml::table* t = node.as_table();
       if (t == nullptr) bad(file, field, "expected a table");
       TaskSettings settings;
-      if (auto v = get<int64_t>(*t, "limit", file, field + ".")) settings.limit = non_negative(*v, file, field + ".limit");
-      if (auto v = get<int64_t>(*t, "shots", file, field + ".")) settings.shots = non_negative(*v, file, field + ".shots");
+      if (auto v = get<int64_t>(*t, "limit", file, field + "."))
+        settings.limit = non_negative(*v, file, field + ".limit");
+      if (auto v = get<int64_t>(*t, "shots", file, field + "."))
+        settings.shots = non_negative(*v, file, field + ".shots");
       config.task_settings[id] = settings;
     }
   }
   for (const auto& [key, _] : root) {
-    if (key.str() != "sweep" && key.str() != "tasks") bad(file, std::string(key.str()), "unknown table (expected [sweep] and [tasks.NAME])");
+    if (key.str() != "sweep" && key.str() != "tasks")
+      bad(file, std::string(key.str()), "unknown table (expected [sweep] and [tasks.NAME])");
   }
   return config;
 }

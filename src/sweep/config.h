@@ -21,7 +21,7 @@ struct ModelSpec {
   std::filesystem::path path;  // GGUF file (for synth: where it is written)
   std::string synth_preset;    // non-empty: synthesize `path` with this preset if missing
   std::string synth_weight_type = "f16";
-  std::string label;           // display name; defaults to the file stem
+  std::string label;  // display name; defaults to the file stem
 };
 
 struct TaskSettings {
@@ -31,8 +31,8 @@ struct TaskSettings {
 
 struct SweepConfig {
   std::filesystem::path database = "jouleval.db";
-  std::filesystem::path data_dir;  // benchmark data root; empty with use_samples
-  bool use_samples = false;        // built-in sample items instead of data files
+  std::filesystem::path data_dir;     // benchmark data root; empty with use_samples
+  bool use_samples = false;           // built-in sample items instead of data files
   std::filesystem::path model_cache;  // where quantized variants go; empty = next to each model
 
   std::vector<ModelSpec> models;
@@ -41,19 +41,19 @@ struct SweepConfig {
   std::vector<std::string> placements = {"gpu"};
   std::vector<tasks::TaskId> tasks;
 
-  int limit = 0;                    // default per-task item limit; 0 = all
+  int limit = 0;  // default per-task item limit; 0 = all
   std::string shot_preset = "lm-eval";
   uint64_t seed = 1234;
   std::map<tasks::TaskId, TaskSettings> task_settings;
 
   int repetitions = 3;
-  double idle_seconds = 5.0;        // idle baseline per loaded model; 0 disables
-  double cooldown_seconds = 0.0;    // pause between repetitions
-  int warmup_requests = 8;          // unmeasured requests before the first window of a model
-  bool timeline = false;            // store power timelines
-  int threads = 0;                  // 0 = physical cores
-  int context_size = 0;             // 0 = automatic (enough for the longest request batch)
-  int max_sequences = 0;            // 0 = engine default
+  double idle_seconds = 5.0;      // idle baseline per loaded model; 0 disables
+  double cooldown_seconds = 0.0;  // pause between repetitions
+  int warmup_requests = 8;        // unmeasured requests before the first window of a model
+  bool timeline = false;          // store power timelines
+  int threads = 0;                // 0 = physical cores
+  int context_size = 0;           // 0 = automatic (enough for the longest request batch)
+  int max_sequences = 0;          // 0 = engine default
   std::string flash_attention = "auto";
 
   int limit_for(tasks::TaskId task) const;

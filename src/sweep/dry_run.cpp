@@ -60,7 +60,8 @@ std::string dry_run_text(const DryRun& plan) {
     gen += d.max_generated_tokens;
   }
   out += fmt::format(
-      "total per repetition: {} requests, ~{} prompt tokens (estimated as characters/4, before prefix reuse), at most {} "
+      "total per repetition: {} requests, ~{} prompt tokens (estimated as characters/4, before prefix reuse), at most "
+      "{} "
       "generated tokens; x{} repetitions\n",
       requests, tokens, gen, plan.repetitions);
   for (const auto& m : plan.models_missing) out += fmt::format("model not present yet: {}\n", m);

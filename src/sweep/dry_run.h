@@ -16,7 +16,7 @@ struct DryRunCell {
   std::string model;
   int items = 0;
   int64_t requests = 0;
-  int64_t prompt_chars = 0;           // context + continuation characters of every request
+  int64_t prompt_chars = 0;             // context + continuation characters of every request
   int64_t estimated_prompt_tokens = 0;  // prompt_chars / 4: an estimate, not a tokenisation
   int64_t max_generated_tokens = 0;
 };

@@ -155,7 +155,8 @@ class SweepRun {
     store_.begin_run(run);
     if (!options_.log_items.empty()) {
       items_log_.open(options_.log_items, std::ios::app);
-      if (!items_log_) throw Error(fmt::format("{}: cannot open for writing", options_.log_items.string()), ExitCode::kBadInput);
+      if (!items_log_)
+        throw Error(fmt::format("{}: cannot open for writing", options_.log_items.string()), ExitCode::kBadInput);
     }
 
     for (size_t i = 0; i < plan.size();) {
@@ -206,10 +207,18 @@ class SweepRun {
   void record_outcome(const store::CellKey& key, int64_t id, const CellOutcome& outcome) {
     result_.cell_ids.push_back(id);
     switch (outcome.kind) {
-      case CellOutcome::Kind::kDone: ++result_.cells_done; break;
-      case CellOutcome::Kind::kAlreadyDone: ++result_.cells_already_done; break;
-      case CellOutcome::Kind::kSkipped: ++result_.cells_skipped; break;
-      case CellOutcome::Kind::kFailed: ++result_.cells_failed; break;
+      case CellOutcome::Kind::kDone:
+        ++result_.cells_done;
+        break;
+      case CellOutcome::Kind::kAlreadyDone:
+        ++result_.cells_already_done;
+        break;
+      case CellOutcome::Kind::kSkipped:
+        ++result_.cells_skipped;
+        break;
+      case CellOutcome::Kind::kFailed:
+        ++result_.cells_failed;
+        break;
     }
     observer_.cell_finished(key, outcome);
   }
@@ -221,8 +230,8 @@ class SweepRun {
       CellOutcome outcome;
       outcome.kind = failed ? CellOutcome::Kind::kFailed : CellOutcome::Kind::kSkipped;
       outcome.reason = reason;
-      int64_t id = failed ? store_.mark_failed(machine_id_, keys[k], reason)
-                          : store_.mark_skipped(machine_id_, keys[k], reason);
+      int64_t id =
+          failed ? store_.mark_failed(machine_id_, keys[k], reason) : store_.mark_skipped(machine_id_, keys[k], reason);
       record_outcome(keys[k], id, outcome);
     }
   }
@@ -424,8 +433,7 @@ std::filesystem::path prepare_precision(const std::filesystem::path& source, con
   std::filesystem::create_directories(dir);
   const std::filesystem::path out = dir / fmt::format("{}.{}.gguf", source.stem().string(), target.type_name);
   if (std::filesystem::exists(out)) return out;
-  observer.message(fmt::format("quantizing {} -> {} ({})", source.filename().string(), target.type_name,
-                               out.string()));
+  observer.message(fmt::format("quantizing {} -> {} ({})", source.filename().string(), target.type_name, out.string()));
   engine::QuantizeOptions qo;
   qo.input = source;
   qo.output = out.string() + ".partial";  // renamed when complete: a killed run leaves no usable-looking file

@@ -16,8 +16,8 @@
 namespace jouleval::sweep {
 
 struct RunOptions {
-  std::string command_line;            // recorded with the run
-  std::filesystem::path log_items;     // when set, per-item records of finished cells (JSONL)
+  std::string command_line;         // recorded with the run
+  std::filesystem::path log_items;  // when set, per-item records of finished cells (JSONL)
 };
 
 struct SweepResult {

@@ -22,7 +22,8 @@ std::string cache_stamp(const std::filesystem::path& file) {
 
 std::string sha256_file(const std::filesystem::path& file, bool use_cache) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) throw Error(fmt::format("{}: no such file", file.string()), ExitCode::kBadInput);
+  if (!std::filesystem::is_regular_file(file, ec))
+    throw Error(fmt::format("{}: no such file", file.string()), ExitCode::kBadInput);
   const std::filesystem::path sidecar = file.string() + ".sha256";
   const std::string stamp = cache_stamp(file);
   if (use_cache) {

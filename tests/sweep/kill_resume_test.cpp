@@ -1,8 +1,8 @@
 // Crash safety of a real sweep: a `jouleval sweep` process is killed with SIGKILL several times at
 // different points, then started again until it finishes. Nothing finished may be lost, nothing may
 // be written twice, and every cell ends with exactly the configured repetitions.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -64,18 +64,19 @@ TEST(KillResume, SigkilledSweepResumesWithoutLossOrDuplicates) {
 
   const fs::path db = dir / "results.db";
   const fs::path config = dir / "sweep.toml";
-  std::ofstream(config) << "[sweep]\n"
-                           "database = \"results.db\"\n"
-                           "samples = true\n"
-                           "models = [\"tiny.gguf\"]\n"
-                           "precisions = [\"fp16\"]\n"
-                           "placements = [\"cpu\"]\n"
-                           "tasks = [\"mmlu\", \"arc_challenge\", \"hellaswag\", \"truthfulqa_mc1\", \"truthfulqa_mc2\"]\n"
-                           "repetitions = 3\n"
-                           "idle_seconds = 0\n"
-                           "warmup_requests = 0\n"
-                           "threads = 2\n"
-                           "context_size = 2048\n";
+  std::ofstream(config)
+      << "[sweep]\n"
+         "database = \"results.db\"\n"
+         "samples = true\n"
+         "models = [\"tiny.gguf\"]\n"
+         "precisions = [\"fp16\"]\n"
+         "placements = [\"cpu\"]\n"
+         "tasks = [\"mmlu\", \"arc_challenge\", \"hellaswag\", \"truthfulqa_mc1\", \"truthfulqa_mc2\"]\n"
+         "repetitions = 3\n"
+         "idle_seconds = 0\n"
+         "warmup_requests = 0\n"
+         "threads = 2\n"
+         "context_size = 2048\n";
 
   // Kill after the first repetition lands, then a bit further along, then at an arbitrary moment.
   std::map<int64_t, std::string> seen;  // repetition id -> started_at, must survive every kill
