@@ -140,8 +140,14 @@ class SweepRun {
 
   SweepResult run() {
     const std::vector<PlannedCell> plan = plan_cells(config_);
-    // Load every task first: bad data stops the sweep before anything is measured.
+    // Load every task and check every model file first: bad input stops the sweep before anything
+    // is measured.
     for (const auto& cell : plan) tasks_.get(cell);
+    for (const auto& spec : config_.models) {
+      if (spec.synth_preset.empty() && !std::filesystem::is_regular_file(spec.path)) {
+        throw Error(fmt::format("model {}: no such file", spec.path.string()), ExitCode::kBadInput);
+      }
+    }
 
     energy::Fingerprint fp = monitor_.fingerprint();
     machine_id_ = fp.machine_id;

@@ -6,3 +6,8 @@ add_test(NAME sweep.demo_end_to_end
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/demo-test
           -P ${CMAKE_CURRENT_LIST_DIR}/demo_end_to_end.cmake)
 set_tests_properties(sweep.demo_end_to_end PROPERTIES TIMEOUT 900)
+
+# Bad input: a clear message naming the file, exit code 3, nothing measured.
+add_test(NAME sweep.cli.missing_model_is_bad_input
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/missing-model-test
+          -P ${CMAKE_CURRENT_LIST_DIR}/missing_model.cmake)
