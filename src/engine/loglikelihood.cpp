@@ -75,7 +75,7 @@ class PackBuilder {
 std::vector<LoglikelihoodResult> Model::loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
                                                       const ProgressFn& progress) {
   Impl& m = *impl_;
-  const PreparedBatch prepared = prepare_requests(m.vocab, requests, m.n_ctx);
+  const PreparedBatch prepared = prepare_requests(m.vocab, requests, m.n_ctx, m.threads);
   std::vector<LoglikelihoodResult> results(requests.size());
   for (size_t i = 0; i < results.size(); ++i) {
     results[i].n_truncated = prepared.requests[i].n_truncated;

@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "engine/logits.h"
 #include "engine/vocab.h"
 
 namespace jouleval::engine {
@@ -27,23 +28,43 @@ int32_t common_prefix(const std::vector<llama_token>& a, const std::vector<llama
 }  // namespace
 
 PreparedBatch prepare_requests(const llama_vocab* vocab, const std::vector<LoglikelihoodRequest>& requests,
-                               int32_t window) {
+                               int32_t window, int32_t threads) {
   PreparedBatch out;
   out.requests.reserve(requests.size());
   const bool add_bos = llama_vocab_get_add_bos(vocab);
   std::map<std::string, int32_t> preamble_index;
 
-  for (const auto& req : requests) {
-    PreparedRequest p;
-    std::string context = req.context;
-    std::string continuation = req.continuation;
-    size_t keep = context.size();
-    while (keep > 0 && is_space(context[keep - 1])) --keep;
-    continuation = context.substr(keep) + continuation;
-    context.resize(keep);
+  // Split each request (trailing whitespace of the context moves onto the continuation), then
+  // tokenize in parallel: the whole string per request, the context once per run of requests with the
+  // same context (the choices of one question). Tokenization is the costly host-side step.
+  const auto n = static_cast<int64_t>(requests.size());
+  std::vector<std::string> contexts(requests.size()), continuations(requests.size());
+  std::vector<int64_t> context_owner(requests.size());
+  for (int64_t i = 0; i < n; ++i) {
+    const auto& req = requests[static_cast<size_t>(i)];
+    size_t keep = req.context.size();
+    while (keep > 0 && is_space(req.context[keep - 1])) --keep;
+    contexts[static_cast<size_t>(i)] = req.context.substr(0, keep);
+    continuations[static_cast<size_t>(i)] = req.context.substr(keep) + req.continuation;
+    context_owner[static_cast<size_t>(i)] =
+        i > 0 && contexts[static_cast<size_t>(i)] == contexts[static_cast<size_t>(i - 1)]
+            ? context_owner[static_cast<size_t>(i - 1)]
+            : i;
+  }
+  std::vector<std::vector<llama_token>> wholes(requests.size()), context_tokens(requests.size());
+  parallel_for(n, threads, [&](int64_t i) {
+    const auto k = static_cast<size_t>(i);
+    wholes[k] = tokenize(vocab, contexts[k] + continuations[k], false);
+    if (context_owner[k] == i) context_tokens[k] = tokenize(vocab, contexts[k], false);
+  });
 
-    const std::vector<llama_token> whole = tokenize(vocab, context + continuation, false);
-    const std::vector<llama_token> ctx_tokens = tokenize(vocab, context, false);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto& req = requests[static_cast<size_t>(i)];
+    PreparedRequest p;
+    std::string& context = contexts[static_cast<size_t>(i)];
+    const std::vector<llama_token>& whole = wholes[static_cast<size_t>(i)];
+    const std::vector<llama_token>& ctx_tokens =
+        context_tokens[static_cast<size_t>(context_owner[static_cast<size_t>(i)])];
     const size_t split = std::min(ctx_tokens.size(), whole.size());
 
     std::vector<llama_token> all;

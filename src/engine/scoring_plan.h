@@ -29,9 +29,10 @@ struct PreparedBatch {
   std::vector<std::vector<llama_token>> preambles;  // token ids (BOS included) of each distinct preamble
 };
 
-// `window`: the most tokens one sequence may feed (the context size).
+// `window`: the most tokens one sequence may feed (the context size). Tokenizes on `threads`
+// threads; each distinct context of consecutive requests is tokenized once.
 PreparedBatch prepare_requests(const llama_vocab* vocab, const std::vector<LoglikelihoodRequest>& requests,
-                               int32_t window);
+                               int32_t window, int32_t threads);
 
 // Requests (indices) that go into one set of sequences decoded together: members share the first
 // `shared` fed tokens after the preamble, which are put in the batch once with all their ids.
