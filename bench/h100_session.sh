@@ -7,6 +7,7 @@
 #   bench/h100_session.sh sanity    # 300 MMLU 5-shot + 300 HellaSwag on it (speed check)
 #   bench/h100_session.sh full-mmlu       # full MMLU test, 5-shot (14042 questions)
 #   bench/h100_session.sh full-hellaswag  # full HellaSwag validation, 0-shot (10042)
+#   bench/h100_session.sh recheck   # MMLU 5-shot 2000, HellaSwag 2000, GSM8K 64 prompts (generation)
 #   bench/h100_session.sh peers     # llama-bench pp512/tg128 and llama-perplexity --hellaswag (2000) under jouleval meter
 # Data: a copy of shared/datasets in .gpu-data/ (carried; see docs/benchmarks.md).
 set -uo pipefail
@@ -52,6 +53,19 @@ for stage in "$@"; do
       timeout ${STAGE_TIMEOUT:-540} "$bin/jouleval" run --model "$model" --task "$task" --shots $shots --data "$data" \
         --repetitions 1 --idle 5 --db "/tmp/full-$task.db" --json >"$out/full-$task.json" 2>"$out/full-$task.err"
       echo "full-$task rc=$?"; tail -12 "$out/full-$task.err"
+      ;;
+    recheck)
+      # Same model: MMLU 5-shot and HellaSwag on 2000 items each, and batched greedy generation
+      # (GSM8K 5-shot, 64 prompts, up to 256 new tokens each).
+      timeout 200 "$bin/jouleval" run --model "$model" --task mmlu --shots 5 --limit 2000 --data "$data" \
+        --repetitions 1 --idle 5 --db /tmp/recheck.db --json >"$out/recheck-mmlu.json" 2>"$out/recheck.err"
+      echo "mmlu rc=$?"
+      timeout 150 "$bin/jouleval" run --model "$model" --task hellaswag --limit 2000 --data "$data" \
+        --repetitions 1 --idle 0 --db /tmp/recheck.db --json >"$out/recheck-hellaswag.json" 2>>"$out/recheck.err"
+      echo "hellaswag rc=$?"
+      timeout 150 "$bin/jouleval" run --model "$model" --task gsm8k --limit 64 --data "$data" \
+        --repetitions 1 --idle 0 --db /tmp/recheck.db --json >"$out/recheck-gsm8k.json" 2>>"$out/recheck.err"
+      echo "gsm8k rc=$?"; grep -E "items in|done" "$out/recheck.err"
       ;;
     peers)
       # llama.cpp's own tools on the same model file, measured with jouleval meter.
