@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/json_text.h"
 
 namespace jouleval::report {
 namespace {
@@ -120,10 +121,16 @@ std::string latex_escape(const std::string& text) {
 
 std::string export_csv(const Table& table) {
   std::string out;
-  for (size_t i = 0; i < table.columns.size(); ++i) out += (i ? "," : "") + csv_field(table.columns[i].key);
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    if (i) out += ',';
+    out += csv_field(table.columns[i].key);
+  }
   out += "\n";
   for (const auto& row : table.rows) {
-    for (size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + csv_field(exact_text(row[i]));
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i) out += ',';
+      out += csv_field(exact_text(row[i]));
+    }
     out += "\n";
   }
   return out;
@@ -149,14 +156,19 @@ std::string export_jsonl(const Table& table) {
       else
         j[c.key] = std::get<std::string>(v);
     }
-    out += j.dump() + "\n";
+    out += util::json_text(j);
+    out += '\n';
   }
   return out;
 }
 
 std::string export_markdown(const Table& table) {
   std::string out = "|";
-  for (const auto& c : table.columns) out += " " + markdown_cell(c.label) + " |";
+  for (const auto& c : table.columns) {
+    out += ' ';
+    out += markdown_cell(c.label);
+    out += " |";
+  }
   out += "\n|";
   for (size_t i = 0; i < table.columns.size(); ++i) out += numeric_column(table, i) ? " ---: |" : " --- |";
   out += "\n";
@@ -166,7 +178,9 @@ std::string export_markdown(const Table& table) {
       const Value& v = table.rows[r][i];
       const std::string s =
           absent(v) ? "unavailable" : human_text(v, table.columns[i], row_est(table, r), " (estimated)");
-      out += " " + markdown_cell(s) + " |";
+      out += ' ';
+      out += markdown_cell(s);
+      out += " |";
     }
     out += "\n";
   }

@@ -20,6 +20,7 @@
 #include "util/build_info.h"
 #include "util/error.h"
 #include "util/file_hash.h"
+#include "util/json_text.h"
 
 namespace jouleval::sweep {
 namespace {
@@ -81,7 +82,7 @@ std::vector<store::ItemRecord> to_store_items(const tasks::TaskResult& result) {
     store::ItemRecord item;
     item.item_id = rec.value("id", std::string());
     item.correct = rec.value("correct", false);
-    item.json = rec.dump();
+    item.json = util::json_text(rec);
     out.push_back(std::move(item));
   }
   return out;
@@ -384,7 +385,7 @@ class SweepRun {
         line["task"] = cell.key.task;
         line["model"] = cell.key.model;
         line["precision"] = cell.key.precision;
-        items_log_ << line.dump() << "\n";
+        items_log_ << util::json_text(line) << "\n";
       }
       items_log_.flush();
     }
