@@ -18,14 +18,7 @@ DryRun dry_run(const SweepConfig& config) {
     }
   }
   for (const PlannedCell& cell : plan_cells(config)) {
-    tasks::TaskOptions options;
-    options.data_dir = config.data_dir;
-    options.use_samples = config.use_samples;
-    options.limit = cell.limit;
-    options.shots = cell.shots;
-    options.preset = config.shot_preset;
-    options.seed = config.seed;
-    const tasks::Task task = tasks::load_task(cell.task, options);
+    const tasks::Task task = tasks::load_task(cell.task, task_options(config, cell));
     DryRunCell d;
     d.cell = cell;
     d.model = config.models[cell.model_index].label;

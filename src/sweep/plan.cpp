@@ -57,6 +57,17 @@ std::vector<PlannedCell> plan_cells(const SweepConfig& config) {
   return cells;
 }
 
+tasks::TaskOptions task_options(const SweepConfig& config, const PlannedCell& cell) {
+  tasks::TaskOptions options;
+  options.data_dir = config.data_dir;
+  options.use_samples = config.use_samples;
+  options.limit = cell.limit;
+  options.shots = cell.shots;
+  options.preset = config.shot_preset;
+  options.seed = config.seed;
+  return options;
+}
+
 store::CellKey cell_key(const SweepConfig& config, const PlannedCell& cell, const std::string& model_label,
                         const std::string& model_sha256) {
   store::CellKey key;

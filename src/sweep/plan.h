@@ -8,6 +8,7 @@
 
 #include "store/records.h"
 #include "sweep/config.h"
+#include "tasks/options.h"
 
 namespace jouleval::sweep {
 
@@ -31,6 +32,9 @@ std::string reference_precision(const std::vector<std::string>& precisions);
 // Canonical spelling of a precision for cell keys: the alias when there is one ("int8"), else the
 // GGUF type name ("Q5_K_S").
 std::string canonical_precision(const std::string& precision);
+
+// How to load the task of a planned cell (data or samples, limit, shots, preset, seed).
+tasks::TaskOptions task_options(const SweepConfig& config, const PlannedCell& cell);
 
 // The store key of a planned cell (model hash supplied by the caller).
 store::CellKey cell_key(const SweepConfig& config, const PlannedCell& cell, const std::string& model_label,

@@ -46,14 +46,7 @@ class TaskCache {
     auto key = std::make_tuple(cell.task, cell.limit, cell.shots);
     auto it = tasks_.find(key);
     if (it != tasks_.end()) return *it->second;
-    tasks::TaskOptions options;
-    options.data_dir = config_.data_dir;
-    options.use_samples = config_.use_samples;
-    options.limit = cell.limit;
-    options.shots = cell.shots;
-    options.preset = config_.shot_preset;
-    options.seed = config_.seed;
-    auto task = std::make_unique<tasks::Task>(tasks::load_task(cell.task, options));
+    auto task = std::make_unique<tasks::Task>(tasks::load_task(cell.task, task_options(config_, cell)));
     return *tasks_.emplace(key, std::move(task)).first->second;
   }
 
