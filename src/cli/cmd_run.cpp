@@ -9,6 +9,7 @@
 #include "cli/run_support.h"
 #include "engine/gguf_info.h"
 #include "engine/quantize.h"
+#include "report/table.h"
 #include "sweep/plan.h"
 #include "tasks/task_id.h"
 #include "util/error.h"
@@ -84,15 +85,7 @@ Command add_run_command(CLI::App& root) {
     c.kv_types = {o->kv};
     if (!o->precisions.empty()) {
       c.precisions.clear();
-      std::string list = o->precisions;
-      size_t pos = 0;
-      while (pos <= list.size()) {
-        size_t comma = list.find(',', pos);
-        std::string p = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-        if (!p.empty()) c.precisions.push_back(sweep::canonical_precision(p));
-        if (comma == std::string::npos) break;
-        pos = comma + 1;
-      }
+      for (const auto& p : report::split_list(o->precisions)) c.precisions.push_back(sweep::canonical_precision(p));
     } else if (spec.synth_preset.empty()) {
       const engine::GgufSummary summary = engine::read_gguf_summary(spec.path);
       c.precisions = {sweep::canonical_precision(engine::file_type_name(summary.file_type))};

@@ -241,11 +241,13 @@ class SweepRun {
     const ModelSpec& spec = config_.models[first.model_index];
     std::vector<store::CellKey> keys = keys_of(group);
 
-    // Resume: which cells still need work?
+    // Resume: which cells still need work, and which of their repetitions are stored already?
     std::vector<bool> todo(group.size(), true);
+    std::vector<std::vector<int32_t>> stored_repetitions(group.size());
     bool any = false;
     for (size_t k = 0; k < group.size(); ++k) {
       auto progress = store_.find_cell(machine_id_, keys[k]);
+      if (progress) stored_repetitions[k] = progress->done_repetitions;
       if (progress && progress->status == store::CellStatus::kDone) {
         todo[k] = false;
         CellOutcome outcome;
@@ -314,7 +316,7 @@ class SweepRun {
       cell.random_weights = gguf.random_weights;
       cell.load_seconds = info.load_seconds;
       try {
-        run_cell(*model, task, cell);
+        run_cell(*model, task, cell, stored_repetitions[k]);
       } catch (const Error& e) {
         CellOutcome outcome;
         outcome.kind = CellOutcome::Kind::kFailed;
@@ -324,10 +326,9 @@ class SweepRun {
     }
   }
 
-  void run_cell(engine::Model& model, const tasks::Task& task, store::Cell& cell) {
+  // `done`: repetition indices already in the store (a resumed cell); they are not measured again.
+  void run_cell(engine::Model& model, const tasks::Task& task, store::Cell& cell, const std::vector<int32_t>& done) {
     const int64_t cell_id = store_.upsert_cell_pending(cell);
-    auto progress_state = store_.find_cell(machine_id_, cell.key);
-    std::vector<int32_t> done = progress_state ? progress_state->done_repetitions : std::vector<int32_t>{};
     const int64_t total = request_count(task);
     std::optional<tasks::TaskResult> scored;
     CellOutcome outcome;
