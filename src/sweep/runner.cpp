@@ -430,7 +430,8 @@ std::filesystem::path prepare_precision(const std::filesystem::path& source, con
   const engine::Precision& target = engine::resolve_precision(precision);
   const engine::GgufSummary summary = engine::read_gguf_summary(source);
   if (summary.file_type == target.ftype) return source;
-  const std::filesystem::path dir = cache_dir.empty() ? source.parent_path() : cache_dir;
+  std::filesystem::path dir = cache_dir.empty() ? source.parent_path() : cache_dir;
+  if (dir.empty()) dir = ".";  // a bare file name: its directory is the current one
   std::filesystem::create_directories(dir);
   const std::filesystem::path out = dir / fmt::format("{}.{}.gguf", source.stem().string(), target.type_name);
   if (std::filesystem::exists(out)) return out;

@@ -11,3 +11,8 @@ set_tests_properties(sweep.demo_end_to_end PROPERTIES TIMEOUT 900)
 add_test(NAME sweep.cli.missing_model_is_bad_input
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/missing-model-test
           -P ${CMAKE_CURRENT_LIST_DIR}/missing_model.cmake)
+
+# A model named by a bare file name in the working directory, quantized on the fly next to it.
+add_test(NAME sweep.cli.quantize_on_the_fly_bare_file_name
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/bare-name-test
+          -P ${CMAKE_CURRENT_LIST_DIR}/bare_file_name.cmake)
