@@ -34,6 +34,11 @@ Command add_sweep_command(CLI::App& root) {
   app.add_option("--log-items", o->run.log_items, "Also write per-item records to this JSONL file");
   app.add_flag("--json", o->run.json, "Print the results (or the dry-run plan) as JSON on stdout");
   app.add_flag("-q,--quiet", o->run.quiet, "No progress output");
+  app.add_option("--time-budget", o->run.time_budget_seconds,
+                 "Seconds this call may use: no model load or repetition is started that would end later\n"
+                 "(judged by the cell's previous repetition); exits with code 5 when work remains, and the\n"
+                 "same command resumes. For machines that allow only short commands.")
+      ->check(CLI::PositiveNumber);
   add_measure_options(app, o->monitor);
   command.run = [o] {
     sweep::SweepConfig config = sweep::load_sweep_config(o->config_file);

@@ -23,13 +23,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Print help for every subcommand");
   app.footer(
-      "Exit codes: 0 ok, 1 failure, 2 usage error or not implemented, 3 bad input data, 4 resource unavailable.");
+      "Exit codes: 0 ok, 1 failure, 2 usage error or not implemented, 3 bad input data, 4 resource unavailable,\n5 stopped at --time-budget (run the same command again to resume).");
 
   std::vector<cli::Command> commands = {
       cli::add_run_command(app),       cli::add_sweep_command(app),   cli::add_synth_command(app),
       cli::add_quantize_command(app),  cli::add_meter_command(app),   cli::add_report_command(app),
       cli::add_recommend_command(app), cli::add_merge_command(app),   cli::add_export_command(app),
-      cli::add_demo_command(app),      cli::add_version_command(app),
+      cli::add_demo_command(app),      cli::add_version_command(app), cli::add_export_tasks_command(app),
   };
 
   try {

@@ -10,6 +10,7 @@
 #include "engine/backend.h"
 #include "store/store.h"
 #include "sweep/runner.h"
+#include "util/error.h"
 
 namespace jouleval::cli {
 
@@ -69,6 +70,7 @@ int run_configured_sweep(const sweep::SweepConfig& config, const energy::Monitor
   sweep::RunOptions run_options;
   run_options.command_line = options.command_line;
   run_options.log_items = options.log_items;
+  run_options.time_budget_seconds = options.time_budget_seconds;
   const sweep::SweepResult result = sweep::run_sweep(config, monitor, store, printer, run_options);
 
   std::vector<store::Cell> cells;
@@ -81,12 +83,20 @@ int run_configured_sweep(const sweep::SweepConfig& config, const energy::Monitor
                         {"cells_already_done", result.cells_already_done},
                         {"cells_skipped", result.cells_skipped},
                         {"cells_failed", result.cells_failed},
+                        {"complete", !result.stopped_at_budget},
+                        {"cells_remaining", result.cells_remaining},
                         {"results", results_table_json(cells, store.machines())}};
     fmt::print("{}\n", j.dump(2));
   } else {
     fmt::print("\n{}", results_table_text(cells, store.machines()));
     fmt::print("results stored in {} ({} new, {} already done, {} skipped, {} failed)\n", config.database.string(),
                result.cells_done, result.cells_already_done, result.cells_skipped, result.cells_failed);
+  }
+  if (result.stopped_at_budget) {
+    printer.message(fmt::format("time budget of {:.0f} s reached: {} cell(s) not finished; finished repetitions are "
+                                "stored, run the same command again to resume",
+                                options.time_budget_seconds, result.cells_remaining));
+    return static_cast<int>(util::ExitCode::kIncomplete);
   }
   return result.cells_failed > 0 ? 1 : 0;
 }

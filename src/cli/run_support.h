@@ -21,10 +21,12 @@ struct SweepRunOptions {
   bool quiet = false;
   std::string log_items;
   std::string command_line;
+  double time_budget_seconds = 0;  // 0 = none; see sweep::RunOptions
 };
 
 // Opens the store and the monitor, tells which meters are unavailable, runs the sweep, prints the
-// results table (or JSON). Returns the exit code: 0, or 1 when a cell failed.
+// results table (or JSON). Returns the exit code: 0, 1 when a cell failed, 5 when the time budget
+// stopped it before every cell was finished.
 int run_configured_sweep(const sweep::SweepConfig& config, const energy::MonitorOptions& monitor_options,
                          const SweepRunOptions& options);
 

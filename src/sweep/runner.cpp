@@ -165,6 +165,11 @@ class SweepRun {
       run_group(std::vector<PlannedCell>(plan.begin() + i, plan.begin() + j));
       i = j;
     }
+    if (stopped_) {
+      result_.stopped_at_budget = true;
+      result_.cells_remaining = static_cast<int>(plan.size()) - result_.cells_done - result_.cells_already_done -
+                                result_.cells_skipped - result_.cells_failed;
+    }
     return result_;
   }
 
@@ -236,7 +241,17 @@ class SweepRun {
     }
   }
 
+  // Whether work expected to take `seconds` more would overrun the time budget (and remember it).
+  // Every call measures at least one repetition, so that repeated calls always make progress.
+  bool over_budget(double seconds) {
+    if (options_.time_budget_seconds <= 0 || !measured_any_) return false;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    if (elapsed + seconds > options_.time_budget_seconds) stopped_ = true;
+    return stopped_;
+  }
+
   void run_group(const std::vector<PlannedCell>& group) {
+    if (stopped_) return;
     const PlannedCell& first = group.front();
     const ModelSpec& spec = config_.models[first.model_index];
     std::vector<store::CellKey> keys = keys_of(group);
@@ -257,7 +272,7 @@ class SweepRun {
         any = true;
       }
     }
-    if (!any) return;
+    if (!any || over_budget(0)) return;
 
     std::filesystem::path file;
     try {
@@ -301,6 +316,7 @@ class SweepRun {
 
     for (size_t k = 0; k < group.size(); ++k) {
       if (!todo[k]) continue;
+      if (over_budget(0)) return;
       const tasks::Task& task = tasks_.get(group[k]);
       if (!warmed) {
         warm_up(*model, task, config_.warmup_requests);
@@ -332,9 +348,11 @@ class SweepRun {
     const int64_t total = request_count(task);
     std::optional<tasks::TaskResult> scored;
     CellOutcome outcome;
+    double last_seconds = 0;
 
     for (int r = 0; r < config_.repetitions; ++r) {
       if (std::find(done.begin(), done.end(), r) != done.end()) continue;
+      if (over_budget(last_seconds + config_.cooldown_seconds)) return;  // stays pending; resumed later
       if (r > 0 && config_.cooldown_seconds > 0) {
         std::this_thread::sleep_for(std::chrono::duration<double>(config_.cooldown_seconds));
       }
@@ -358,7 +376,9 @@ class SweepRun {
       rep.items = ev.result.n_items;
       rep.meters = std::move(window.meters);
       if (config_.timeline) rep.timeline = std::move(window.timeline);
+      last_seconds = window.seconds;
       store_.add_repetition(cell_id, rep);  // committed atomically
+      measured_any_ = true;
       observer_.repetition_finished(cell.key, rep);
       ++outcome.repetitions_run;
       if (!scored) scored = std::move(ev.result);
@@ -418,6 +438,9 @@ class SweepRun {
   const RunOptions& options_;
   TaskCache tasks_;
   std::string machine_id_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  bool stopped_ = false;
+  bool measured_any_ = false;
   std::map<size_t, std::string> hashes_;
   std::ofstream items_log_;
   SweepResult result_;

@@ -18,6 +18,10 @@ namespace jouleval::sweep {
 struct RunOptions {
   std::string command_line;         // recorded with the run
   std::filesystem::path log_items;  // when set, per-item records of finished cells (JSONL)
+  // When > 0: start no model and no repetition that would end after this many seconds from the
+  // start (judged by the cell's previous repetition); stored work stays, a later call resumes. The
+  // first repetition of a call always runs, so that repeated calls make progress.
+  double time_budget_seconds = 0;
 };
 
 struct SweepResult {
@@ -25,7 +29,9 @@ struct SweepResult {
   int cells_already_done = 0;  // found finished in the store (resume)
   int cells_skipped = 0;
   int cells_failed = 0;
-  std::vector<int64_t> cell_ids;  // every cell of the plan, in plan order
+  std::vector<int64_t> cell_ids;  // every cell of the plan reached, in plan order
+  bool stopped_at_budget = false;  // the time budget ran out before every cell was finished
+  int cells_remaining = 0;         // planned cells not finished because of the time budget
 };
 
 // Runs every planned cell of `config`. Bad data (a task that fails to load) throws util::Error

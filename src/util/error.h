@@ -8,8 +8,9 @@
 namespace jouleval::util {
 
 // Exit codes used by the CLI. 1 = runtime failure, 2 = usage error / not implemented,
-// 3 = bad input data, 4 = resource unavailable (memory, device).
-enum class ExitCode : int { kOk = 0, kFailure = 1, kUsage = 2, kBadInput = 3, kUnavailable = 4 };
+// 3 = bad input data, 4 = resource unavailable (memory, device), 5 = stopped at the time budget
+// (`sweep --time-budget`): finished work is stored and the same command resumes.
+enum class ExitCode : int { kOk = 0, kFailure = 1, kUsage = 2, kBadInput = 3, kUnavailable = 4, kIncomplete = 5 };
 
 class Error : public std::runtime_error {
  public:

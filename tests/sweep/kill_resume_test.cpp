@@ -24,9 +24,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-pid_t spawn_sweep(const fs::path& config) {
+pid_t spawn_sweep(const fs::path& config, const std::vector<std::string>& extra = {}) {
   const std::string exe = std::string(JOULEVAL_BINARY_DIR) + "/bin/jouleval";
   std::vector<std::string> args = {exe, "sweep", "--config", config.string(), "--quiet"};
+  args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -135,6 +136,56 @@ TEST(KillResume, SigkilledSweepResumesWithoutLossOrDuplicates) {
   }
   EXPECT_EQ(count_rows(db, "repetitions"), 15);
   EXPECT_EQ(count_rows(db, "machines"), 1);
+  fs::remove_all(dir);
+}
+
+// A sweep with a time budget far shorter than one repetition: each call measures exactly one
+// repetition (a call always makes progress), exits with 5 while work remains, and the call that
+// stores the last repetition exits with 0. The result equals an uninterrupted sweep's.
+TEST(TimeBudget, EachCallStopsAfterOneRepetitionAndTheLastCallCompletes) {
+  const fs::path dir = fs::temp_directory_path() / ("jouleval-budget-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ::setenv("JOULEVAL_SHARE_DIR", JOULEVAL_SHARE_DIR_FOR_TESTS, 1);
+  engine::SynthOptions so;
+  so.preset = "tiny";
+  so.output = dir / "tiny.gguf";
+  so.threads = 2;
+  engine::synthesize(so);
+  const fs::path db = dir / "results.db";
+  const fs::path config = dir / "sweep.toml";
+  std::ofstream(config) << "[sweep]\n"
+                           "database = \"results.db\"\n"
+                           "samples = true\n"
+                           "models = [\"tiny.gguf\"]\n"
+                           "precisions = [\"fp16\"]\n"
+                           "placements = [\"cpu\"]\n"
+                           "tasks = [\"arc_challenge\", \"hellaswag\"]\n"
+                           "repetitions = 2\n"
+                           "idle_seconds = 0\n"
+                           "warmup_requests = 0\n"
+                           "threads = 2\n"
+                           "context_size = 2048\n";
+  std::vector<int> codes;
+  for (int call = 0; call < 6; ++call) {
+    pid_t pid = spawn_sweep(config, {"--time-budget", "0.001"});
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    codes.push_back(WEXITSTATUS(status));
+    EXPECT_EQ(count_rows(db, "repetitions"), call + 1);
+    if (codes.back() != 5) break;
+  }
+  EXPECT_EQ(codes, (std::vector<int>{5, 5, 5, 0}));
+  store::StoreOptions ro;
+  ro.create = false;
+  store::Store s(db, ro);
+  const auto cells = s.cells();
+  ASSERT_EQ(cells.size(), 2u);
+  for (const auto& cell : cells) {
+    EXPECT_EQ(cell.status, store::CellStatus::kDone) << cell.key.task;
+    EXPECT_EQ(cell.repetitions.size(), 2u) << cell.key.task;
+  }
   fs::remove_all(dir);
 }
 
