@@ -37,7 +37,9 @@ Command add_export_command(CLI::App& root) {
   command.app->add_option("-o,--output", o->output, "File to write (default: standard output)");
   command.run = [o] {
     const auto format = report::parse_export_format(o->format);
-    const report::Results results = report::load_results(o->db, o->items, false);
+    // The opt-in 1 Hz columns need the stored power timelines; load them only when asked for.
+    const bool timeline = !o->items && report::summary_columns_need_timeline(report::split_list(o->columns));
+    const report::Results results = report::load_results(o->db, o->items, timeline);
     const report::Table full = o->items ? report::items_table(results.cells, results.machines)
                                         : report::summary_table(report::build_summary(results.cells, results.machines));
     if (o->list_columns) {

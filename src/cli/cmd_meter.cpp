@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@ namespace {
 struct MeterArgs {
   bool json = false;
   std::string timeline;
+  std::string output;
   double idle_seconds = 5.0;
   int repeat = 1;
   std::string nvml_library;
@@ -46,12 +48,12 @@ std::string joules(const std::optional<double>& j) {
 
 std::string watts(const std::optional<double>& w) { return w ? fmt::format("{:.1f} W", *w) : "n/a"; }
 
-void print_meter(const store::MeterEnergy& e) {
+void print_meter(std::FILE* out, const store::MeterEnergy& e) {
   if (!e.available) {
-    fmt::print("  {:<14} unavailable: {}\n", e.meter, e.unavailable_reason);
+    fmt::print(out, "  {:<14} unavailable: {}\n", e.meter, e.unavailable_reason);
     return;
   }
-  fmt::print("  {:<14} {} ({})\n", e.meter, e.device, e.kind);
+  fmt::print(out, "  {:<14} {} ({})\n", e.meter, e.device, e.kind);
   std::string energy = fmt::format("{} total", joules(e.total_joules));
   if (e.counter_joules && e.integrated_joules) {
     energy = fmt::format("{} counter, {} integrated power ({:.1f}% apart{})", joules(e.counter_joules),
@@ -62,18 +64,18 @@ void print_meter(const store::MeterEnergy& e) {
   } else if (e.integrated_joules) {
     energy = fmt::format("{} integrated power (no counter)", joules(e.integrated_joules));
   }
-  fmt::print("    energy       {}\n", energy);
+  fmt::print(out, "    energy       {}\n", energy);
   if (e.active_joules) {
-    fmt::print("    active       {} (idle {} subtracted)\n", joules(e.active_joules), watts(e.idle_watts));
+    fmt::print(out, "    active       {} (idle {} subtracted)\n", joules(e.active_joules), watts(e.idle_watts));
   } else {
-    fmt::print("    active       n/a (no idle baseline)\n");
+    fmt::print(out, "    active       n/a (no idle baseline)\n");
   }
-  fmt::print("    power        avg {}, peak {}\n", watts(e.avg_watts), watts(e.peak_watts));
+  fmt::print(out, "    power        avg {}, peak {}\n", watts(e.avg_watts), watts(e.peak_watts));
   if (e.temp_start_c || e.temp_end_c) {
     auto t = [](const std::optional<double>& c) { return c ? fmt::format("{:.0f}", *c) : std::string("n/a"); };
-    fmt::print("    temperature  {} -> {} C\n", t(e.temp_start_c), t(e.temp_end_c));
+    fmt::print(out, "    temperature  {} -> {} C\n", t(e.temp_start_c), t(e.temp_end_c));
   }
-  if (!e.unavailable_reason.empty()) fmt::print("    note         {}\n", e.unavailable_reason);
+  if (!e.unavailable_reason.empty()) fmt::print(out, "    note         {}\n", e.unavailable_reason);
 }
 
 // Statistics over repetitions: seconds, and total/active joules of each meter that had them in every one.
@@ -99,12 +101,12 @@ nlohmann::json repetition_stats(const std::vector<Repetition>& reps) {
   return j;
 }
 
-void print_stats_line(const std::string& label, const nlohmann::json& s, const char* unit) {
+void print_stats_line(std::FILE* out, const std::string& label, const nlohmann::json& s, const char* unit) {
   if (s["stddev"].is_null()) {
-    fmt::print("  {:<28} {:.3f} {} (n={})\n", label, s["mean"].get<double>(), unit, s["n"].get<size_t>());
+    fmt::print(out, "  {:<28} {:.3f} {} (n={})\n", label, s["mean"].get<double>(), unit, s["n"].get<size_t>());
     return;
   }
-  fmt::print("  {:<28} {:.3f} ± {:.3f} {}  95% CI [{:.3f}, {:.3f}]  (n={})\n", label, s["mean"].get<double>(),
+  fmt::print(out, "  {:<28} {:.3f} ± {:.3f} {}  95% CI [{:.3f}, {:.3f}]  (n={})\n", label, s["mean"].get<double>(),
              s["stddev"].get<double>(), unit, s["ci95_low"].get<double>(), s["ci95_high"].get<double>(),
              s["n"].get<size_t>());
 }
@@ -120,6 +122,26 @@ void write_timeline(const std::string& path, const std::vector<Repetition>& reps
   if (!out) throw util::Error(fmt::format("error writing timeline file {}", path));
 }
 
+// Where the result goes: standard output, or the --output file (closed when done).
+class OutputFile {
+ public:
+  explicit OutputFile(const std::string& path) {
+    if (path.empty()) return;
+    file_ = std::fopen(path.c_str(), "w");
+    if (file_ == nullptr)
+      throw util::Error(fmt::format("meter: cannot write --output file {}", path), util::ExitCode::kBadInput);
+  }
+  ~OutputFile() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  std::FILE* get() const { return file_ != nullptr ? file_ : stdout; }
+
+ private:
+  std::FILE* file_ = nullptr;
+};
+
 int run_meter(const MeterArgs& a, std::vector<std::string> command) {
   if (!command.empty() && command.front() == "--") command.erase(command.begin());
   if (command.empty()) {
@@ -127,6 +149,8 @@ int run_meter(const MeterArgs& a, std::vector<std::string> command) {
                       util::ExitCode::kUsage);
   }
   if (a.repeat < 1) throw util::Error("meter: --repeat must be at least 1", util::ExitCode::kUsage);
+  OutputFile output(a.output);  // opened first: a bad path fails before anything is measured
+  std::FILE* out = output.get();
 
   energy::MonitorOptions options;
   options.nvml_library = a.nvml_library;
@@ -191,39 +215,39 @@ int run_meter(const MeterArgs& a, std::vector<std::string> command) {
                                                      ? nlohmann::json(*monitor.counter_update_period_seconds())
                                                      : nlohmann::json()}};
     j["fingerprint"] = monitor.fingerprint().json;
-    fmt::print("{}\n", j.dump(2));
+    fmt::print(out, "{}\n", j.dump(2));
     return exit_code;
   }
 
   std::fflush(stdout);
-  fmt::print("\n jouleval meter: '{}' (exit {})\n\n", fmt::join(command, " "), exit_code);
+  fmt::print(out, "\n jouleval meter: '{}' (exit {})\n\n", fmt::join(command, " "), exit_code);
   for (size_t i = 0; i < reps.size(); ++i) {
     const auto& w = reps[i].window;
-    if (reps.size() > 1) fmt::print(" repetition {} of {}\n", i + 1, reps.size());
-    fmt::print("  elapsed        {:.3f} s{}\n", w.seconds,
+    if (reps.size() > 1) fmt::print(out, " repetition {} of {}\n", i + 1, reps.size());
+    fmt::print(out, "  elapsed        {:.3f} s{}\n", w.seconds,
                w.short_window ? "  (SHORT WINDOW: under 1 s, energy not meaningful; repeat the work)" : "");
-    for (const auto& m : w.meters) print_meter(m);
-    fmt::print("\n");
+    for (const auto& m : w.meters) print_meter(out, m);
+    fmt::print(out, "\n");
   }
   if (!idle)
-    fmt::print("  idle baseline  not measured (--idle 0): active energy unavailable\n");
+    fmt::print(out, "  idle baseline  not measured (--idle 0): active energy unavailable\n");
   else
-    fmt::print("  idle baseline  {:.1f} s before the run\n", idle->seconds);
+    fmt::print(out, "  idle baseline  {:.1f} s before the run\n", idle->seconds);
   std::string period =
       monitor.counter_update_period_seconds()
           ? fmt::format(", GPU counter updates every {:.0f} ms", *monitor.counter_update_period_seconds() * 1000)
           : "";
-  fmt::print("  sampling       every {:.0f} ms{}\n", monitor.sample_interval_seconds() * 1000, period);
+  fmt::print(out, "  sampling       every {:.0f} ms{}\n", monitor.sample_interval_seconds() * 1000, period);
   if (reps.size() > 1) {
     nlohmann::json s = repetition_stats(reps);
-    fmt::print("\n statistics over {} repetitions (mean ± sample sd, 95% CI by Student t)\n", reps.size());
-    print_stats_line("elapsed", s["seconds"], "s");
+    fmt::print(out, "\n statistics over {} repetitions (mean ± sample sd, 95% CI by Student t)\n", reps.size());
+    print_stats_line(out, "elapsed", s["seconds"], "s");
     for (const auto& [name, m] : s["meters"].items()) {
-      print_stats_line(name + " total", m["total_joules"], "J");
-      if (m.contains("active_joules")) print_stats_line(name + " active", m["active_joules"], "J");
+      print_stats_line(out, name + " total", m["total_joules"], "J");
+      if (m.contains("active_joules")) print_stats_line(out, name + " active", m["active_joules"], "J");
     }
   }
-  if (any_short) fmt::print("\n  warning: window under 1 s; GPU energy counters update every ~100 ms\n");
+  if (any_short) fmt::print(out, "\n  warning: window under 1 s; GPU energy counters update every ~100 ms\n");
   return exit_code;
 }
 
@@ -240,6 +264,8 @@ Command add_meter_command(CLI::App& root) {
   // Everything after "--" lands in the positional `command` verbatim, options of the command included.
   app->add_flag("--json", args->json, "Print the result as JSON");
   app->add_option("--timeline", args->timeline, "Write the power samples to this CSV file");
+  app->add_option("-o,--output", args->output,
+                  "Write the result to this file instead of standard output (which stays the command's)");
   app->add_option("--idle", args->idle_seconds, "Seconds of idle baseline before the run (0 disables)")
       ->capture_default_str();
   app->add_option("--repeat", args->repeat, "Run the command N times and report statistics")->capture_default_str();

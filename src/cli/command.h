@@ -23,6 +23,7 @@ Command add_report_command(CLI::App& root);
 Command add_recommend_command(CLI::App& root);
 Command add_merge_command(CLI::App& root);
 Command add_export_command(CLI::App& root);
+Command add_export_tasks_command(CLI::App& root);
 Command add_demo_command(CLI::App& root);
 Command add_version_command(CLI::App& root);
 

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Print help for every subcommand");
   app.footer(
-      "Exit codes: 0 ok, 1 failure, 2 usage error or not implemented, 3 bad input data, 4 resource unavailable,\n5 stopped at --time-budget (run the same command again to resume).");
+      "Exit codes: 0 ok, 1 failure, 2 usage error or not implemented, 3 bad input data, 4 resource unavailable,\n5 "
+      "stopped at --time-budget (run the same command again to resume).");
 
   std::vector<cli::Command> commands = {
       cli::add_run_command(app),       cli::add_sweep_command(app),   cli::add_synth_command(app),

@@ -93,9 +93,10 @@ int run_configured_sweep(const sweep::SweepConfig& config, const energy::Monitor
                result.cells_done, result.cells_already_done, result.cells_skipped, result.cells_failed);
   }
   if (result.stopped_at_budget) {
-    printer.message(fmt::format("time budget of {:.0f} s reached: {} cell(s) not finished; finished repetitions are "
-                                "stored, run the same command again to resume",
-                                options.time_budget_seconds, result.cells_remaining));
+    printer.message(
+        fmt::format("time budget of {:.0f} s reached: {} cell(s) not finished; finished repetitions are "
+                    "stored, run the same command again to resume",
+                    options.time_budget_seconds, result.cells_remaining));
     return static_cast<int>(util::ExitCode::kIncomplete);
   }
   return result.cells_failed > 0 ? 1 : 0;

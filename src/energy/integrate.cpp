@@ -1,6 +1,7 @@
 #include "energy/integrate.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace jouleval::energy {
 
@@ -31,6 +32,35 @@ std::optional<Integral> integrate_power(const std::vector<TimedWatts>& samples, 
   for (size_t i = 1; i < pts.size(); ++i) {
     r.joules += 0.5 * (pts[i].watts + pts[i - 1].watts) * (pts[i].t - pts[i - 1].t);
     r.peak_watts = std::max(r.peak_watts, pts[i].watts);
+  }
+  return r;
+}
+
+namespace {
+
+// More polls than this (a period far below the window's length) is refused rather than looped over.
+constexpr double kMaxPolls = 1e8;
+
+// The most recent sample at or before t; the first sample when t precedes them all.
+const TimedWatts& held_sample(const std::vector<TimedWatts>& s, double t) {
+  auto after = std::upper_bound(s.begin(), s.end(), t, [](double v, const TimedWatts& a) { return v < a.t; });
+  return after == s.begin() ? s.front() : *(after - 1);
+}
+
+}  // namespace
+
+std::optional<PolledEnergy> poll_and_integrate(const std::vector<TimedWatts>& samples, double t0, double t1,
+                                               double period) {
+  if (samples.empty() || !(t1 > t0) || !std::isfinite(t1 - t0) || !(period > 0.0) || !std::isfinite(period))
+    return std::nullopt;
+  if ((t1 - t0) / period > kMaxPolls) return std::nullopt;
+  PolledEnergy r;
+  // Poll k at t0 + k * period (computed, not accumulated, so rounding does not drift).
+  for (double t = t0; t < t1 && static_cast<double>(r.polls) <= kMaxPolls;
+       t = t0 + static_cast<double>(r.polls) * period) {
+    if (t < samples.front().t) ++r.polls_before_first_sample;
+    r.joules += held_sample(samples, t).watts * std::min(period, t1 - t);
+    ++r.polls;
   }
   return r;
 }

@@ -34,9 +34,8 @@ inline float exp_nonpositive(float x) {
   t = t < -126.0f ? -126.0f : t;  // also maps -inf to -126
   const float n = (t + kRound) - kRound;
   const float f = t - n;
-  constexpr float c1 = 0.693147180559945f, c2 = 0.240226506959101f, c3 = 0.0555041086648216f,
-                  c4 = 0.00961812910762848f, c5 = 0.00133335581464284f, c6 = 0.000154035303933816f,
-                  c7 = 1.52527338040598e-05f;
+  constexpr float c1 = 0.693147180559945f, c2 = 0.240226506959101f, c3 = 0.0555041086648216f, c4 = 0.00961812910762848f,
+                  c5 = 0.00133335581464284f, c6 = 0.000154035303933816f, c7 = 1.52527338040598e-05f;
   const float p = 1.0f + f * (c1 + f * (c2 + f * (c3 + f * (c4 + f * (c5 + f * (c6 + f * c7))))));
   const auto bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
   return p * std::bit_cast<float>(bits);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
@@ -65,6 +67,13 @@ std::string markdown_cell(std::string s) {
   return out;
 }
 
+// `table` itself when it has no opt-in columns, else `storage` holding the table without them.
+const Table& shown(const Table& table, Table& storage) {
+  if (std::none_of(table.columns.begin(), table.columns.end(), [](const Column& c) { return c.opt_in; })) return table;
+  storage = without_opt_in_columns(table);
+  return storage;
+}
+
 bool row_est(const Table& t, size_t r) { return r < t.row_estimated.size() && t.row_estimated[r]; }
 
 }  // namespace
@@ -119,7 +128,9 @@ std::string latex_escape(const std::string& text) {
   return out;
 }
 
-std::string export_csv(const Table& table) {
+std::string export_csv(const Table& all_columns) {
+  Table storage;
+  const Table& table = shown(all_columns, storage);
   std::string out;
   for (size_t i = 0; i < table.columns.size(); ++i) {
     if (i) out += ',';
@@ -136,7 +147,9 @@ std::string export_csv(const Table& table) {
   return out;
 }
 
-std::string export_jsonl(const Table& table) {
+std::string export_jsonl(const Table& all_columns) {
+  Table storage;
+  const Table& table = shown(all_columns, storage);
   std::string out;
   for (const auto& row : table.rows) {
     nlohmann::ordered_json j = nlohmann::ordered_json::object();
@@ -162,7 +175,9 @@ std::string export_jsonl(const Table& table) {
   return out;
 }
 
-std::string export_markdown(const Table& table) {
+std::string export_markdown(const Table& all_columns) {
+  Table storage;
+  const Table& table = shown(all_columns, storage);
   std::string out = "|";
   for (const auto& c : table.columns) {
     out += ' ';
@@ -187,7 +202,9 @@ std::string export_markdown(const Table& table) {
   return out;
 }
 
-std::string export_latex(const Table& table, const ExportOptions& options) {
+std::string export_latex(const Table& all_columns, const ExportOptions& options) {
+  Table storage;
+  const Table& table = shown(all_columns, storage);
   const bool wide = table.columns.size() > 7;
   bool any_absent = false, any_estimated = false;
   std::string spec;

@@ -1,5 +1,6 @@
 // Writing a report::Table as CSV, JSON Lines, Markdown or LaTeX (booktabs, sized for a
-// two-column ACM sigconf paper). Unavailable values are empty / null / "unavailable" / "--".
+// two-column ACM sigconf paper). Unavailable values are empty / null / "unavailable" / "--". Opt-in
+// columns (Column::opt_in) are left out unless the table was made by select_columns naming them.
 #pragma once
 
 #include <string>

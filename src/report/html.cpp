@@ -9,6 +9,7 @@
 #include "report/charts.h"
 #include "report/html_script.h"
 #include "report/limits.h"
+#include "report/one_hz_table.h"
 #include "report/precision.h"
 #include "report/summary.h"
 
@@ -169,6 +170,30 @@ std::string script_json(const nlohmann::json& j) {
   return out;
 }
 
+bool any_timeline(const std::vector<store::Cell>& cells) {
+  return std::any_of(cells.begin(), cells.end(), [](const store::Cell& c) {
+    return c.status == store::CellStatus::kDone &&
+           std::any_of(c.repetitions.begin(), c.repetitions.end(), [](const auto& r) { return !r.timeline.empty(); });
+  });
+}
+
+// "1 Hz sampling vs energy counter": only when some finished cell has a stored timeline; the same
+// numbers as JSON in <script id="jouleval-one-hz">.
+std::string one_hz_html(const Summary& s, const std::vector<store::Cell>& cells) {
+  if (!any_timeline(cells)) return "";
+  const Table t = one_hz_table(s);
+  std::string out = "<h2 id=\"one-hz-sampling\">1 Hz sampling vs energy counter</h2>\n<p>" +
+                    html_escape(one_hz_caption(s)) + "</p>\n";
+  if (t.rows.empty())
+    out +=
+        "<p class=\"note\">1 Hz estimate unavailable: no cell has a GPU power timeline with a GPU energy reading in "
+        "every repetition.</p>\n";
+  else
+    out += table_html(t, "one-hz");
+  return out + "<script type=\"application/json\" id=\"jouleval-one-hz\">" + script_json(one_hz_json(s)) +
+         "</script>\n";
+}
+
 }  // namespace
 
 std::string html_escape(const std::string& text) {
@@ -232,6 +257,7 @@ std::string render_html(const ReportInput& input, const std::vector<JsAsset>& sc
       "Scores are each task's headline metric (0–1); EOR = score / Wh, TWEOR = score / (Wh × s); "
       "the per-item forms divide energy and time by the item count.</p>\n";
   out += table_html(select_columns(summary_all, cols), "summary");
+  out += one_hz_html(summary, input.cells);
   out += "<h2>Precision comparison</h2>\n" + table_html(precision_table(summary), "precision");
   out += "<h2>Achieved vs physical limit</h2>\n" + table_html(limits_table(summary), "limits");
   out += "</main>\n<pre id=\"render-check\" hidden>pending</pre>\n";

@@ -78,13 +78,15 @@ Headline headline_metric(const std::string& task, const std::vector<store::Metri
   return h;
 }
 
-RepetitionMetrics compute_repetition(const store::Repetition& rep, std::optional<double> score) {
+RepetitionMetrics compute_repetition(const store::Repetition& rep, std::optional<double> score, bool cpu_placement) {
   RepetitionMetrics r;
-  const KindSum gpu = sum_kinds(rep.meters, {"gpu"});
+  const KindSum gpu_reading = sum_kinds(rep.meters, {"gpu"});
+  // A CPU-placed cell's work ran on the host: a GPU's (idle) draw during it is not its energy.
+  const KindSum gpu = cpu_placement ? KindSum{} : gpu_reading;
   const KindSum cpu = sum_kinds(rep.meters, {"cpu"});
   const KindSum dram = sum_kinds(rep.meters, {"dram"});
   const KindSum system = sum_kinds(rep.meters, {"system", "external"}, /*first_only=*/true);
-  r.gpu_j = gpu.total;
+  r.gpu_j = gpu_reading.total;
   r.cpu_j = cpu.total;
   r.dram_j = dram.total;
   r.system_j = system.total;
@@ -127,6 +129,7 @@ RepetitionMetrics compute_repetition(const store::Repetition& rep, std::optional
       r.tweor_item = *score / ((wh / items) * (s / items));
     }
   }
+  r.one_hz = one_hz_estimate(rep);
   return r;
 }
 
@@ -138,9 +141,10 @@ CellMetrics compute_cell_metrics(const store::Cell& cell) {
     c.score_stderr = c.headline.metric->stderr_;
   }
   c.random_weights = cell.random_weights;
+  c.cpu_placement = cell.key.placement == "cpu";
   double prompt = 0.0, generated = 0.0;
   for (const auto& rep : cell.repetitions) {
-    c.repetitions.push_back(compute_repetition(rep, c.score));
+    c.repetitions.push_back(compute_repetition(rep, c.score, c.cpu_placement));
     c.estimated = c.estimated || c.repetitions.back().estimated;
     c.short_window = c.short_window || rep.short_window;
     c.items = std::max(c.items, rep.items);
@@ -194,6 +198,9 @@ CellMetrics compute_cell_metrics(const store::Cell& cell) {
     for (const auto& r : c.repetitions) values.push_back(r.*field);
     c.stats.*stat = summarize_all(values);
   }
+  std::vector<std::optional<OneHzEstimate>> one_hz;
+  for (const auto& r : c.repetitions) one_hz.push_back(r.one_hz);
+  c.one_hz = summarize_one_hz(one_hz);
   return c;
 }
 

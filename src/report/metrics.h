@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "report/one_hz.h"
 #include "report/stats.h"
 #include "store/records.h"
 
@@ -43,6 +44,7 @@ struct RepetitionMetrics {
   std::optional<double> eor_item;                // score / (Wh / items)
   std::optional<double> tweor_item;              // score / ((Wh / items) * (s / items))
   bool estimated = false;                        // an opt-in estimate entered total_j
+  std::optional<OneHzEstimate> one_hz;           // the study's 1 Hz GPU method (needs a stored timeline)
 };
 
 // The same quantities over repetitions (absent unless every repetition has the quantity).
@@ -57,6 +59,7 @@ struct CellMetrics {
   std::optional<double> score;  // headline value, 0-1
   std::optional<double> score_stderr;
   bool random_weights = false;  // accuracy is chance level
+  bool cpu_placement = false;   // energy counts the host's CPU/DRAM meters only
   int items = 0;                // items of one repetition
   double prompt_tokens = 0.0;   // mean over repetitions
   double generated_tokens = 0.0;
@@ -66,9 +69,14 @@ struct CellMetrics {
   bool estimated = false;                       // some energy is an opt-in estimate
   bool short_window = false;                    // a repetition's window was under ~1 s
   bool disagreement_flag = false;               // counter vs integrated power disagreed
+  std::optional<OneHzSummary> one_hz;           // every repetition has a 1 Hz estimate
 };
 
-RepetitionMetrics compute_repetition(const store::Repetition& rep, std::optional<double> score);
+// The energy of a repetition sums the meters of the devices that did the work: GPU, CPU package and
+// DRAM for a GPU (or partial) placement; CPU package and DRAM only for a CPU placement, whose total
+// is unavailable when the host has no CPU meter (the GPU reading stays in gpu_j).
+RepetitionMetrics compute_repetition(const store::Repetition& rep, std::optional<double> score,
+                                     bool cpu_placement = false);
 CellMetrics compute_cell_metrics(const store::Cell& cell);
 
 }  // namespace jouleval::report

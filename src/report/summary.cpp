@@ -1,6 +1,7 @@
 #include "report/summary.h"
 
 #include <map>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -22,6 +23,33 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
   return out;
+}
+
+// The opt-in columns of the study's 1 Hz GPU method (docs/report.md): key and label.
+constexpr std::pair<const char*, const char*> kOneHzColumns[] = {
+    {"gpu_j_1hz", "GPU 1 Hz (J)"},
+    {"one_hz_reference_j", "1 Hz reference (J)"},
+    {"one_hz_reference", "1 Hz reference"},
+    {"one_hz_error_pct", "1 Hz error (%)"},
+    {"one_hz_error_pct_sd", "1 Hz error SD (%)"},
+    {"one_hz_polls", "1 Hz polls"},
+};
+
+// Appends the 1 Hz columns to every row; absent for cells without a 1 Hz estimate (no GPU timeline
+// or no GPU energy reading).
+void append_one_hz_columns(Table& t, const Summary& summary) {
+  for (const auto& [key, label] : kOneHzColumns) t.columns.push_back(Column{key, label, false, false, true});
+  for (size_t i = 0; i < summary.rows.size(); ++i) {
+    const std::optional<OneHzSummary>& o = summary.rows[i].metrics.one_hz;
+    const std::optional<Stat> error = o ? o->error_pct : std::nullopt;
+    auto& row = t.rows[i];
+    row.push_back(o ? Value{o->gpu_j_1hz.mean} : Value{});
+    row.push_back(o ? Value{o->reference_j.mean} : Value{});
+    row.push_back(o ? Value{o->reference} : Value{});
+    row.push_back(mean(error));
+    row.push_back(sd(error));
+    row.push_back(o ? count_value(o->polls) : Value{});
+  }
 }
 
 }  // namespace
@@ -57,6 +85,13 @@ Summary build_summary(const std::vector<store::Cell>& cells, const std::vector<s
     s.rows.push_back(std::move(row));
   }
   return s;
+}
+
+bool summary_columns_need_timeline(const std::vector<std::string>& keys) {
+  for (const auto& key : keys)
+    for (const auto& column : kOneHzColumns)
+      if (key == column.first) return true;
+  return false;
 }
 
 std::vector<std::string> latex_default_columns() {
@@ -134,6 +169,8 @@ Table summary_table(const Summary& summary) {
     if (m.short_window) flags.push_back("short window");
     if (m.disagreement_flag) flags.push_back("counter/integral disagree");
     if (m.random_weights) flags.push_back("random weights (chance level)");
+    if (m.cpu_placement && !m.stats.total_j && m.stats.gpu_j)
+      flags.push_back("CPU placement: no CPU meter, the GPU's reading is not the work's energy");
     std::vector<Value> row = {
         Value{r.cell_id},
         Value{r.machine_label},
@@ -195,6 +232,7 @@ Table summary_table(const Summary& summary) {
     t.rows.push_back(std::move(row));
     t.row_estimated.push_back(m.estimated);
   }
+  append_one_hz_columns(t, summary);
   return t;
 }
 

@@ -36,8 +36,12 @@ struct Summary {
 std::string machine_label(const store::Machine& machine);
 Summary build_summary(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines);
 
-// All summary columns; default_columns holds the compact set (Markdown / LaTeX).
+// All summary columns; default_columns holds the compact set (Markdown / LaTeX). The 1 Hz columns
+// (gpu_j_1hz, one_hz_*) are opt-in: exported only when named.
 Table summary_table(const Summary& summary);
+// Whether any of the summary column `keys` is computed from stored power timelines (the 1 Hz
+// columns): the database must then be read with timelines.
+bool summary_columns_need_timeline(const std::vector<std::string>& keys);
 // Compact default column keys of the summary table for LaTeX (fits a two-column paper).
 std::vector<std::string> latex_default_columns();
 // One row per scored item of the finished cells; `record` holds the full per-item JSON.

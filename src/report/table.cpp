@@ -19,6 +19,11 @@ Value opt_value(const std::optional<double>& v) {
   return *v;
 }
 
+Value count_value(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) return static_cast<int64_t>(v);
+  return v;
+}
+
 Table select_columns(const Table& table, const std::vector<std::string>& keys) {
   Table out;
   out.row_estimated = table.row_estimated;
@@ -32,6 +37,7 @@ Table select_columns(const Table& table, const std::vector<std::string>& keys) {
     }
     idx.push_back(*i);
     out.columns.push_back(table.columns[*i]);
+    out.columns.back().opt_in = false;
   }
   out.default_columns = keys;
   for (const auto& row : table.rows) {
@@ -39,6 +45,16 @@ Table select_columns(const Table& table, const std::vector<std::string>& keys) {
     for (size_t i : idx) r.push_back(row[i]);
     out.rows.push_back(std::move(r));
   }
+  return out;
+}
+
+Table without_opt_in_columns(const Table& table) {
+  std::vector<std::string> keys;
+  for (const auto& c : table.columns)
+    if (!c.opt_in) keys.push_back(c.key);
+  if (keys.size() == table.columns.size()) return table;
+  Table out = select_columns(table, keys);
+  out.default_columns = table.default_columns;
   return out;
 }
 

@@ -17,6 +17,7 @@ struct Column {
   std::string label;      // human header (Markdown, LaTeX, HTML)
   bool energy = false;    // an energy-derived number: marked when the row's energy is estimated
   bool raw_json = false;  // the string is a JSON document (embedded as an object in JSONL)
+  bool opt_in = false;    // left out of "all columns" output unless selected by key (select_columns)
 };
 
 struct Table {
@@ -29,10 +30,15 @@ struct Table {
 };
 
 Value opt_value(const std::optional<double>& v);
+// A count, or a mean of counts: an integer when whole, else the double.
+Value count_value(double v);
 
 // A table with only `keys`, in that order; throws util::Error (usage) naming an unknown key and
-// listing the known ones.
+// listing the known ones. Opt-in columns named in `keys` are kept (their opt_in flag is cleared).
 Table select_columns(const Table& table, const std::vector<std::string>& keys);
+
+// The table without its opt-in columns: what "all columns" means for the exports.
+Table without_opt_in_columns(const Table& table);
 
 // Splits "a,b,c" (spaces trimmed, empty parts dropped).
 std::vector<std::string> split_list(const std::string& text);

@@ -74,6 +74,7 @@ TEST(report_html, PageIsSelfContainedAndLabelled) {
   EXPECT_NE(html.find("NVIDIA H100 80GB HBM3"), std::string::npos);  // machine fingerprint header
   EXPECT_NE(html.find("synth-&lt;tiny&gt;"), std::string::npos);
   EXPECT_EQ(html.find("synth-<tiny>"), std::string::npos);  // also inside the JSON specs (\u003c)
+  EXPECT_NE(html.find("1 Hz sampling vs energy counter"), std::string::npos);
   for (const char* id : {"chart-eor-machine", "chart-eor-precision", "chart-pareto", "chart-complexity",
                          "chart-precision", "chart-timeline", "chart-limits"})
     EXPECT_NE(html.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
@@ -189,6 +190,8 @@ TEST(report_html, RendersEveryPlotInHeadlessChromiumOffline) {
   }
   // The timeline offers a <select> of the cells with a stored timeline.
   EXPECT_NE(result->dom.find("<select"), std::string::npos);
+  // The first cell has timelines in both repetitions: the 1 Hz table lists it.
+  EXPECT_NE(result->dom.find("<table class=\"sortable\" id=\"one-hz\">"), std::string::npos);
 }
 
 // The check itself must see failures: without vega-embed no chart renders and the error is captured.

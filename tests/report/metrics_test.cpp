@@ -126,6 +126,30 @@ TEST(report_metrics, ExternalMeterOnlyAndEstimates) {
   EXPECT_TRUE(r.estimated);
 }
 
+TEST(report_metrics, CpuPlacementCountsOnlyTheHostMeters) {
+  const auto gpu = meter("nvml:0", "gpu", 900.0);  // the idle GPU beside a CPU run
+  auto r = compute_repetition(repetition(0, 10.0, 100, 0, 10, {gpu}), 0.5, /*cpu_placement=*/true);
+  EXPECT_DOUBLE_EQ(*r.gpu_j, 900.0);  // still reported as the GPU's reading
+  EXPECT_FALSE(r.total_j.has_value());
+  EXPECT_FALSE(r.j_per_question.has_value());
+  EXPECT_FALSE(r.eor.has_value());
+  r = compute_repetition(repetition(0, 10.0, 100, 0, 10, {gpu, meter("rapl", "cpu", 1800.0)}), 0.5, true);
+  EXPECT_DOUBLE_EQ(*r.total_j, 1800.0);
+  EXPECT_DOUBLE_EQ(*r.j_per_question, 180.0);
+  // The same meters for a GPU placement: both count.
+  r = compute_repetition(repetition(0, 10.0, 100, 0, 10, {gpu, meter("rapl", "cpu", 1800.0)}), 0.5, false);
+  EXPECT_DOUBLE_EQ(*r.total_j, 2700.0);
+
+  store::Cell c = hand_cell();
+  c.key.placement = "cpu";
+  for (auto& rep : c.repetitions) {
+    for (auto& m : rep.meters) m.kind = "gpu";
+  }
+  const auto m = compute_cell_metrics(c);
+  EXPECT_TRUE(m.cpu_placement);
+  EXPECT_FALSE(m.stats.total_j.has_value());
+}
+
 TEST(report_metrics, HeadlineMetricPerTask) {
   const std::vector<store::Metric> mc = {{"acc", 0.3, 0.0}, {"acc_norm", 0.4, 0.0}};
   EXPECT_EQ(headline_metric("mmlu", mc).name, "acc");

@@ -1,0 +1,70 @@
+# Runs `jouleval export-tasks` on the fixture data: the file, its sidecar (one line per item), and
+# exit code 3 with a message naming the option or file for what it cannot export.
+file(REMOVE_RECURSE ${OUT})
+file(MAKE_DIRECTORY ${OUT})
+
+function(export_tasks expected_rc)
+  execute_process(COMMAND ${JOULEVAL} export-tasks ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+  if(NOT rc EQUAL expected_rc)
+    message(FATAL_ERROR "export-tasks ${ARGN}: expected exit code ${expected_rc}, got ${rc}:\n${out}\n${err}")
+  endif()
+  set(out "${out}" PARENT_SCOPE)
+  set(err "${err}" PARENT_SCOPE)
+endfunction()
+
+function(expect_lines file n)
+  file(STRINGS ${file} lines)
+  list(LENGTH lines got)
+  if(NOT got EQUAL n)
+    message(FATAL_ERROR "${file}: expected ${n} lines, got ${got}")
+  endif()
+endfunction()
+
+# MMLU, 3 of 8 items (stratified like `jouleval run --limit 3`), 1-shot: binary file + 3-line sidecar.
+export_tasks(0 --task mmlu --data ${DATA} --limit 3 --shots 1 -o ${OUT}/mmlu.bin)
+expect_lines(${OUT}/mmlu.bin.items.jsonl 3)
+file(READ ${OUT}/mmlu.bin head LIMIT 8 HEX)
+if(NOT head STREQUAL "0300000010000000")  # n_task = 3, first task at byte 4 + 3*4 = 16
+  message(FATAL_ERROR "mmlu.bin starts with ${head}, expected 0300000010000000")
+endif()
+file(STRINGS ${OUT}/mmlu.bin.items.jsonl first LIMIT_COUNT 1)
+if(NOT first MATCHES "^\\{\"index\":0,\"item_id\":\"[^\"]+\",\"gold\":[0-3],\"n_choices\":4\\}$")
+  message(FATAL_ERROR "unexpected sidecar line: ${first}")
+endif()
+
+# Every ARC item (one has 5 choices: the -np advice), and the built-in samples of TruthfulQA MC1.
+export_tasks(0 --task arc_challenge --data ${DATA} -o ${OUT}/arc.bin)
+expect_lines(${OUT}/arc.bin.items.jsonl 4)
+if(NOT out MATCHES "-np 5")
+  message(FATAL_ERROR "no -np advice for a task with more than 4 choices:\n${out}")
+endif()
+export_tasks(0 --task truthfulqa_mc1 --samples --format llama-mc -o ${OUT}/tqa.bin)
+expect_lines(${OUT}/tqa.bin.items.jsonl 5)
+
+# HellaSwag as llama-perplexity's 6-line text: 3 items = 18 lines.
+export_tasks(0 --task hellaswag --data ${DATA} --format llama-hellaswag -o ${OUT}/hs.txt)
+expect_lines(${OUT}/hs.txt 18)
+expect_lines(${OUT}/hs.txt.items.jsonl 3)
+
+# What it cannot export: exit code 3, the option or file named.
+export_tasks(3 --task gsm8k --data ${DATA} -o ${OUT}/g.bin)
+if(NOT err MATCHES "--task gsm8k")
+  message(FATAL_ERROR "the error does not name --task:\n${err}")
+endif()
+export_tasks(3 --task truthfulqa_mc2 --data ${DATA} -o ${OUT}/m.bin)
+export_tasks(3 --task mmlu --data ${DATA} --format llama-hellaswag -o ${OUT}/m.txt)
+if(NOT err MATCHES "--task mmlu" OR NOT err MATCHES "--format llama-hellaswag")
+  message(FATAL_ERROR "the error does not name --task and --format:\n${err}")
+endif()
+export_tasks(3 --task mmlu --data ${DATA} --format csv -o ${OUT}/m.csv)
+if(NOT err MATCHES "--format csv")
+  message(FATAL_ERROR "the error does not name --format:\n${err}")
+endif()
+export_tasks(3 --task hellaswag --data ${DATA} --shots 1 --format llama-hellaswag -o ${OUT}/hs1.txt)
+if(NOT err MATCHES "line break")
+  message(FATAL_ERROR "the error does not explain why few-shot HellaSwag cannot be a --hellaswag file:\n${err}")
+endif()
+export_tasks(3 --task mmlu --data ${DATA} -o ${OUT}/no-such-dir/m.bin)
+if(NOT err MATCHES "no-such-dir/m.bin")
+  message(FATAL_ERROR "the error does not name the output file:\n${err}")
+endif()
