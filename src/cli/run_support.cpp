@@ -71,6 +71,7 @@ int run_configured_sweep(const sweep::SweepConfig& config, const energy::Monitor
   run_options.command_line = options.command_line;
   run_options.log_items = options.log_items;
   run_options.time_budget_seconds = options.time_budget_seconds;
+  run_options.only_cell = options.only_cell;
   const sweep::SweepResult result = sweep::run_sweep(config, monitor, store, printer, run_options);
 
   std::vector<store::Cell> cells;

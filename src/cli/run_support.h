@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 
 #include "energy/monitor.h"
@@ -22,6 +23,7 @@ struct SweepRunOptions {
   std::string log_items;
   std::string command_line;
   double time_budget_seconds = 0;  // 0 = none; see sweep::RunOptions
+  std::optional<size_t> only_cell;  // see sweep::RunOptions
 };
 
 // Opens the store and the monitor, tells which meters are unavailable, runs the sweep, prints the

@@ -41,13 +41,14 @@ DryRun dry_run(const SweepConfig& config) {
 
 std::string dry_run_text(const DryRun& plan) {
   std::string out = fmt::format("{} cells, {} repetitions each\n", plan.cells.size(), plan.repetitions);
-  out += fmt::format("{:<24} {:<10} {:<5} {:<11} {:<15} {:>6} {:>6} {:>9} {:>14} {:>10}\n", "model", "precision", "kv",
-                     "placement", "task", "items", "shots", "requests", "~prompt tok", "max gen");
+  out += fmt::format("{:>4} {:<24} {:<10} {:<5} {:<11} {:<15} {:>6} {:>6} {:>9} {:>14} {:>10}\n", "cell", "model",
+                     "precision", "kv", "placement", "task", "items", "shots", "requests", "~prompt tok", "max gen");
   int64_t requests = 0, tokens = 0, gen = 0;
+  size_t index = 0;  // the --cell number
   for (const auto& d : plan.cells) {
-    out += fmt::format("{:<24} {:<10} {:<5} {:<11} {:<15} {:>6} {:>6} {:>9} {:>14} {:>10}\n", d.model, d.cell.precision,
-                       d.cell.kv_type, d.cell.placement, std::string(tasks::task_name(d.cell.task)), d.items,
-                       d.cell.shots, d.requests, d.estimated_prompt_tokens, d.max_generated_tokens);
+    out += fmt::format("{:>4} {:<24} {:<10} {:<5} {:<11} {:<15} {:>6} {:>6} {:>9} {:>14} {:>10}\n", index++, d.model,
+                       d.cell.precision, d.cell.kv_type, d.cell.placement, std::string(tasks::task_name(d.cell.task)),
+                       d.items, d.cell.shots, d.requests, d.estimated_prompt_tokens, d.max_generated_tokens);
     requests += d.requests;
     tokens += d.estimated_prompt_tokens;
     gen += d.max_generated_tokens;
@@ -64,7 +65,8 @@ std::string dry_run_text(const DryRun& plan) {
 nlohmann::json dry_run_json(const DryRun& plan) {
   nlohmann::json cells = nlohmann::json::array();
   for (const auto& d : plan.cells) {
-    cells.push_back({{"model", d.model},
+    cells.push_back({{"cell", cells.size()},
+                     {"model", d.model},
                      {"precision", d.cell.precision},
                      {"kv_type", d.cell.kv_type},
                      {"placement", d.cell.placement},

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "engine/gguf_info.h"
@@ -126,6 +127,24 @@ void warm_up(engine::Model& model, const tasks::Task& task, int n) {
   model.synchronize();
 }
 
+// Synthesizes a synth:PRESET source model when its file is missing; throws when a file is missing.
+void ensure_source(const ModelSpec& spec, int threads, Observer& observer) {
+  if (!spec.synth_preset.empty() && !std::filesystem::exists(spec.path)) {
+    observer.message(fmt::format("synthesizing {} ({}, random weights) -> {}", spec.synth_preset,
+                                 spec.synth_weight_type, spec.path.string()));
+    if (spec.path.has_parent_path()) std::filesystem::create_directories(spec.path.parent_path());
+    engine::SynthOptions so;
+    so.preset = spec.synth_preset;
+    so.weight_type = spec.synth_weight_type;
+    so.output = spec.path;
+    so.threads = threads;
+    engine::synthesize(so);
+  }
+  if (!std::filesystem::exists(spec.path)) {
+    throw Error(fmt::format("model {}: no such file", spec.path.string()), ExitCode::kBadInput);
+  }
+}
+
 class SweepRun {
  public:
   SweepRun(const SweepConfig& config, energy::Monitor& monitor, store::Store& store, Observer& observer,
@@ -133,7 +152,15 @@ class SweepRun {
       : config_(config), monitor_(monitor), store_(store), observer_(observer), options_(options), tasks_(config) {}
 
   SweepResult run() {
-    const std::vector<PlannedCell> plan = plan_cells(config_);
+    std::vector<PlannedCell> plan = plan_cells(config_);
+    if (options_.only_cell) {
+      if (*options_.only_cell >= plan.size()) {
+        throw Error(fmt::format("--cell {}: the sweep has {} cells (0 to {})", *options_.only_cell, plan.size(),
+                                plan.size() - 1),
+                    ExitCode::kUsage);
+      }
+      plan = {plan[*options_.only_cell]};
+    }
     // Load every task and check every model file first: bad input stops the sweep before anything
     // is measured.
     for (const auto& cell : plan) tasks_.get(cell);
@@ -184,20 +211,7 @@ class SweepRun {
     auto it = hashes_.find(model_index);
     if (it != hashes_.end()) return it->second;
     const ModelSpec& spec = config_.models[model_index];
-    if (!spec.synth_preset.empty() && !std::filesystem::exists(spec.path)) {
-      observer_.message(fmt::format("synthesizing {} ({}, random weights) -> {}", spec.synth_preset,
-                                    spec.synth_weight_type, spec.path.string()));
-      std::filesystem::create_directories(spec.path.parent_path());
-      engine::SynthOptions so;
-      so.preset = spec.synth_preset;
-      so.weight_type = spec.synth_weight_type;
-      so.output = spec.path;
-      so.threads = config_.threads;
-      engine::synthesize(so);
-    }
-    if (!std::filesystem::exists(spec.path)) {
-      throw Error(fmt::format("model {}: no such file", spec.path.string()), ExitCode::kBadInput);
-    }
+    ensure_source(spec, config_.threads, observer_);
     return hashes_.emplace(model_index, util::sha256_file(spec.path)).first->second;
   }
 
@@ -466,6 +480,25 @@ std::filesystem::path prepare_precision(const std::filesystem::path& source, con
   engine::quantize(qo);
   std::filesystem::rename(qo.output, out);
   return out;
+}
+
+int prepare_models(const SweepConfig& config, Observer& observer) {
+  int unusable = 0;
+  std::set<std::pair<size_t, std::string>> done;
+  for (const auto& cell : plan_cells(config)) {
+    if (!done.insert({cell.model_index, cell.precision}).second) continue;
+    const ModelSpec& spec = config.models[cell.model_index];
+    ensure_source(spec, config.threads, observer);
+    try {
+      const auto file = prepare_precision(spec.path, cell.precision, config.model_cache, observer);
+      observer.message(fmt::format("ready: {} [{}]", file.string(), cell.precision));
+    } catch (const Error& e) {
+      ++unusable;
+      observer.message(fmt::format("cannot prepare {} [{}]: {} (its cells will be skipped)", spec.path.string(),
+                                   cell.precision, e.what()));
+    }
+  }
+  return unusable;
 }
 
 SweepResult run_sweep(const SweepConfig& config, energy::Monitor& monitor, store::Store& store, Observer& observer,

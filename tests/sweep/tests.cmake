@@ -16,3 +16,9 @@ add_test(NAME sweep.cli.missing_model_is_bad_input
 add_test(NAME sweep.cli.quantize_on_the_fly_bare_file_name
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/bare-name-test
           -P ${CMAKE_CURRENT_LIST_DIR}/bare_file_name.cmake)
+
+# Slurm job array: script, model preparation, two array tasks run by hand, shards merged.
+add_test(NAME sweep.cli.emit_slurm_array_and_merge
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/slurm-test
+          -P ${CMAKE_CURRENT_LIST_DIR}/slurm.cmake)
+set_tests_properties(sweep.cli.emit_slurm_array_and_merge PROPERTIES TIMEOUT 600)

@@ -1,0 +1,61 @@
+#include "sweep/slurm.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sweep/plan.h"
+#include "tasks/task_id.h"
+#include "util/build_info.h"
+
+namespace jouleval::sweep {
+namespace {
+
+// Single-quoted for the shell.
+std::string quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+std::string slurm_script(const SweepConfig& config, const SlurmOptions& o) {
+  const std::vector<PlannedCell> plan = plan_cells(config);
+  const bool gpu = std::any_of(plan.begin(), plan.end(), [](const PlannedCell& c) { return c.placement != "cpu"; });
+  const int cpus = o.cpus_per_task > 0 ? o.cpus_per_task : (config.threads > 0 ? config.threads : 8);
+  const std::string shards = o.shard_dir.string();
+
+  std::string s = "#!/bin/bash\n";
+  s += fmt::format("# Written by jouleval {} (`jouleval sweep --config {} --emit-slurm`): {} cells, one per\n",
+                   util::build::kVersion, o.config_file.filename().string(), plan.size());
+  s += "# array task, each writing its own results database. Before submitting, make the model files once\n";
+  s += "# (array tasks would race to synthesize or quantize them):\n";
+  s += fmt::format("#   {} sweep --config {} --prepare-models\n", quoted(o.jouleval.string()),
+                   quoted(o.config_file.string()));
+  s += fmt::format("# then: sbatch {{this file}}; when every task is done:\n#   {} merge {}/cell-*.db -o all.db\n",
+                   quoted(o.jouleval.string()), quoted(shards));
+  s += "# A failed or killed task can be resubmitted alone (sbatch --array=N {this file}): it resumes.\n";
+  s += fmt::format("#SBATCH --job-name={}\n", o.job_name);
+  s += fmt::format("#SBATCH --array=0-{}\n", plan.empty() ? 0 : plan.size() - 1);
+  s += fmt::format("#SBATCH --output={}/logs/%x-%A_%a.out\n", shards);
+  s += fmt::format("#SBATCH --cpus-per-task={}\n", cpus);
+  if (gpu) s += "#SBATCH --gres=gpu:1\n";
+  s += fmt::format("#SBATCH --time={}\n", o.time_limit);
+  if (!o.partition.empty()) s += fmt::format("#SBATCH --partition={}\n", o.partition);
+  s += "set -euo pipefail\n\n# Cells (array index: model, precision, KV cache, placement, task, items, shots):\n";
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const PlannedCell& c = plan[i];
+    s += fmt::format("#   {:>3}: {} {} kv={} {} {} limit={} shots={}\n", i, config.models[c.model_index].label,
+                     canonical_precision(c.precision), c.kv_type, c.placement, tasks::task_name(c.task), c.limit,
+                     c.shots);
+  }
+  s += fmt::format("\nmkdir -p {}/logs\n", quoted(shards));
+  s += fmt::format(
+      "exec {} sweep --config {} --cell \"$SLURM_ARRAY_TASK_ID\" \\\n  --db {}/cell-\"$SLURM_ARRAY_TASK_ID\".db "
+      "--quiet\n",
+      quoted(o.jouleval.string()), quoted(o.config_file.string()), quoted(shards));
+  return s;
+}
+
+}  // namespace jouleval::sweep
