@@ -62,8 +62,10 @@ void ProgressPrinter::repetition_finished(const store::CellKey& /*key*/, const s
     if (m.available && m.total_joules) energy += fmt::format("  {} {:.1f} J", m.meter, *m.total_joules);
   }
   if (energy.empty()) energy = "  energy unavailable";
-  fmt::print(stderr, "{}: {} in {}{}{}\n", label_, rep.items == 1 ? "1 item" : fmt::format("{} items", rep.items),
-             format_duration(rep.seconds), energy, rep.short_window ? "  (window < 1 s: energy not meaningful)" : "");
+  const std::string passes = rep.passes > 1 ? fmt::format(" x {} passes", rep.passes) : "";
+  fmt::print(stderr, "{}: {}{} in {}{}{}\n", label_, rep.items == 1 ? "1 item" : fmt::format("{} items", rep.items),
+             passes, format_duration(rep.seconds), energy,
+             rep.short_window ? "  (window < 1 s: energy not meaningful)" : "");
 }
 
 void ProgressPrinter::cell_finished(const store::CellKey& key, const sweep::CellOutcome& outcome) {

@@ -23,6 +23,12 @@ void add_evaluation_options(CLI::App& app, sweep::SweepConfig& c) {
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str()
       ->group("Evaluation");
+  app.add_option("--min-window", c.min_window_seconds,
+                 "Repeat a task whose window would be shorter than this (seconds) inside one window,\n"
+                 "so the meters can resolve it; per-task figures divide by the passes (0 disables)")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str()
+      ->group("Evaluation");
   app.add_option("--cooldown", c.cooldown_seconds, "Seconds to pause between repetitions")
       ->capture_default_str()
       ->group("Evaluation");

@@ -103,11 +103,16 @@ RepetitionMetrics compute_repetition(const store::Repetition& rep, std::optional
     r.peak_power_w = system.peak;
     r.estimated = system.estimated;
   }
+  // A window that held several passes of the task's work: every figure is per pass (one task run).
+  const double passes = std::max(1, rep.passes);
+  for (std::optional<double>* v : {&r.gpu_j, &r.cpu_j, &r.dram_j, &r.system_j, &r.total_j, &r.active_j}) {
+    if (*v) **v /= passes;
+  }
   if (r.total_j) r.total_wh = *r.total_j / kJoulesPerWh;
 
-  const double s = rep.seconds;
-  const double prompt = static_cast<double>(rep.prompt_tokens);
-  const double generated = static_cast<double>(rep.generated_tokens);
+  const double s = rep.seconds / passes;
+  const double prompt = static_cast<double>(rep.prompt_tokens) / passes;
+  const double generated = static_cast<double>(rep.generated_tokens) / passes;
   const double tokens = prompt + generated;
   const double items = static_cast<double>(rep.items);
   if (s > 0.0) r.seconds = s;
@@ -148,8 +153,10 @@ CellMetrics compute_cell_metrics(const store::Cell& cell) {
     c.estimated = c.estimated || c.repetitions.back().estimated;
     c.short_window = c.short_window || rep.short_window;
     c.items = std::max(c.items, rep.items);
-    prompt += static_cast<double>(rep.prompt_tokens);
-    generated += static_cast<double>(rep.generated_tokens);
+    const double passes = std::max(1, rep.passes);
+    prompt += static_cast<double>(rep.prompt_tokens) / passes;
+    generated += static_cast<double>(rep.generated_tokens) / passes;
+    c.max_passes = std::max(c.max_passes, std::max(1, rep.passes));
     for (const auto& m : rep.meters) {
       c.disagreement_flag = c.disagreement_flag || (m.available && m.disagreement_flag);
       std::string note;

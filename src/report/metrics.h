@@ -23,6 +23,8 @@ std::string headline_metric_name(const std::string& task);
 Headline headline_metric(const std::string& task, const std::vector<store::Metric>& metrics);
 
 // Derived numbers of one repetition. Energy sums only meters that are available and have a reading.
+// Per task run: a window that held several passes of the work (a short task repeated to fill it)
+// is divided by its passes, so every figure describes one run of the task.
 struct RepetitionMetrics {
   std::optional<double> gpu_j, cpu_j, dram_j;  // per meter kind
   std::optional<double> system_j;              // system / external meters (not added to total_j)
@@ -60,6 +62,7 @@ struct CellMetrics {
   std::optional<double> score_stderr;
   bool random_weights = false;  // accuracy is chance level
   bool cpu_placement = false;   // energy counts the host's CPU/DRAM meters only
+  int max_passes = 1;           // most passes of the work in one window (1: not repeated)
   int items = 0;                // items of one repetition
   double prompt_tokens = 0.0;   // mean over repetitions
   double generated_tokens = 0.0;

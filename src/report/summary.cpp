@@ -167,6 +167,8 @@ Table summary_table(const Summary& summary) {
     const auto& st = m.stats;
     std::vector<std::string> flags;
     if (m.short_window) flags.push_back("short window");
+    if (m.max_passes > 1)
+      flags.push_back(fmt::format("work repeated up to {}x per window (figures per run)", m.max_passes));
     if (m.disagreement_flag) flags.push_back("counter/integral disagree");
     if (m.random_weights) flags.push_back("random weights (chance level)");
     if (m.cpu_placement && !m.stats.total_j && m.stats.gpu_j)

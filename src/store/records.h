@@ -74,6 +74,9 @@ struct Repetition {
   int64_t generated_tokens = 0;
   int64_t decode_calls = 0;
   int32_t items = 0;
+  // The task's whole work ran this many times inside the window (a short task repeated to fill a
+  // window the meters can resolve); seconds, tokens and meter readings cover all passes.
+  int32_t passes = 1;
   std::vector<MeterEnergy> meters;
   std::vector<PowerSample> timeline;  // may be empty
 };

@@ -43,7 +43,7 @@ CREATE TABLE repetitions (
   run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
   started_at TEXT NOT NULL, seconds REAL NOT NULL, short_window INTEGER NOT NULL,
   prompt_tokens INTEGER NOT NULL, generated_tokens INTEGER NOT NULL, decode_calls INTEGER NOT NULL,
-  items INTEGER NOT NULL,
+  items INTEGER NOT NULL, passes INTEGER NOT NULL DEFAULT 1,
   UNIQUE (cell_id, idx));
 CREATE TABLE meters (
   id INTEGER PRIMARY KEY,
@@ -100,6 +100,17 @@ void configure_connection(Database& db, bool durable) {
   db.exec("PRAGMA foreign_keys = ON");
 }
 
+void upgrade_schema(Database& db) {
+  if (pragma_int(db, "user_version") != 1) return;
+  Transaction tx(db);
+  if (pragma_int(db, "user_version") != 1) return;  // another process upgraded it meanwhile
+  db.exec("ALTER TABLE repetitions ADD COLUMN passes INTEGER NOT NULL DEFAULT 1");
+  Statement meta(db, "UPDATE meta SET value = ? WHERE key = 'schema_version'");
+  meta.bind_all(std::to_string(kSchemaVersion)).run();
+  db.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+  tx.commit();
+}
+
 bool check_schema(Database& db, bool create) {
   const int version = pragma_int(db, "user_version");
   const int application = pragma_int(db, "application_id");
@@ -114,7 +125,7 @@ bool check_schema(Database& db, bool create) {
   if (application != kApplicationId) {
     db.fail_message("an SQLite database but not a jouleval results database (no jouleval application id)");
   }
-  if (version != kSchemaVersion) {
+  if (version != kSchemaVersion && version != 1) {
     const std::string by = meta_value(db, "created_by");
     db.fail_message(fmt::format(
         "results database has schema version {}{}, but this jouleval ({}) supports "

@@ -6,8 +6,9 @@
 
 namespace jouleval::store {
 
-// Bumped whenever a table or column changes; files of another version are refused.
-inline constexpr int kSchemaVersion = 1;
+// Bumped whenever a table or column changes. Version 1 files are upgraded in place on open
+// (upgrade_schema); files of any other version are refused.
+inline constexpr int kSchemaVersion = 2;
 // PRAGMA application_id of a results database ("JOUL").
 inline constexpr int kApplicationId = 0x4A4F554C;
 
@@ -18,6 +19,10 @@ bool check_schema(Database& db, bool create);
 
 // Creates every table and the meta rows, in one transaction (a no-op if another process won).
 void create_schema(Database& db);
+
+// Brings a version 1 file to the current version in one transaction (v2 added repetitions.passes,
+// 1 for every stored repetition). A no-op for a current file.
+void upgrade_schema(Database& db);
 
 // Applies the connection settings: WAL journal, synchronous FULL (durable) or NORMAL, foreign keys.
 void configure_connection(Database& db, bool durable);

@@ -14,6 +14,7 @@ Store::Store(const std::filesystem::path& file, const StoreOptions& options)
   const bool fresh = check_schema(db_, options.create);
   configure_connection(db_, options.durable);
   if (fresh) create_schema(db_);
+  upgrade_schema(db_);
 }
 
 void Store::upsert_machine(const Machine& machine) {

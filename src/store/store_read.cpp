@@ -83,7 +83,7 @@ std::vector<Cell> Store::read_cells(const std::string& where, std::optional<int6
 
   Statement metrics(db_, "SELECT name, value, stderr FROM metrics WHERE cell_id = ? ORDER BY rowid");
   Statement reps(db_, R"sql(
-    SELECT id, idx, started_at, seconds, short_window, prompt_tokens, generated_tokens, decode_calls, items
+    SELECT id, idx, started_at, seconds, short_window, prompt_tokens, generated_tokens, decode_calls, items, passes
     FROM repetitions WHERE cell_id = ? ORDER BY idx)sql");
   Statement meters(db_, R"sql(
     SELECT meter, device, kind, available, unavailable_reason, estimated, counter_joules, integrated_joules,
@@ -107,6 +107,7 @@ std::vector<Cell> Store::read_cells(const std::string& where, std::optional<int6
       r.generated_tokens = reps.column_int64(6);
       r.decode_calls = reps.column_int64(7);
       r.items = static_cast<int32_t>(reps.column_int64(8));
+      r.passes = static_cast<int32_t>(reps.column_int64(9));
       c.repetitions.push_back(std::move(r));
     }
     reps.reset();

@@ -97,6 +97,7 @@ nlohmann::json SweepConfig::to_json() const {
           {"repetitions", repetitions},
           {"idle_seconds", idle_seconds},
           {"cooldown_seconds", cooldown_seconds},
+          {"min_window_seconds", min_window_seconds},
           {"warmup_requests", warmup_requests},
           {"timeline", timeline},
           {"threads", threads},
@@ -147,11 +148,12 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   SweepConfig config;
   for (const auto& [key, _] : *sweep) {
     static const std::vector<std::string> known = {
-        "database",        "data_dir", "samples",     "model_cache",  "models",
-        "precisions",      "kv_types", "placements",  "tasks",        "limit",
-        "shot_preset",     "seed",     "repetitions", "idle_seconds", "cooldown_seconds",
-        "warmup_requests", "timeline", "threads",     "context_size", "max_sequences",
-        "flash_attention"};
+        "database",        "data_dir",       "samples",          "model_cache",
+        "models",          "precisions",     "kv_types",         "placements",
+        "tasks",           "limit",          "shot_preset",      "seed",
+        "repetitions",     "idle_seconds",   "cooldown_seconds", "min_window_seconds",
+        "warmup_requests", "timeline",       "threads",          "context_size",
+        "max_sequences",   "flash_attention"};
     if (std::find(known.begin(), known.end(), std::string(key.str())) == known.end()) {
       bad(file, p + std::string(key.str()), "unknown field");
     }
@@ -210,6 +212,10 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   }
   if (auto v = get<double>(*sweep, "idle_seconds", file, p)) config.idle_seconds = *v;
   if (auto v = get<double>(*sweep, "cooldown_seconds", file, p)) config.cooldown_seconds = *v;
+  if (auto v = get<double>(*sweep, "min_window_seconds", file, p)) {
+    if (!(*v >= 0.0 && *v <= 3600.0)) bad(file, p + "min_window_seconds", "must be between 0 and 3600");
+    config.min_window_seconds = *v;
+  }
   if (auto v = get<int64_t>(*sweep, "warmup_requests", file, p))
     config.warmup_requests = non_negative(*v, file, p + "warmup_requests");
   if (auto v = get<bool>(*sweep, "timeline", file, p)) config.timeline = *v;

@@ -49,11 +49,14 @@ struct SweepConfig {
   int repetitions = 3;
   double idle_seconds = 5.0;      // idle baseline per loaded model; 0 disables
   double cooldown_seconds = 0.0;  // pause between repetitions
-  int warmup_requests = 8;        // unmeasured requests before the first window of a model
-  bool timeline = false;          // store power timelines
-  int threads = 0;                // 0 = physical cores
-  int context_size = 0;           // 0 = automatic (enough for the longest request batch)
-  int max_sequences = 0;          // 0 = engine default
+  // A repetition whose window would be shorter repeats the task's work (passes) to fill this many
+  // seconds, when some meter is available (energy-measurement.md); 0 disables.
+  double min_window_seconds = 3.0;
+  int warmup_requests = 8;  // unmeasured requests before the first window of a model
+  bool timeline = false;    // store power timelines
+  int threads = 0;          // 0 = physical cores
+  int context_size = 0;     // 0 = automatic (enough for the longest request batch)
+  int max_sequences = 0;    // 0 = engine default
   std::string flash_attention = "auto";
 
   int limit_for(tasks::TaskId task) const;

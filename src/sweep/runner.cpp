@@ -170,6 +170,7 @@ class SweepRun {
       }
     }
 
+    for (const auto& m : monitor_.meters_status()) any_meter_ = any_meter_ || m.available;
     energy::Fingerprint fp = monitor_.fingerprint();
     machine_id_ = fp.machine_id;
     store_.upsert_machine(fp.machine());
@@ -364,6 +365,8 @@ class SweepRun {
     CellOutcome outcome;
     double last_seconds = 0;
 
+    int32_t passes = 1;
+    int calibrations = 0;  // windows discarded for being too short (at most 3 per cell)
     for (int r = 0; r < config_.repetitions; ++r) {
       if (std::find(done.begin(), done.end(), r) != done.end()) continue;
       if (over_budget(last_seconds + config_.cooldown_seconds)) return;  // stays pending; resumed later
@@ -376,8 +379,20 @@ class SweepRun {
       model.reset_counters();
       monitor_.begin_window([&] { model.synchronize(); });
       Evaluation ev = evaluate(model, task, progress);
+      for (int32_t p = 1; p < passes; ++p) evaluate(model, task, {});  // same work again (deterministic)
       energy::WindowResult window = monitor_.end_window([&] { model.synchronize(); });
       const engine::WorkCounters work = model.counters();
+      if (const int32_t needed = passes_needed(window.seconds / passes);
+          window.seconds < config_.min_window_seconds && needed > passes && calibrations < 3) {
+        // Too short for the meters to resolve: this window was a calibration; measure again with the
+        // work repeated `needed` times (this and the following repetitions).
+        passes = needed;
+        ++calibrations;
+        observer_.message(fmt::format("{:.2f} s window is under {} s: measuring again, the work repeated {} times",
+                                      window.seconds, config_.min_window_seconds, passes));
+        --r;
+        continue;
+      }
 
       store::Repetition rep;
       rep.index = r;
@@ -388,6 +403,7 @@ class SweepRun {
       rep.generated_tokens = work.tokens_generated;
       rep.decode_calls = work.decode_calls;
       rep.items = ev.result.n_items;
+      rep.passes = passes;
       rep.meters = std::move(window.meters);
       if (config_.timeline) rep.timeline = std::move(window.timeline);
       last_seconds = window.seconds;
@@ -426,6 +442,16 @@ class SweepRun {
     record_outcome(cell.key, cell_id, outcome);
   }
 
+  // Passes of the work for a window of at least min_window_seconds (aiming 25 % above it, as the
+  // time per pass varies), given one pass took `seconds`; 1 when filling is off or no meter is
+  // available (nothing to resolve).
+  int32_t passes_needed(double seconds) const {
+    if (config_.min_window_seconds <= 0 || !any_meter_) return 1;
+    if (seconds >= config_.min_window_seconds) return 1;
+    const double n = std::ceil(1.25 * config_.min_window_seconds / std::max(seconds, 1e-3));
+    return static_cast<int32_t>(std::clamp(n, 1.0, 10000.0));
+  }
+
   // Against the reference precision of the same model, KV type, placement and task, when stored.
   store::Fidelity compute_fidelity(const store::CellKey& key, const tasks::TaskResult& result) {
     store::Fidelity fidelity;
@@ -455,6 +481,7 @@ class SweepRun {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool stopped_ = false;
   bool measured_any_ = false;
+  bool any_meter_ = false;  // some meter can measure: short windows are filled
   std::map<size_t, std::string> hashes_;
   std::ofstream items_log_;
   SweepResult result_;

@@ -89,6 +89,42 @@ TEST_F(store_schema, OtherVersionIsRefusedNamingFileAndVersions) {
   EXPECT_NE(message.find(fmt::format("supports version {}", kSchemaVersion)), std::string::npos) << message;
 }
 
+TEST_F(store_schema, PassesRoundTrip) {
+  Store store(path("p.db"));
+  store.upsert_machine(test_util::make_machine("m1"));
+  const int64_t id = store.upsert_cell_pending(test_util::make_pending_cell("m1", test_util::make_key("fp16")));
+  Repetition rep = test_util::make_repetition(0);
+  rep.passes = 4;
+  store.add_repetition(id, rep);
+  store.add_repetition(id, test_util::make_repetition(1));
+  const auto cell = store.cell(id);
+  ASSERT_TRUE(cell);
+  ASSERT_EQ(cell->repetitions.size(), 2u);
+  EXPECT_EQ(cell->repetitions[0].passes, 4);
+  EXPECT_EQ(cell->repetitions[1].passes, 1);
+}
+
+// A file of schema version 1 (before repetitions.passes) is upgraded in place, keeping its data.
+TEST_F(store_schema, VersionOneIsUpgradedInPlace) {
+  {
+    Store store(path("v1.db"));
+    store.upsert_machine(test_util::make_machine("m1"));
+    const int64_t id = store.upsert_cell_pending(test_util::make_pending_cell("m1", test_util::make_key("fp16")));
+    store.add_repetition(id, test_util::make_repetition(0));
+  }
+  raw_sql(path("v1.db"),
+          "ALTER TABLE repetitions DROP COLUMN passes; PRAGMA user_version = 1; "
+          "UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+  Store store(path("v1.db"), {.create = false});
+  Database& db = store.database();
+  EXPECT_EQ(query_int(db, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(query_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"), kSchemaVersion);
+  const auto cells = store.cells();
+  ASSERT_EQ(cells.size(), 1u);
+  ASSERT_EQ(cells[0].repetitions.size(), 1u);
+  EXPECT_EQ(cells[0].repetitions[0].passes, 1);
+}
+
 TEST_F(store_schema, TextFileIsNotADatabase) {
   std::ofstream(path("notes.db")) << "this is not a database, just some text that is long enough to fill a header\n";
   util::ExitCode code{};

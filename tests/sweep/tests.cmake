@@ -22,3 +22,9 @@ add_test(NAME sweep.cli.emit_slurm_array_and_merge
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/slurm-test
           -P ${CMAKE_CURRENT_LIST_DIR}/slurm.cmake)
 set_tests_properties(sweep.cli.emit_slurm_array_and_merge PROPERTIES TIMEOUT 600)
+
+# Short windows filled by repeating the work (fake NVML meter), and not without a meter.
+add_test(NAME sweep.cli.short_window_is_filled
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/min-window-test
+          -DFAKE_NVML=$<TARGET_FILE:fake_nvml> -P ${CMAKE_CURRENT_LIST_DIR}/min_window.cmake)
+set_tests_properties(sweep.cli.short_window_is_filled PROPERTIES TIMEOUT 600)
