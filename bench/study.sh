@@ -129,54 +129,40 @@ shots = 5
 EOF
 }
 
+# One config of the 1.5B part: NAME COMMENT PLACEMENTS MMLU HELLASWAG GSM8K (item limits).
+write_small_config() {
+  cat >"$dir/configs/$1.toml" <<EOF
+# Written by bench/study.sh: $2
+[sweep]
+database = "$db"
+data_dir = "$data"
+models = ["$small_model"]
+precisions = ["fp32", "fp16", "int8", "int4"]
+placements = $3
+tasks = ["mmlu", "hellaswag", "gsm8k"]
+repetitions = $small_reps
+idle_seconds = 5
+timeline = true
+
+[tasks.mmlu]
+limit = $4
+shots = 5
+[tasks.hellaswag]
+limit = $5
+[tasks.gsm8k]
+limit = $6
+shots = 5
+EOF
+}
+
 write_small_configs() {
   local gpu_place=gpu
   ((smoke)) && gpu_place=cpu
-  cat >"$dir/configs/small.toml" <<EOF
-# Written by bench/study.sh: a 1.5B-shape model at four precisions on the GPU (the sweep issue's matrix).
-[sweep]
-database = "$db"
-data_dir = "$data"
-models = ["$small_model"]
-precisions = ["fp32", "fp16", "int8", "int4"]
-placements = ["$gpu_place"]
-tasks = ["mmlu", "hellaswag", "gsm8k"]
-repetitions = $small_reps
-idle_seconds = 5
-timeline = true
-
-[tasks.mmlu]
-limit = $s_mmlu
-shots = 5
-[tasks.hellaswag]
-limit = $s_hs
-[tasks.gsm8k]
-limit = $s_gsm
-shots = 5
-EOF
-  cat >"$dir/configs/platform.toml" <<EOF
-# Written by bench/study.sh: the same model and items on the host CPU and on the GPU (platform
-# comparison). Smaller limits than small.toml: the CPU is ~50-100x slower.
-[sweep]
-database = "$db"
-data_dir = "$data"
-models = ["$small_model"]
-precisions = ["fp32", "fp16", "int8", "int4"]
-placements = ["cpu", "$gpu_place"]
-tasks = ["mmlu", "hellaswag", "gsm8k"]
-repetitions = $small_reps
-idle_seconds = 5
-timeline = true
-
-[tasks.mmlu]
-limit = $p_mmlu
-shots = 5
-[tasks.hellaswag]
-limit = $p_hs
-[tasks.gsm8k]
-limit = $p_gsm
-shots = 5
-EOF
+  write_small_config small "a 1.5B-shape model at four precisions on the GPU (the sweep issue's matrix)." \
+    "[\"$gpu_place\"]" "$s_mmlu" "$s_hs" "$s_gsm"
+  write_small_config platform "the same model on the host CPU and on the GPU, on the same items (platform
+# comparison); smaller limits than small.toml, as the CPU is ~50-100x slower." \
+    "[\"cpu\", \"$gpu_place\"]" "$p_mmlu" "$p_hs" "$p_gsm"
 }
 
 # Runs one sweep config with the time left in this call. Returns 0 when complete, 5 when stopped.

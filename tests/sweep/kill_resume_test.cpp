@@ -52,8 +52,10 @@ int64_t count_rows(const fs::path& db, const char* table) {
   }
 }
 
-TEST(KillResume, SigkilledSweepResumesWithoutLossOrDuplicates) {
-  const fs::path dir = fs::temp_directory_path() / ("jouleval-kill-" + std::to_string(::getpid()));
+// A fresh folder with the tiny synthetic model and a CPU sweep config over `tasks` (a TOML list) on
+// the built-in samples, writing results.db there. Returns the folder.
+fs::path tiny_sweep(const std::string& tag, const std::string& tasks, int repetitions) {
+  const fs::path dir = fs::temp_directory_path() / ("jouleval-" + tag + "-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   ::setenv("JOULEVAL_SHARE_DIR", JOULEVAL_SHARE_DIR_FOR_TESTS, 1);
@@ -62,22 +64,27 @@ TEST(KillResume, SigkilledSweepResumesWithoutLossOrDuplicates) {
   so.output = dir / "tiny.gguf";
   so.threads = 2;
   engine::synthesize(so);
+  std::ofstream(dir / "sweep.toml") << "[sweep]\n"
+                                       "database = \"results.db\"\n"
+                                       "samples = true\n"
+                                       "models = [\"tiny.gguf\"]\n"
+                                       "precisions = [\"fp16\"]\n"
+                                       "placements = [\"cpu\"]\n"
+                                       "tasks = "
+                                    << tasks << "\nrepetitions = " << repetitions
+                                    << "\n"
+                                       "idle_seconds = 0\n"
+                                       "warmup_requests = 0\n"
+                                       "threads = 2\n"
+                                       "context_size = 2048\n";
+  return dir;
+}
 
+TEST(KillResume, SigkilledSweepResumesWithoutLossOrDuplicates) {
+  const fs::path dir =
+      tiny_sweep("kill", "[\"mmlu\", \"arc_challenge\", \"hellaswag\", \"truthfulqa_mc1\", \"truthfulqa_mc2\"]", 3);
   const fs::path db = dir / "results.db";
   const fs::path config = dir / "sweep.toml";
-  std::ofstream(config)
-      << "[sweep]\n"
-         "database = \"results.db\"\n"
-         "samples = true\n"
-         "models = [\"tiny.gguf\"]\n"
-         "precisions = [\"fp16\"]\n"
-         "placements = [\"cpu\"]\n"
-         "tasks = [\"mmlu\", \"arc_challenge\", \"hellaswag\", \"truthfulqa_mc1\", \"truthfulqa_mc2\"]\n"
-         "repetitions = 3\n"
-         "idle_seconds = 0\n"
-         "warmup_requests = 0\n"
-         "threads = 2\n"
-         "context_size = 2048\n";
 
   // Kill after the first repetition lands, then a bit further along, then at an arbitrary moment.
   std::map<int64_t, std::string> seen;  // repetition id -> started_at, must survive every kill
@@ -143,29 +150,9 @@ TEST(KillResume, SigkilledSweepResumesWithoutLossOrDuplicates) {
 // repetition (a call always makes progress), exits with 5 while work remains, and the call that
 // stores the last repetition exits with 0. The result equals an uninterrupted sweep's.
 TEST(TimeBudget, EachCallStopsAfterOneRepetitionAndTheLastCallCompletes) {
-  const fs::path dir = fs::temp_directory_path() / ("jouleval-budget-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  ::setenv("JOULEVAL_SHARE_DIR", JOULEVAL_SHARE_DIR_FOR_TESTS, 1);
-  engine::SynthOptions so;
-  so.preset = "tiny";
-  so.output = dir / "tiny.gguf";
-  so.threads = 2;
-  engine::synthesize(so);
+  const fs::path dir = tiny_sweep("budget", "[\"arc_challenge\", \"hellaswag\"]", 2);
   const fs::path db = dir / "results.db";
   const fs::path config = dir / "sweep.toml";
-  std::ofstream(config) << "[sweep]\n"
-                           "database = \"results.db\"\n"
-                           "samples = true\n"
-                           "models = [\"tiny.gguf\"]\n"
-                           "precisions = [\"fp16\"]\n"
-                           "placements = [\"cpu\"]\n"
-                           "tasks = [\"arc_challenge\", \"hellaswag\"]\n"
-                           "repetitions = 2\n"
-                           "idle_seconds = 0\n"
-                           "warmup_requests = 0\n"
-                           "threads = 2\n"
-                           "context_size = 2048\n";
   std::vector<int> codes;
   for (int call = 0; call < 6; ++call) {
     pid_t pid = spawn_sweep(config, {"--time-budget", "0.001"});
