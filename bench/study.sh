@@ -29,6 +29,11 @@
 #   --call-seconds  wall seconds this command may use (default 570); sweeps get what is left
 #   --smoke         tiny model, CPU, few items: checks the script itself on any machine
 #
+# Environment
+#   PEER_PRECISIONS="fp16 int8 int4"   PEER_TASKS="mmlu arc_challenge truthfulqa_mc1" (HellaSwag always)
+#   PEER_EXTRA_FLAGS="-fa off"         extra flags for llama-bench and llama-perplexity
+#   STUDY_MODELS=/tmp/study-models     where model files go   EDGE_MEMORY_GB=8   the edge scenario's cap
+#
 # At the end of every call the database, logs and report are packed into $OUT/study.tar.gz (when
 # $OUT is set). Accuracy of synthetic models is chance level (random weights); their time and
 # energy are realistic because the shapes are real.
@@ -50,7 +55,7 @@ while (($#)); do
     --restore) restore=$2; shift 2 ;;
     --call-seconds) call_seconds=$2; shift 2 ;;
     --smoke) smoke=1; shift ;;
-    -h | --help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "study.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) stages+=("$1"); shift ;;
   esac
@@ -229,6 +234,8 @@ quantized_files() {  # the files the 7B sweep used, precision by precision
 peers_7b() {
   local llama_flags=(-ngl 99)
   ((smoke)) && llama_flags=(-ngl 0 -t 2)
+  # shellcheck disable=SC2206 # extra flags for llama.cpp's tools, split on spaces (e.g. "-fa off")
+  llama_flags+=(${PEER_EXTRA_FLAGS:-})
   local tasks_dir=$dir/peers/tasks
   mkdir -p "$tasks_dir"
   # The same items as the sweep, written in llama-perplexity's formats.
