@@ -1,9 +1,11 @@
-// Model::generate: greedy decoding of many prompts at once, one sequence each, with continuous
-// admission of waiting prompts as sequences finish; stop strings are checked on the host.
+// Model::generate: greedy decoding of many prompts at once, one sequence each (one KV stream each,
+// in the model's generation context), with continuous admission of waiting prompts as sequences
+// finish; stop strings are checked on the host.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 
 #include "engine/logits.h"
 #include "engine/model_impl.h"
@@ -69,9 +71,19 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
   int64_t done = total - static_cast<int64_t>(waiting.size());
   if (progress) progress(done, total);
 
-  llama_memory_t mem = m.memory();
+  // One KV stream per sequence when llama.cpp can make that context; else the unified cache, where
+  // admission is limited by the cells all active sequences reserve together.
+  int64_t longest = 1;
+  for (const Active& a : waiting) longest = std::max(longest, a.cells);
+  const auto wanted = static_cast<int32_t>(std::min<size_t>(std::max<size_t>(waiting.size(), 1), m.n_seq_max));
+  const bool split = !waiting.empty() && m.ensure_generation_context(wanted, static_cast<int32_t>(longest));
+  llama_context* context = split ? m.gen_ctx.get() : m.ctx.get();
+  Batch& batch = split ? *m.gen_batch : *m.batch;
+  const int64_t capacity = split ? std::numeric_limits<int64_t>::max() : m.n_ctx;
+
+  llama_memory_t mem = llama_get_memory(context);
   llama_memory_clear(mem, true);
-  std::vector<Active> slots(static_cast<size_t>(m.n_seq_max));  // slot index = sequence id
+  std::vector<Active> slots(static_cast<size_t>(split ? m.gen_n_seq : m.n_seq_max));  // slot index = sequence id
   int64_t cells_reserved = 0;
   int32_t n_active = 0;
   DecodePlan plan;
@@ -81,7 +93,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     // Admit waiting prompts while sequence ids and KV cells allow.
     for (size_t s = 0; s < slots.size() && !waiting.empty(); ++s) {
       if (slots[s].request >= 0) continue;
-      if (n_active > 0 && cells_reserved + waiting.front().cells > m.n_ctx) break;
+      if (n_active > 0 && cells_reserved + waiting.front().cells > capacity) break;
       slots[s] = std::move(waiting.front());
       waiting.pop_front();
       cells_reserved += slots[s].cells;
@@ -104,7 +116,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       }
     }
     std::vector<int32_t> finished;
-    m.execute(plan, [&](std::span<const PlanOutput> outputs) {
+    m.execute_on(context, batch, plan, [&](std::span<const PlanOutput> outputs) {
       std::vector<llama_token> next(outputs.size());
       parallel_for(static_cast<int64_t>(outputs.size()), m.threads, [&](int64_t k) {
         next[static_cast<size_t>(k)] = row_stats(outputs[static_cast<size_t>(k)].logits, m.n_vocab).argmax;

@@ -183,6 +183,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   cp.flash_attn_type = flash_type(options.flash_attention);
   cp.kv_unified = true;
   cp.no_perf = true;
+  impl->context_params = cp;
   impl->ctx.reset(llama_init_from_model(impl->model.get(), cp));
   if (!impl->ctx) {
     throw util::Error(
@@ -229,7 +230,10 @@ std::vector<int32_t> Model::tokenize(const std::string& text, bool add_special) 
   return impl_->tokenize(text, add_special);
 }
 
-void Model::synchronize() { llama_synchronize(impl_->ctx.get()); }
+void Model::synchronize() {
+  llama_synchronize(impl_->ctx.get());
+  if (impl_->gen_ctx) llama_synchronize(impl_->gen_ctx.get());
+}
 
 WorkCounters Model::counters() const { return impl_->counters; }
 void Model::reset_counters() { impl_->counters = WorkCounters{}; }
@@ -251,32 +255,57 @@ void Model::Impl::track_gpu_memory() {
   info.peak_gpu_memory_bytes = std::max(info.peak_gpu_memory_bytes, used);
 }
 
+bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
+  if (gen_ctx && gen_n_seq >= n_seq && gen_seq_cells >= cells) return true;
+  gen_batch.reset();
+  gen_ctx.reset();
+  gen_n_seq = gen_seq_cells = 0;
+  llama_context_params cp = context_params;
+  cp.kv_unified = false;
+  cp.n_seq_max = static_cast<uint32_t>(n_seq);
+  const int32_t per_seq = (cells + 255) / 256 * 256;  // llama.cpp pads each stream to 256 cells
+  cp.n_ctx = static_cast<uint32_t>(per_seq) * static_cast<uint32_t>(n_seq);
+  gen_ctx.reset(llama_init_from_model(model.get(), cp));
+  if (!gen_ctx) return false;
+  gen_n_seq = static_cast<int32_t>(llama_n_seq_max(gen_ctx.get()));
+  gen_seq_cells = static_cast<int32_t>(llama_n_ctx(gen_ctx.get())) / std::max(1, gen_n_seq);
+  gen_batch = std::make_unique<Batch>(static_cast<int32_t>(llama_n_batch(gen_ctx.get())), 1);
+  track_gpu_memory();
+  return true;
+}
+
 void Model::Impl::execute(const DecodePlan& plan, const std::function<void(std::span<const PlanOutput>)>& sink) {
+  execute_on(ctx.get(), *batch, plan, sink);
+}
+
+void Model::Impl::execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
+                             const std::function<void(std::span<const PlanOutput>)>& sink) {
+  const int32_t n_batch = with.capacity();
   const auto& entries = plan.entries();
   std::vector<PlanOutput> outputs;
   std::vector<int32_t> output_rows;
   size_t next = 0;
   while (next < entries.size()) {
-    batch->clear();
+    with.clear();
     outputs.clear();
     output_rows.clear();
     const size_t end = std::min(entries.size(), next + static_cast<size_t>(n_batch));
     for (size_t i = next; i < end; ++i) {
       const auto& e = entries[i];
-      const int32_t row = batch->add(e.token, e.pos, plan.seqs_of(e), e.output >= 0);
+      const int32_t row = with.add(e.token, e.pos, plan.seqs_of(e), e.output >= 0);
       if (e.output >= 0) {
         outputs.push_back({e.output, nullptr});
         output_rows.push_back(row);
       }
     }
-    const int32_t rc = llama_decode(ctx.get(), batch->raw());
+    const int32_t rc = llama_decode(context, with.raw());
     ++counters.decode_calls;
     if (rc != 0) {
       throw util::Error(fmt::format("{}: llama_decode failed (code {}) on a batch of {} tokens{}", info.path.string(),
-                                    rc, batch->size(), rc == 1 ? ": no room left in the KV cache" : ""));
+                                    rc, with.size(), rc == 1 ? ": no room left in the KV cache" : ""));
     }
     for (size_t k = 0; k < outputs.size(); ++k) {
-      outputs[k].logits = llama_get_logits_ith(ctx.get(), output_rows[k]);
+      outputs[k].logits = llama_get_logits_ith(context, output_rows[k]);
       if (outputs[k].logits == nullptr) throw util::Error("internal: llama.cpp returned no logits for a requested row");
     }
     if (!outputs.empty()) sink(outputs);

@@ -31,11 +31,28 @@ struct Model::Impl {
 
   WorkCounters counters;
 
+  // Generation runs in a second context with one KV stream per sequence (kv_unified = false): each
+  // decode step then attends to its own sequence's cells only, not to every cell of the batch. Made
+  // on first use (and remade when a batch needs longer or more sequences); the scoring context
+  // above keeps its unified cache, which shared prefixes need.
+  llama_context_params context_params{};  // as `ctx` was created
+  LlamaContextPtr gen_ctx;
+  std::unique_ptr<Batch> gen_batch;
+  int32_t gen_seq_cells = 0;  // KV cells of each sequence in gen_ctx
+  int32_t gen_n_seq = 0;      // sequences (streams) in gen_ctx
+
   llama_memory_t memory() const { return llama_get_memory(ctx.get()); }
+
+  // Makes sure gen_ctx holds `n_seq` sequences of `cells` KV cells each; false when llama.cpp cannot
+  // create it (memory), in which case generation uses the unified context.
+  bool ensure_generation_context(int32_t n_seq, int32_t cells);
 
   // Runs `plan` in decode calls of at most n_batch tokens; after each call hands the logits of the
   // planned outputs of that call to `sink`. Counts decode calls; throws util::Error on failure.
   void execute(const DecodePlan& plan, const std::function<void(std::span<const PlanOutput>)>& sink);
+  // The same on another context and batch (the generation context).
+  void execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
+                  const std::function<void(std::span<const PlanOutput>)>& sink);
 
   // Updates info.peak_gpu_memory_bytes from the devices' memory in use.
   void track_gpu_memory();
