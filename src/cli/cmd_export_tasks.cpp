@@ -13,7 +13,6 @@
 #include "sweep/plan.h"
 #include "tasks/llama_mc_file.h"
 #include "tasks/load_task.h"
-#include "tasks/options.h"
 #include "tasks/task_id.h"
 #include "util/error.h"
 
@@ -79,15 +78,7 @@ tasks::Task load_like_run(const ExportTasksOptions& o, tasks::TaskId id) {
   config.seed = o.seed;
   config.tasks = {id};
   if (o.shots) config.task_settings[id].shots = *o.shots;
-
-  sweep::PlannedCell cell;
-  cell.task = id;
-  cell.limit = config.limit_for(id);
-  tasks::TaskOptions shot_options;
-  shot_options.preset = config.shot_preset;
-  shot_options.shots = config.shots_for(id);
-  cell.shots = tasks::resolve_shots(shot_options, id);
-  return tasks::load_task(id, sweep::task_options(config, cell));
+  return tasks::load_task(id, sweep::task_options(config, sweep::task_cell(config, id)));
 }
 
 }  // namespace

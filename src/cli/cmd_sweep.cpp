@@ -123,12 +123,7 @@ Command add_sweep_command(CLI::App& root) {
     }
     o->run.command_line = "jouleval sweep --config " + o->config_file;
     o->run.only_cell = o->cell;
-    if (o->cell) {  // checked before the database and the meters are opened
-      const size_t n = sweep::plan_cells(config).size();
-      if (*o->cell >= n)
-        throw util::Error(fmt::format("--cell {}: the sweep has {} cells (0 to {})", *o->cell, n, n - 1),
-                          util::ExitCode::kUsage);
-    }
+    if (o->cell) sweep::selected_cells(config, o->cell);  // checked before the database and meters open
     return run_configured_sweep(config, o->monitor, o->run);
   };
   return command;

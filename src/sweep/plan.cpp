@@ -1,9 +1,12 @@
 #include "sweep/plan.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "engine/quantize.h"
 #include "tasks/options.h"
+#include "util/error.h"
 
 namespace jouleval::sweep {
 
@@ -19,6 +22,28 @@ std::string reference_precision(const std::vector<std::string>& precisions) {
     if (std::find(canon.begin(), canon.end(), preferred) != canon.end()) return preferred;
   }
   return "";
+}
+
+PlannedCell task_cell(const SweepConfig& config, tasks::TaskId task) {
+  PlannedCell cell;
+  cell.task = task;
+  cell.limit = config.limit_for(task);
+  tasks::TaskOptions options;
+  options.preset = config.shot_preset;
+  options.shots = config.shots_for(task);
+  cell.shots = tasks::resolve_shots(options, task);
+  return cell;
+}
+
+std::vector<PlannedCell> selected_cells(const SweepConfig& config, std::optional<size_t> only_cell) {
+  std::vector<PlannedCell> plan = plan_cells(config);
+  if (!only_cell) return plan;
+  if (*only_cell >= plan.size()) {
+    throw util::Error(fmt::format("--cell {}: the sweep has {} cells (0 to {})", *only_cell, plan.size(),
+                                  plan.empty() ? 0 : plan.size() - 1),
+                      util::ExitCode::kUsage);
+  }
+  return {plan[*only_cell]};
 }
 
 std::vector<PlannedCell> plan_cells(const SweepConfig& config) {
@@ -37,17 +62,11 @@ std::vector<PlannedCell> plan_cells(const SweepConfig& config) {
       for (const auto& kv : config.kv_types) {
         for (const auto& precision : precisions) {
           for (auto task : config.tasks) {
-            PlannedCell cell;
+            PlannedCell cell = task_cell(config, task);
             cell.model_index = m;
             cell.precision = precision;
             cell.kv_type = kv;
             cell.placement = placement;
-            cell.task = task;
-            cell.limit = config.limit_for(task);
-            tasks::TaskOptions options;
-            options.preset = config.shot_preset;
-            options.shots = config.shots_for(task);
-            cell.shots = tasks::resolve_shots(options, task);
             cells.push_back(cell);
           }
         }

@@ -3,6 +3,7 @@
 // as a quantized cell finishes), and the store key of each cell.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,14 @@ struct PlannedCell {
 
 // All cells of `config`, grouped so that consecutive cells share a loaded model.
 std::vector<PlannedCell> plan_cells(const SweepConfig& config);
+
+// plan_cells(config), or only its cell number `only_cell` (0-based, as --dry-run lists them); throws
+// util::Error (usage) when there is no such cell.
+std::vector<PlannedCell> selected_cells(const SweepConfig& config, std::optional<size_t> only_cell);
+
+// A cell's task part as the sweep plans it: the task, its item limit and its resolved shots (the
+// model, precision, KV type and placement fields keep their defaults).
+PlannedCell task_cell(const SweepConfig& config, tasks::TaskId task);
 
 // The precision used as the fidelity reference among `precisions`: fp16/F16 or bf16/BF16 if present,
 // else fp32/F32, else none (empty).

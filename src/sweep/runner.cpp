@@ -152,15 +152,7 @@ class SweepRun {
       : config_(config), monitor_(monitor), store_(store), observer_(observer), options_(options), tasks_(config) {}
 
   SweepResult run() {
-    std::vector<PlannedCell> plan = plan_cells(config_);
-    if (options_.only_cell) {
-      if (*options_.only_cell >= plan.size()) {
-        throw Error(fmt::format("--cell {}: the sweep has {} cells (0 to {})", *options_.only_cell, plan.size(),
-                                plan.size() - 1),
-                    ExitCode::kUsage);
-      }
-      plan = {plan[*options_.only_cell]};
-    }
+    const std::vector<PlannedCell> plan = selected_cells(config_, options_.only_cell);
     // Load every task and check every model file first: bad input stops the sweep before anything
     // is measured.
     for (const auto& cell : plan) tasks_.get(cell);
