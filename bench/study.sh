@@ -318,12 +318,10 @@ for stage in "${stages[@]}"; do
       else
         [[ -f ${big_models[0]} ]] || "$jv" synth --preset qwen2.5-7b --type f16 -q -o "${big_models[0]}"
       fi
-      # The quantized files the sweep would make (same names), for peers-7b after a restore.
-      if ((${#models[@]} == 0)); then
-        stem=${big_models[0]%.gguf}
-        [[ -f $stem.Q8_0.gguf ]] || "$jv" quantize "${big_models[0]}" -o "$stem.Q8_0.gguf" --type int8 -q
-        [[ -f $stem.Q4_K_M.gguf ]] || "$jv" quantize "${big_models[0]}" -o "$stem.Q4_K_M.gguf" --type int4 -q
-      fi
+      # The quantized files the sweep uses (made by the sweep's own mechanism), so peers-7b can run
+      # after a restore without the sweep.
+      write_big_config
+      "$jv" sweep --config "$dir/configs/7b.toml" --prepare-models || exit 1
       ls -la "$mdir"
       ;;
     sweep-7b)
