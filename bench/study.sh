@@ -30,8 +30,12 @@
 #   --smoke         tiny model, CPU, few items: checks the script itself on any machine
 #
 # Environment
-#   PEER_PRECISIONS="fp16 int8 int4"   PEER_TASKS="mmlu arc_challenge truthfulqa_mc1" (HellaSwag always)
+#   PEER_PRECISIONS="fp16 int8 int4"   PEER_TASKS="mmlu arc_challenge truthfulqa_mc1" (HellaSwag always;
+#                                      empty: no --multiple-choice runs)
 #   PEER_EXTRA_FLAGS="-fa off"         extra flags for llama-bench and llama-perplexity
+#   PEER_MC_FLAGS="-fa off"            extra flags for llama-perplexity --multiple-choice only
+#   PLATFORM_ITEMS="60 60 10"          platform comparison: MMLU, HellaSwag, GSM8K items
+#   PLATFORM_REPS=3                    platform comparison: repetitions
 #   STUDY_MODELS=/tmp/study-models     where model files go   EDGE_MEMORY_GB=8   the edge scenario's cap
 #
 # At the end of every call the database, logs and report are packed into $OUT/study.tar.gz (when
@@ -55,7 +59,7 @@ while (($#)); do
     --restore) restore=$2; shift 2 ;;
     --call-seconds) call_seconds=$2; shift 2 ;;
     --smoke) smoke=1; shift ;;
-    -h | --help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "study.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) stages+=("$1"); shift ;;
   esac
@@ -99,6 +103,8 @@ else
   small_model=$mdir/qwen2.5-1.5b-f32.gguf; small_preset=qwen2.5-1.5b
   s_mmlu=500; s_hs=500; s_gsm=100; p_mmlu=60; p_hs=60; p_gsm=10; small_reps=3
 fi
+[[ -n ${PLATFORM_ITEMS:-} ]] && read -r p_mmlu p_hs p_gsm <<<"$PLATFORM_ITEMS"
+platform_reps=${PLATFORM_REPS:-$small_reps}
 ((${#models[@]})) && big_models=("${models[@]}")
 
 quoted_list() { local IFS=,; local out=(); for x in "$@"; do out+=("\"$x\""); done; echo "[${out[*]}]"; }
@@ -134,7 +140,7 @@ shots = 5
 EOF
 }
 
-# One config of the 1.5B part: NAME COMMENT PLACEMENTS MMLU HELLASWAG GSM8K (item limits).
+# One config of the 1.5B part: NAME COMMENT PLACEMENTS MMLU HELLASWAG GSM8K (item limits) REPS.
 write_small_config() {
   cat >"$dir/configs/$1.toml" <<EOF
 # Written by bench/study.sh: $2
@@ -145,7 +151,7 @@ models = ["$small_model"]
 precisions = ["fp32", "fp16", "int8", "int4"]
 placements = $3
 tasks = ["mmlu", "hellaswag", "gsm8k"]
-repetitions = $small_reps
+repetitions = $7
 idle_seconds = 5
 timeline = true
 
@@ -164,10 +170,10 @@ write_small_configs() {
   local gpu_place=gpu
   ((smoke)) && gpu_place=cpu
   write_small_config small "a 1.5B-shape model at four precisions on the GPU (the sweep issue's matrix)." \
-    "[\"$gpu_place\"]" "$s_mmlu" "$s_hs" "$s_gsm"
+    "[\"$gpu_place\"]" "$s_mmlu" "$s_hs" "$s_gsm" "$small_reps"
   write_small_config platform "the same model on the host CPU and on the GPU, on the same items (platform
 # comparison); smaller limits than small.toml, as the CPU is ~50-100x slower." \
-    "[\"cpu\", \"$gpu_place\"]" "$p_mmlu" "$p_hs" "$p_gsm"
+    "[\"cpu\", \"$gpu_place\"]" "$p_mmlu" "$p_hs" "$p_gsm" "$platform_reps"
 }
 
 # Runs one sweep config with the time left in this call. Returns 0 when complete, 5 when stopped.
@@ -254,13 +260,14 @@ peers_7b() {
       [[ " ${PEER_PRECISIONS:-fp16 int8 int4} " == *" $prec "* ]] || continue
       local tag=$base.$prec
       peer "$tag.llama-bench" 200 "$bin/llama-bench" -m "$file" -p 512 -n 128 "${llama_flags[@]}" -o json || rc=5
-      for task in ${PEER_TASKS:-mmlu arc_challenge truthfulqa_mc1}; do
+      for task in ${PEER_TASKS-mmlu arc_challenge truthfulqa_mc1}; do
         # -np must be at least the most choices of an item (ARC has 5, TruthfulQA MC1 up to 13).
         local np
         np=$(grep -o '"n_choices": *[0-9]*' "$tasks_dir/$task.bin.items.jsonl" | grep -o '[0-9]*$' | sort -n | tail -1)
         ((np < 4)) && np=4
-        peer "$tag.perplexity-$task" 300 "$bin/llama-perplexity" -m "$file" "${llama_flags[@]}" -c 2048 -np "$np" \
-          --multiple-choice -bf "$tasks_dir/$task.bin" || rc=5
+        # shellcheck disable=SC2086 # PEER_MC_FLAGS: extra flags, split on spaces
+        peer "$tag.perplexity-$task" 240 "$bin/llama-perplexity" -m "$file" "${llama_flags[@]}" ${PEER_MC_FLAGS:-} \
+          -c 2048 -np "$np" --multiple-choice -bf "$tasks_dir/$task.bin" || rc=5
       done
       local n_hs
       n_hs=$(($(wc -l <"$tasks_dir/hellaswag.txt") / 6))

@@ -45,6 +45,20 @@ void add_evaluation_options(CLI::App& app, sweep::SweepConfig& c) {
   app.add_option("--parallel", c.max_sequences, "Parallel sequences per decode (0 = engine default)")
       ->capture_default_str()
       ->group("Evaluation");
+  app.add_option("--lanes", c.scoring_lanes,
+                 "Scoring contexts that take turns on packs, so the host reads one pack's logits while\n"
+                 "the device runs the next (0 = 2 on a GPU, 1 on the CPU)")
+      ->check(CLI::Range(0, 8))
+      ->capture_default_str()
+      ->group("Evaluation");
+  app.add_option("--batch", c.batch_size, "Tokens per decode call (0 = engine default, 2048)")
+      ->check(CLI::Range(0, 65536))
+      ->capture_default_str()
+      ->group("Evaluation");
+  app.add_option("--ubatch", c.ubatch_size, "Tokens per device micro-batch (0 = engine default, 512)")
+      ->check(CLI::Range(0, 65536))
+      ->capture_default_str()
+      ->group("Evaluation");
   app.add_option("--flash-attn", c.flash_attention, "Flash attention: auto, on or off")
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str()

@@ -116,7 +116,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       }
     }
     std::vector<int32_t> finished;
-    m.execute_on(context, batch, plan, [&](std::span<const PlanOutput> outputs) {
+    m.counters.decode_calls += m.execute_on(context, batch, plan, [&](std::span<const PlanOutput> outputs) {
       std::vector<llama_token> next(outputs.size());
       parallel_for(static_cast<int64_t>(outputs.size()), m.threads, [&](int64_t k) {
         next[static_cast<size_t>(k)] = row_stats(outputs[static_cast<size_t>(k)].logits, m.n_vocab).argmax;
@@ -162,6 +162,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     if (progress && !finished.empty()) progress(done, total);
   }
   llama_memory_clear(mem, true);
+  m.track_gpu_memory();
   return results;
 }
 

@@ -1,8 +1,10 @@
 // Model::loglikelihood: packs scoring units into decode calls over many sequences of a unified KV
-// cache, with shared prefixes fed once and few-shot preambles evaluated once and copied.
+// cache, with shared prefixes fed once and few-shot preambles evaluated once and copied; packs take
+// turns on the scoring lanes so that reading one pack's logits overlaps the next pack's decoding.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <future>
 #include <numeric>
 
 #include "engine/logits.h"
@@ -23,6 +25,14 @@ struct Target {
 class PackBuilder {
  public:
   PackBuilder(const PreparedBatch& batch, int32_t preamble_len) : batch_(batch), P_(preamble_len) {}
+
+  // Starts a new pack after a preamble of `preamble_len` tokens.
+  void reset(int32_t preamble_len) {
+    P_ = preamble_len;
+    plan_.clear();
+    targets_.clear();
+  }
+  int32_t preamble_length() const { return P_; }
 
   // Adds a unit whose members get sequence ids first_seq, first_seq+1, ...
   void add_unit(const ScoringUnit& unit, llama_seq_id first_seq) {
@@ -49,10 +59,6 @@ class PackBuilder {
 
   const DecodePlan& plan() const { return plan_; }
   const std::vector<std::vector<Target>>& targets() const { return targets_; }
-  void clear() {
-    plan_.clear();
-    targets_.clear();
-  }
 
  private:
   const PreparedRequest& req(int32_t i) const { return batch_.requests[static_cast<size_t>(i)]; }
@@ -91,65 +97,125 @@ std::vector<LoglikelihoodResult> Model::loglikelihood(const std::vector<Loglikel
   const auto total = static_cast<int64_t>(requests.size());
   if (progress) progress(done, total);
 
-  llama_memory_t mem = m.memory();
-  llama_memory_clear(mem, true);
-  std::vector<RowStats> stats;
-  size_t next = 0;
-  while (next < units.size()) {
-    // Evaluate this block's preamble once into sequence 0.
-    const int32_t preamble = units[next].preamble;
-    llama_memory_clear(mem, true);
-    int32_t P = 0;
-    if (preamble >= 0) {
-      const auto& pt = prepared.preambles[static_cast<size_t>(preamble)];
-      P = static_cast<int32_t>(pt.size());
+  // Packs take turns on the scoring lanes. A lane's pack (its preamble when the lane does not hold
+  // it yet, the copies of the preamble, the decode calls and the reading of the logits) runs on a
+  // worker thread; the next pack is planned and started on the next lane meanwhile. Packs touch
+  // disjoint requests, so their results need no lock.
+  struct Lane {
+    llama_context* context = nullptr;
+    Batch* batch = nullptr;
+    int32_t preamble = -2;  // the preamble held in sequence 0 (-1: none; -2: unknown)
+    int64_t members = 0;    // requests of the pack in flight
+    std::unique_ptr<PackBuilder> builder;
+    std::future<int64_t> pending;  // decode calls of the pack in flight
+  };
+  const int32_t n_lanes = m.ensure_scoring_lanes();
+  std::vector<Lane> lanes(static_cast<size_t>(n_lanes));
+  for (int32_t i = 0; i < n_lanes; ++i) {
+    Lane& lane = lanes[static_cast<size_t>(i)];
+    lane.context = m.lane_context(i);
+    lane.batch = &m.lane_batch_of(i);
+    llama_memory_clear(llama_get_memory(lane.context), true);
+  }
+  // Waits for the lane's pack; its results are in and its sequences are free again.
+  const auto finish = [&](Lane& lane) {
+    if (!lane.pending.valid()) return;
+    m.counters.decode_calls += lane.pending.get();
+    done += lane.members;
+    lane.members = 0;
+    if (progress) progress(done, total);
+  };
+  // Runs a lane's planned pack (on a worker thread when there are several lanes).
+  const auto run_pack = [&m, &results](Lane& lane, const std::vector<llama_token>* preamble_tokens,
+                                       llama_seq_id seq_end) -> int64_t {
+    llama_memory_t mem = llama_get_memory(lane.context);
+    int64_t calls = 0;
+    if (preamble_tokens != nullptr) {  // evaluate the preamble once into sequence 0
+      llama_memory_clear(mem, true);
       DecodePlan plan;
-      for (int32_t i = 0; i < P; ++i) plan.add(pt[static_cast<size_t>(i)], i, kPreambleSeq, -1);
-      m.execute(plan, [](std::span<const PlanOutput>) {});
-      m.counters.prompt_tokens_evaluated += P;
+      const auto P = static_cast<int32_t>(preamble_tokens->size());
+      for (int32_t i = 0; i < P; ++i) plan.add((*preamble_tokens)[static_cast<size_t>(i)], i, kPreambleSeq, -1);
+      calls += m.execute_on(lane.context, *lane.batch, plan, [](std::span<const PlanOutput>) {});
     }
-    PackBuilder builder(prepared, P);
-    while (next < units.size() && units[next].preamble == preamble) {
-      // One pack: as many units as fit in the KV cache and the sequence ids.
-      builder.clear();
+    const PackBuilder& builder = *lane.builder;
+    if (builder.preamble_length() > 0) {
+      for (llama_seq_id s = 1; s < seq_end; ++s) llama_memory_seq_cp(mem, kPreambleSeq, s, -1, -1);
+    }
+    const auto& targets = builder.targets();
+    std::vector<RowStats> stats;
+    calls += m.execute_on(lane.context, *lane.batch, builder.plan(), [&](std::span<const PlanOutput> outputs) {
+      stats.resize(outputs.size());
+      parallel_for(static_cast<int64_t>(outputs.size()), m.threads, [&](int64_t k) {
+        stats[static_cast<size_t>(k)] = row_stats(outputs[static_cast<size_t>(k)].logits, m.n_vocab);
+      });
+      for (size_t k = 0; k < outputs.size(); ++k) {
+        for (const Target& t : targets[static_cast<size_t>(outputs[k].id)]) {
+          auto& r = results[static_cast<size_t>(t.request)];
+          r.logprob += stats[k].logprob(outputs[k].logits, t.token);
+          r.is_greedy = r.is_greedy && stats[k].is_max(outputs[k].logits, t.token);
+        }
+      }
+    });
+    for (llama_seq_id s = 1; s < seq_end; ++s) llama_memory_seq_rm(mem, s, -1, -1);
+    return calls;
+  };
+
+  size_t next = 0;
+  size_t turn = 0;
+  try {
+    while (next < units.size()) {
+      Lane& lane = lanes[turn++ % lanes.size()];
+      finish(lane);
+      const int32_t preamble = units[next].preamble;
+      const std::vector<llama_token>* preamble_tokens = nullptr;
+      int32_t P = 0;
+      if (preamble >= 0) {
+        const auto& pt = prepared.preambles[static_cast<size_t>(preamble)];
+        P = static_cast<int32_t>(pt.size());
+        if (lane.preamble != preamble) {
+          preamble_tokens = &pt;
+          m.counters.prompt_tokens_evaluated += P;
+        }
+      } else if (lane.preamble != -1) {
+        llama_memory_clear(llama_get_memory(lane.context), true);
+      }
+      lane.preamble = preamble;
+      // One pack: as many units of this preamble as fit in the KV cache and the sequence ids.
+      if (!lane.builder) lane.builder = std::make_unique<PackBuilder>(prepared, P);
+      lane.builder->reset(P);
       int64_t cells = 0;
       llama_seq_id seq = 1;
-      int64_t members = 0;
       while (next < units.size() && units[next].preamble == preamble) {
         const auto& u = units[next];
         const auto n = static_cast<int32_t>(u.members.size());
-        if (members > 0 && (cells + u.cells > m.n_ctx - P || seq + n > m.n_seq_max)) break;
-        for (int32_t k = 0; k < n; ++k) {
-          if (P > 0) llama_memory_seq_cp(mem, kPreambleSeq, seq + k, -1, -1);
-        }
-        builder.add_unit(u, seq);
+        if (lane.members > 0 && (cells + u.cells > m.n_ctx - P || seq + n > m.n_seq_max)) break;
+        lane.builder->add_unit(u, seq);
         m.counters.prompt_tokens_reused += static_cast<int64_t>(P) * n + static_cast<int64_t>(u.shared) * (n - 1);
         cells += u.cells;
         seq += n;
-        members += n;
+        lane.members += n;
         ++next;
       }
-      const auto& targets = builder.targets();
-      m.execute(builder.plan(), [&](std::span<const PlanOutput> outputs) {
-        stats.resize(outputs.size());
-        parallel_for(static_cast<int64_t>(outputs.size()), m.threads, [&](int64_t k) {
-          stats[static_cast<size_t>(k)] = row_stats(outputs[static_cast<size_t>(k)].logits, m.n_vocab);
-        });
-        for (size_t k = 0; k < outputs.size(); ++k) {
-          for (const Target& t : targets[static_cast<size_t>(outputs[k].id)]) {
-            auto& r = results[static_cast<size_t>(t.request)];
-            r.logprob += stats[k].logprob(outputs[k].logits, t.token);
-            r.is_greedy = r.is_greedy && stats[k].is_max(outputs[k].logits, t.token);
-          }
-        }
-      });
-      m.counters.prompt_tokens_evaluated += builder.plan().size();
-      for (llama_seq_id s = 1; s < seq; ++s) llama_memory_seq_rm(mem, s, -1, -1);
-      done += members;
-      if (progress) progress(done, total);
+      m.counters.prompt_tokens_evaluated += lane.builder->plan().size();
+      if (lanes.size() == 1) {
+        std::promise<int64_t> now;
+        now.set_value(run_pack(lane, preamble_tokens, seq));
+        lane.pending = now.get_future();
+      } else {
+        lane.pending = std::async(std::launch::async, run_pack, std::ref(lane), preamble_tokens, seq);
+      }
     }
+    for (size_t i = 0; i < lanes.size(); ++i) finish(lanes[turn++ % lanes.size()]);
+  } catch (...) {
+    // Let every worker end before the state they use goes away; the first error is the one reported.
+    for (Lane& lane : lanes) {
+      if (lane.pending.valid()) lane.pending.wait();
+    }
+    for (Lane& lane : lanes) llama_memory_clear(llama_get_memory(lane.context), true);
+    throw;
   }
-  llama_memory_clear(mem, true);
+  for (Lane& lane : lanes) llama_memory_clear(llama_get_memory(lane.context), true);
+  m.track_gpu_memory();
   return results;
 }
 

@@ -232,6 +232,7 @@ std::vector<int32_t> Model::tokenize(const std::string& text, bool add_special) 
 
 void Model::synchronize() {
   llama_synchronize(impl_->ctx.get());
+  for (const auto& c : impl_->lane_ctx) llama_synchronize(c.get());
   if (impl_->gen_ctx) llama_synchronize(impl_->gen_ctx.get());
 }
 
@@ -274,16 +275,31 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
   return true;
 }
 
-void Model::Impl::execute(const DecodePlan& plan, const std::function<void(std::span<const PlanOutput>)>& sink) {
-  execute_on(ctx.get(), *batch, plan, sink);
+int32_t Model::Impl::ensure_scoring_lanes() {
+  int32_t wanted = options.scoring_lanes > 0 ? options.scoring_lanes : (uses_gpu ? 2 : 1);
+  wanted = std::clamp(wanted, 1, 8);
+  while (static_cast<int32_t>(lane_ctx.size()) + 1 < wanted) {
+    LlamaContextPtr extra(llama_init_from_model(model.get(), context_params));
+    if (!extra) break;  // out of memory: score with the lanes there are
+    lane_batch.push_back(std::make_unique<Batch>(static_cast<int32_t>(llama_n_batch(extra.get())), n_seq_max));
+    lane_ctx.push_back(std::move(extra));
+    track_gpu_memory();
+  }
+  return std::min(wanted, static_cast<int32_t>(lane_ctx.size()) + 1);
 }
 
-void Model::Impl::execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
-                             const std::function<void(std::span<const PlanOutput>)>& sink) {
+void Model::Impl::execute(const DecodePlan& plan, const std::function<void(std::span<const PlanOutput>)>& sink) {
+  counters.decode_calls += execute_on(ctx.get(), *batch, plan, sink);
+  track_gpu_memory();
+}
+
+int64_t Model::Impl::execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
+                                const std::function<void(std::span<const PlanOutput>)>& sink) const {
   const int32_t n_batch = with.capacity();
   const auto& entries = plan.entries();
   std::vector<PlanOutput> outputs;
   std::vector<int32_t> output_rows;
+  int64_t calls = 0;
   size_t next = 0;
   while (next < entries.size()) {
     with.clear();
@@ -299,7 +315,7 @@ void Model::Impl::execute_on(llama_context* context, Batch& with, const DecodePl
       }
     }
     const int32_t rc = llama_decode(context, with.raw());
-    ++counters.decode_calls;
+    ++calls;
     if (rc != 0) {
       throw util::Error(fmt::format("{}: llama_decode failed (code {}) on a batch of {} tokens{}", info.path.string(),
                                     rc, with.size(), rc == 1 ? ": no room left in the KV cache" : ""));
@@ -311,7 +327,7 @@ void Model::Impl::execute_on(llama_context* context, Batch& with, const DecodePl
     if (!outputs.empty()) sink(outputs);
     next = end;
   }
-  track_gpu_memory();
+  return calls;
 }
 
 }  // namespace jouleval::engine

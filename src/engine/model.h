@@ -33,6 +33,7 @@ struct ModelOptions {
   int32_t batch_size = 2048;    // logical batch (tokens per decode call)
   int32_t ubatch_size = 512;    // physical micro-batch
   int32_t max_sequences = 64;   // parallel sequences (n_seq_max)
+  int32_t scoring_lanes = 0;    // scoring contexts taking turns on packs (0 = 2 with a GPU, else 1)
   std::string kv_type = "f16";  // f16 | q8_0 | q4_0
   FlashAttention flash_attention = FlashAttention::kAuto;
   uint32_t seed = 0;  // unused by greedy decoding; recorded

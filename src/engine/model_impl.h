@@ -47,12 +47,26 @@ struct Model::Impl {
   // create it (memory), in which case generation uses the unified context.
   bool ensure_generation_context(int32_t n_seq, int32_t cells);
 
+  // Scoring lanes: contexts made like `ctx` (which is lane 0) that take turns on consecutive packs,
+  // so the host reads one pack's logits while the device runs the next. Made on first use.
+  std::vector<LlamaContextPtr> lane_ctx;  // lanes 1, 2, ...
+  std::vector<std::unique_ptr<Batch>> lane_batch;
+
+  // The number of scoring lanes to use (options.scoring_lanes; 0 = 2 with a GPU, else 1): makes
+  // the missing contexts; fewer when llama.cpp cannot create them (memory).
+  int32_t ensure_scoring_lanes();
+  llama_context* lane_context(int32_t lane) const {
+    return lane == 0 ? ctx.get() : lane_ctx[static_cast<size_t>(lane - 1)].get();
+  }
+  Batch& lane_batch_of(int32_t lane) const { return lane == 0 ? *batch : *lane_batch[static_cast<size_t>(lane - 1)]; }
+
   // Runs `plan` in decode calls of at most n_batch tokens; after each call hands the logits of the
   // planned outputs of that call to `sink`. Counts decode calls; throws util::Error on failure.
   void execute(const DecodePlan& plan, const std::function<void(std::span<const PlanOutput>)>& sink);
-  // The same on another context and batch (the generation context).
-  void execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
-                  const std::function<void(std::span<const PlanOutput>)>& sink);
+  // The same on another context and batch, touching no shared state (safe on a worker thread while
+  // other contexts decode): returns the number of decode calls.
+  int64_t execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
+                     const std::function<void(std::span<const PlanOutput>)>& sink) const;
 
   // Updates info.peak_gpu_memory_bytes from the devices' memory in use.
   void track_gpu_memory();

@@ -102,6 +102,10 @@ nlohmann::json SweepConfig::to_json() const {
           {"timeline", timeline},
           {"threads", threads},
           {"context_size", context_size},
+          {"max_sequences", max_sequences},
+          {"scoring_lanes", scoring_lanes},
+          {"batch_size", batch_size},
+          {"ubatch_size", ubatch_size},
           {"flash_attention", flash_attention}};
 }
 
@@ -148,12 +152,13 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   SweepConfig config;
   for (const auto& [key, _] : *sweep) {
     static const std::vector<std::string> known = {
-        "database",        "data_dir",       "samples",          "model_cache",
-        "models",          "precisions",     "kv_types",         "placements",
-        "tasks",           "limit",          "shot_preset",      "seed",
-        "repetitions",     "idle_seconds",   "cooldown_seconds", "min_window_seconds",
-        "warmup_requests", "timeline",       "threads",          "context_size",
-        "max_sequences",   "flash_attention"};
+        "database",        "data_dir",      "samples",          "model_cache",
+        "models",          "precisions",    "kv_types",         "placements",
+        "tasks",           "limit",         "shot_preset",      "seed",
+        "repetitions",     "idle_seconds",  "cooldown_seconds", "min_window_seconds",
+        "warmup_requests", "timeline",      "threads",          "context_size",
+        "max_sequences",   "scoring_lanes", "batch_size",       "ubatch_size",
+        "flash_attention"};
     if (std::find(known.begin(), known.end(), std::string(key.str())) == known.end()) {
       bad(file, p + std::string(key.str()), "unknown field");
     }
@@ -224,6 +229,12 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
     config.context_size = non_negative(*v, file, p + "context_size");
   if (auto v = get<int64_t>(*sweep, "max_sequences", file, p))
     config.max_sequences = non_negative(*v, file, p + "max_sequences");
+  if (auto v = get<int64_t>(*sweep, "scoring_lanes", file, p))
+    config.scoring_lanes = non_negative(*v, file, p + "scoring_lanes");
+  if (auto v = get<int64_t>(*sweep, "batch_size", file, p))
+    config.batch_size = non_negative(*v, file, p + "batch_size");
+  if (auto v = get<int64_t>(*sweep, "ubatch_size", file, p))
+    config.ubatch_size = non_negative(*v, file, p + "ubatch_size");
   if (auto v = get<std::string>(*sweep, "flash_attention", file, p)) {
     if (*v != "auto" && *v != "on" && *v != "off") bad(file, p + "flash_attention", "use auto, on or off");
     config.flash_attention = *v;

@@ -300,6 +300,9 @@ class SweepRun {
       mo.context_size = mo.placement.kind == engine::Placement::Kind::kCpu ? 8192 : 32768;
     }
     if (config_.max_sequences > 0) mo.max_sequences = config_.max_sequences;
+    mo.scoring_lanes = config_.scoring_lanes;
+    if (config_.batch_size > 0) mo.batch_size = config_.batch_size;
+    if (config_.ubatch_size > 0) mo.ubatch_size = config_.ubatch_size;
 
     std::unique_ptr<engine::Model> model;
     try {

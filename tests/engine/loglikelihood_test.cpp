@@ -131,6 +131,30 @@ TEST(LoglikelihoodPacking, FewSequencesAndSmallContextStillEqual) {
   expect_same_as_one_at_a_time(*model, mixed_requests());
 }
 
+TEST(LoglikelihoodPacking, LanesTakingTurnsScoreTheSame) {
+  // Small packs so that many take turns on three lanes, with preambles that change between packs
+  // (each lane evaluates a preamble it does not hold yet, and clears it before packs without one).
+  ModelOptions o = testing::cpu_options(256, 5);
+  o.scoring_lanes = 3;
+  auto model = Model::load(testing::tiny_model(), o);
+  std::vector<LoglikelihoodRequest> requests = mixed_requests();
+  const std::string other = "The following are questions about energy.\n\nQ: 1 J is 1 W for how long?\nA: 1 s\n\n";
+  for (const char* q : {"Q: 1 kWh in MJ?\nA:", "Q: 1 W for 1 h?\nA:"}) {
+    for (const char* c : {" 3.6", " 36", " 1 Wh"}) requests.push_back({other + q, c, other});
+  }
+  model->reset_counters();
+  const auto laned = model->loglikelihood(requests);
+  EXPECT_GT(model->counters().prompt_tokens_reused, 0);
+  auto one_lane = Model::load(testing::tiny_model(), testing::cpu_options(256, 5));
+  const auto plain = one_lane->loglikelihood(requests);
+  ASSERT_EQ(laned.size(), plain.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_NEAR(laned[i].logprob, plain[i].logprob, 1e-4) << "request " << i;
+    EXPECT_EQ(laned[i].is_greedy, plain[i].is_greedy) << "request " << i;
+  }
+  expect_same_as_one_at_a_time(*model, requests);
+}
+
 TEST(LoglikelihoodPacking, LeftTruncationToTheContextWindow) {
   auto model = Model::load(testing::tiny_model(), testing::cpu_options(256, 4));
   std::string long_context;

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Engine speed settings compared on one model (issue 4): scoring lanes, parallel sequences, batch
+# size, on HellaSwag and 5-shot MMLU, plus batched GSM8K generation. One repetition per setting,
+# no idle baseline (time, tokens/s and the GPU counter's joules are what is compared). Resumable:
+# a setting whose result exists is not run again.
+#
+#   bench/engine_speed.sh --model M.gguf [--data DIR] [--dir DIR] [--placement gpu|cpu]
+#                         [--limit N] [--gen-prompts N] [--only NAME,...] [--seconds S]
+#
+# --seconds S: start no further setting after S seconds (a device command's limit); run again to
+# go on.
+#
+# Writes DIR/<name>.json (jouleval run --json) and prints a table (tokens/s, s, J, J/question).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+model=""
+data=""
+dir=/tmp/engine-speed
+placement=gpu
+limit=1000
+gen_prompts=64
+only=""
+seconds=0
+t0=$(date +%s)
+while (($#)); do
+  case $1 in
+    --model) model=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --dir) dir=$2; shift 2 ;;
+    --placement) placement=$2; shift 2 ;;
+    --limit) limit=$2; shift 2 ;;
+    --gen-prompts) gen_prompts=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "engine_speed.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ -n $model ]] || { echo "engine_speed.sh: --model is required" >&2; exit 2; }
+if [[ -z $data ]]; then
+  if [[ -d $root/.gpu-data ]]; then data=$root/.gpu-data; else data=$(realpath "$root/../shared/datasets"); fi
+fi
+jv=${JOULEVAL_BIN:-/tmp/jc/out/bin}/jouleval
+[[ -x $jv ]] || jv=$root/build/bin/jouleval
+mkdir -p "$dir"
+
+# name | task | extra flags
+settings=$(
+  cat <<EOF
+hs-lanes1|hellaswag --limit $limit|--lanes 1
+hs-lanes2|hellaswag --limit $limit|--lanes 2
+mmlu5-lanes1|mmlu --shots 5 --limit $limit|--lanes 1
+mmlu5-lanes2|mmlu --shots 5 --limit $limit|--lanes 2
+gsm8k-gen|gsm8k --limit $gen_prompts|--parallel $gen_prompts
+hs-lanes2-par128|hellaswag --limit $limit|--lanes 2 --parallel 128 --batch 4096
+mmlu5-lanes2-par128|mmlu --shots 5 --limit $limit|--lanes 2 --parallel 128 --batch 4096
+mmlu0-lanes2|mmlu --shots 0 --limit $limit|--lanes 2
+EOF
+)
+
+while IFS='|' read -r name task flags; do
+  [[ -z $only || ",$only," == *",$name,"* ]] || continue
+  out=$dir/$name.json
+  [[ -s $out ]] && continue
+  if ((seconds > 0 && $(date +%s) - t0 > seconds)); then
+    echo "$name: not started ($seconds s used); run again to go on"
+    continue
+  fi
+  # shellcheck disable=SC2086 # task and flags are word lists
+  timeout 300 "$jv" run --model "$model" --task $task --data "$data" --placement "$placement" $flags \
+    --repetitions 1 --idle 0 --min-window 0 --db "$dir/engine-$name.db" --json -q >"$out.tmp" 2>"$dir/$name.log"
+  rc=$?
+  if ((rc == 0)); then mv "$out.tmp" "$out"; else echo "$name: exit $rc (see $dir/$name.log)"; tail -3 "$dir/$name.log"; fi
+done <<<"$settings"
+
+python3 - "$dir" <<'EOF'
+import json, pathlib, sys
+d = pathlib.Path(sys.argv[1])
+print("| setting | task | items | s | prompt tok | gen tok | tokens/s | GPU J | J/question |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+for f in sorted(d.glob("*.json")):
+    for r in json.load(open(f)).get("results", []):
+        s = r["seconds"]["mean"]
+        j = r.get("gpu_j")
+        jq = r.get("j_per_question")
+        print(f"| {f.stem} | {r['task']} {r['shots']}-shot | {r['items']} | {s:.2f} | {r['prompt_tokens']:.0f} | "
+              f"{r['generated_tokens']:.0f} | {r['tokens_per_s']['mean']:,.0f} | "
+              f"{'' if j is None else f'{j:,.0f}'} | {'' if jq is None else f'{jq:.2f}'} |")
+EOF
