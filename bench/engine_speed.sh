@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Engine speed settings compared on one model (issue 4): scoring lanes, parallel sequences, batch
-# size, on HellaSwag and 5-shot MMLU, plus batched GSM8K generation. One repetition per setting,
-# no idle baseline (time, tokens/s and the GPU counter's joules are what is compared). Resumable:
-# a setting whose result exists is not run again.
+# size, on HellaSwag and 5-shot MMLU, plus batched GSM8K generation. --reps repetitions per setting
+# (default 3; the table shows their mean), no idle baseline (time, tokens/s and the GPU counter's
+# joules are what is compared). Resumable: a setting whose result exists is not run again.
 #
 #   bench/engine_speed.sh --model M.gguf [--data DIR] [--dir DIR] [--placement gpu|cpu]
-#                         [--limit N] [--gen-prompts N] [--only NAME,...] [--seconds S]
+#                         [--limit N] [--gen-prompts N] [--only NAME,...] [--seconds S] [--reps N]
 #
 # --seconds S: start no further setting after S seconds (a device command's limit); run again to
 # go on.
@@ -21,6 +21,7 @@ limit=1000
 gen_prompts=64
 only=""
 seconds=0
+reps=3
 t0=$(date +%s)
 while (($#)); do
   case $1 in
@@ -32,6 +33,7 @@ while (($#)); do
     --gen-prompts) gen_prompts=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
+    --reps) reps=$2; shift 2 ;;
     -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "engine_speed.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -68,7 +70,7 @@ while IFS='|' read -r name task flags; do
   fi
   # shellcheck disable=SC2086 # task and flags are word lists
   timeout 300 "$jv" run --model "$model" --task $task --data "$data" --placement "$placement" $flags \
-    --repetitions 1 --idle 0 --min-window 0 --db "$dir/engine-$name.db" --json -q >"$out.tmp" 2>"$dir/$name.log"
+    --repetitions "$reps" --idle 0 --min-window 0 --db "$dir/engine-$name.db" --json -q >"$out.tmp" 2>"$dir/$name.log"
   rc=$?
   if ((rc == 0)); then mv "$out.tmp" "$out"; else echo "$name: exit $rc (see $dir/$name.log)"; tail -3 "$dir/$name.log"; fi
 done <<<"$settings"
@@ -76,14 +78,18 @@ done <<<"$settings"
 python3 - "$dir" <<'EOF'
 import json, pathlib, sys
 d = pathlib.Path(sys.argv[1])
-print("| setting | task | items | s | prompt tok | gen tok | tokens/s | GPU J | J/question |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+def num(v):
+    return v.get("mean") if isinstance(v, dict) else v
+print("| setting | task | items | reps | s | questions/s | prompt tok | gen tok | tokens/s | GPU J | J/question |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for f in sorted(d.glob("*.json")):
     for r in json.load(open(f)).get("results", []):
-        s = r["seconds"]["mean"]
-        j = r.get("gpu_j")
-        jq = r.get("j_per_question")
-        print(f"| {f.stem} | {r['task']} {r['shots']}-shot | {r['items']} | {s:.2f} | {r['prompt_tokens']:.0f} | "
-              f"{r['generated_tokens']:.0f} | {r['tokens_per_s']['mean']:,.0f} | "
+        s = num(r["seconds"])
+        j = num(r.get("gpu_j"))
+        jq = num(r.get("j_per_question"))
+        n = r["seconds"].get("n", 1) if isinstance(r["seconds"], dict) else 1
+        print(f"| {f.stem} | {r['task']} {r['shots']}-shot | {r['items']} | {n} | {s:.2f} | {r['items'] / s:.1f} | "
+              f"{r['prompt_tokens']:.0f} | "
+              f"{r['generated_tokens']:.0f} | {num(r['tokens_per_s']):,.0f} | "
               f"{'' if j is None else f'{j:,.0f}'} | {'' if jq is None else f'{jq:.2f}'} |")
 EOF

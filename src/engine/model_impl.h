@@ -60,6 +60,12 @@ struct Model::Impl {
   }
   Batch& lane_batch_of(int32_t lane) const { return lane == 0 ? *batch : *lane_batch[static_cast<size_t>(lane - 1)]; }
 
+  // Grows `context`'s output buffer to a whole batch of logits rows once, by decoding one batch
+  // with every row requested (then forgotten). llama.cpp otherwise reallocates (and clears) that
+  // pinned host buffer each time a batch wants more rows than before: seconds of a first
+  // HellaSwag repetition at 7B. Done at load, outside measurement windows, on GPU placements.
+  void reserve_outputs(llama_context* context, Batch& with) const;
+
   // Runs `plan` in decode calls of at most n_batch tokens; after each call hands the logits of the
   // planned outputs of that call to `sink`. Counts decode calls; throws util::Error on failure.
   void execute(const DecodePlan& plan, const std::function<void(std::span<const PlanOutput>)>& sink);

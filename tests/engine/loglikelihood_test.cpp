@@ -155,6 +155,17 @@ TEST(LoglikelihoodPacking, LanesTakingTurnsScoreTheSame) {
   expect_same_as_one_at_a_time(*model, requests);
 }
 
+TEST(LoglikelihoodPacking, PreparedAtLoadScoresTheSame) {
+  // Lanes and full output buffers made at load (what a GPU placement always does): the dummy batch
+  // that grows the buffers must leave no trace in the KV cache or the results.
+  ModelOptions o = testing::cpu_options(512, 9);
+  o.batch_size = 256;
+  o.scoring_lanes = 2;
+  o.prepare_at_load = true;
+  auto model = Model::load(testing::tiny_model(), o);
+  expect_same_as_one_at_a_time(*model, mixed_requests());
+}
+
 TEST(LoglikelihoodPacking, LeftTruncationToTheContextWindow) {
   auto model = Model::load(testing::tiny_model(), testing::cpu_options(256, 4));
   std::string long_context;
