@@ -57,6 +57,9 @@ gsm8k-gen|gsm8k --limit $gen_prompts|--parallel $gen_prompts
 hs-lanes2-par128|hellaswag --limit $limit|--lanes 2 --parallel 128 --batch 4096
 mmlu5-lanes2-par128|mmlu --shots 5 --limit $limit|--lanes 2 --parallel 128 --batch 4096
 mmlu0-lanes2|mmlu --shots 0 --limit $limit|--lanes 2
+hs-lanes2-ub1024|hellaswag --limit $limit|--lanes 2 --ubatch 1024
+hs-lanes2-ub2048|hellaswag --limit $limit|--lanes 2 --batch 4096 --ubatch 2048
+mmlu5-lanes2-ub1024|mmlu --shots 5 --limit $limit|--lanes 2 --ubatch 1024
 EOF
 )
 

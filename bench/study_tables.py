@@ -9,6 +9,7 @@ llama-perplexity under `jouleval meter`). Prints the tables; computes nothing th
 files except ratios between them, which are labelled as such. Standard library only.
 """
 import argparse
+import sqlite3
 import csv
 import glob
 import io
@@ -54,8 +55,29 @@ def export(jouleval, db, *extra):
     return list(csv.DictReader(io.StringIO(text)))
 
 
+def machine_labels(db):
+    """cell_id -> "machine 1", "machine 2", ... in the order the machines first appear (cell ids)."""
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT id, machine_id FROM cells ORDER BY id").fetchall()
+    con.close()
+    order = []
+    for _, m in rows:
+        if m not in order:
+            order.append(m)
+    return {str(i): f"machine {order.index(m) + 1}" for i, m in rows}, len(order)
+
+
+def base_model(c):
+    return c["model"].split(" [")[0]
+
+
 def load_cells(jouleval, db):
     cells = export(jouleval, db)
+    labels, n_machines = machine_labels(db)
+    if n_machines > 1:  # the same cell measured on several machines: tell them apart in every table
+        for c in cells:
+            c["model"] = f'{c["model"]} [{labels.get(str(c["cell_id"]), "?")}]'
+
     one_hz = {r["cell_id"]: r for r in export(jouleval, db, "--columns",
                                               "cell_id,gpu_j_1hz,one_hz_reference,one_hz_error_pct,one_hz_polls")}
     for c in cells:
@@ -159,7 +181,7 @@ def peer_rows(study, cells):
                 tg = next((r["avg_ts"] for r in res if r["n_gen"] > 0 and r["n_prompt"] == 0), None)
             except (OSError, ValueError, StopIteration):
                 pp = tg = None
-            ours = [c for c in cells if c["precision"] == prec and c["placement"] == "gpu" and base.startswith(c["model"])]
+            ours = [c for c in cells if c["precision"] == prec and c["placement"] == "gpu" and base == base_model(c)]
             mmlu = next((num(c["tokens_per_s"]) for c in ours if c["task"] == "mmlu"), None)
             hs = next((num(c["tokens_per_s"]) for c in ours if c["task"] == "hellaswag"), None)
             gen = next((num(c["gen_tokens_per_s"]) for c in ours if c["task"] == "gsm8k"), None)
@@ -182,7 +204,7 @@ def peer_rows(study, cells):
             lines = re.findall(r"^(\d+)\t([0-9.]+)%", log, re.M)
             acc = float(lines[-1][1]) / 100 if lines else None
         ours = next((c for c in cells if c["precision"] == prec and c["placement"] == "gpu" and c["task"] == task
-                     and base.startswith(c["model"])), None)
+                     and base == base_model(c)), None)
         n = int(ours["items"]) if ours else None
         o_s, o_j = (num(ours["seconds"]), num(ours["gpu_j"])) if ours else (None, None)
         rows.append([base, prec, task, n, fmt(secs), fmt(joules), fmt(None if not n or joules is None else joules / n),
