@@ -47,7 +47,7 @@ void add_evaluation_options(CLI::App& app, sweep::SweepConfig& c) {
       ->group("Evaluation");
   app.add_option("--lanes", c.scoring_lanes,
                  "Scoring contexts that take turns on packs, so the host reads one pack's logits while\n"
-                 "the device runs the next (0 = 2 on a GPU, 1 on the CPU)")
+                 "the device runs the next (0 = 2 with placement gpu, else 1)")
       ->check(CLI::Range(0, 8))
       ->capture_default_str()
       ->group("Evaluation");

@@ -280,7 +280,10 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
 }
 
 int32_t Model::Impl::ensure_scoring_lanes() {
-  int32_t wanted = options.scoring_lanes > 0 ? options.scoring_lanes : (uses_gpu ? 2 : 1);
+  // Two lanes when every layer is on the GPU. With layers on the CPU, a second lane's decode would
+  // compete with the first one's CPU threads.
+  const bool all_on_gpu = options.placement.kind == Placement::Kind::kGpu;
+  int32_t wanted = options.scoring_lanes > 0 ? options.scoring_lanes : (uses_gpu && all_on_gpu ? 2 : 1);
   wanted = std::clamp(wanted, 1, 8);
   while (static_cast<int32_t>(lane_ctx.size()) + 1 < wanted) {
     LlamaContextPtr extra(llama_init_from_model(model.get(), context_params));

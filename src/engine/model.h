@@ -33,7 +33,7 @@ struct ModelOptions {
   int32_t batch_size = 2048;    // logical batch (tokens per decode call)
   int32_t ubatch_size = 512;    // physical micro-batch
   int32_t max_sequences = 64;   // parallel sequences (n_seq_max)
-  int32_t scoring_lanes = 0;    // scoring contexts taking turns on packs (0 = 2 with a GPU, else 1)
+  int32_t scoring_lanes = 0;    // scoring contexts taking turns on packs (0 = 2 on `gpu`, else 1)
   // Make the scoring lanes and full-size output buffers at load rather than on first use. Always
   // done with a GPU (pinned buffers are slow to grow); on the CPU it costs a batch of decoding.
   bool prepare_at_load = false;

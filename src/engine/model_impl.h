@@ -52,7 +52,7 @@ struct Model::Impl {
   std::vector<LlamaContextPtr> lane_ctx;  // lanes 1, 2, ...
   std::vector<std::unique_ptr<Batch>> lane_batch;
 
-  // The number of scoring lanes to use (options.scoring_lanes; 0 = 2 with a GPU, else 1): makes
+  // The number of scoring lanes to use (options.scoring_lanes; 0 = 2 with every layer on a GPU, else 1): makes
   // the missing contexts; fewer when llama.cpp cannot create them (memory).
   int32_t ensure_scoring_lanes();
   llama_context* lane_context(int32_t lane) const {

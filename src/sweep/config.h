@@ -57,7 +57,7 @@ struct SweepConfig {
   int threads = 0;          // 0 = physical cores
   int context_size = 0;     // 0 = automatic (enough for the longest request batch)
   int max_sequences = 0;    // 0 = engine default
-  int scoring_lanes = 0;    // scoring contexts taking turns on packs (0 = 2 on a GPU, 1 on the CPU)
+  int scoring_lanes = 0;    // scoring contexts taking turns on packs (0 = 2 on placement gpu, else 1)
   int batch_size = 0;       // tokens per decode call (0 = engine default, 2048)
   int ubatch_size = 0;      // tokens per device micro-batch (0 = engine default, 512)
   std::string flash_attention = "auto";

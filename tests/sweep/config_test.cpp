@@ -36,6 +36,9 @@ tasks = ["mmlu", "gsm8k"]
 limit = 100
 repetitions = 2
 idle_seconds = 1.5
+scoring_lanes = 3
+batch_size = 4096
+ubatch_size = 1024
 
 [tasks.gsm8k]
 limit = 10
@@ -51,6 +54,10 @@ shots = 3
   EXPECT_EQ(c.models[1].path, dir_ / "out/models/tiny-f16.gguf");
   EXPECT_EQ(c.repetitions, 2);
   EXPECT_DOUBLE_EQ(c.idle_seconds, 1.5);
+  EXPECT_EQ(c.scoring_lanes, 3);
+  EXPECT_EQ(c.batch_size, 4096);
+  EXPECT_EQ(c.ubatch_size, 1024);
+  EXPECT_EQ(c.to_json()["ubatch_size"], 1024);
   EXPECT_EQ(c.limit_for(tasks::TaskId::kMmlu), 100);
   EXPECT_EQ(c.limit_for(tasks::TaskId::kGsm8k), 10);
   EXPECT_EQ(c.shots_for(tasks::TaskId::kGsm8k), 3);
@@ -75,6 +82,7 @@ TEST_F(ConfigTest, ErrorsNameTheFileAndField) {
   expect_error_mentions([&] { load_sweep_config(write(base + "repetitions = \"three\"\n")); }, "sweep.repetitions");
   expect_error_mentions([&] { load_sweep_config(write(base + "repetitions = 0\n")); }, "sweep.repetitions");
   expect_error_mentions([&] { load_sweep_config(write(base + "colour = 1\n")); }, "sweep.colour");
+  expect_error_mentions([&] { load_sweep_config(write(base + "scoring_lanes = -1\n")); }, "sweep.scoring_lanes");
   expect_error_mentions([&] { load_sweep_config(write(base + "[tasks.mmmlu]\nlimit = 1\n")); }, "tasks.mmmlu");
   expect_error_mentions([&] { load_sweep_config(write("[sweep]\nsamples = true\ntasks = [\"mmlu\"]\n")); },
                         "sweep.models");
