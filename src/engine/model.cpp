@@ -217,7 +217,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   info.n_seq_max = impl->n_seq_max;
   info.threads = impl->threads;
   info.add_bos = llama_vocab_get_add_bos(impl->vocab);
-  if (impl->uses_gpu || options.prepare_at_load) {
+  if (impl->prepares_at_load()) {
     // Scoring lanes and full-size output buffers now, so that no measured window pays for them.
     impl->reserve_outputs(impl->ctx.get(), *impl->batch);
     impl->ensure_scoring_lanes();
@@ -288,15 +288,20 @@ int32_t Model::Impl::ensure_scoring_lanes() {
   while (static_cast<int32_t>(lane_ctx.size()) + 1 < wanted) {
     LlamaContextPtr extra(llama_init_from_model(model.get(), context_params));
     if (!extra) break;  // out of memory: score with the lanes there are
-    lane_batch.push_back(std::make_unique<Batch>(static_cast<int32_t>(llama_n_batch(extra.get())), n_seq_max));
-    if (uses_gpu || options.prepare_at_load) reserve_outputs(extra.get(), *lane_batch.back());
+    auto extra_batch = std::make_unique<Batch>(static_cast<int32_t>(llama_n_batch(extra.get())), n_seq_max);
+    if (prepares_at_load() && !reserve_outputs(extra.get(), *extra_batch)) break;  // no memory for its buffer
+    lane_batch.push_back(std::move(extra_batch));
     lane_ctx.push_back(std::move(extra));
     track_gpu_memory();
   }
   return std::min(wanted, static_cast<int32_t>(lane_ctx.size()) + 1);
 }
 
-void Model::Impl::reserve_outputs(llama_context* context, Batch& with) const {
+bool Model::Impl::prepares_at_load() const {
+  return options.prepare_at_load || options.placement.kind == Placement::Kind::kGpu;
+}
+
+bool Model::Impl::reserve_outputs(llama_context* context, Batch& with) const {
   const int32_t n = std::min(with.capacity(), static_cast<int32_t>(llama_n_ctx(context)));
   with.clear();
   const llama_token token = std::max<llama_token>(0, llama_vocab_bos(vocab));
@@ -306,11 +311,7 @@ void Model::Impl::reserve_outputs(llama_context* context, Batch& with) const {
   llama_synchronize(context);
   llama_memory_clear(llama_get_memory(context), true);
   with.clear();
-  if (rc != 0) {
-    throw util::Error(fmt::format("{}: llama_decode failed (code {}) reserving the output buffer for {} rows",
-                                  info.path.string(), rc, n),
-                      util::ExitCode::kUnavailable);
-  }
+  return rc == 0;  // on failure the buffer grows on demand, as llama.cpp does by itself
 }
 
 void Model::Impl::execute(const DecodePlan& plan, const std::function<void(std::span<const PlanOutput>)>& sink) {

@@ -35,7 +35,7 @@ struct ModelOptions {
   int32_t max_sequences = 64;   // parallel sequences (n_seq_max)
   int32_t scoring_lanes = 0;    // scoring contexts taking turns on packs (0 = 2 on `gpu`, else 1)
   // Make the scoring lanes and full-size output buffers at load rather than on first use. Always
-  // done with a GPU (pinned buffers are slow to grow); on the CPU it costs a batch of decoding.
+  // done with placement gpu (pinned buffers are slow to grow); elsewhere it costs a batch of decoding.
   bool prepare_at_load = false;
   std::string kv_type = "f16";  // f16 | q8_0 | q4_0
   FlashAttention flash_attention = FlashAttention::kAuto;

@@ -63,8 +63,11 @@ struct Model::Impl {
   // Grows `context`'s output buffer to a whole batch of logits rows once, by decoding one batch
   // with every row requested (then forgotten). llama.cpp otherwise reallocates (and clears) that
   // pinned host buffer each time a batch wants more rows than before: seconds of a first
-  // HellaSwag repetition at 7B. Done at load, outside measurement windows, on GPU placements.
-  void reserve_outputs(llama_context* context, Batch& with) const;
+  // HellaSwag repetition at 7B. False when that decode fails (the buffer then grows on demand).
+  bool reserve_outputs(llama_context* context, Batch& with) const;
+  // Whether load makes the scoring lanes and output buffers: placement gpu (the output buffer is
+  // pinned there) or options.prepare_at_load. Outside measurement windows either way.
+  bool prepares_at_load() const;
 
   // Runs `plan` in decode calls of at most n_batch tokens; after each call hands the logits of the
   // planned outputs of that call to `sink`. Counts decode calls; throws util::Error on failure.
