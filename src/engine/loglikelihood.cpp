@@ -24,7 +24,7 @@ struct Target {
 // Builds the plan of one pack of units and the targets of each output.
 class PackBuilder {
  public:
-  PackBuilder(const PreparedBatch& batch, int32_t preamble_len) : batch_(batch), P_(preamble_len) {}
+  explicit PackBuilder(const PreparedBatch& batch) : batch_(batch) {}
 
   // Starts a new pack after a preamble of `preamble_len` tokens.
   void reset(int32_t preamble_len) {
@@ -71,7 +71,7 @@ class PackBuilder {
   }
 
   const PreparedBatch& batch_;
-  int32_t P_;
+  int32_t P_ = 0;
   DecodePlan plan_;
   std::vector<std::vector<Target>> targets_;
 };
@@ -115,6 +115,7 @@ std::vector<LoglikelihoodResult> Model::loglikelihood(const std::vector<Loglikel
     Lane& lane = lanes[static_cast<size_t>(i)];
     lane.context = m.lane_context(i);
     lane.batch = &m.lane_batch_of(i);
+    lane.builder = std::make_unique<PackBuilder>(prepared);
     llama_memory_clear(llama_get_memory(lane.context), true);
   }
   // Waits for the lane's pack; its results are in and its sequences are free again.
@@ -181,7 +182,6 @@ std::vector<LoglikelihoodResult> Model::loglikelihood(const std::vector<Loglikel
       }
       lane.preamble = preamble;
       // One pack: as many units of this preamble as fit in the KV cache and the sequence ids.
-      if (!lane.builder) lane.builder = std::make_unique<PackBuilder>(prepared, P);
       lane.builder->reset(P);
       int64_t cells = 0;
       llama_seq_id seq = 1;

@@ -314,11 +314,6 @@ bool Model::Impl::reserve_outputs(llama_context* context, Batch& with) const {
   return rc == 0;  // on failure the buffer grows on demand, as llama.cpp does by itself
 }
 
-void Model::Impl::execute(const DecodePlan& plan, const std::function<void(std::span<const PlanOutput>)>& sink) {
-  counters.decode_calls += execute_on(ctx.get(), *batch, plan, sink);
-  track_gpu_memory();
-}
-
 int64_t Model::Impl::execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
                                 const std::function<void(std::span<const PlanOutput>)>& sink) const {
   const int32_t n_batch = with.capacity();

@@ -41,8 +41,6 @@ struct Model::Impl {
   int32_t gen_seq_cells = 0;  // KV cells of each sequence in gen_ctx
   int32_t gen_n_seq = 0;      // sequences (streams) in gen_ctx
 
-  llama_memory_t memory() const { return llama_get_memory(ctx.get()); }
-
   // Makes sure gen_ctx holds `n_seq` sequences of `cells` KV cells each; false when llama.cpp cannot
   // create it (memory), in which case generation uses the unified context.
   bool ensure_generation_context(int32_t n_seq, int32_t cells);
@@ -69,11 +67,10 @@ struct Model::Impl {
   // pinned there) or options.prepare_at_load. Outside measurement windows either way.
   bool prepares_at_load() const;
 
-  // Runs `plan` in decode calls of at most n_batch tokens; after each call hands the logits of the
-  // planned outputs of that call to `sink`. Counts decode calls; throws util::Error on failure.
-  void execute(const DecodePlan& plan, const std::function<void(std::span<const PlanOutput>)>& sink);
-  // The same on another context and batch, touching no shared state (safe on a worker thread while
-  // other contexts decode): returns the number of decode calls.
+  // Runs `plan` on `context` in decode calls of at most `with`'s capacity; after each call hands the
+  // logits of the planned outputs of that call to `sink`. Touches no shared state (safe on a worker
+  // thread while other contexts decode); returns the number of decode calls; throws util::Error on
+  // failure.
   int64_t execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
                      const std::function<void(std::span<const PlanOutput>)>& sink) const;
 
