@@ -9,13 +9,13 @@ llama-perplexity under `jouleval meter`). Prints the tables; computes nothing th
 files except ratios between them, which are labelled as such. Standard library only.
 """
 import argparse
-import sqlite3
 import csv
 import glob
 import io
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 
