@@ -92,7 +92,8 @@ left() { echo $((call_seconds - ($(date +%s) - t0))); }
 log() { echo "[study $(stamp) +$(($(date +%s) - t0))s] $*"; }
 
 # Item limits and repetitions. The study budget is about 25 minutes of GPU time; from scratch the whole
-# script measured 30-35 minutes on an H100 (build ~5, 7B sweep ~13, peers ~7, 1.5B ~10; docs/benchmarks.md).
+# script is estimated at 30-35 minutes on an H100, the sum of its stages' measured times (build ~5,
+# 7B sweep ~13, peers ~7, 1.5B ~10 minutes; docs/benchmarks.md).
 if ((smoke)); then
   big_models=("$mdir/tiny-f16.gguf"); big_place=cpu; reps=2
   lim_mmlu=12; lim_arc=10; lim_hs=10; lim_tqa=10; lim_gsm=3
