@@ -65,9 +65,9 @@ while (($#)); do
   esac
 done
 ((${#stages[@]})) || { echo "study.sh: no stage given (see --help)" >&2; exit 2; }
-if [[ -z $data ]]; then
-  if [[ -d $root/.gpu-data ]]; then data=$root/.gpu-data; else data=$(realpath "$root/../shared/datasets"); fi
-fi
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+[[ -n $data ]] || data=$(bench_data_dir "$root")
 mkdir -p "$dir"/{configs,logs,peers}
 dir=$(realpath "$dir")
 if [[ -n $restore ]]; then  # an earlier call's pack, or just its database (study.db[.xz])
@@ -220,14 +220,7 @@ peer() {
     return 5
   fi
   log "peer $name"
-  timeout "$limit" "$jv" meter --json --idle 0 --timeline "$out.timeline.csv" -o "$out.meter.json.tmp" -- "$@" \
-    >"$out.stdout" 2>"$out.log"
-  local rc=$?
-  if ((rc == 0)); then
-    mv "$out.meter.json.tmp" "$out.meter.json"
-  else
-    log "peer $name failed (exit $rc):"; tail -5 "$out.log"
-  fi
+  metered "$jv" "$out" "$limit" "$@" || { log "peer $name failed (exit $?):"; tail -5 "$out.log"; }
   return 0
 }
 
@@ -265,8 +258,7 @@ peers_7b() {
       for task in ${PEER_TASKS-mmlu arc_challenge truthfulqa_mc1}; do
         # -np must be at least the most choices of an item (ARC has 5, TruthfulQA MC1 up to 13).
         local np
-        np=$(grep -o '"n_choices": *[0-9]*' "$tasks_dir/$task.bin.items.jsonl" | grep -o '[0-9]*$' | sort -n | tail -1)
-        ((np < 4)) && np=4
+        np=$(mc_parallel "$tasks_dir/$task.bin")
         # CUDA graphs off: with them this llama.cpp build aborts ("CUDA error: an illegal instruction")
         # after ~14 s of --multiple-choice on the 5-shot MMLU file at 7B, flash attention on or off.
         # shellcheck disable=SC2086 # PEER_MC_FLAGS: extra flags, split on spaces

@@ -51,11 +51,15 @@ void add_evaluation_options(CLI::App& app, sweep::SweepConfig& c) {
       ->check(CLI::Range(0, 8))
       ->capture_default_str()
       ->group("Evaluation");
-  app.add_option("--batch", c.batch_size, "Tokens per decode call (0 = engine default, 2048)")
+  app.add_option("--batch", c.batch_size,
+                 "Tokens per decode call (0 = 4096 with placement gpu when the GPU and host have room,\n"
+                 "else 2048)")
       ->check(CLI::Range(0, 65536))
       ->capture_default_str()
       ->group("Evaluation");
-  app.add_option("--ubatch", c.ubatch_size, "Tokens per device micro-batch (0 = engine default, 512)")
+  app.add_option("--ubatch", c.ubatch_size,
+                 "Tokens per device micro-batch (0 = 2048 with placement gpu when the GPU and host have\n"
+                 "room, else 512)")
       ->check(CLI::Range(0, 65536))
       ->capture_default_str()
       ->group("Evaluation");

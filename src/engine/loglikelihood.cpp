@@ -1,6 +1,7 @@
 // Model::loglikelihood: packs scoring units into decode calls over many sequences of a unified KV
 // cache, with shared prefixes fed once and few-shot preambles evaluated once and copied; packs take
-// turns on the scoring lanes so that reading one pack's logits overlaps the next pack's decoding.
+// turns on the scoring lanes so that reading one pack's logits overlaps the next pack's decoding,
+// each lane working through units of one preamble at a time.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -161,32 +162,81 @@ std::vector<LoglikelihoodResult> Model::loglikelihood(const std::vector<Loglikel
     return calls;
   };
 
-  size_t next = 0;
+  // Which units each lane packs next: a run of units of one preamble, so that a lane evaluates each
+  // preamble once. A lane whose run is done takes the next run; when none is left it takes the
+  // second half of the largest run in progress, if that half is worth its preamble (a whole pack).
+  struct Run {
+    size_t begin = 0;
+    size_t end = 0;
+    size_t size() const { return end - begin; }
+  };
+  std::vector<Run> runs;
+  for (size_t i = 0; i < units.size(); ++i) {
+    if (runs.empty() || units[i].preamble != units[runs.back().begin].preamble) runs.push_back({i, i});
+    runs.back().end = i + 1;
+  }
+  std::vector<Run> work(lanes.size());
+  size_t next_run = 0;
+  const auto preamble_length = [&](int32_t preamble) {
+    return preamble < 0 ? 0 : static_cast<int32_t>(prepared.preambles[static_cast<size_t>(preamble)].size());
+  };
+  const auto take_work = [&](size_t l) {
+    if (work[l].size() > 0) return true;
+    if (next_run < runs.size()) {
+      work[l] = runs[next_run++];
+      return true;
+    }
+    size_t victim = l;
+    for (size_t o = 0; o < work.size(); ++o) {
+      if (work[o].size() > work[victim].size()) victim = o;
+    }
+    if (work[victim].size() < 2) return false;
+    const Run half{work[victim].begin + work[victim].size() / 2, work[victim].end};
+    const int32_t preamble = units[half.begin].preamble;
+    if (preamble >= 0 && lanes[l].preamble != preamble) {
+      int64_t cells = 0;
+      int64_t members = 0;
+      for (size_t i = half.begin; i < half.end; ++i) {
+        cells += units[i].cells;
+        members += static_cast<int64_t>(units[i].members.size());
+      }
+      if (cells < m.n_ctx - preamble_length(preamble) && members < max_members) return false;
+    }
+    work[victim].end = half.begin;
+    work[l] = half;
+    return true;
+  };
+  const auto work_left = [&] {
+    if (next_run < runs.size()) return true;
+    return std::any_of(work.begin(), work.end(), [](const Run& r) { return r.size() > 0; });
+  };
+
   size_t turn = 0;
   try {
-    while (next < units.size()) {
-      Lane& lane = lanes[turn++ % lanes.size()];
+    while (work_left()) {
+      const size_t l = turn++ % lanes.size();
+      Lane& lane = lanes[l];
       finish(lane);
-      const int32_t preamble = units[next].preamble;
+      if (!take_work(l)) continue;  // another lane holds what is left
+      Run& mine = work[l];
+      const int32_t preamble = units[mine.begin].preamble;
       const std::vector<llama_token>* preamble_tokens = nullptr;
-      int32_t P = 0;
+      const int32_t P = preamble_length(preamble);
       if (preamble >= 0) {
-        const auto& pt = prepared.preambles[static_cast<size_t>(preamble)];
-        P = static_cast<int32_t>(pt.size());
         if (lane.preamble != preamble) {
-          preamble_tokens = &pt;
+          preamble_tokens = &prepared.preambles[static_cast<size_t>(preamble)];
           m.counters.prompt_tokens_evaluated += P;
         }
       } else if (lane.preamble != -1) {
         llama_memory_clear(llama_get_memory(lane.context), true);
       }
       lane.preamble = preamble;
-      // One pack: as many units of this preamble as fit in the KV cache and the sequence ids.
+      // One pack: as many of the run's units as fit in the KV cache and the sequence ids.
       lane.builder->reset(P);
       int64_t cells = 0;
       llama_seq_id seq = 1;
-      while (next < units.size() && units[next].preamble == preamble) {
-        const auto& u = units[next];
+      while (mine.size() > 0) {
+        const auto& u = units[mine.begin];
         const auto n = static_cast<int32_t>(u.members.size());
         if (lane.members > 0 && (cells + u.cells > m.n_ctx - P || seq + n > m.n_seq_max)) break;
         lane.builder->add_unit(u, seq);
@@ -194,7 +244,7 @@ std::vector<LoglikelihoodResult> Model::loglikelihood(const std::vector<Loglikel
         cells += u.cells;
         seq += n;
         lane.members += n;
-        ++next;
+        ++mine.begin;
       }
       m.counters.prompt_tokens_evaluated += lane.builder->plan().size();
       if (lanes.size() == 1) {

@@ -30,10 +30,12 @@ struct ModelOptions {
   Placement placement;
   int32_t threads = 0;          // 0 = number of physical cores
   int32_t context_size = 4096;  // tokens of KV cache in all (shared by all sequences)
-  int32_t batch_size = 2048;    // logical batch (tokens per decode call)
-  int32_t ubatch_size = 512;    // physical micro-batch
-  int32_t max_sequences = 64;   // parallel sequences (n_seq_max)
-  int32_t scoring_lanes = 0;    // scoring contexts taking turns on packs (0 = 2 on `gpu`, else 1)
+  // Tokens per decode call (logical batch) and per device micro-batch; 0 = chosen at load: 4096 and
+  // 2048 with placement gpu when the GPU and the host have room for them, else 2048 and 512.
+  int32_t batch_size = 0;
+  int32_t ubatch_size = 0;
+  int32_t max_sequences = 64;  // parallel sequences (n_seq_max)
+  int32_t scoring_lanes = 0;   // scoring contexts taking turns on packs (0 = 2 on `gpu`, else 1)
   // Make the scoring lanes and full-size output buffers at load rather than on first use. Always
   // done with placement gpu (pinned buffers are slow to grow); elsewhere it costs a batch of decoding.
   bool prepare_at_load = false;
@@ -55,6 +57,8 @@ struct ModelInfo {
   int32_t n_ctx_train = 0;
   int32_t n_ctx = 0;      // context size in use (KV cells shared by all sequences; llama.cpp pads to 256)
   int32_t n_seq_max = 0;  // parallel sequences
+  int32_t n_batch = 0;    // tokens per decode call in use
+  int32_t n_ubatch = 0;   // tokens per device micro-batch in use
   int32_t threads = 0;    // CPU threads in use
   int32_t n_vocab = 0;
   bool add_bos = false;

@@ -58,8 +58,8 @@ struct SweepConfig {
   int context_size = 0;     // 0 = automatic (enough for the longest request batch)
   int max_sequences = 0;    // 0 = engine default
   int scoring_lanes = 0;    // scoring contexts taking turns on packs (0 = 2 on placement gpu, else 1)
-  int batch_size = 0;       // tokens per decode call (0 = engine default, 2048)
-  int ubatch_size = 0;      // tokens per device micro-batch (0 = engine default, 512)
+  int batch_size = 0;       // tokens per decode call (0 = engine's choice: 4096 on a roomy GPU, else 2048)
+  int ubatch_size = 0;      // tokens per device micro-batch (0 = engine's choice: 2048 / 512)
   std::string flash_attention = "auto";
 
   int limit_for(tasks::TaskId task) const;

@@ -301,8 +301,8 @@ class SweepRun {
     }
     if (config_.max_sequences > 0) mo.max_sequences = config_.max_sequences;
     mo.scoring_lanes = config_.scoring_lanes;
-    if (config_.batch_size > 0) mo.batch_size = config_.batch_size;
-    if (config_.ubatch_size > 0) mo.ubatch_size = config_.ubatch_size;
+    mo.batch_size = config_.batch_size;
+    mo.ubatch_size = config_.ubatch_size;
 
     std::unique_ptr<engine::Model> model;
     try {
@@ -315,6 +315,8 @@ class SweepRun {
       return;
     }
     const engine::ModelInfo& info = model->info();
+    observer_.message(fmt::format("loaded in {:.1f} s: batch {}, micro-batch {}, {} KV cells, {} sequences",
+                                  info.load_seconds, info.n_batch, info.n_ubatch, info.n_ctx, info.n_seq_max));
     const engine::GgufSummary gguf = engine::read_gguf_summary(file);
 
     if (config_.idle_seconds > 0) {

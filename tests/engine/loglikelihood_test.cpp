@@ -155,6 +155,32 @@ TEST(LoglikelihoodPacking, LanesTakingTurnsScoreTheSame) {
   expect_same_as_one_at_a_time(*model, requests);
 }
 
+TEST(LoglikelihoodPacking, TwoLanesEvaluateEachPreambleOnce) {
+  // Two few-shot subjects of four questions each, one question per pack (4 choices, 5 sequence
+  // ids): each lane works through one subject, so each preamble is evaluated once, as with one lane.
+  ModelOptions o = testing::cpu_options(512, 5);
+  std::vector<LoglikelihoodRequest> requests;
+  const std::string subjects[] = {mmlu_preamble(),
+                                  "The following are questions about energy.\n\nQ: 1 W for 1 s?\nA: 1 J\n\n"};
+  for (const std::string& pre : subjects) {
+    for (const char* q : {"Q: 1 kWh in MJ?", "Q: 1 W for 1 h?", "Q: 2 W for 2 s?", "Q: 3 W for 1 s?"}) {
+      for (const char* c : {" 3.6", " 36", " 1 Wh", " 4 J"}) requests.push_back({pre + q + "\nA:", c, pre});
+    }
+  }
+  auto one_lane = Model::load(testing::tiny_model(), o);
+  const auto plain = one_lane->loglikelihood(requests);
+  const WorkCounters one = one_lane->counters();
+  o.scoring_lanes = 2;
+  auto two_lanes = Model::load(testing::tiny_model(), o);
+  const auto laned = two_lanes->loglikelihood(requests);
+  const WorkCounters two = two_lanes->counters();
+  EXPECT_EQ(two.prompt_tokens_evaluated, one.prompt_tokens_evaluated);
+  EXPECT_EQ(two.prompt_tokens_reused, one.prompt_tokens_reused);
+  EXPECT_GE(one.decode_calls, 8);  // one pack per question
+  ASSERT_EQ(laned.size(), plain.size());
+  for (size_t i = 0; i < plain.size(); ++i) EXPECT_NEAR(laned[i].logprob, plain[i].logprob, 1e-4) << "request " << i;
+}
+
 TEST(LoglikelihoodPacking, PreparedAtLoadScoresTheSame) {
   // Lanes and full output buffers made at load (what a GPU placement always does): the dummy batch
   // that grows the buffers must leave no trace in the KV cache or the results.

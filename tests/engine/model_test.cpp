@@ -34,6 +34,22 @@ TEST(ModelLoad, ReportsWhatWasLoaded) {
   model->synchronize();
 }
 
+TEST(ModelLoad, BatchSizesDefaultOffTheGpuAndFollowEachOther) {
+  // Off the GPU the defaults are llama.cpp's 2048 / 512; a batch given alone caps the micro-batch,
+  // and a micro-batch given alone raises the batch when larger.
+  const auto sizes = [](int32_t batch, int32_t ubatch) {
+    ModelOptions o = testing::cpu_options(4096, 4);  // llama.cpp caps the batch at the context
+    o.batch_size = batch;
+    o.ubatch_size = ubatch;
+    const auto model = Model::load(testing::tiny_model(), o);
+    return std::pair(model->info().n_batch, model->info().n_ubatch);
+  };
+  EXPECT_EQ(sizes(0, 0), std::pair(2048, 512));
+  EXPECT_EQ(sizes(256, 0), std::pair(256, 256));
+  EXPECT_EQ(sizes(0, 4096), std::pair(4096, 4096));
+  EXPECT_EQ(sizes(1024, 128), std::pair(1024, 128));
+}
+
 TEST(ModelLoad, MissingFileNamesIt) {
   try {
     Model::load("/nonexistent/dir/model.gguf", testing::cpu_options());
