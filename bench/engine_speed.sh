@@ -64,6 +64,9 @@ mmlu0-lanes2|mmlu --shots 0 --limit $limit|--lanes 2 --batch 2048 --ubatch 512
 hs-lanes2-ub1024|hellaswag --limit $limit|--lanes 2 --batch 2048 --ubatch 1024
 hs-lanes2-ub2048|hellaswag --limit $limit|--lanes 2 --batch 4096 --ubatch 2048
 mmlu5-lanes2-ub1024|mmlu --shots 5 --limit $limit|--lanes 2 --batch 2048 --ubatch 1024
+hs-ub4096|hellaswag --limit $limit|--batch 8192 --ubatch 4096
+hs-lanes3|hellaswag --limit $limit|--lanes 3
+hs-par128|hellaswag --limit $limit|--parallel 128
 EOF
 )
 

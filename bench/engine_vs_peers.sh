@@ -108,11 +108,11 @@ for model in "${models[@]}"; do
   # CUDA graphs off for --multiple-choice: with them this llama.cpp build aborts on the 5-shot MMLU
   # file at 7B ("CUDA error: an illegal instruction"; docs/benchmarks.md).
   for shots in 5 0; do
-    GGML_CUDA_DISABLE_GRAPHS=1 peer "$d/perplexity-mmlu$shots" $((shots ? 300 : 150)) "$bin/llama-perplexity" -m "$model" -ngl 99 \
+    GGML_CUDA_DISABLE_GRAPHS=1 peer "$d/perplexity-mmlu$shots" $((shots ? 300 : 100)) "$bin/llama-perplexity" -m "$model" -ngl 99 \
       -c 2048 -np "$(mc_parallel "$dir/tasks/mmlu$shots.bin")" --multiple-choice -bf "$dir/tasks/mmlu$shots.bin" ||
       status=5
   done
-  peer "$d/perplexity-hellaswag" 200 "$bin/llama-perplexity" -m "$model" -ngl 99 -c 2048 --hellaswag \
+  peer "$d/perplexity-hellaswag" 150 "$bin/llama-perplexity" -m "$model" -ngl 99 -c 2048 --hellaswag \
     --hellaswag-tasks "$n_hs" -f "$dir/tasks/hellaswag.txt" || status=5
 done
 table
