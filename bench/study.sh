@@ -293,8 +293,9 @@ report() {
 
 pack() {
   [[ -n ${OUT:-} ]] || return 0
-  (cd "$dir" && tar -czf "$OUT/study.tar.gz" --exclude='*.tmp' study.db configs logs peers \
-    $(ls report.html recommend-* summary.* 2>/dev/null))
+  # shellcheck disable=SC2046 # the optional files that exist, by name
+  (cd "$dir" && tar -czf "$OUT/study.tar.gz" --exclude='*.tmp' configs logs peers \
+    $(ls study.db report.html recommend-* summary.* 2>/dev/null))
   ls -la "$OUT/study.tar.gz"
 }
 trap pack EXIT
