@@ -104,6 +104,9 @@ for model in "${models[@]}"; do
     "$root/bench/engine_speed.sh" --model "$model" --dir "$d/jouleval" --data "$data" --limit "$limit" \
       --placement "$placement" --reps "$reps" --only hs,mmlu5,mmlu0,gsm8k-gen --seconds $((seconds > 0 ? seconds - 60 - ($(date +%s) - t0) : 0)) |
       tail -8
+    [[ -s $d/jouleval/gsm8k-gen.json ]] || status=5
+  else
+    status=5
   fi
   # CUDA graphs off for --multiple-choice: with them this llama.cpp build aborts on the 5-shot MMLU
   # file at 7B ("CUDA error: an illegal instruction"; docs/benchmarks.md).
