@@ -104,7 +104,7 @@ for model in "${models[@]}"; do
     "$root/bench/engine_speed.sh" --model "$model" --dir "$d/jouleval" --data "$data" --limit "$limit" \
       --placement "$placement" --reps "$reps" --only hs,mmlu5,mmlu0,gsm8k-gen --seconds $((seconds > 0 ? seconds - 60 - ($(date +%s) - t0) : 0)) |
       tail -8
-    [[ -s $d/jouleval/gsm8k-gen.json ]] || status=5
+    for setting in hs mmlu5 mmlu0 gsm8k-gen; do [[ -s $d/jouleval/$setting.json ]] || status=5; done
   else
     status=5
   fi
