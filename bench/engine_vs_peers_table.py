@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from study_tables import fmt, meter_of, table  # noqa: E402
+from study_tables import fmt, llama_bench_rates, meter_of, table  # noqa: E402
 
 # jouleval setting, peer run, task label, items file (for agreement)
 TASKS = [("mmlu5", "perplexity-mmlu5", "MMLU 5-shot", "mmlu5.bin"),
@@ -44,18 +44,6 @@ def peer(d, name):
     """(seconds, GPU joules, average watts) of a peer run, or Nones."""
     path = os.path.join(d, name + ".meter.json")
     return meter_of(path) if os.path.exists(path) else (None, None, None)
-
-
-def bench(d):
-    """(pp512, tg128) tokens/s from llama-bench's JSON, or Nones."""
-    try:
-        with open(os.path.join(d, "llama-bench.stdout")) as f:
-            res = json.load(f)
-    except (OSError, ValueError):
-        return None, None
-    pp = next((r["avg_ts"] for r in res if r["n_prompt"] > 0 and r["n_gen"] == 0), None)
-    tg = next((r["avg_ts"] for r in res if r["n_gen"] > 0 and r["n_prompt"] == 0), None)
-    return pp, tg
 
 
 def agreement(d, tasks_dir, setting, peer_name, items):
@@ -101,7 +89,7 @@ def main(argv):
     rows, speed = [], []
     for d in sorted(p for p in glob.glob(os.path.join(root, "*")) if os.path.isdir(os.path.join(p, "jouleval"))):
         label = os.path.basename(d)
-        pp, tg = bench(d)
+        pp, tg = llama_bench_rates(os.path.join(d, "llama-bench.stdout"))
         for setting, peer_name, task, items in TASKS:
             r = ours(d, setting)
             ps, pj, pw = peer(d, peer_name)

@@ -163,6 +163,18 @@ def meter_of(path):
     return rep["seconds"], (gpu[0]["total_joules"] if gpu else None), (gpu[0]["avg_watts"] if gpu else None)
 
 
+def llama_bench_rates(path):
+    """(pp, tg) tokens/s from `llama-bench -o json` output, or Nones."""
+    try:
+        with open(path) as f:
+            res = json.load(f)
+    except (OSError, ValueError):
+        return None, None
+    pp = next((r["avg_ts"] for r in res if r["n_prompt"] > 0 and r["n_gen"] == 0), None)
+    tg = next((r["avg_ts"] for r in res if r["n_gen"] > 0 and r["n_prompt"] == 0), None)
+    return pp, tg
+
+
 def peer_rows(study, cells):
     peers = os.path.join(study, "peers")
     rows, bench = [], []
@@ -174,13 +186,7 @@ def peer_rows(study, cells):
         base, prec, tool, task = m.group(1), m.group(2), m.group(3), m.group(4)
         secs, joules, watts = meter_of(mj)
         if tool == "llama-bench":
-            try:
-                with open(os.path.join(peers, name + ".stdout")) as f:
-                    res = json.load(f)
-                pp = next((r["avg_ts"] for r in res if r["n_prompt"] > 0 and r["n_gen"] == 0), None)
-                tg = next((r["avg_ts"] for r in res if r["n_gen"] > 0 and r["n_prompt"] == 0), None)
-            except (OSError, ValueError, StopIteration):
-                pp = tg = None
+            pp, tg = llama_bench_rates(os.path.join(peers, name + ".stdout"))
             ours = [c for c in cells if c["precision"] == prec and c["placement"] == "gpu" and base == base_model(c)]
             mmlu = next((num(c["tokens_per_s"]) for c in ours if c["task"] == "mmlu"), None)
             hs = next((num(c["tokens_per_s"]) for c in ours if c["task"] == "hellaswag"), None)

@@ -105,7 +105,7 @@ std::vector<LoglikelihoodResult> Model::loglikelihood(const std::vector<Loglikel
   struct Lane {
     llama_context* context = nullptr;
     Batch* batch = nullptr;
-    int32_t preamble = -2;  // the preamble held in sequence 0 (-1: none; -2: unknown)
+    int32_t preamble = -1;  // the preamble held in sequence 0 (-1: none; the lane starts cleared)
     int64_t members = 0;    // requests of the pack in flight
     std::unique_ptr<PackBuilder> builder;
     std::future<int64_t> pending;  // decode calls of the pack in flight

@@ -93,6 +93,13 @@ void check_memory(const std::filesystem::path& path, const GgufSummary& s, const
   }
 }
 
+// The scoring lanes `o` asks for: its own count, else 2 with every layer on the GPU and 1 otherwise
+// (with layers on the CPU, a second lane's decode would compete with the first one's CPU threads).
+int32_t wanted_scoring_lanes(const ModelOptions& o) {
+  const int32_t wanted = o.scoring_lanes > 0 ? o.scoring_lanes : (o.placement.kind == Placement::Kind::kGpu ? 2 : 1);
+  return std::clamp(wanted, 1, 8);
+}
+
 struct BatchSizes {
   int32_t batch = 0;
   int32_t ubatch = 0;
@@ -107,7 +114,7 @@ BatchSizes choose_batch_sizes(const ModelOptions& o, const GgufSummary& s, int32
   constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
   BatchSizes pick = kSmall;
   if (o.placement.kind == Placement::Kind::kGpu && (o.batch_size <= 0 || o.ubatch_size <= 0)) {
-    const double lanes = o.scoring_lanes > 0 ? o.scoring_lanes : 2;
+    const double lanes = wanted_scoring_lanes(o);
     const double row = 4.0 * n_vocab;  // one row of logits (floats)
     // The compute buffer holds about two rows per micro-batch token (measured at 7B: 1.45 GB more
     // per lane going from 512 to 2048 with 151,936 tokens of vocabulary).
@@ -318,11 +325,7 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
 }
 
 int32_t Model::Impl::ensure_scoring_lanes() {
-  // Two lanes when every layer is on the GPU. With layers on the CPU, a second lane's decode would
-  // compete with the first one's CPU threads.
-  const bool all_on_gpu = options.placement.kind == Placement::Kind::kGpu;
-  int32_t wanted = options.scoring_lanes > 0 ? options.scoring_lanes : (uses_gpu && all_on_gpu ? 2 : 1);
-  wanted = std::clamp(wanted, 1, 8);
+  const int32_t wanted = wanted_scoring_lanes(options);
   while (static_cast<int32_t>(lane_ctx.size()) + 1 < wanted) {
     LlamaContextPtr extra(llama_init_from_model(model.get(), context_params));
     if (!extra) break;  // out of memory: score with the lanes there are
