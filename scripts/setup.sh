@@ -12,7 +12,7 @@ build=${JOULEVAL_BUILD_DIR:-$root/build}
 
 packages=(build-essential cmake ninja-build git ca-certificates openssl
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libsqlite3-dev sqlite3 libssl-dev
-  libgtest-dev libgmock-dev chromium)
+  libgtest-dev libgmock-dev chromium ccache)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -30,7 +30,14 @@ fi
 
 "$root/scripts/fetch-deps.sh"
 
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+# ccache: the sanitizer build of scripts/test.sh compiles llama.cpp with the same flags, so it
+# takes llama.cpp's objects from the cache and compiles only jouleval's own code again.
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
   -DJOULEVAL_CUDA="${JOULEVAL_CUDA:-OFF}" ${JOULEVAL_CMAKE_ARGS:-}
 cmake --build "$build" -j "$(nproc)"
 echo "setup: done. The program is $build/bin/jouleval; try: $build/bin/jouleval demo"
