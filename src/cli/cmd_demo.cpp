@@ -62,6 +62,7 @@ Command add_demo_command(CLI::App& root) {
     c.timeline = true;
     c.warmup_requests = 4;
     c.context_size = 4096;
+    check_options(c);
     o->run.command_line = "jouleval demo --out " + o->out;
     const int rc = run_configured_sweep(c, o->monitor, o->run);
 

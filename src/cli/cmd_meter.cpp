@@ -14,7 +14,7 @@
 #include "energy/child_process.h"
 #include "energy/json.h"
 #include "energy/monitor.h"
-#include "energy/stats.h"
+#include "results/stats.h"
 #include "util/error.h"
 
 namespace jouleval::cli {
@@ -48,7 +48,7 @@ std::string joules(const std::optional<double>& j) {
 
 std::string watts(const std::optional<double>& w) { return w ? fmt::format("{:.1f} W", *w) : "n/a"; }
 
-void print_meter(std::FILE* out, const store::MeterEnergy& e) {
+void print_meter(std::FILE* out, const results::MeterEnergy& e) {
   if (!e.available) {
     fmt::print(out, "  {:<14} unavailable: {}\n", e.meter, e.unavailable_reason);
     return;
@@ -90,13 +90,13 @@ nlohmann::json repetition_stats(const std::vector<Repetition>& reps) {
     }
   }
   nlohmann::json j;
-  j["seconds"] = energy::to_json(energy::summarize(seconds));
+  j["seconds"] = energy::to_json(results::summarize(seconds));
   j["meters"] = nlohmann::json::object();
   for (const auto& [name, v] : total) {
     if (v.size() != reps.size()) continue;
-    j["meters"][name]["total_joules"] = energy::to_json(energy::summarize(v));
+    j["meters"][name]["total_joules"] = energy::to_json(results::summarize(v));
     if (active[name].size() == reps.size())
-      j["meters"][name]["active_joules"] = energy::to_json(energy::summarize(active[name]));
+      j["meters"][name]["active_joules"] = energy::to_json(results::summarize(active[name]));
   }
   return j;
 }
@@ -174,17 +174,16 @@ int run_meter(const MeterArgs& a, std::vector<std::string> command) {
     Repetition rep;
     {
       energy::IgnoreInterrupts ignore;
-      monitor.begin_window();
+      auto window = monitor.open_window();
       try {
         energy::ChildProcess child(command);
         rep.exit_code = child.wait();
       } catch (const energy::ExecError& e) {
-        monitor.end_window();
         std::fflush(stdout);
         fmt::print(stderr, "jouleval: error: {}\n", e.what());
         return e.exit_code();
       }
-      rep.window = monitor.end_window();
+      rep.window = window.close();
     }
     exit_code = rep.exit_code;
     reps.push_back(std::move(rep));

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/exit_codes.h"
 #include "report/load.h"
 #include "report/recommend.h"
 #include "util/error.h"
@@ -56,7 +57,7 @@ Command add_recommend_command(CLI::App& root) {
       fmt::print("{}", report::format_recommendation(rec));
     if (!rec.chosen) {
       if (o->json) fmt::print(stderr, "{}\n", rec.message);
-      return static_cast<int>(util::ExitCode::kFailure);
+      return exit_code(util::ErrorKind::kFailure);
     }
     return 0;
   };

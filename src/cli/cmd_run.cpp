@@ -52,7 +52,9 @@ Command add_run_command(CLI::App& root) {
                  "and cached next to the model). Default: the model's own type");
   app.add_option("-d,--data", o->data, "Benchmark data directory (layout of shared/datasets or upstream names)");
   app.add_flag("--samples", o->config.use_samples, "Use the built-in sample items instead of data files");
-  app.add_option("-n,--limit", o->config.limit, "Items per task (0 = all; deterministic, stratified for MMLU)")
+  app.add_option("-n,--limit", o->config.limit,
+                 "Items per task in all (0 = all; the first N, except MMLU: N in all, spread over the subjects\n"
+                 "in proportion to their size)")
       ->capture_default_str();
   app.add_option("--shots", o->shots, "Few-shot examples (overrides the preset)");
   app.add_option("--preset", o->config.shot_preset, "Shot preset: lm-eval or leaderboard")->capture_default_str();
@@ -92,6 +94,7 @@ Command add_run_command(CLI::App& root) {
     } else {
       c.precisions = {sweep::canonical_precision(spec.synth_weight_type)};
     }
+    check_options(c);
     o->run.command_line = "jouleval run --model " + o->model + " --task " + o->tasks;
     return run_configured_sweep(c, o->monitor, o->run);
   };

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/exit_codes.h"
 #include "util/error.h"
 
 namespace {
@@ -36,7 +37,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version are "errors" with exit code 0; every other parse error is a usage error
+    // (CLI11's own codes, 100 and up, are not jouleval's).
+    const int rc = app.exit(e);
+    return rc == 0 ? cli::kExitOk : cli::exit_code(util::ErrorKind::kUsage);
   }
 
   try {
@@ -46,11 +50,11 @@ int main(int argc, char** argv) {
   } catch (const util::Error& e) {
     std::fflush(stdout);
     fmt::print(stderr, "jouleval: error: {}\n", e.what());
-    return static_cast<int>(e.code());
+    return cli::exit_code(e.kind());
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "jouleval: internal error: {}\n", e.what());
-    return static_cast<int>(util::ExitCode::kFailure);
+    return cli::exit_code(util::ErrorKind::kFailure);
   }
-  return static_cast<int>(util::ExitCode::kUsage);
+  return cli::exit_code(util::ErrorKind::kUsage);
 }

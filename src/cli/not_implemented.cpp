@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "cli/exit_codes.h"
 #include "util/error.h"
 
 namespace jouleval::cli {
@@ -11,7 +12,7 @@ Command not_implemented_command(CLI::App& root, const std::string& name, const s
   command.app->allow_extras();
   command.run = [name] {
     fmt::print(stderr, "jouleval {}: not implemented yet\n", name);
-    return static_cast<int>(util::ExitCode::kUsage);
+    return exit_code(util::ErrorKind::kUsage);
   };
   return command;
 }

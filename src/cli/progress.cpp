@@ -27,7 +27,7 @@ void ProgressPrinter::message(const std::string& line) {
   fmt::print(stderr, "{}\n", line);
 }
 
-void ProgressPrinter::repetition_started(const store::CellKey& key, int repetition, int repetitions, int64_t total) {
+void ProgressPrinter::repetition_started(const results::CellKey& key, int repetition, int repetitions, int64_t total) {
   label_ = fmt::format("{} {} {} {} rep {}/{}", key.task, key.model, key.precision, key.placement, repetition + 1,
                        repetitions);
   started_ = std::chrono::steady_clock::now();
@@ -54,7 +54,7 @@ void ProgressPrinter::progress(int64_t done, int64_t total, std::optional<double
   bar_drawn_ = true;
 }
 
-void ProgressPrinter::repetition_finished(const store::CellKey& /*key*/, const store::Repetition& rep) {
+void ProgressPrinter::repetition_finished(const results::CellKey& /*key*/, const results::Repetition& rep) {
   if (quiet_) return;
   clear_line();
   std::string energy;
@@ -68,7 +68,7 @@ void ProgressPrinter::repetition_finished(const store::CellKey& /*key*/, const s
              rep.short_window ? "  (window < 1 s: energy not meaningful)" : "");
 }
 
-void ProgressPrinter::cell_finished(const store::CellKey& key, const sweep::CellOutcome& outcome) {
+void ProgressPrinter::cell_finished(const results::CellKey& key, const sweep::CellOutcome& outcome) {
   if (quiet_) return;
   clear_line();
   using Kind = sweep::CellOutcome::Kind;

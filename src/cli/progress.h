@@ -19,10 +19,10 @@ class ProgressPrinter : public sweep::Observer {
   static ProgressPrinter for_stderr(bool quiet);
 
   void message(const std::string& line) override;
-  void repetition_started(const store::CellKey& key, int repetition, int repetitions, int64_t total) override;
+  void repetition_started(const results::CellKey& key, int repetition, int repetitions, int64_t total) override;
   void progress(int64_t done, int64_t total, std::optional<double> watts) override;
-  void repetition_finished(const store::CellKey& key, const store::Repetition& rep) override;
-  void cell_finished(const store::CellKey& key, const sweep::CellOutcome& outcome) override;
+  void repetition_finished(const results::CellKey& key, const results::Repetition& rep) override;
+  void cell_finished(const results::CellKey& key, const sweep::CellOutcome& outcome) override;
 
  private:
   void clear_line();

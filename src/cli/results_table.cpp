@@ -9,13 +9,13 @@
 namespace jouleval::cli {
 namespace {
 
-std::string stat_text(const std::optional<report::Stat>& s, int precision = 3) {
+std::string stat_text(const std::optional<results::Stat>& s, int precision = 3) {
   if (!s) return "unavailable";
   if (auto hw = s->half_width()) return fmt::format("{:.{}g} ±{:.2g}", s->mean, precision, *hw);
   return fmt::format("{:.{}g}", s->mean, precision);
 }
 
-nlohmann::json stat_json(const std::optional<report::Stat>& s) {
+nlohmann::json stat_json(const std::optional<results::Stat>& s) {
   if (!s) return nullptr;
   nlohmann::json j = {{"mean", s->mean}, {"n", s->n}};
   if (s->stddev) j["stddev"] = *s->stddev;
@@ -25,7 +25,7 @@ nlohmann::json stat_json(const std::optional<report::Stat>& s) {
 
 }  // namespace
 
-std::string results_table_text(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines) {
+std::string results_table_text(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines) {
   const report::Summary summary = report::build_summary(cells, machines);
   std::vector<std::vector<std::string>> rows = {{"task", "model", "precision", "placement", "metric", "value", "items",
                                                  "seconds", "energy J", "J/question", "EOR", "tokens/s"}};
@@ -68,7 +68,8 @@ std::string results_table_text(const std::vector<store::Cell>& cells, const std:
   return out;
 }
 
-nlohmann::json results_table_json(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines) {
+nlohmann::json results_table_json(const std::vector<results::Cell>& cells,
+                                  const std::vector<results::Machine>& machines) {
   const report::Summary summary = report::build_summary(cells, machines);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& row : summary.rows) {

@@ -6,11 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "store/records.h"
+#include "results/records.h"
 
 namespace jouleval::cli {
 
-std::string results_table_text(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines);
-nlohmann::json results_table_json(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines);
+std::string results_table_text(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines);
+nlohmann::json results_table_json(const std::vector<results::Cell>& cells,
+                                  const std::vector<results::Machine>& machines);
 
 }  // namespace jouleval::cli

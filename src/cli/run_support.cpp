@@ -1,8 +1,10 @@
 #include "cli/run_support.h"
+#include "cli/exit_codes.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "cli/measure_options.h"
 #include "cli/progress.h"
@@ -10,23 +12,21 @@
 #include "engine/backend.h"
 #include "store/store.h"
 #include "sweep/runner.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace jouleval::cli {
 
 void add_evaluation_options(CLI::App& app, sweep::SweepConfig& c) {
   app.add_option("--repetitions", c.repetitions, "Measured repetitions per cell (mean, stddev, 95% CI)")
-      ->check(CLI::Range(1, 1000))
       ->capture_default_str()
       ->group("Evaluation");
   app.add_option("--idle", c.idle_seconds, "Seconds of idle baseline per loaded model (0 disables)")
-      ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str()
       ->group("Evaluation");
   app.add_option("--min-window", c.min_window_seconds,
                  "Repeat a task whose window would be shorter than this (seconds) inside one window,\n"
                  "so the meters can resolve it; per-task figures divide by the passes (0 disables)")
-      ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str()
       ->group("Evaluation");
   app.add_option("--cooldown", c.cooldown_seconds, "Seconds to pause between repetitions")
@@ -48,25 +48,47 @@ void add_evaluation_options(CLI::App& app, sweep::SweepConfig& c) {
   app.add_option("--lanes", c.scoring_lanes,
                  "Scoring contexts that take turns on packs, so the host reads one pack's logits while\n"
                  "the device runs the next (0 = 2 with placement gpu, else 1)")
-      ->check(CLI::Range(0, 8))
       ->capture_default_str()
       ->group("Evaluation");
   app.add_option("--batch", c.batch_size,
                  "Tokens per decode call (0 = 4096 with placement gpu when the GPU and host have room,\n"
                  "else 2048)")
-      ->check(CLI::Range(0, 65536))
       ->capture_default_str()
       ->group("Evaluation");
   app.add_option("--ubatch", c.ubatch_size,
                  "Tokens per device micro-batch (0 = 2048 with placement gpu when the GPU and host have\n"
                  "room, else 512)")
-      ->check(CLI::Range(0, 65536))
       ->capture_default_str()
       ->group("Evaluation");
   app.add_option("--flash-attn", c.flash_attention, "Flash attention: auto, on or off")
-      ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str()
       ->group("Evaluation");
+}
+
+void check_options(const sweep::SweepConfig& config) {
+  static const std::map<std::string, std::string> kOption = {{"repetitions", "--repetitions"},
+                                                             {"idle_seconds", "--idle"},
+                                                             {"cooldown_seconds", "--cooldown"},
+                                                             {"min_window_seconds", "--min-window"},
+                                                             {"warmup_requests", "--warmup"},
+                                                             {"threads", "--threads"},
+                                                             {"context_size", "--ctx"},
+                                                             {"max_sequences", "--parallel"},
+                                                             {"scoring_lanes", "--lanes"},
+                                                             {"batch_size", "--batch"},
+                                                             {"ubatch_size", "--ubatch"},
+                                                             {"flash_attention", "--flash-attn"},
+                                                             {"limit", "--limit"},
+                                                             {"seed", "--seed"},
+                                                             {"shot_preset", "--preset"}};
+  sweep::validate_config(config, {[](const std::string& field) {
+                                    if (auto it = kOption.find(field); it != kOption.end()) return it->second;
+                                    // tasks.NAME.shots: the --shots option
+                                    if (field.size() > 6 && field.compare(field.size() - 6, 6, ".shots") == 0)
+                                      return std::string("--shots");
+                                    return field;
+                                  },
+                                  util::ErrorKind::kUsage});
 }
 
 std::string default_placement() {
@@ -83,6 +105,10 @@ std::string joined_command_line(int argc, const char* const* argv) {
 
 int run_configured_sweep(const sweep::SweepConfig& config, const energy::MonitorOptions& monitor_options,
                          const SweepRunOptions& options) {
+  // Everything that can be checked is checked before a file is created or a meter opened.
+  const sweep::PreparedSweep prepared = sweep::prepare_sweep(config, options.only_cell);
+  if (!options.log_items.empty()) util::check_output_path(options.log_items, util::Existing::kReplace, "--log-items");
+
   ProgressPrinter printer = ProgressPrinter::for_stderr(options.quiet);
   if (config.database.has_parent_path()) std::filesystem::create_directories(config.database.parent_path());
   store::Store store(config.database);
@@ -95,10 +121,9 @@ int run_configured_sweep(const sweep::SweepConfig& config, const energy::Monitor
   run_options.command_line = options.command_line;
   run_options.log_items = options.log_items;
   run_options.time_budget_seconds = options.time_budget_seconds;
-  run_options.only_cell = options.only_cell;
-  const sweep::SweepResult result = sweep::run_sweep(config, monitor, store, printer, run_options);
+  const sweep::SweepResult result = sweep::run_sweep(prepared, monitor, store, printer, run_options);
 
-  std::vector<store::Cell> cells;
+  std::vector<results::Cell> cells;
   for (int64_t id : result.cell_ids) {
     if (auto cell = store.cell(id)) cells.push_back(*cell);
   }
@@ -122,9 +147,18 @@ int run_configured_sweep(const sweep::SweepConfig& config, const energy::Monitor
         fmt::format("time budget of {:.0f} s reached: {} cell(s) not finished; finished repetitions are "
                     "stored, run the same command again to resume",
                     options.time_budget_seconds, result.cells_remaining));
-    return static_cast<int>(util::ExitCode::kIncomplete);
+    return exit_code(util::ErrorKind::kIncomplete);
   }
-  return result.cells_failed > 0 ? 1 : 0;
+  if (result.cells_failed > 0) {
+    printer.message(
+        fmt::format("{} cell(s) failed: see the reasons above (stored with each cell)", result.cells_failed));
+    return exit_code(util::ErrorKind::kFailure);
+  }
+  if (result.first_skip_kind) {
+    printer.message(fmt::format("{} cell(s) skipped: they have no result (reasons above)", result.cells_skipped));
+    return exit_code(*result.first_skip_kind);
+  }
+  return kExitOk;
 }
 
 }  // namespace jouleval::cli

@@ -11,8 +11,12 @@
 
 namespace jouleval::cli {
 
-// Options for how cells are evaluated and measured (repetitions, idle, threads, context, ...).
+// Options for how cells are evaluated and measured (repetitions, idle, threads, context, ...). Their
+// ranges are checked by check_options (sweep::validate_config), the same check a TOML file gets.
 void add_evaluation_options(CLI::App& app, sweep::SweepConfig& config);
+
+// sweep::validate_config with the settings named by their command-line options; usage error (exit 2).
+void check_options(const sweep::SweepConfig& config);
 
 // "gpu" when a GPU backend is compiled in, else "cpu".
 std::string default_placement();
@@ -22,13 +26,16 @@ struct SweepRunOptions {
   bool quiet = false;
   std::string log_items;
   std::string command_line;
-  double time_budget_seconds = 0;  // 0 = none; see sweep::RunOptions
-  std::optional<size_t> only_cell;  // see sweep::RunOptions
+  double time_budget_seconds = 0;   // 0 = none; see sweep::RunOptions
+  std::optional<size_t> only_cell;  // see sweep::prepare_sweep
 };
 
-// Opens the store and the monitor, tells which meters are unavailable, runs the sweep, prints the
-// results table (or JSON). Returns the exit code: 0, 1 when a cell failed, 5 when the time budget
-// stopped it before every cell was finished.
+// Checks the sweep (tasks, model files) before anything is created, then opens the store and the
+// monitor, tells which meters are unavailable, runs the sweep and prints the results table (or
+// JSON). Returns the exit code: 0 when every planned cell has a result; 1 when a cell failed; when
+// cells were skipped, the code of the first one's reason (4 a resource such as a GPU is unavailable,
+// 2 a precision the model cannot be converted to, 3 a bad model file); 5 when the time budget
+// stopped it before every cell was finished (README "Exit codes").
 int run_configured_sweep(const sweep::SweepConfig& config, const energy::MonitorOptions& monitor_options,
                          const SweepRunOptions& options);
 

@@ -90,8 +90,8 @@ nlohmann::json to_json(const HostInfo& host) {
           {"arch", host.arch}};
 }
 
-store::Machine Fingerprint::machine() const {
-  store::Machine m;
+results::Machine Fingerprint::machine() const {
+  results::Machine m;
   m.id = machine_id;
   m.hostname = json.value("/host/hostname"_json_pointer, std::string());
   m.cpu_model = json.value("/host/cpu_model"_json_pointer, std::string());

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "store/records.h"
+#include "results/records.h"
 
 namespace jouleval::energy {
 
@@ -33,7 +33,7 @@ struct Fingerprint {
   nlohmann::json json;
   std::string machine_id;
   // The store's view: id, hostname, CPU model, first GPU name, and the JSON text.
-  store::Machine machine() const;
+  results::Machine machine() const;
 };
 
 nlohmann::json to_json(const HostInfo& host);

@@ -7,11 +7,10 @@ namespace jouleval::energy {
 namespace {
 
 nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
-nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
 
 }  // namespace
 
-nlohmann::json to_json(const store::MeterEnergy& e) {
+nlohmann::json to_json(const results::MeterEnergy& e) {
   nlohmann::json j = {{"meter", e.meter},
                       {"device", e.device},
                       {"kind", e.kind},
@@ -44,12 +43,13 @@ nlohmann::json to_json(const WindowResult& w) {
   return j;
 }
 
-nlohmann::json to_json(const Stats& s) {
-  return {{"n", s.n},
-          {"mean", num(s.mean)},
-          {"stddev", num(s.stddev)},
-          {"ci95_low", num(s.ci95_low)},
-          {"ci95_high", num(s.ci95_high)}};
+nlohmann::json to_json(const std::optional<results::Stat>& s) {
+  if (!s) return {{"n", 0}, {"mean", nullptr}, {"stddev", nullptr}, {"ci95_low", nullptr}, {"ci95_high", nullptr}};
+  return {{"n", s->n},
+          {"mean", s->mean},
+          {"stddev", opt(s->stddev)},
+          {"ci95_low", opt(s->ci_low)},
+          {"ci95_high", opt(s->ci_high)}};
 }
 
 nlohmann::json to_json(const MeterStatus& s) {

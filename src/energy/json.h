@@ -5,14 +5,16 @@
 
 #include "energy/meter.h"
 #include "energy/monitor.h"
-#include "energy/stats.h"
-#include "store/records.h"
+#include "results/records.h"
+#include "results/stats.h"
 
 namespace jouleval::energy {
 
-nlohmann::json to_json(const store::MeterEnergy& e);
+nlohmann::json to_json(const results::MeterEnergy& e);
 nlohmann::json to_json(const WindowResult& w);
-nlohmann::json to_json(const Stats& s);
+// {"n", "mean", "stddev", "ci95_low", "ci95_high"}; absent values (and an absent Stat: no values) are
+// null with n = 0.
+nlohmann::json to_json(const std::optional<results::Stat>& s);
 nlohmann::json to_json(const MeterStatus& s);
 
 }  // namespace jouleval::energy

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "energy/external_meter.h"
 #include "energy/integrate.h"
 #include "energy/nvml_meter.h"
@@ -61,8 +63,30 @@ void Monitor::sample_once() { sampler_->sample_once(); }
 
 std::optional<double> Monitor::live_watts() const { return sampler_->live_watts(); }
 
+Monitor::Window Monitor::open_window(const std::function<void()>& sync) {
+  begin_window(sync);
+  return Window(this);
+}
+
+WindowResult Monitor::Window::close(const std::function<void()>& sync) {
+  if (monitor_ == nullptr) throw util::Error("energy: the measurement window is already closed");
+  Monitor* m = std::exchange(monitor_, nullptr);
+  return m->end_window(sync);
+}
+
+Monitor::Window::~Window() {
+  if (monitor_ != nullptr) monitor_->cancel_window();
+}
+
+Monitor::Window::Window(Window&& other) noexcept : monitor_(std::exchange(other.monitor_, nullptr)) {}
+
+void Monitor::cancel_window() noexcept {
+  window_open_ = false;
+  begin_edges_.clear();
+}
+
 void Monitor::begin_window(const std::function<void()>& sync) {
-  if (window_open_) throw util::Error("energy: begin_window called while a window is open");
+  if (window_open_) throw util::Error("energy: a measurement window is already open");
   if (sync) sync();
   sampler_->sample_once();  // a sample at or before the edge, for interpolation
   t0_ = clock_->now();
@@ -79,7 +103,8 @@ void Monitor::begin_window(const std::function<void()>& sync) {
 }
 
 WindowResult Monitor::end_window(const std::function<void()>& sync) {
-  if (!window_open_) throw util::Error("energy: end_window called without begin_window");
+  if (!window_open_) throw util::Error("energy: no measurement window is open");
+  window_open_ = false;  // closed whatever happens below
   if (sync) sync();
   const double t1 = clock_->now();
   std::vector<EdgeReading> end(meters_.size());
@@ -90,7 +115,6 @@ WindowResult Monitor::end_window(const std::function<void()>& sync) {
   for (size_t i = 0; i < meters_.size(); ++i) {
     if (meters_[i]->status().available) end[i].temperature_c = meters_[i]->temperature_c();
   }
-  window_open_ = false;
 
   WindowResult r;
   r.seconds = t1 - t0_;
@@ -119,9 +143,9 @@ WindowResult Monitor::end_window(const std::function<void()>& sync) {
 WindowResult Monitor::measure_idle(double seconds) {
   idle_watts_.clear();
   if (seconds <= 0) return {};
-  begin_window();
+  Window window = open_window();
   clock_->sleep_for(seconds);
-  WindowResult r = end_window();
+  WindowResult r = window.close();
   for (auto& e : r.meters) {
     if (e.available && e.total_joules && r.seconds > 0) {
       e.idle_watts = *e.total_joules / r.seconds;

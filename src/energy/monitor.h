@@ -15,7 +15,7 @@
 #include "energy/meter.h"
 #include "energy/sampler.h"
 #include "energy/window.h"
-#include "store/records.h"
+#include "results/records.h"
 
 namespace jouleval::energy {
 
@@ -37,8 +37,8 @@ struct MonitorOptions {
 struct WindowResult {
   double seconds = 0;
   bool short_window = false;
-  std::vector<store::MeterEnergy> meters;
-  std::vector<store::PowerSample> timeline;  // t relative to the window's start; empty unless enabled
+  std::vector<results::MeterEnergy> meters;
+  std::vector<results::PowerSample> timeline;  // t relative to the window's start; empty unless enabled
 };
 
 class Monitor {
@@ -55,10 +55,29 @@ class Monitor {
   WindowResult measure_idle(double seconds);
   const std::map<std::string, double>& idle_watts() const { return idle_watts_; }
 
-  // Opens a window: calls `sync` (e.g. waits for the GPU to finish queued work), then reads the edge.
-  void begin_window(const std::function<void()>& sync = {});
-  // Closes the window: calls `sync` first so that the window's work is done, then reads the edge.
-  WindowResult end_window(const std::function<void()>& sync = {});
+  // A measurement window, open from Monitor::open_window until close(). A window that is destroyed
+  // without close() (an exception left the measured work) is cancelled: it measures nothing and the
+  // monitor is ready for the next window. One window at a time per monitor; not thread-safe.
+  class Window {
+   public:
+    // Closes the window: calls `sync` first so that the window's work is done, then reads the edge.
+    // Throws util::Error when the window was already closed.
+    WindowResult close(const std::function<void()>& sync = {});
+    ~Window();
+    Window(Window&& other) noexcept;
+    Window& operator=(Window&&) = delete;
+    Window(const Window&) = delete;
+    Window& operator=(const Window&) = delete;
+
+   private:
+    friend class Monitor;
+    explicit Window(Monitor* monitor) : monitor_(monitor) {}
+    Monitor* monitor_;  // null once closed or moved from
+  };
+
+  // Opens a window: calls `sync` (e.g. waits for the GPU to finish queued work), then reads the
+  // edge. Throws util::Error when a window is already open.
+  [[nodiscard]] Window open_window(const std::function<void()>& sync = {});
   bool window_open() const { return window_open_; }
 
   // Latest total sampled power (W) for a progress display; nullopt before the first sample.
@@ -74,6 +93,10 @@ class Monitor {
   void sample_once();
 
  private:
+  void begin_window(const std::function<void()>& sync);
+  WindowResult end_window(const std::function<void()>& sync);
+  void cancel_window() noexcept;
+
   MonitorOptions options_;
   std::shared_ptr<Clock> clock_;
   std::vector<std::unique_ptr<Meter>> meters_;

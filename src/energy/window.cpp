@@ -5,8 +5,8 @@
 
 namespace jouleval::energy {
 
-store::MeterEnergy compute_meter_energy(const MeterWindowInput& in, double t0, double t1, double threshold) {
-  store::MeterEnergy e;
+results::MeterEnergy compute_meter_energy(const MeterWindowInput& in, double t0, double t1, double threshold) {
+  results::MeterEnergy e;
   e.meter = in.status.name;
   e.device = in.status.device;
   e.kind = in.status.kind;

@@ -7,7 +7,7 @@
 
 #include "energy/integrate.h"
 #include "energy/meter.h"
-#include "store/records.h"
+#include "results/records.h"
 
 namespace jouleval::energy {
 
@@ -32,6 +32,6 @@ struct MeterWindowInput {
 // average/peak power and temperatures. A meter that yields no energy is unavailable with the reason;
 // a meter whose counter failed but whose power integrates is available, total from the integral,
 // and the counter failure is kept in unavailable_reason as a note.
-store::MeterEnergy compute_meter_energy(const MeterWindowInput& in, double t0, double t1, double threshold);
+results::MeterEnergy compute_meter_energy(const MeterWindowInput& in, double t0, double t1, double threshold);
 
 }  // namespace jouleval::energy

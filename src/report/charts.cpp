@@ -247,20 +247,20 @@ Chart precision_chart(const Summary& s) {
   return {"chart-precision", "Precision comparison against the reference precision", caption, spec};
 }
 
-Chart timeline_chart(const Summary& s, const std::vector<store::Cell>& cells) {
+Chart timeline_chart(const Summary& s, const std::vector<results::Cell>& cells) {
   json values = json::array();
   json options = json::array();
   int n_cells = 0;
   size_t n_points = 0;
   std::set<std::string> labels;
   for (const auto& cell : cells) {
-    const store::Repetition* rep = nullptr;
+    const results::Repetition* rep = nullptr;
     for (const auto& r : cell.repetitions)
       if (!r.timeline.empty()) {
         rep = &r;
         break;
       }
-    if (!rep || cell.status != store::CellStatus::kDone) continue;
+    if (!rep || cell.status != results::CellStatus::kDone) continue;
     std::string machine = cell.machine_id;
     for (const auto& m : s.machines)
       if (m.id == cell.machine_id) machine = machine_label(m);
@@ -372,7 +372,7 @@ std::vector<size_t> pareto_front(const std::vector<std::pair<double, double>>& p
   return front;
 }
 
-std::vector<Chart> build_charts(const Summary& summary, const std::vector<store::Cell>& cells) {
+std::vector<Chart> build_charts(const Summary& summary, const std::vector<results::Cell>& cells) {
   std::vector<Chart> charts;
   charts.push_back(eor_heatmap(summary, "chart-eor-machine", "EOR per item by model × hardware", "machine", "model",
                                machine_of, model_of));

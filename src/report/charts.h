@@ -24,6 +24,6 @@ std::vector<size_t> pareto_front(const std::vector<std::pair<double, double>>& e
 
 // All plots of the report: EOR heatmaps, accuracy vs energy (Pareto), task complexity, precision
 // comparison, power timeline (cells of `cells` with a stored timeline) and achieved vs limits.
-std::vector<Chart> build_charts(const Summary& summary, const std::vector<store::Cell>& cells);
+std::vector<Chart> build_charts(const Summary& summary, const std::vector<results::Cell>& cells);
 
 }  // namespace jouleval::report

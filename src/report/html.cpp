@@ -109,7 +109,7 @@ Table limits_table(const Summary& s) {
   return t;
 }
 
-std::string machines_html(const std::vector<store::Machine>& machines) {
+std::string machines_html(const std::vector<results::Machine>& machines) {
   if (machines.empty()) return "<p>No machine fingerprints recorded.</p>\n";
   std::string out =
       "<table class=\"sortable\" id=\"machines\"><thead><tr><th>Machine id</th><th>Host</th><th>CPU</th>"
@@ -170,16 +170,16 @@ std::string script_json(const nlohmann::json& j) {
   return out;
 }
 
-bool any_timeline(const std::vector<store::Cell>& cells) {
-  return std::any_of(cells.begin(), cells.end(), [](const store::Cell& c) {
-    return c.status == store::CellStatus::kDone &&
+bool any_timeline(const std::vector<results::Cell>& cells) {
+  return std::any_of(cells.begin(), cells.end(), [](const results::Cell& c) {
+    return c.status == results::CellStatus::kDone &&
            std::any_of(c.repetitions.begin(), c.repetitions.end(), [](const auto& r) { return !r.timeline.empty(); });
   });
 }
 
 // "1 Hz sampling vs energy counter": only when some finished cell has a stored timeline; the same
 // numbers as JSON in <script id="jouleval-one-hz">.
-std::string one_hz_html(const Summary& s, const std::vector<store::Cell>& cells) {
+std::string one_hz_html(const Summary& s, const std::vector<results::Cell>& cells) {
   if (!any_timeline(cells)) return "";
   const Table t = one_hz_table(s);
   std::string out = "<h2 id=\"one-hz-sampling\">1 Hz sampling vs energy counter</h2>\n<p>" +

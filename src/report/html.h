@@ -6,13 +6,13 @@
 #include <vector>
 
 #include "report/assets.h"
-#include "store/records.h"
+#include "results/records.h"
 
 namespace jouleval::report {
 
 struct ReportInput {
-  std::vector<store::Cell> cells;
-  std::vector<store::Machine> machines;
+  std::vector<results::Cell> cells;
+  std::vector<results::Machine> machines;
   std::string title = "jouleval report";
   std::string source;        // e.g. the database path, shown in the header
   std::string generated_at;  // ISO 8601, shown in the header

@@ -7,15 +7,15 @@
 #include <filesystem>
 #include <vector>
 
-#include "store/records.h"
+#include "results/records.h"
 #include "store/store.h"
 #include "util/error.h"
 
 namespace jouleval::report {
 
 struct Results {
-  std::vector<store::Cell> cells;
-  std::vector<store::Machine> machines;
+  std::vector<results::Cell> cells;
+  std::vector<results::Machine> machines;
 };
 
 // Throws util::Error (bad input) when the file does not exist.

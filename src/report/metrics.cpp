@@ -23,7 +23,7 @@ struct KindSum {
   bool all_active = true, all_peak = true, estimated = false;
 };
 
-KindSum sum_kinds(const std::vector<store::MeterEnergy>& meters, std::initializer_list<std::string_view> kinds,
+KindSum sum_kinds(const std::vector<results::MeterEnergy>& meters, std::initializer_list<std::string_view> kinds,
                   bool first_only = false) {
   KindSum s;
   for (const auto& m : meters) {
@@ -48,37 +48,7 @@ KindSum sum_kinds(const std::vector<store::MeterEnergy>& meters, std::initialize
 
 }  // namespace
 
-std::string headline_metric_name(const std::string& task) {
-  if (task == "mmlu" || task == "truthfulqa_mc1") return "acc";
-  if (task == "arc_challenge" || task == "arc_easy" || task == "hellaswag") return "acc_norm";
-  if (task == "truthfulqa_mc2") return "mc2";
-  if (task == "gsm8k") return "exact_match,strict-match";
-  return "acc";
-}
-
-Headline headline_metric(const std::string& task, const std::vector<store::Metric>& metrics) {
-  auto find = [&](const std::string& name) -> std::optional<store::Metric> {
-    for (const auto& m : metrics)
-      if (m.name == name) return m;
-    return std::nullopt;
-  };
-  Headline h{headline_metric_name(task), std::nullopt};
-  h.metric = find(h.name);
-  // Fallbacks: gsm8k without the strict filter uses flexible-extract; mc2 stored as acc; else acc.
-  const std::array<std::string, 3> fallbacks = {"exact_match,flexible-extract", "acc", "acc_norm"};
-  for (const auto& name : fallbacks) {
-    if (h.metric) break;
-    if (name == "exact_match,flexible-extract" && task != "gsm8k") continue;
-    if ((h.metric = find(name))) h.name = name;
-  }
-  if (!h.metric && !metrics.empty()) {
-    h.metric = metrics.front();
-    h.name = metrics.front().name;
-  }
-  return h;
-}
-
-RepetitionMetrics compute_repetition(const store::Repetition& rep, std::optional<double> score, bool cpu_placement) {
+RepetitionMetrics compute_repetition(const results::Repetition& rep, std::optional<double> score, bool cpu_placement) {
   RepetitionMetrics r;
   const KindSum gpu_reading = sum_kinds(rep.meters, {"gpu"});
   // A CPU-placed cell's work ran on the host: a GPU's (idle) draw during it is not its energy.
@@ -138,9 +108,9 @@ RepetitionMetrics compute_repetition(const store::Repetition& rep, std::optional
   return r;
 }
 
-CellMetrics compute_cell_metrics(const store::Cell& cell) {
+CellMetrics compute_cell_metrics(const results::Cell& cell) {
   CellMetrics c;
-  c.headline = headline_metric(cell.key.task, cell.metrics);
+  c.headline = results::headline_metric(cell.key.task, cell.metrics);
   if (c.headline.metric) {
     c.score = c.headline.metric->value;
     c.score_stderr = c.headline.metric->stderr_;
@@ -176,7 +146,7 @@ CellMetrics compute_cell_metrics(const store::Cell& cell) {
   }
 
   using Field = std::optional<double> RepetitionMetrics::*;
-  using StatField = std::optional<Stat> MetricStats::*;
+  using StatField = std::optional<results::Stat> MetricStats::*;
   static constexpr std::array<std::pair<Field, StatField>, 21> kFields = {{
       {&RepetitionMetrics::gpu_j, &MetricStats::gpu_j},
       {&RepetitionMetrics::cpu_j, &MetricStats::cpu_j},
@@ -203,7 +173,7 @@ CellMetrics compute_cell_metrics(const store::Cell& cell) {
   for (const auto& [field, stat] : kFields) {
     std::vector<std::optional<double>> values;
     for (const auto& r : c.repetitions) values.push_back(r.*field);
-    c.stats.*stat = summarize_all(values);
+    c.stats.*stat = results::summarize_all(values);
   }
   std::vector<std::optional<OneHzEstimate>> one_hz;
   for (const auto& r : c.repetitions) one_hz.push_back(r.one_hz);

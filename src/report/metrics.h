@@ -8,19 +8,13 @@
 #include <vector>
 
 #include "report/one_hz.h"
-#include "report/stats.h"
-#include "store/records.h"
+#include "results/headline.h"
+#include "results/records.h"
+#include "results/stats.h"
 
 namespace jouleval::report {
 
-// The task's headline accuracy metric (docs/report.md): its name and the metric record, if present.
-struct Headline {
-  std::string name;
-  std::optional<store::Metric> metric;
-};
-// The metric name preferred for `task` (mmlu acc, arc_challenge acc_norm, ...).
-std::string headline_metric_name(const std::string& task);
-Headline headline_metric(const std::string& task, const std::vector<store::Metric>& metrics);
+using results::Headline;
 
 // Derived numbers of one repetition. Energy sums only meters that are available and have a reading.
 // Per task run: a window that held several passes of the work (a short task repeated to fill it)
@@ -51,7 +45,7 @@ struct RepetitionMetrics {
 
 // The same quantities over repetitions (absent unless every repetition has the quantity).
 struct MetricStats {
-  std::optional<Stat> gpu_j, cpu_j, dram_j, system_j, total_j, active_j, total_wh, seconds, tokens_per_s,
+  std::optional<results::Stat> gpu_j, cpu_j, dram_j, system_j, total_j, active_j, total_wh, seconds, tokens_per_s,
       generated_tokens_per_s, avg_power_w, peak_power_w, j_per_token, j_per_prompt_token, j_per_generated_token,
       gpu_j_per_token, j_per_question, eor, tweor, eor_item, tweor_item;
 };
@@ -78,8 +72,8 @@ struct CellMetrics {
 // The energy of a repetition sums the meters of the devices that did the work: GPU, CPU package and
 // DRAM for a GPU (or partial) placement; CPU package and DRAM only for a CPU placement, whose total
 // is unavailable when the host has no CPU meter (the GPU reading stays in gpu_j).
-RepetitionMetrics compute_repetition(const store::Repetition& rep, std::optional<double> score,
+RepetitionMetrics compute_repetition(const results::Repetition& rep, std::optional<double> score,
                                      bool cpu_placement = false);
-CellMetrics compute_cell_metrics(const store::Cell& cell);
+CellMetrics compute_cell_metrics(const results::Cell& cell);
 
 }  // namespace jouleval::report

@@ -8,7 +8,7 @@ namespace jouleval::report {
 namespace {
 
 // The timeline samples of one meter, sorted by time.
-std::vector<energy::TimedWatts> meter_samples(const std::vector<store::PowerSample>& timeline,
+std::vector<energy::TimedWatts> meter_samples(const std::vector<results::PowerSample>& timeline,
                                               const std::string& meter) {
   std::vector<energy::TimedWatts> out;
   for (const auto& s : timeline)
@@ -18,17 +18,17 @@ std::vector<energy::TimedWatts> meter_samples(const std::vector<store::PowerSamp
 }
 
 // "counter" when every meter has a counter delta, else "integrated" when every one has an integral.
-std::optional<std::string> reference_kind(const std::vector<const store::MeterEnergy*>& gpus) {
+std::optional<std::string> reference_kind(const std::vector<const results::MeterEnergy*>& gpus) {
   auto all = [&](auto field) {
     return std::all_of(gpus.begin(), gpus.end(), [&](const auto* m) { return (m->*field).has_value(); });
   };
-  if (all(&store::MeterEnergy::counter_joules)) return "counter";
-  if (all(&store::MeterEnergy::integrated_joules)) return "integrated";
+  if (all(&results::MeterEnergy::counter_joules)) return "counter";
+  if (all(&results::MeterEnergy::integrated_joules)) return "integrated";
   return std::nullopt;
 }
 
-std::vector<const store::MeterEnergy*> available_gpu_meters(const store::Repetition& rep) {
-  std::vector<const store::MeterEnergy*> out;
+std::vector<const results::MeterEnergy*> available_gpu_meters(const results::Repetition& rep) {
+  std::vector<const results::MeterEnergy*> out;
   for (const auto& m : rep.meters)
     if (m.available && m.kind == "gpu") out.push_back(&m);
   return out;
@@ -36,7 +36,7 @@ std::vector<const store::MeterEnergy*> available_gpu_meters(const store::Repetit
 
 }  // namespace
 
-std::optional<OneHzEstimate> one_hz_estimate(const store::Repetition& rep, double period_seconds) {
+std::optional<OneHzEstimate> one_hz_estimate(const results::Repetition& rep, double period_seconds) {
   if (!(rep.seconds > 0.0) || rep.timeline.empty()) return std::nullopt;
   const auto gpus = available_gpu_meters(rep);
   if (gpus.empty()) return std::nullopt;
@@ -75,10 +75,10 @@ std::optional<OneHzSummary> summarize_one_hz(const std::vector<std::optional<One
     if (s.reference.empty()) s.reference = r->reference;
     if (s.reference != r->reference) s.reference = "mixed";
   }
-  s.window_seconds = *summarize(seconds);
-  s.gpu_j_1hz = *summarize(one_hz);
-  s.reference_j = *summarize(reference);
-  s.error_pct = summarize_all(error);
+  s.window_seconds = *results::summarize(seconds);
+  s.gpu_j_1hz = *results::summarize(one_hz);
+  s.reference_j = *results::summarize(reference);
+  s.error_pct = results::summarize_all(error);
   s.polls /= static_cast<double>(repetitions.size());
   return s;
 }

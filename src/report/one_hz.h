@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "report/stats.h"
-#include "store/records.h"
+#include "results/records.h"
+#include "results/stats.h"
 
 namespace jouleval::report {
 
@@ -29,15 +29,16 @@ struct OneHzEstimate {
 
 // Absent unless the repetition has a window, at least one available GPU meter, and every available
 // GPU meter has timeline samples and a reference (counter delta, else integrated power).
-std::optional<OneHzEstimate> one_hz_estimate(const store::Repetition& rep, double period_seconds = kOneHzPeriodSeconds);
+std::optional<OneHzEstimate> one_hz_estimate(const results::Repetition& rep,
+                                             double period_seconds = kOneHzPeriodSeconds);
 
 // A cell's 1 Hz estimates over its repetitions (present only when every repetition has one).
 struct OneHzSummary {
   std::string reference;  // "counter" | "integrated" | "mixed" (repetitions differ)
-  Stat window_seconds, gpu_j_1hz, reference_j;
-  std::optional<Stat> error_pct;         // absent when a repetition has no error (reference 0)
-  double polls = 0.0;                    // mean polls per repetition
-  size_t polls_before_first_sample = 0;  // over all repetitions
+  results::Stat window_seconds, gpu_j_1hz, reference_j;
+  std::optional<results::Stat> error_pct;  // absent when a repetition has no error (reference 0)
+  double polls = 0.0;                      // mean polls per repetition
+  size_t polls_before_first_sample = 0;    // over all repetitions
 };
 
 std::optional<OneHzSummary> summarize_one_hz(const std::vector<std::optional<OneHzEstimate>>& repetitions);

@@ -22,7 +22,7 @@ bool all_counter(const Summary& s) {
                      [](const SummaryRow& r) { return !r.metrics.one_hz || r.metrics.one_hz->reference == "counter"; });
 }
 
-Value error_value(const std::optional<Stat>& error) { return error ? Value{error->mean} : Value{}; }
+Value error_value(const std::optional<results::Stat>& error) { return error ? Value{error->mean} : Value{}; }
 
 }  // namespace
 

@@ -3,7 +3,6 @@
 #include "util/student_t.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -11,51 +10,13 @@
 namespace jouleval::report {
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-int reference_rank(const std::string& precision) {
-  const std::string p = lower(precision);
-  if (p == "fp16" || p == "f16") return 0;
-  if (p == "bf16") return 1;
-  if (p == "fp32" || p == "f32") return 2;
-  return 3;
-}
-
 // Relative standard error of a mean (stddev / sqrt(n) / mean); 0 for a single repetition.
-double rel_se(const Stat& s) {
+double rel_se(const results::Stat& s) {
   if (!s.stddev || s.n < 2 || s.mean == 0.0) return 0.0;
   return *s.stddev / std::sqrt(static_cast<double>(s.n)) / std::fabs(s.mean);
 }
 
 }  // namespace
-
-std::optional<int> precision_bits(const std::string& precision) {
-  const std::string p = lower(precision);
-  if (p == "fp32" || p == "f32") return 32;
-  if (p == "fp16" || p == "f16" || p == "bf16") return 16;
-  // intN aliases, qN_* / iqN_* GGUF types, tqN types
-  for (const char* prefix : {"int", "iq", "tq", "q"}) {
-    const std::string pre = prefix;
-    if (p.rfind(pre, 0) == 0 && p.size() > pre.size() && std::isdigit(static_cast<unsigned char>(p[pre.size()])))
-      return p[pre.size()] - '0';
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> reference_precision(const std::vector<std::string>& precisions) {
-  std::optional<std::string> best;
-  auto better = [](const std::string& a, const std::string& b) {
-    const int ra = reference_rank(a), rb = reference_rank(b);
-    if (ra != rb) return ra < rb;
-    return precision_bits(a).value_or(0) > precision_bits(b).value_or(0);
-  };
-  for (const auto& p : precisions)
-    if (!best || better(p, *best)) best = p;
-  return best;
-}
 
 std::vector<PrecisionComparison> compare_precisions(const Summary& summary) {
   using GroupKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
@@ -68,7 +29,7 @@ std::vector<PrecisionComparison> compare_precisions(const Summary& summary) {
   for (const auto& [key, rows] : groups) {
     std::vector<std::string> precisions;
     for (size_t i : rows) precisions.push_back(summary.rows[i].key.precision);
-    const auto ref = reference_precision(precisions);
+    const auto ref = results::reference_precision(precisions);
     if (!ref) continue;
     const auto ref_it =
         std::find_if(rows.begin(), rows.end(), [&](size_t i) { return summary.rows[i].key.precision == *ref; });

@@ -8,15 +8,9 @@
 #include <vector>
 
 #include "report/summary.h"
+#include "results/precision.h"
 
 namespace jouleval::report {
-
-// Bits per weight of a precision alias or GGUF type name (fp16 16, int8 / Q8_0 8, Q4_K_M 4, ...);
-// absent when unknown.
-std::optional<int> precision_bits(const std::string& precision);
-
-// The reference among `precisions`: fp16, bf16, fp32 (also F16/BF16/F32), else the highest-bit one.
-std::optional<std::string> reference_precision(const std::vector<std::string>& precisions);
 
 // One precision against the reference of the same machine, model, KV type, placement and task.
 struct PrecisionComparison {

@@ -42,7 +42,7 @@ std::map<std::pair<std::string, std::string>, double> reference_scores(const Sum
   for (const auto& [key, rows] : groups) {
     std::vector<std::string> precisions;
     for (const auto* r : rows) precisions.push_back(r->key.precision);
-    const auto ref = reference_precision(precisions);
+    const auto ref = results::reference_precision(precisions);
     std::vector<const SummaryRow*> picked;
     for (const auto* r : rows)
       if (r->key.precision == *ref && r->key.kv_type == "f16") picked.push_back(r);
@@ -237,7 +237,7 @@ Constraints apply_scenario(const std::string& scenario, Constraints k, bool rete
   return k;
 }
 
-Recommendation recommend(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines,
+Recommendation recommend(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines,
                          const Constraints& constraints) {
   Recommendation rec;
   rec.constraints = constraints;

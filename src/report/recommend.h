@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/records.h"
+#include "results/records.h"
 
 namespace jouleval::report {
 
@@ -65,7 +65,7 @@ struct Recommendation {
   std::string message;                // why this one, or which constraints excluded the best
 };
 
-Recommendation recommend(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines,
+Recommendation recommend(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines,
                          const Constraints& constraints);
 
 std::string format_recommendation(const Recommendation& rec);

@@ -8,16 +8,16 @@
 namespace jouleval::report {
 namespace {
 
-const store::Machine* find_machine(const std::vector<store::Machine>& machines, const std::string& id) {
+const results::Machine* find_machine(const std::vector<results::Machine>& machines, const std::string& id) {
   for (const auto& m : machines)
     if (m.id == id) return &m;
   return nullptr;
 }
 
-Value ci_low(const std::optional<Stat>& s) { return s ? opt_value(s->ci_low) : Value{}; }
-Value ci_high(const std::optional<Stat>& s) { return s ? opt_value(s->ci_high) : Value{}; }
-Value mean(const std::optional<Stat>& s) { return s ? Value{s->mean} : Value{}; }
-Value sd(const std::optional<Stat>& s) { return s ? opt_value(s->stddev) : Value{}; }
+Value ci_low(const std::optional<results::Stat>& s) { return s ? opt_value(s->ci_low) : Value{}; }
+Value ci_high(const std::optional<results::Stat>& s) { return s ? opt_value(s->ci_high) : Value{}; }
+Value mean(const std::optional<results::Stat>& s) { return s ? Value{s->mean} : Value{}; }
+Value sd(const std::optional<results::Stat>& s) { return s ? opt_value(s->stddev) : Value{}; }
 
 std::string join(const std::vector<std::string>& parts, const char* sep) {
   std::string out;
@@ -41,7 +41,7 @@ void append_one_hz_columns(Table& t, const Summary& summary) {
   for (const auto& [key, label] : kOneHzColumns) t.columns.push_back(Column{key, label, false, false, true});
   for (size_t i = 0; i < summary.rows.size(); ++i) {
     const std::optional<OneHzSummary>& o = summary.rows[i].metrics.one_hz;
-    const std::optional<Stat> error = o ? o->error_pct : std::nullopt;
+    const std::optional<results::Stat> error = o ? o->error_pct : std::nullopt;
     auto& row = t.rows[i];
     row.push_back(o ? Value{o->gpu_j_1hz.mean} : Value{});
     row.push_back(o ? Value{o->reference_j.mean} : Value{});
@@ -54,24 +54,24 @@ void append_one_hz_columns(Table& t, const Summary& summary) {
 
 }  // namespace
 
-std::string machine_label(const store::Machine& machine) {
+std::string machine_label(const results::Machine& machine) {
   const std::string& device = machine.gpu_name.empty() ? machine.cpu_model : machine.gpu_name;
   if (machine.hostname.empty()) return device.empty() ? machine.id : device;
   return device.empty() ? machine.hostname : fmt::format("{} / {}", machine.hostname, device);
 }
 
-Summary build_summary(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines) {
+Summary build_summary(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines) {
   Summary s;
   s.machines = machines;
   for (const auto& cell : cells) {
-    if (cell.status != store::CellStatus::kDone) {
+    if (cell.status != results::CellStatus::kDone) {
       ++s.not_done;
       continue;
     }
     SummaryRow row;
     row.cell_id = cell.id;
     row.machine_id = cell.machine_id;
-    const store::Machine* m = find_machine(machines, cell.machine_id);
+    const results::Machine* m = find_machine(machines, cell.machine_id);
     row.machine_label = m ? machine_label(*m) : cell.machine_id;
     row.gpu_name = m ? m->gpu_name : "";
     row.key = cell.key;
@@ -238,15 +238,15 @@ Table summary_table(const Summary& summary) {
   return t;
 }
 
-Table items_table(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines) {
+Table items_table(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines) {
   Table t;
   t.columns = {{"cell_id", "Cell"},    {"machine", "Machine"},           {"model", "Model"}, {"precision", "Precision"},
                {"kv", "KV"},           {"placement", "Placement"},       {"task", "Task"},   {"item_id", "Item"},
                {"correct", "Correct"}, {"record", "Record", false, true}};
   t.default_columns = {"cell_id", "machine", "model", "precision", "kv", "placement", "task", "item_id", "correct"};
   for (const auto& cell : cells) {
-    if (cell.status != store::CellStatus::kDone) continue;
-    const store::Machine* m = find_machine(machines, cell.machine_id);
+    if (cell.status != results::CellStatus::kDone) continue;
+    const results::Machine* m = find_machine(machines, cell.machine_id);
     const std::string label = m ? machine_label(*m) : cell.machine_id;
     for (const auto& item : cell.items) {
       t.rows.push_back({Value{cell.id}, Value{label}, Value{cell.key.model}, Value{cell.key.precision},

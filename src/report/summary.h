@@ -8,7 +8,7 @@
 
 #include "report/metrics.h"
 #include "report/table.h"
-#include "store/records.h"
+#include "results/records.h"
 
 namespace jouleval::report {
 
@@ -17,7 +17,7 @@ struct SummaryRow {
   std::string machine_id;
   std::string machine_label;  // hostname / GPU (or CPU) name
   std::string gpu_name;       // empty when the machine has no GPU
-  store::CellKey key;
+  results::CellKey key;
   uint64_t model_size_bytes = 0;
   uint64_t model_params = 0;
   uint64_t peak_gpu_memory_bytes = 0;
@@ -29,12 +29,12 @@ struct SummaryRow {
 
 struct Summary {
   std::vector<SummaryRow> rows;  // finished cells, in input order
-  std::vector<store::Machine> machines;
+  std::vector<results::Machine> machines;
   int not_done = 0;  // pending, skipped or failed cells (not summarised)
 };
 
-std::string machine_label(const store::Machine& machine);
-Summary build_summary(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines);
+std::string machine_label(const results::Machine& machine);
+Summary build_summary(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines);
 
 // All summary columns; default_columns holds the compact set (Markdown / LaTeX). The 1 Hz columns
 // (gpu_j_1hz, one_hz_*) are opt-in: exported only when named.
@@ -45,6 +45,6 @@ bool summary_columns_need_timeline(const std::vector<std::string>& keys);
 // Compact default column keys of the summary table for LaTeX (fits a two-column paper).
 std::vector<std::string> latex_default_columns();
 // One row per scored item of the finished cells; `record` holds the full per-item JSON.
-Table items_table(const std::vector<store::Cell>& cells, const std::vector<store::Machine>& machines);
+Table items_table(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines);
 
 }  // namespace jouleval::report

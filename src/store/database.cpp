@@ -20,8 +20,9 @@ util::ExitCode exit_code_for(int rc) {
     case SQLITE_CANTOPEN:
       return util::ExitCode::kBadInput;
     case SQLITE_FULL:
+      return util::ErrorKind::kNoSpace;
     case SQLITE_NOMEM:
-      return util::ExitCode::kUnavailable;
+      return util::ErrorKind::kUnavailable;
     default:
       return util::ExitCode::kFailure;
   }
@@ -38,10 +39,10 @@ std::string sql_summary(std::string_view sql) {
 }
 
 Database::Database(const std::filesystem::path& file, OpenMode mode) : file_(file) {
-  if (mode == OpenMode::kExisting && !std::filesystem::exists(file)) {
+  if (mode != OpenMode::kCreate && !std::filesystem::exists(file)) {
     throw util::Error(fmt::format("{}: no such results database", file.string()), util::ExitCode::kBadInput);
   }
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  int flags = (mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
   if (mode == OpenMode::kCreate) flags |= SQLITE_OPEN_CREATE;
   const int rc = sqlite3_open_v2(file.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {

@@ -14,6 +14,7 @@ namespace jouleval::store {
 enum class OpenMode {
   kCreate,    // read-write; create the file if missing
   kExisting,  // read-write; the file must exist
+  kReadOnly,  // read-only; the file must exist and is never written (not even its journal mode)
 };
 
 class Database {

@@ -24,7 +24,13 @@ void check_inputs(const std::vector<std::filesystem::path>& inputs, const std::f
       throw util::Error(fmt::format("merge: input {} is the output file; name a different output", input.string()),
                         util::ExitCode::kUsage);
     }
-    Store probe(input, {.create = false, .durable = false});  // throws for a missing/foreign/other-version file
+    // Throws for a missing, foreign, unsupported or damaged file.
+    Store probe(input, {.create = false, .durable = false, .read_only = true});
+    probe.check_integrity();
+  }
+  if (std::filesystem::exists(output)) {
+    Store probe(output, {.create = false, .durable = false, .read_only = true});
+    probe.check_integrity();
   }
 }
 
@@ -58,7 +64,7 @@ class Merger {
   explicit Merger(Store& out) : out_(out) {}
 
   void merge_file(const std::filesystem::path& file) {
-    Store in(file, {.create = false, .durable = false});
+    Store in(file, {.create = false, .durable = false, .read_only = true});
     const std::string source = file.string();
     ++report_.inputs;
     for (const Machine& m : in.machines()) {
@@ -90,7 +96,10 @@ class Merger {
       const std::string out_source = origin(present->id);
       MergeSkip skip{summary.machine_id, describe(summary.key), source, out_source, in_reps, out_reps};
       ++report_.duplicates_skipped;
-      if (in_reps <= out_reps) {
+      // A finished copy beats an unfinished one; then more repetitions; on a tie the first stays.
+      const bool in_done = summary.status == CellStatus::kDone;
+      const bool out_done = present->status == CellStatus::kDone;
+      if (in_done != out_done ? out_done : in_reps <= out_reps) {
         report_.skipped.push_back(std::move(skip));
         return;
       }

@@ -10,7 +10,43 @@ namespace jouleval::store {
 
 namespace {
 
-constexpr const char* kCreateTables = R"sql(
+// The cells table (version 3: the whole cell identity is its key), named `name`.
+std::string cells_table(const char* name) {
+  return fmt::format(R"sql(
+CREATE TABLE {} (
+  id INTEGER PRIMARY KEY,
+  machine_id TEXT NOT NULL REFERENCES machines(id),
+  model TEXT NOT NULL, model_sha256 TEXT NOT NULL, file_sha256 TEXT NOT NULL, precision TEXT NOT NULL,
+  kv_type TEXT NOT NULL, placement TEXT NOT NULL, task TEXT NOT NULL, item_limit INTEGER NOT NULL,
+  shots INTEGER NOT NULL, preset TEXT NOT NULL, seed INTEGER NOT NULL,
+  context_size INTEGER NOT NULL, batch_size INTEGER NOT NULL, ubatch_size INTEGER NOT NULL,
+  scoring_lanes INTEGER NOT NULL, max_sequences INTEGER NOT NULL, threads INTEGER NOT NULL,
+  flash_attention TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'skipped', 'failed')),
+  skip_reason TEXT NOT NULL DEFAULT '',
+  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  model_path TEXT NOT NULL DEFAULT '', model_size_bytes INTEGER NOT NULL DEFAULT 0,
+  model_params INTEGER NOT NULL DEFAULT 0, weight_types TEXT NOT NULL DEFAULT '',
+  random_weights INTEGER NOT NULL DEFAULT 0, load_seconds REAL NOT NULL DEFAULT 0,
+  peak_gpu_memory_bytes INTEGER NOT NULL DEFAULT 0, engine_used_json TEXT NOT NULL DEFAULT '{{}}',
+  reference_precision TEXT, answer_flips REAL, mean_kl REAL,
+  UNIQUE (machine_id, model, model_sha256, file_sha256, precision, kv_type, placement, task, item_limit, shots,
+          preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads,
+          flash_attention));
+)sql",
+                     name);
+}
+
+// Who is measuring a cell right now (version 3; docs/store.md "Claims").
+constexpr const char* kCreateClaims = R"sql(
+CREATE TABLE claims (
+  cell_id INTEGER PRIMARY KEY REFERENCES cells(id) ON DELETE CASCADE,
+  owner TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, claimed_at TEXT NOT NULL,
+  heartbeat REAL NOT NULL);
+CREATE INDEX claims_by_owner ON claims (owner);
+)sql";
+
+constexpr const char* kCreateOtherTables = R"sql(
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE machines (
   id TEXT PRIMARY KEY, hostname TEXT NOT NULL, cpu_model TEXT NOT NULL, gpu_name TEXT NOT NULL,
@@ -18,21 +54,6 @@ CREATE TABLE machines (
 CREATE TABLE runs (
   id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, command_line TEXT NOT NULL, config_json TEXT NOT NULL,
   machine_id TEXT NOT NULL REFERENCES machines(id), jouleval_version TEXT NOT NULL);
-CREATE TABLE cells (
-  id INTEGER PRIMARY KEY,
-  machine_id TEXT NOT NULL REFERENCES machines(id),
-  model TEXT NOT NULL, model_sha256 TEXT NOT NULL, precision TEXT NOT NULL, kv_type TEXT NOT NULL,
-  placement TEXT NOT NULL, task TEXT NOT NULL, item_limit INTEGER NOT NULL, shots INTEGER NOT NULL,
-  threads INTEGER NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'skipped', 'failed')),
-  skip_reason TEXT NOT NULL DEFAULT '',
-  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
-  model_path TEXT NOT NULL DEFAULT '', model_size_bytes INTEGER NOT NULL DEFAULT 0,
-  model_params INTEGER NOT NULL DEFAULT 0, weight_types TEXT NOT NULL DEFAULT '',
-  random_weights INTEGER NOT NULL DEFAULT 0, load_seconds REAL NOT NULL DEFAULT 0,
-  peak_gpu_memory_bytes INTEGER NOT NULL DEFAULT 0,
-  reference_precision TEXT, answer_flips REAL, mean_kl REAL,
-  UNIQUE (machine_id, model, model_sha256, precision, kv_type, placement, task, item_limit, shots, threads));
 CREATE TABLE metrics (
   cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE, name TEXT NOT NULL,
   value REAL NOT NULL, stderr REAL, PRIMARY KEY (cell_id, name));
@@ -44,6 +65,7 @@ CREATE TABLE repetitions (
   started_at TEXT NOT NULL, seconds REAL NOT NULL, short_window INTEGER NOT NULL,
   prompt_tokens INTEGER NOT NULL, generated_tokens INTEGER NOT NULL, decode_calls INTEGER NOT NULL,
   items INTEGER NOT NULL, passes INTEGER NOT NULL DEFAULT 1,
+  jouleval_version TEXT NOT NULL DEFAULT '', llama_revision TEXT NOT NULL DEFAULT '',
   UNIQUE (cell_id, idx));
 CREATE TABLE meters (
   id INTEGER PRIMARY KEY,
@@ -66,6 +88,26 @@ CREATE INDEX timeline_by_repetition ON timeline (repetition_id);
 CREATE INDEX runs_by_machine ON runs (machine_id);
 )sql";
 
+// Version 2 -> 3: the cells table is rebuilt with the whole identity as its key (the fields a
+// version 2 file lacks are "not recorded": '' and -1), repetitions gain the versions that measured
+// them (jouleval's from their run, llama.cpp's unknown), and the claims table is added.
+constexpr const char* kUpgrade2To3 = R"sql(
+INSERT INTO cells_v3 (id, machine_id, model, model_sha256, file_sha256, precision, kv_type, placement, task,
+  item_limit, shots, preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads,
+  flash_attention, status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types,
+  random_weights, load_seconds, peak_gpu_memory_bytes, engine_used_json, reference_precision, answer_flips, mean_kl)
+SELECT id, machine_id, model, model_sha256, '', precision, kv_type, placement, task, item_limit, shots, '', -1, -1,
+  -1, -1, -1, -1, threads, '', status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types,
+  random_weights, load_seconds, peak_gpu_memory_bytes, '{}', reference_precision, answer_flips, mean_kl
+FROM cells;
+DROP TABLE cells;
+ALTER TABLE cells_v3 RENAME TO cells;
+ALTER TABLE repetitions ADD COLUMN jouleval_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE repetitions ADD COLUMN llama_revision TEXT NOT NULL DEFAULT '';
+UPDATE repetitions SET jouleval_version =
+  coalesce((SELECT jouleval_version FROM runs WHERE runs.id = repetitions.run_id), '');
+)sql";
+
 int pragma_int(Database& db, const char* pragma) {
   Statement st(db, fmt::format("PRAGMA {}", pragma));
   return st.step() ? static_cast<int>(st.column_int64(0)) : 0;
@@ -77,13 +119,23 @@ std::string meta_value(Database& db, const char* key) {
   return st.step() ? st.column_text(0) : std::string();
 }
 
+void set_version(Database& db, int version) {
+  Statement meta(db, "UPDATE meta SET value = ? WHERE key = 'schema_version'");
+  meta.bind_all(std::to_string(version)).run();
+  db.exec(fmt::format("PRAGMA user_version = {}", version));
+}
+
 }  // namespace
+
+int schema_version(Database& db) { return pragma_int(db, "user_version"); }
 
 void create_schema(Database& db) {
   Transaction tx(db);
   // Re-check inside the write lock: another process may have created it meanwhile.
   if (pragma_int(db, "user_version") != 0) return;
-  db.exec(kCreateTables);
+  db.exec(kCreateOtherTables);
+  db.exec(cells_table("cells"));
+  db.exec(kCreateClaims);
   Statement meta(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
   meta.bind_all("schema_version", std::to_string(kSchemaVersion)).run();
   meta.bind_all("created_by", fmt::format("jouleval {}", util::build::kVersion)).run();
@@ -100,15 +152,31 @@ void configure_connection(Database& db, bool durable) {
   db.exec("PRAGMA foreign_keys = ON");
 }
 
+void configure_read_only_connection(Database& db) { db.exec("PRAGMA query_only = ON"); }
+
 void upgrade_schema(Database& db) {
-  if (pragma_int(db, "user_version") != 1) return;
-  Transaction tx(db);
-  if (pragma_int(db, "user_version") != 1) return;  // another process upgraded it meanwhile
-  db.exec("ALTER TABLE repetitions ADD COLUMN passes INTEGER NOT NULL DEFAULT 1");
-  Statement meta(db, "UPDATE meta SET value = ? WHERE key = 'schema_version'");
-  meta.bind_all(std::to_string(kSchemaVersion)).run();
-  db.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
-  tx.commit();
+  if (schema_version(db) == kSchemaVersion) return;
+  // Rebuilding a table that others reference needs foreign key enforcement off, which SQLite
+  // only changes outside a transaction; the check below restores the guarantee before committing.
+  db.exec("PRAGMA foreign_keys = OFF");
+  try {
+    Transaction tx(db);
+    const int version = schema_version(db);  // re-read under the write lock: another process may have upgraded
+    if (version == 1) db.exec("ALTER TABLE repetitions ADD COLUMN passes INTEGER NOT NULL DEFAULT 1");
+    if (version == 1 || version == 2) {
+      db.exec(cells_table("cells_v3"));
+      db.exec(kUpgrade2To3);
+      db.exec(kCreateClaims);
+      Statement check(db, "PRAGMA foreign_key_check");
+      if (check.step()) db.fail_message("upgrading to schema version 3: a foreign key check failed");
+      set_version(db, kSchemaVersion);
+    }
+    tx.commit();
+  } catch (...) {
+    db.exec("PRAGMA foreign_keys = ON");
+    throw;
+  }
+  db.exec("PRAGMA foreign_keys = ON");
 }
 
 bool check_schema(Database& db, bool create) {
@@ -125,12 +193,13 @@ bool check_schema(Database& db, bool create) {
   if (application != kApplicationId) {
     db.fail_message("an SQLite database but not a jouleval results database (no jouleval application id)");
   }
-  if (version != kSchemaVersion && version != 1) {
+  if (version < kOldestReadableVersion || version > kSchemaVersion) {
     const std::string by = meta_value(db, "created_by");
     db.fail_message(fmt::format(
-        "results database has schema version {}{}, but this jouleval ({}) supports "
-        "version {}; use a matching jouleval version",
-        version, by.empty() ? "" : fmt::format(" (written by {})", by), util::build::kVersion, kSchemaVersion));
+        "results database has schema version {}{}, but this jouleval ({}) supports versions {} to {}; use a "
+        "matching jouleval version",
+        version, by.empty() ? "" : fmt::format(" (written by {})", by), util::build::kVersion, kOldestReadableVersion,
+        kSchemaVersion));
   }
   return false;
 }

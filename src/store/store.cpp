@@ -9,12 +9,98 @@
 
 namespace jouleval::store {
 
-Store::Store(const std::filesystem::path& file, const StoreOptions& options)
-    : db_(file, options.create ? OpenMode::kCreate : OpenMode::kExisting) {
+namespace {
+
+OpenMode open_mode(const StoreOptions& options) {
+  if (options.read_only) return OpenMode::kReadOnly;
+  return options.create ? OpenMode::kCreate : OpenMode::kExisting;
+}
+
+// Seconds since the Unix epoch, as SQLite computes it (one clock for every writer of a file).
+constexpr const char* kNowSql = "((julianday('now') - 2440587.5) * 86400.0)";
+
+}  // namespace
+
+Store::Store(const std::filesystem::path& file, const StoreOptions& options) : db_(file, open_mode(options)) {
+  if (options.read_only) {
+    check_schema(db_, /*create=*/false);
+    configure_read_only_connection(db_);
+    schema_version_ = store::schema_version(db_);
+    return;
+  }
   const bool fresh = check_schema(db_, options.create);
   configure_connection(db_, options.durable);
   if (fresh) create_schema(db_);
   upgrade_schema(db_);
+  schema_version_ = store::schema_version(db_);
+}
+
+void Store::check_integrity() {
+  Statement st(db_, "PRAGMA quick_check");
+  std::string problems;
+  int n = 0;
+  while (st.step()) {
+    const std::string line = st.column_text(0);
+    if (line == "ok") continue;
+    if (n++ < 3) problems += (problems.empty() ? "" : "; ") + line;
+  }
+  if (n > 0) {
+    db_.fail_message(
+        fmt::format("the database is damaged (PRAGMA quick_check found {} problem(s): {}); restore it "
+                    "from a copy, or merge the cells that can still be read into a new file",
+                    n, problems));
+  }
+}
+
+ClaimResult Store::claim_cell(int64_t cell_id, const ClaimOwner& me, const ClaimLiveness& alive) {
+  Transaction tx(db_);
+  ClaimResult result;
+  result.previous = claim_holder(cell_id);
+  if (result.previous && !(result.previous->owner == me)) {
+    if (alive(*result.previous)) {
+      result.outcome = ClaimOutcome::kBusy;
+      return result;  // nothing written; the transaction rolls back
+    }
+    result.outcome = ClaimOutcome::kTakenOver;
+  } else {
+    result.previous.reset();
+  }
+  Statement st(db_, fmt::format(R"sql(
+    INSERT INTO claims (cell_id, owner, host, pid, claimed_at, heartbeat)
+    VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), {0})
+    ON CONFLICT (cell_id) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid,
+      claimed_at = excluded.claimed_at, heartbeat = excluded.heartbeat)sql",
+                                kNowSql));
+  st.bind_all(cell_id, me.owner, me.host, me.pid).run();
+  tx.commit();
+  return result;
+}
+
+std::optional<ClaimHolder> Store::claim_holder(int64_t cell_id) {
+  Statement st(
+      db_, fmt::format("SELECT owner, host, pid, claimed_at, {} - heartbeat FROM claims WHERE cell_id = ?", kNowSql));
+  st.bind(1, cell_id);
+  if (!st.step()) return std::nullopt;
+  ClaimHolder h;
+  h.owner = {st.column_text(0), st.column_text(1), st.column_int64(2)};
+  h.claimed_at = st.column_text(3);
+  h.heartbeat_age_seconds = st.column_double(4);
+  return h;
+}
+
+void Store::heartbeat(const std::string& owner) {
+  Statement st(db_, fmt::format("UPDATE claims SET heartbeat = {} WHERE owner = ?", kNowSql));
+  st.bind_all(owner).run();
+}
+
+void Store::release_claim(int64_t cell_id, const std::string& owner) {
+  Statement st(db_, "DELETE FROM claims WHERE cell_id = ? AND owner = ?");
+  st.bind_all(cell_id, owner).run();
+}
+
+void Store::release_claims(const std::string& owner) {
+  Statement st(db_, "DELETE FROM claims WHERE owner = ?");
+  st.bind_all(owner).run();
 }
 
 void Store::upsert_machine(const Machine& machine) {
@@ -54,34 +140,6 @@ std::vector<Run> Store::runs() {
                    st.column_text(5)});
   }
   return out;
-}
-
-const char* to_string(CellStatus status) {
-  switch (status) {
-    case CellStatus::kPending:
-      return "pending";
-    case CellStatus::kDone:
-      return "done";
-    case CellStatus::kSkipped:
-      return "skipped";
-    case CellStatus::kFailed:
-      return "failed";
-  }
-  return "pending";
-}
-
-CellStatus parse_cell_status(const std::string& text) {
-  if (text == "done") return CellStatus::kDone;
-  if (text == "skipped") return CellStatus::kSkipped;
-  if (text == "failed") return CellStatus::kFailed;
-  if (text == "pending") return CellStatus::kPending;
-  throw util::Error(fmt::format("unknown cell status '{}' in results database", text), util::ExitCode::kBadInput);
-}
-
-std::string describe(const CellKey& key) {
-  const std::string sha = key.model_sha256.empty() ? "" : "@" + key.model_sha256.substr(0, 12);
-  return fmt::format("{}{}/{}/kv={}/{}/{}/limit={}/shots={}/threads={}", key.model, sha, key.precision, key.kv_type,
-                     key.placement, key.task, key.limit, key.shots, key.threads);
 }
 
 }  // namespace jouleval::store

@@ -1,22 +1,72 @@
 // store::Store: the results database (default `jouleval.db`): crash-safe, idempotent writes for
-// sweeps and resume (one transaction per repetition / finished cell) and queries for reports.
+// sweeps and resume (one transaction per repetition / finished cell), claims that let several
+// processes share one database without measuring a cell twice, and queries for reports.
+// Not thread-safe: one Store per thread (several Stores on one file, in one or several processes,
+// are safe: SQLite serialises their writes).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "results/records.h"
 #include "store/database.h"
-#include "store/records.h"
 
 namespace jouleval::store {
 
+// The results types this layer persists (defined in results/records.h).
+using results::Cell;
+using results::CellKey;
+using results::CellStatus;
+using results::EngineSettings;
+using results::Fidelity;
+using results::ItemRecord;
+using results::Machine;
+using results::MeterEnergy;
+using results::Metric;
+using results::PowerSample;
+using results::Repetition;
+using results::Run;
+
 struct StoreOptions {
-  bool create = true;   // create the file (and schema) when missing
-  bool durable = true;  // synchronous=FULL: a committed repetition survives power loss, not only a crash
+  bool create = true;      // create the file (and schema) when missing
+  bool durable = true;     // synchronous=FULL: a committed repetition survives power loss, not only a crash
+  bool read_only = false;  // open the existing file read-only: nothing in it changes (older schema
+                           // versions are read as they are); every write throws
 };
+
+// A process that measures cells (docs/store.md "Claims").
+struct ClaimOwner {
+  std::string owner;  // unique per process invocation
+  std::string host;   // names the running host: equal only for processes of one boot of one machine
+  int64_t pid = 0;
+  bool operator==(const ClaimOwner&) const = default;
+};
+
+// The state of a claim as another process sees it.
+struct ClaimHolder {
+  ClaimOwner owner;
+  std::string claimed_at;            // ISO 8601 UTC
+  double heartbeat_age_seconds = 0;  // since the holder last said it is alive
+};
+
+enum class ClaimOutcome {
+  kClaimed,    // nobody held it (or `me` already did): now `me` does
+  kTakenOver,  // a dead holder's claim was taken over by `me`
+  kBusy,       // a live holder has it: `me` must not measure it
+};
+
+struct ClaimResult {
+  ClaimOutcome outcome = ClaimOutcome::kClaimed;
+  std::optional<ClaimHolder> previous;  // the holder before (kTakenOver, kBusy)
+};
+
+// Whether the holder of a claim is still alive (decided by the caller: a process id on this host,
+// a heartbeat's age for another host).
+using ClaimLiveness = std::function<bool(const ClaimHolder&)>;
 
 // What resume needs to know about a stored cell.
 struct CellProgress {
@@ -46,8 +96,33 @@ class Store {
   int64_t begin_run(const Run& run);
   std::optional<int64_t> current_run() const { return current_run_; }
 
+  // The schema version of the file as it was found (read-only opens do not upgrade it).
+  int schema_version() const { return schema_version_; }
+  // PRAGMA quick_check: throws util::Error (bad input) naming the file when it is damaged.
+  void check_integrity();
+
+  // ---- claims: one measuring process per cell ----------------------------------------------------
+  // Claims the cell for `me` in one transaction: free (or already mine) -> kClaimed; held by a holder
+  // `alive` says is dead -> kTakenOver; else kBusy and nothing changes.
+  ClaimResult claim_cell(int64_t cell_id, const ClaimOwner& me, const ClaimLiveness& alive);
+  // The current holder of a cell's claim, if any.
+  std::optional<ClaimHolder> claim_holder(int64_t cell_id);
+  // Says that `owner` is alive: refreshes the heartbeat of every claim it holds.
+  void heartbeat(const std::string& owner);
+  // Gives a cell's claim up (only when `owner` holds it).
+  void release_claim(int64_t cell_id, const std::string& owner);
+  // Gives every claim of `owner` up.
+  void release_claims(const std::string& owner);
+
   // ---- writes for sweeps and resume ------------------------------------------------------------
   std::optional<CellProgress> find_cell(const std::string& machine_id, const CellKey& key);
+  // The cell's id, creating it as pending (without model info) when missing; an existing cell is
+  // left as it is. Claims need the id before the cell is measured.
+  int64_t ensure_cell(const std::string& machine_id, const CellKey& key);
+  // The finished cell that is `key` except for its precision (`precision` instead) and the file
+  // evaluated: the fidelity reference of `key`. Absent when there is none.
+  std::optional<int64_t> find_done_cell_with_precision(const std::string& machine_id, const CellKey& key,
+                                                       const std::string& precision);
   // Creates the cell (machine, key, model info) as pending, or sets an existing one back to pending
   // and updates its model info; keeps its repetitions. Returns the cell id.
   int64_t upsert_cell_pending(const Cell& cell);
@@ -83,15 +158,8 @@ class Store {
   std::vector<Cell> read_cells(const std::string& where, std::optional<int64_t> id, const CellQuery& query);
 
   Database db_;
+  int schema_version_ = 0;
   std::optional<int64_t> current_run_;
 };
-
-// Text form of a status as stored ("pending", "done", "skipped", "failed") and back.
-const char* to_string(CellStatus status);
-CellStatus parse_cell_status(const std::string& text);
-
-// A short description of a cell key for messages:
-// "model[@sha]/precision/kv=../placement/task/limit=../shots=../threads=..".
-std::string describe(const CellKey& key);
 
 }  // namespace jouleval::store

@@ -8,11 +8,29 @@ namespace jouleval::store {
 
 namespace {
 
-constexpr const char* kCellSelect = R"sql(
-  SELECT id, machine_id, model, model_sha256, precision, kv_type, placement, task, item_limit, shots, threads,
+// The cell columns as read; a file older than schema version 3 lacks some, read as "not recorded".
+std::string cell_select(int version) {
+  const bool v3 = version >= 3;
+  return fmt::format(R"sql(
+  SELECT id, machine_id, model, model_sha256, {}, precision, kv_type, placement, task, item_limit, shots, {},
          status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types, random_weights,
-         load_seconds, peak_gpu_memory_bytes, reference_precision, answer_flips, mean_kl
-  FROM cells)sql";
+         load_seconds, peak_gpu_memory_bytes, reference_precision, answer_flips, mean_kl, {}
+  FROM cells)sql",
+                     v3 ? "file_sha256" : "''",
+                     v3 ? "preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads, "
+                          "flash_attention"
+                        : "'', -1, -1, -1, -1, -1, -1, threads, ''",
+                     v3 ? "engine_used_json" : "'{}'");
+}
+
+std::string repetition_select(int version) {
+  return fmt::format(R"sql(
+    SELECT id, idx, started_at, seconds, short_window, prompt_tokens, generated_tokens, decode_calls, items, {}, {}
+    FROM repetitions WHERE cell_id = ? ORDER BY idx)sql",
+                     version >= 2 ? "passes" : "1",
+                     version >= 3 ? "jouleval_version, llama_revision"
+                                  : "coalesce((SELECT jouleval_version FROM runs WHERE runs.id = run_id), ''), ''");
+}
 
 Cell read_cell_row(const Statement& st) {
   Cell c;
@@ -20,26 +38,37 @@ Cell read_cell_row(const Statement& st) {
   c.machine_id = st.column_text(1);
   c.key.model = st.column_text(2);
   c.key.model_sha256 = st.column_text(3);
-  c.key.precision = st.column_text(4);
-  c.key.kv_type = st.column_text(5);
-  c.key.placement = st.column_text(6);
-  c.key.task = st.column_text(7);
-  c.key.limit = static_cast<int32_t>(st.column_int64(8));
-  c.key.shots = static_cast<int32_t>(st.column_int64(9));
-  c.key.threads = static_cast<int32_t>(st.column_int64(10));
-  c.status = parse_cell_status(st.column_text(11));
-  c.skip_reason = st.column_text(12);
-  c.run_id = st.column_optional_int64(13).value_or(0);
-  c.model_path = st.column_text(14);
-  c.model_size_bytes = static_cast<uint64_t>(st.column_int64(15));
-  c.model_params = static_cast<uint64_t>(st.column_int64(16));
-  c.weight_types = st.column_text(17);
-  c.random_weights = st.column_bool(18);
-  c.load_seconds = st.column_double(19);
-  c.peak_gpu_memory_bytes = static_cast<uint64_t>(st.column_int64(20));
-  c.reference_precision = st.column_optional_text(21);
-  c.answer_flips = st.column_optional_double(22);
-  c.mean_kl = st.column_optional_double(23);
+  c.key.file_sha256 = st.column_text(4);
+  c.key.precision = st.column_text(5);
+  c.key.kv_type = st.column_text(6);
+  c.key.placement = st.column_text(7);
+  c.key.task = st.column_text(8);
+  c.key.limit = static_cast<int32_t>(st.column_int64(9));
+  c.key.shots = static_cast<int32_t>(st.column_int64(10));
+  c.key.preset = st.column_text(11);
+  c.key.seed = st.column_int64(12);
+  auto int32 = [&](int column) { return static_cast<int32_t>(st.column_int64(column)); };
+  c.key.engine.context_size = int32(13);
+  c.key.engine.batch_size = int32(14);
+  c.key.engine.ubatch_size = int32(15);
+  c.key.engine.scoring_lanes = int32(16);
+  c.key.engine.max_sequences = int32(17);
+  c.key.engine.threads = int32(18);
+  c.key.engine.flash_attention = st.column_text(19);
+  c.status = results::parse_cell_status(st.column_text(20));
+  c.skip_reason = st.column_text(21);
+  c.run_id = st.column_optional_int64(22).value_or(0);
+  c.model_path = st.column_text(23);
+  c.model_size_bytes = static_cast<uint64_t>(st.column_int64(24));
+  c.model_params = static_cast<uint64_t>(st.column_int64(25));
+  c.weight_types = st.column_text(26);
+  c.random_weights = st.column_bool(27);
+  c.load_seconds = st.column_double(28);
+  c.peak_gpu_memory_bytes = static_cast<uint64_t>(st.column_int64(29));
+  c.reference_precision = st.column_optional_text(30);
+  c.answer_flips = st.column_optional_double(31);
+  c.mean_kl = st.column_optional_double(32);
+  c.engine_used_json = st.column_text(33);
   return c;
 }
 
@@ -76,15 +105,13 @@ std::optional<Cell> Store::cell(int64_t cell_id, const CellQuery& query) {
 }
 
 std::vector<Cell> Store::read_cells(const std::string& where, std::optional<int64_t> id, const CellQuery& query) {
-  Statement st(db_, std::string(kCellSelect) + where + " ORDER BY id");
+  Statement st(db_, cell_select(schema_version_) + where + " ORDER BY id");
   if (id) st.bind(1, *id);
   std::vector<Cell> out;
   while (st.step()) out.push_back(read_cell_row(st));
 
   Statement metrics(db_, "SELECT name, value, stderr FROM metrics WHERE cell_id = ? ORDER BY rowid");
-  Statement reps(db_, R"sql(
-    SELECT id, idx, started_at, seconds, short_window, prompt_tokens, generated_tokens, decode_calls, items, passes
-    FROM repetitions WHERE cell_id = ? ORDER BY idx)sql");
+  Statement reps(db_, repetition_select(schema_version_));
   Statement meters(db_, R"sql(
     SELECT meter, device, kind, available, unavailable_reason, estimated, counter_joules, integrated_joules,
            disagreement, disagreement_flag, idle_watts, total_joules, active_joules, avg_watts, peak_watts,
@@ -108,6 +135,8 @@ std::vector<Cell> Store::read_cells(const std::string& where, std::optional<int6
       r.decode_calls = reps.column_int64(7);
       r.items = static_cast<int32_t>(reps.column_int64(8));
       r.passes = static_cast<int32_t>(reps.column_int64(9));
+      r.jouleval_version = reps.column_text(10);
+      r.llama_revision = reps.column_text(11);
       c.repetitions.push_back(std::move(r));
     }
     reps.reset();

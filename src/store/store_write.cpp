@@ -9,22 +9,35 @@ namespace jouleval::store {
 
 namespace {
 
+// The cell identity: machine id and every CellKey field, in this order (the cells' UNIQUE key).
 constexpr const char* kKeyColumns =
-    "machine_id, model, model_sha256, precision, kv_type, placement, task, item_limit, shots, threads";
+    "machine_id, model, model_sha256, file_sha256, precision, kv_type, placement, task, item_limit, shots, preset, "
+    "seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads, flash_attention";
+constexpr const char* kKeyParams = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?";
 
-// Binds machine id + key to parameters first..first+9; returns the next parameter index.
+// Binds machine id + key to the parameters from `first` on; returns the next parameter index.
 int bind_key(Statement& st, int first, const std::string& machine_id, const CellKey& key) {
-  st.bind(first, machine_id);
-  st.bind(first + 1, key.model);
-  st.bind(first + 2, key.model_sha256);
-  st.bind(first + 3, key.precision);
-  st.bind(first + 4, key.kv_type);
-  st.bind(first + 5, key.placement);
-  st.bind(first + 6, key.task);
-  st.bind(first + 7, key.limit);
-  st.bind(first + 8, key.shots);
-  st.bind(first + 9, key.threads);
-  return first + 10;
+  int i = first;
+  st.bind(i++, machine_id);
+  st.bind(i++, key.model);
+  st.bind(i++, key.model_sha256);
+  st.bind(i++, key.file_sha256);
+  st.bind(i++, key.precision);
+  st.bind(i++, key.kv_type);
+  st.bind(i++, key.placement);
+  st.bind(i++, key.task);
+  st.bind(i++, key.limit);
+  st.bind(i++, key.shots);
+  st.bind(i++, key.preset);
+  st.bind(i++, key.seed);
+  st.bind(i++, key.engine.context_size);
+  st.bind(i++, key.engine.batch_size);
+  st.bind(i++, key.engine.ubatch_size);
+  st.bind(i++, key.engine.scoring_lanes);
+  st.bind(i++, key.engine.max_sequences);
+  st.bind(i++, key.engine.threads);
+  st.bind(i++, key.engine.flash_attention);
+  return i;
 }
 
 int64_t returned_id(Statement& st) {
@@ -37,29 +50,58 @@ int64_t returned_id(Statement& st) {
 }  // namespace
 
 std::optional<CellProgress> Store::find_cell(const std::string& machine_id, const CellKey& key) {
-  Statement st(
-      db_, fmt::format("SELECT id, status, skip_reason FROM cells WHERE ({}) = (?,?,?,?,?,?,?,?,?,?)", kKeyColumns));
+  Statement st(db_,
+               fmt::format("SELECT id, status, skip_reason FROM cells WHERE ({}) = ({})", kKeyColumns, kKeyParams));
   bind_key(st, 1, machine_id, key);
   if (!st.step()) return std::nullopt;
-  CellProgress progress{st.column_int64(0), parse_cell_status(st.column_text(1)), st.column_text(2), {}};
+  CellProgress progress{st.column_int64(0), results::parse_cell_status(st.column_text(1)), st.column_text(2), {}};
   Statement reps(db_, "SELECT idx FROM repetitions WHERE cell_id = ? ORDER BY idx");
   reps.bind(1, progress.id);
   while (reps.step()) progress.done_repetitions.push_back(static_cast<int32_t>(reps.column_int64(0)));
   return progress;
 }
 
+int64_t Store::ensure_cell(const std::string& machine_id, const CellKey& key) {
+  Statement st(db_, fmt::format(R"sql(
+    INSERT INTO cells ({0}, status) VALUES ({1}, 'pending')
+    ON CONFLICT ({0}) DO UPDATE SET status = status
+    RETURNING id)sql",
+                                kKeyColumns, kKeyParams));
+  bind_key(st, 1, machine_id, key);
+  return returned_id(st);
+}
+
+std::optional<int64_t> Store::find_done_cell_with_precision(const std::string& machine_id, const CellKey& key,
+                                                            const std::string& precision) {
+  CellKey reference = key;
+  reference.precision = precision;
+  Statement st(db_, R"sql(
+    SELECT id FROM cells WHERE status = 'done' AND machine_id = ? AND model = ? AND model_sha256 = ?
+      AND precision = ? AND kv_type = ? AND placement = ? AND task = ? AND item_limit = ? AND shots = ?
+      AND preset = ? AND seed = ? AND context_size = ? AND batch_size = ? AND ubatch_size = ?
+      AND scoring_lanes = ? AND max_sequences = ? AND threads = ? AND flash_attention = ?
+    ORDER BY id LIMIT 1)sql");
+  const EngineSettings& e = reference.engine;
+  st.bind_all(machine_id, reference.model, reference.model_sha256, reference.precision, reference.kv_type,
+              reference.placement, reference.task, reference.limit, reference.shots, reference.preset, reference.seed,
+              e.context_size, e.batch_size, e.ubatch_size, e.scoring_lanes, e.max_sequences, e.threads,
+              e.flash_attention);
+  if (!st.step()) return std::nullopt;
+  return st.column_int64(0);
+}
+
 int64_t Store::upsert_cell_pending(const Cell& cell) {
   Statement st(db_, fmt::format(R"sql(
-    INSERT INTO cells ({}, status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types,
-                       random_weights, load_seconds, peak_gpu_memory_bytes)
-    VALUES (?,?,?,?,?,?,?,?,?,?, 'pending', '', ?,?,?,?,?,?,?,?)
-    ON CONFLICT ({}) DO UPDATE SET status = 'pending', skip_reason = '', run_id = coalesce(excluded.run_id, run_id),
+    INSERT INTO cells ({0}, status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types,
+                       random_weights, load_seconds, peak_gpu_memory_bytes, engine_used_json)
+    VALUES ({1}, 'pending', '', ?,?,?,?,?,?,?,?,?)
+    ON CONFLICT ({0}) DO UPDATE SET status = 'pending', skip_reason = '', run_id = coalesce(excluded.run_id, run_id),
       model_path = excluded.model_path, model_size_bytes = excluded.model_size_bytes,
       model_params = excluded.model_params, weight_types = excluded.weight_types,
       random_weights = excluded.random_weights, load_seconds = excluded.load_seconds,
-      peak_gpu_memory_bytes = excluded.peak_gpu_memory_bytes
+      peak_gpu_memory_bytes = excluded.peak_gpu_memory_bytes, engine_used_json = excluded.engine_used_json
     RETURNING id)sql",
-                                kKeyColumns, kKeyColumns));
+                                kKeyColumns, kKeyParams));
   int i = bind_key(st, 1, cell.machine_id, cell.key);
   st.bind(i++, current_run_);
   st.bind(i++, cell.model_path);
@@ -69,6 +111,7 @@ int64_t Store::upsert_cell_pending(const Cell& cell) {
   st.bind(i++, cell.random_weights);
   st.bind(i++, cell.load_seconds);
   st.bind(i++, cell.peak_gpu_memory_bytes);
+  st.bind(i++, cell.engine_used_json);
   return returned_id(st);
 }
 
@@ -83,11 +126,11 @@ int64_t Store::mark_failed(const std::string& machine_id, const CellKey& key, co
 int64_t Store::mark_status(const std::string& machine_id, const CellKey& key, CellStatus status,
                            const std::string& reason) {
   Statement st(db_, fmt::format(R"sql(
-    INSERT INTO cells ({}, status, skip_reason, run_id) VALUES (?,?,?,?,?,?,?,?,?,?, ?, ?, ?)
-    ON CONFLICT ({}) DO UPDATE SET status = excluded.status, skip_reason = excluded.skip_reason,
+    INSERT INTO cells ({0}, status, skip_reason, run_id) VALUES ({1}, ?, ?, ?)
+    ON CONFLICT ({0}) DO UPDATE SET status = excluded.status, skip_reason = excluded.skip_reason,
       run_id = coalesce(excluded.run_id, run_id)
     RETURNING id)sql",
-                                kKeyColumns, kKeyColumns));
+                                kKeyColumns, kKeyParams));
   int i = bind_key(st, 1, machine_id, key);
   st.bind(i++, to_string(status));
   st.bind(i++, reason);
@@ -110,10 +153,10 @@ bool Store::add_repetition(int64_t cell_id, const Repetition& repetition) {
 void Store::write_repetition(int64_t cell_id, const Repetition& r, std::optional<int64_t> run_id) {
   Statement rep(db_, R"sql(
     INSERT INTO repetitions (cell_id, idx, run_id, started_at, seconds, short_window, prompt_tokens,
-                             generated_tokens, decode_calls, items, passes)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
+                             generated_tokens, decode_calls, items, passes, jouleval_version, llama_revision)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
   rep.bind_all(cell_id, r.index, run_id, r.started_at, r.seconds, r.short_window, r.prompt_tokens, r.generated_tokens,
-               r.decode_calls, r.items, r.passes)
+               r.decode_calls, r.items, r.passes, r.jouleval_version, r.llama_revision)
       .run();
   const int64_t rep_id = db_.last_insert_rowid();
 
@@ -167,10 +210,10 @@ int64_t Store::insert_cell(const Cell& c, std::optional<int64_t> run_id) {
   Transaction tx(db_);
   Statement st(db_, fmt::format(R"sql(
     INSERT INTO cells ({}, status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types,
-                       random_weights, load_seconds, peak_gpu_memory_bytes, reference_precision, answer_flips,
-                       mean_kl)
-    VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?,?,?))sql",
-                                kKeyColumns));
+                       random_weights, load_seconds, peak_gpu_memory_bytes, engine_used_json, reference_precision,
+                       answer_flips, mean_kl)
+    VALUES ({}, ?,?,?,?,?,?,?,?,?,?,?,?,?,?))sql",
+                                kKeyColumns, kKeyParams));
   int i = bind_key(st, 1, c.machine_id, c.key);
   st.bind(i++, to_string(c.status));
   st.bind(i++, c.skip_reason);
@@ -182,6 +225,7 @@ int64_t Store::insert_cell(const Cell& c, std::optional<int64_t> run_id) {
   st.bind(i++, c.random_weights);
   st.bind(i++, c.load_seconds);
   st.bind(i++, c.peak_gpu_memory_bytes);
+  st.bind(i++, c.engine_used_json);
   st.bind(i++, c.reference_precision);
   st.bind(i++, c.answer_flips);
   st.bind(i++, c.mean_kl);

@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <limits>
+
 #include <toml++/toml.h>
 
 #include "engine/model.h"
 #include "engine/quantize.h"
-#include "util/error.h"
 
 namespace jouleval::sweep {
 namespace {
@@ -14,50 +16,95 @@ namespace {
 using util::Error;
 using util::ExitCode;
 
-[[noreturn]] void bad(const std::filesystem::path& file, const std::string& field, const std::string& what) {
-  throw Error(fmt::format("{}: field '{}': {}", file.string(), field, what), ExitCode::kBadInput);
-}
+// The smallest context and batch the engine accepts (a value below makes llama.cpp abort).
+constexpr int64_t kMinContextSize = 64;
+constexpr int64_t kMinBatchSize = 64;
 
-std::vector<std::string> string_list(const toml::table& t, const std::string& key, const std::filesystem::path& file,
-                                     std::vector<std::string> fallback) {
-  const toml::node* node = t.get(key);
-  if (node == nullptr) return fallback;
-  std::vector<std::string> out;
-  if (auto s = node->value<std::string>()) {
-    out.push_back(*s);
+// A TOML file being read: names a field with its line, for every message.
+class TomlFile {
+ public:
+  explicit TomlFile(std::filesystem::path file) : file_(std::move(file)) {}
+
+  const std::filesystem::path& path() const { return file_; }
+
+  // "FILE:LINE: field 'FIELD'" (the line of the field's value when known).
+  std::string name(const std::string& field) const {
+    auto it = lines_.find(field);
+    if (it == lines_.end()) return fmt::format("{}: field '{}'", file_.string(), field);
+    return fmt::format("{}:{}: field '{}'", file_.string(), it->second, field);
+  }
+
+  [[noreturn]] void bad(const std::string& field, const std::string& what) const {
+    throw Error(fmt::format("{}: {}", name(field), what), ExitCode::kBadInput);
+  }
+
+  void remember(const std::string& field, const toml::node& node) {
+    if (node.source().begin.line > 0) lines_[field] = static_cast<int>(node.source().begin.line);
+  }
+
+  // Every key of `table` must be in `known`; `prefix` names the table ("sweep.", "tasks.mmlu.").
+  void check_keys(const toml::table& table, const std::vector<std::string>& known, const std::string& prefix) {
+    for (const auto& [key, node] : table) {
+      const std::string name(key.str());
+      remember(prefix + name, node);
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        bad(prefix + name, fmt::format("unknown field (known: {})", list));
+      }
+    }
+  }
+
+  std::vector<std::string> string_list(const toml::table& t, const std::string& key, const std::string& prefix,
+                                       std::vector<std::string> fallback) const {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) return fallback;
+    std::vector<std::string> out;
+    if (auto s = node->value<std::string>()) {
+      out.push_back(*s);
+      return out;
+    }
+    const toml::array* arr = node->as_array();
+    if (arr == nullptr) bad(prefix + key, "expected a string or an array of strings");
+    for (const auto& el : *arr) {
+      auto s = el.value<std::string>();
+      if (!s) bad(prefix + key, "every element must be a string");
+      out.push_back(*s);
+    }
+    if (out.empty()) bad(prefix + key, "must not be empty");
     return out;
   }
-  const toml::array* arr = node->as_array();
-  if (arr == nullptr) bad(file, key, "expected a string or an array of strings");
-  for (const auto& el : *arr) {
-    auto s = el.value<std::string>();
-    if (!s) bad(file, key, "every element must be a string");
-    out.push_back(*s);
-  }
-  if (out.empty()) bad(file, key, "must not be empty");
-  return out;
-}
 
-template <typename T>
-std::optional<T> get(const toml::table& t, const std::string& key, const std::filesystem::path& file,
-                     const std::string& prefix = "") {
-  const toml::node* node = t.get(key);
-  if (node == nullptr) return std::nullopt;
-  if constexpr (std::is_same_v<T, double>) {
-    if (auto v = node->value<double>()) return *v;  // integers convert too
-  } else {
-    if (auto v = node->value_exact<T>()) return *v;
+  template <typename T>
+  std::optional<T> get(const toml::table& t, const std::string& key, const std::string& prefix) const {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) return std::nullopt;
+    if constexpr (std::is_same_v<T, double>) {
+      if (auto v = node->value<double>()) return *v;  // integers convert too
+    } else {
+      if (auto v = node->value_exact<T>()) return *v;
+    }
+    bad(prefix + key, std::is_same_v<T, std::string> ? "expected a string"
+                      : std::is_same_v<T, bool>      ? "expected true or false"
+                      : std::is_same_v<T, double>    ? "expected a number"
+                                                     : "expected an integer");
   }
-  bad(file, prefix + key,
-      std::is_same_v<T, std::string> ? "expected a string"
-      : std::is_same_v<T, bool>      ? "expected true or false"
-                                     : "expected a number");
-}
 
-int non_negative(int64_t v, const std::filesystem::path& file, const std::string& field) {
-  if (v < 0 || v > 100000000) bad(file, field, fmt::format("must be between 0 and 100000000, got {}", v));
-  return static_cast<int>(v);
-}
+  // An integer field that must fit the int setting it goes to (range checks come later).
+  std::optional<int> get_int(const toml::table& t, const std::string& key, const std::string& prefix) const {
+    auto v = get<int64_t>(t, key, prefix);
+    if (!v) return std::nullopt;
+    if (*v < std::numeric_limits<int>::min() || *v > std::numeric_limits<int>::max())
+      bad(prefix + key, fmt::format("{} is out of range", *v));
+    return static_cast<int>(*v);
+  }
+
+ private:
+  std::filesystem::path file_;
+  std::map<std::string, int> lines_;
+};
+
+std::string range_text(double lo, double hi) { return fmt::format("{:g} to {:g}", lo, hi); }
 
 }  // namespace
 
@@ -71,6 +118,18 @@ std::optional<int> SweepConfig::shots_for(tasks::TaskId task) const {
   auto it = task_settings.find(task);
   if (it != task_settings.end()) return it->second.shots;
   return std::nullopt;
+}
+
+results::EngineSettings SweepConfig::engine_settings() const {
+  results::EngineSettings e;
+  e.context_size = context_size;
+  e.batch_size = batch_size;
+  e.ubatch_size = ubatch_size;
+  e.scoring_lanes = scoring_lanes;
+  e.max_sequences = max_sequences;
+  e.threads = threads;
+  e.flash_attention = flash_attention;
+  return e;
 }
 
 nlohmann::json SweepConfig::to_json() const {
@@ -109,6 +168,45 @@ nlohmann::json SweepConfig::to_json() const {
           {"flash_attention", flash_attention}};
 }
 
+void validate_config(const SweepConfig& c, const SettingNames& names) {
+  auto fail = [&](const std::string& field, const std::string& what) {
+    throw Error(fmt::format("{}: {}", names.name(field), what), names.code);
+  };
+  auto in_range = [&](const std::string& field, double v, double lo, double hi) {
+    if (!std::isfinite(v) || v < lo || v > hi)
+      fail(field, fmt::format("{} is out of range ({})", v, range_text(lo, hi)));
+  };
+  // 0 = automatic, else at least `min`.
+  auto zero_or_range = [&](const std::string& field, int64_t v, int64_t min, int64_t max) {
+    if (v != 0 && (v < min || v > max))
+      fail(field, fmt::format("{} is out of range (0 for automatic, or {} to {})", v, min, max));
+  };
+  in_range("repetitions", c.repetitions, 1, 1000);
+  in_range("idle_seconds", c.idle_seconds, 0, 3600);
+  in_range("cooldown_seconds", c.cooldown_seconds, 0, 3600);
+  in_range("min_window_seconds", c.min_window_seconds, 0, 3600);
+  in_range("warmup_requests", c.warmup_requests, 0, 100000);
+  in_range("threads", c.threads, 0, 4096);
+  in_range("limit", c.limit, 0, 100000000);
+  if (c.seed < 0) fail("seed", fmt::format("{} is out of range (0 to {})", c.seed, INT64_MAX));
+  zero_or_range("context_size", c.context_size, kMinContextSize, 16777216);
+  zero_or_range("batch_size", c.batch_size, kMinBatchSize, 65536);
+  zero_or_range("ubatch_size", c.ubatch_size, kMinBatchSize, 65536);
+  if (c.batch_size > 0 && c.ubatch_size > c.batch_size)
+    fail("ubatch_size", fmt::format("{} is larger than the batch size {}", c.ubatch_size, c.batch_size));
+  zero_or_range("max_sequences", c.max_sequences, 1, 256);
+  in_range("scoring_lanes", c.scoring_lanes, 0, 8);
+  if (c.flash_attention != "auto" && c.flash_attention != "on" && c.flash_attention != "off")
+    fail("flash_attention", fmt::format("'{}': use auto, on or off", c.flash_attention));
+  if (c.shot_preset != "lm-eval" && c.shot_preset != "leaderboard")
+    fail("shot_preset", fmt::format("'{}': use lm-eval or leaderboard", c.shot_preset));
+  for (const auto& [task, settings] : c.task_settings) {
+    const std::string prefix = fmt::format("tasks.{}.", tasks::task_name(task));
+    if (settings.limit) in_range(prefix + "limit", *settings.limit, 0, 100000000);
+    if (settings.shots) in_range(prefix + "shots", *settings.shots, 0, 100);
+  }
+}
+
 ModelSpec parse_model_spec(const std::string& text, const std::filesystem::path& synth_dir) {
   ModelSpec spec;
   if (text.rfind("synth:", 0) == 0) {
@@ -140,130 +238,124 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
         fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line, e.source().begin.column, e.description()),
         ExitCode::kBadInput);
   }
+  TomlFile f(file);
   const std::filesystem::path base = file.parent_path();
   auto resolve = [&](const std::string& p) -> std::filesystem::path {
     std::filesystem::path path(p);
     return path.is_absolute() || base.empty() ? path : base / path;
   };
 
-  const toml::table* sweep = root["sweep"].as_table();
-  if (sweep == nullptr) bad(file, "sweep", "missing [sweep] table");
-  const std::string p = "sweep.";
-  SweepConfig config;
-  for (const auto& [key, _] : *sweep) {
-    static const std::vector<std::string> known = {
-        "database",        "data_dir",      "samples",          "model_cache",
-        "models",          "precisions",    "kv_types",         "placements",
-        "tasks",           "limit",         "shot_preset",      "seed",
-        "repetitions",     "idle_seconds",  "cooldown_seconds", "min_window_seconds",
-        "warmup_requests", "timeline",      "threads",          "context_size",
-        "max_sequences",   "scoring_lanes", "batch_size",       "ubatch_size",
-        "flash_attention"};
-    if (std::find(known.begin(), known.end(), std::string(key.str())) == known.end()) {
-      bad(file, p + std::string(key.str()), "unknown field");
-    }
+  for (const auto& [key, node] : root) {
+    f.remember(std::string(key.str()), node);
+    if (key.str() != "sweep" && key.str() != "tasks")
+      f.bad(std::string(key.str()), "unknown table (expected [sweep] and [tasks.NAME])");
   }
-  if (auto v = get<std::string>(*sweep, "database", file, p)) config.database = resolve(*v);
-  if (auto v = get<std::string>(*sweep, "data_dir", file, p)) config.data_dir = resolve(*v);
-  if (auto v = get<bool>(*sweep, "samples", file, p)) config.use_samples = *v;
-  if (auto v = get<std::string>(*sweep, "model_cache", file, p)) config.model_cache = resolve(*v);
-  if (config.data_dir.empty() && !config.use_samples) bad(file, p + "data_dir", "set data_dir or samples = true");
+  const toml::table* sweep = root["sweep"].as_table();
+  if (sweep == nullptr) f.bad("sweep", "missing [sweep] table");
+  const std::string p = "sweep.";
+  f.check_keys(*sweep, {"database",        "data_dir",      "samples",          "model_cache",
+                        "models",          "precisions",    "kv_types",         "placements",
+                        "tasks",           "limit",         "shot_preset",      "seed",
+                        "repetitions",     "idle_seconds",  "cooldown_seconds", "min_window_seconds",
+                        "warmup_requests", "timeline",      "threads",          "context_size",
+                        "max_sequences",   "scoring_lanes", "batch_size",       "ubatch_size",
+                        "flash_attention"},
+               p);
+  SweepConfig config;
+  if (auto v = f.get<std::string>(*sweep, "database", p)) config.database = resolve(*v);
+  if (auto v = f.get<std::string>(*sweep, "data_dir", p)) config.data_dir = resolve(*v);
+  if (auto v = f.get<bool>(*sweep, "samples", p)) config.use_samples = *v;
+  if (auto v = f.get<std::string>(*sweep, "model_cache", p)) config.model_cache = resolve(*v);
+  if (config.data_dir.empty() && !config.use_samples) f.bad(p + "data_dir", "set data_dir or samples = true");
 
   const std::filesystem::path synth_dir =
       config.model_cache.empty() ? config.database.parent_path() / "models" : config.model_cache;
-  for (const auto& m : string_list(*sweep, "models", file, {})) {
-    ModelSpec spec = parse_model_spec(m, synth_dir);
+  for (const auto& m : f.string_list(*sweep, "models", p, {})) {
+    ModelSpec spec;
+    try {
+      spec = parse_model_spec(m, synth_dir);
+    } catch (const Error& e) {
+      f.bad(p + "models", e.what());
+    }
     if (spec.synth_preset.empty()) spec.path = resolve(m);
     config.models.push_back(spec);
   }
-  if (config.models.empty()) bad(file, p + "models", "missing: list GGUF files or synth:PRESET entries");
+  if (config.models.empty()) f.bad(p + "models", "missing: list GGUF files or synth:PRESET entries");
 
-  config.precisions = string_list(*sweep, "precisions", file, config.precisions);
+  config.precisions = f.string_list(*sweep, "precisions", p, config.precisions);
   for (const auto& prec : config.precisions) {
     try {
       engine::resolve_precision(prec);
     } catch (const Error& e) {
-      bad(file, p + "precisions", e.what());
+      f.bad(p + "precisions", e.what());
     }
   }
-  config.kv_types = string_list(*sweep, "kv_types", file, config.kv_types);
+  config.kv_types = f.string_list(*sweep, "kv_types", p, config.kv_types);
   for (const auto& kv : config.kv_types) {
     if (kv != "f16" && kv != "q8_0" && kv != "q4_0")
-      bad(file, p + "kv_types", fmt::format("'{}': use f16, q8_0 or q4_0", kv));
+      f.bad(p + "kv_types", fmt::format("'{}': use f16, q8_0 or q4_0", kv));
   }
-  config.placements = string_list(*sweep, "placements", file, config.placements);
+  config.placements = f.string_list(*sweep, "placements", p, config.placements);
   for (const auto& pl : config.placements) {
     try {
       engine::Placement::parse(pl);
     } catch (const Error& e) {
-      bad(file, p + "placements", e.what());
+      f.bad(p + "placements", e.what());
     }
   }
   std::string task_list;
-  for (const auto& t : string_list(*sweep, "tasks", file, {})) task_list += (task_list.empty() ? "" : ",") + t;
-  if (task_list.empty()) bad(file, p + "tasks", "missing: e.g. tasks = [\"mmlu\", \"gsm8k\"]");
+  for (const auto& t : f.string_list(*sweep, "tasks", p, {})) task_list += (task_list.empty() ? "" : ",") + t;
+  if (task_list.empty()) f.bad(p + "tasks", "missing: e.g. tasks = [\"mmlu\", \"gsm8k\"]");
   try {
     config.tasks = tasks::parse_task_list(task_list);
   } catch (const Error& e) {
-    bad(file, p + "tasks", e.what());
+    f.bad(p + "tasks", e.what());
   }
 
-  if (auto v = get<int64_t>(*sweep, "limit", file, p)) config.limit = non_negative(*v, file, p + "limit");
-  if (auto v = get<std::string>(*sweep, "shot_preset", file, p)) config.shot_preset = *v;
-  if (auto v = get<int64_t>(*sweep, "seed", file, p)) config.seed = static_cast<uint64_t>(*v);
-  if (auto v = get<int64_t>(*sweep, "repetitions", file, p)) {
-    config.repetitions = non_negative(*v, file, p + "repetitions");
-    if (config.repetitions < 1) bad(file, p + "repetitions", "must be at least 1");
-  }
-  if (auto v = get<double>(*sweep, "idle_seconds", file, p)) config.idle_seconds = *v;
-  if (auto v = get<double>(*sweep, "cooldown_seconds", file, p)) config.cooldown_seconds = *v;
-  if (auto v = get<double>(*sweep, "min_window_seconds", file, p)) {
-    if (!(*v >= 0.0 && *v <= 3600.0)) bad(file, p + "min_window_seconds", "must be between 0 and 3600");
-    config.min_window_seconds = *v;
-  }
-  if (auto v = get<int64_t>(*sweep, "warmup_requests", file, p))
-    config.warmup_requests = non_negative(*v, file, p + "warmup_requests");
-  if (auto v = get<bool>(*sweep, "timeline", file, p)) config.timeline = *v;
-  if (auto v = get<int64_t>(*sweep, "threads", file, p)) config.threads = non_negative(*v, file, p + "threads");
-  if (auto v = get<int64_t>(*sweep, "context_size", file, p))
-    config.context_size = non_negative(*v, file, p + "context_size");
-  if (auto v = get<int64_t>(*sweep, "max_sequences", file, p))
-    config.max_sequences = non_negative(*v, file, p + "max_sequences");
-  if (auto v = get<int64_t>(*sweep, "scoring_lanes", file, p))
-    config.scoring_lanes = non_negative(*v, file, p + "scoring_lanes");
-  if (auto v = get<int64_t>(*sweep, "batch_size", file, p))
-    config.batch_size = non_negative(*v, file, p + "batch_size");
-  if (auto v = get<int64_t>(*sweep, "ubatch_size", file, p))
-    config.ubatch_size = non_negative(*v, file, p + "ubatch_size");
-  if (auto v = get<std::string>(*sweep, "flash_attention", file, p)) {
-    if (*v != "auto" && *v != "on" && *v != "off") bad(file, p + "flash_attention", "use auto, on or off");
-    config.flash_attention = *v;
-  }
+  if (auto v = f.get_int(*sweep, "limit", p)) config.limit = *v;
+  if (auto v = f.get<std::string>(*sweep, "shot_preset", p)) config.shot_preset = *v;
+  if (auto v = f.get<int64_t>(*sweep, "seed", p)) config.seed = *v;
+  if (auto v = f.get_int(*sweep, "repetitions", p)) config.repetitions = *v;
+  if (auto v = f.get<double>(*sweep, "idle_seconds", p)) config.idle_seconds = *v;
+  if (auto v = f.get<double>(*sweep, "cooldown_seconds", p)) config.cooldown_seconds = *v;
+  if (auto v = f.get<double>(*sweep, "min_window_seconds", p)) config.min_window_seconds = *v;
+  if (auto v = f.get_int(*sweep, "warmup_requests", p)) config.warmup_requests = *v;
+  if (auto v = f.get<bool>(*sweep, "timeline", p)) config.timeline = *v;
+  if (auto v = f.get_int(*sweep, "threads", p)) config.threads = *v;
+  if (auto v = f.get_int(*sweep, "context_size", p)) config.context_size = *v;
+  if (auto v = f.get_int(*sweep, "max_sequences", p)) config.max_sequences = *v;
+  if (auto v = f.get_int(*sweep, "scoring_lanes", p)) config.scoring_lanes = *v;
+  if (auto v = f.get_int(*sweep, "batch_size", p)) config.batch_size = *v;
+  if (auto v = f.get_int(*sweep, "ubatch_size", p)) config.ubatch_size = *v;
+  if (auto v = f.get<std::string>(*sweep, "flash_attention", p)) config.flash_attention = *v;
 
   // Per-task overrides: [tasks.mmlu] limit = 500, shots = 5
-  if (const toml::table* per_task = root["tasks"].as_table()) {
+  if (const toml::node* per_task_node = root.get("tasks")) {
+    const toml::table* per_task = per_task_node->as_table();
+    if (per_task == nullptr) f.bad("tasks", "expected tables [tasks.NAME]");
     for (const auto& [name, node] : *per_task) {
       const std::string field = fmt::format("tasks.{}", name.str());
+      f.remember(field, node);
       tasks::TaskId id;
       try {
         id = tasks::parse_task_name(name.str());
       } catch (const Error& e) {
-        bad(file, field, e.what());
+        f.bad(field, e.what());
       }
       const toml::table* t = node.as_table();
-      if (t == nullptr) bad(file, field, "expected a table");
+      if (t == nullptr) f.bad(field, "expected a table");
+      f.check_keys(*t, {"limit", "shots"}, field + ".");
       TaskSettings settings;
-      if (auto v = get<int64_t>(*t, "limit", file, field + "."))
-        settings.limit = non_negative(*v, file, field + ".limit");
-      if (auto v = get<int64_t>(*t, "shots", file, field + "."))
-        settings.shots = non_negative(*v, file, field + ".shots");
+      if (auto v = f.get_int(*t, "limit", field + ".")) settings.limit = *v;
+      if (auto v = f.get_int(*t, "shots", field + ".")) settings.shots = *v;
       config.task_settings[id] = settings;
     }
   }
-  for (const auto& [key, _] : root) {
-    if (key.str() != "sweep" && key.str() != "tasks")
-      bad(file, std::string(key.str()), "unknown table (expected [sweep] and [tasks.NAME])");
-  }
+  const std::string prefix_sweep = "sweep.";
+  validate_config(config, {[&](const std::string& field) {
+                             return f.name(field.rfind("tasks.", 0) == 0 ? field : prefix_sweep + field);
+                           },
+                           ExitCode::kBadInput});
   return config;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,7 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "results/records.h"
 #include "tasks/task_id.h"
+#include "util/error.h"
 
 namespace jouleval::sweep {
 
@@ -43,7 +46,7 @@ struct SweepConfig {
 
   int limit = 0;  // default per-task item limit; 0 = all
   std::string shot_preset = "lm-eval";
-  uint64_t seed = 1234;
+  int64_t seed = 1234;  // few-shot selection seed, 0 .. 2^63 - 1
   std::map<tasks::TaskId, TaskSettings> task_settings;
 
   int repetitions = 3;
@@ -64,8 +67,23 @@ struct SweepConfig {
 
   int limit_for(tasks::TaskId task) const;
   std::optional<int> shots_for(tasks::TaskId task) const;
+  // The engine settings of every cell of this sweep, as asked (part of each cell's identity).
+  results::EngineSettings engine_settings() const;
   nlohmann::json to_json() const;
 };
+
+// How the settings of a configuration are named in messages: by their command-line option, or by a
+// file, line and field. `name(field)` gets the SweepConfig member's TOML name ("context_size",
+// "tasks.mmlu.shots") and returns how to show it ("--ctx", "s.toml:7: field 'sweep.context_size'").
+struct SettingNames {
+  std::function<std::string(const std::string& field)> name;
+  util::ExitCode code = util::ExitCode::kUsage;  // kUsage for options, kBadInput for a file
+};
+
+// Checks every numeric and named setting against its allowed range (docs/sweep.md "Settings"): the
+// one validation of both the command line and the TOML file. Throws util::Error(names.code) naming
+// the setting, its value and the range.
+void validate_config(const SweepConfig& config, const SettingNames& names);
 
 // Reads a sweep TOML file. Relative paths in it are relative to the file's directory. Throws
 // util::Error (kBadInput) naming the file and the field on any error.

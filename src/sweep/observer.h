@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "store/records.h"
+#include "results/records.h"
 
 namespace jouleval::sweep {
 
@@ -26,11 +26,11 @@ class Observer {
   virtual ~Observer() = default;
   virtual void message(const std::string& /*line*/) {}
   // A measured repetition (0-based `repetition` of `repetitions`) of `key` begins; `total` requests.
-  virtual void repetition_started(const store::CellKey& /*key*/, int /*repetition*/, int /*repetitions*/,
+  virtual void repetition_started(const results::CellKey& /*key*/, int /*repetition*/, int /*repetitions*/,
                                   int64_t /*total*/) {}
   virtual void progress(int64_t /*done*/, int64_t /*total*/, std::optional<double> /*watts*/) {}
-  virtual void repetition_finished(const store::CellKey& /*key*/, const store::Repetition& /*rep*/) {}
-  virtual void cell_finished(const store::CellKey& /*key*/, const CellOutcome& /*outcome*/) {}
+  virtual void repetition_finished(const results::CellKey& /*key*/, const results::Repetition& /*rep*/) {}
+  virtual void cell_finished(const results::CellKey& /*key*/, const CellOutcome& /*outcome*/) {}
 };
 
 }  // namespace jouleval::sweep

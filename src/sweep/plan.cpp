@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/quantize.h"
+#include "results/precision.h"
 #include "tasks/options.h"
 #include "util/error.h"
 
@@ -13,15 +14,6 @@ namespace jouleval::sweep {
 std::string canonical_precision(const std::string& precision) {
   const engine::Precision& p = engine::resolve_precision(precision);
   return p.alias.empty() ? p.type_name : p.alias;
-}
-
-std::string reference_precision(const std::vector<std::string>& precisions) {
-  std::vector<std::string> canon;
-  for (const auto& p : precisions) canon.push_back(canonical_precision(p));
-  for (const char* preferred : {"fp16", "bf16", "fp32"}) {
-    if (std::find(canon.begin(), canon.end(), preferred) != canon.end()) return preferred;
-  }
-  return "";
 }
 
 PlannedCell task_cell(const SweepConfig& config, tasks::TaskId task) {
@@ -53,7 +45,7 @@ std::vector<PlannedCell> plan_cells(const SweepConfig& config) {
     std::string c = canonical_precision(p);
     if (std::find(precisions.begin(), precisions.end(), c) == precisions.end()) precisions.push_back(c);
   }
-  const std::string reference = reference_precision(precisions);
+  const std::string reference = results::reference_precision(precisions).value_or("");
   std::stable_partition(precisions.begin(), precisions.end(), [&](const std::string& p) { return p == reference; });
 
   std::vector<PlannedCell> cells;
@@ -87,18 +79,21 @@ tasks::TaskOptions task_options(const SweepConfig& config, const PlannedCell& ce
   return options;
 }
 
-store::CellKey cell_key(const SweepConfig& config, const PlannedCell& cell, const std::string& model_label,
-                        const std::string& model_sha256) {
-  store::CellKey key;
+results::CellKey cell_key(const SweepConfig& config, const PlannedCell& cell, const std::string& model_label,
+                          const std::string& model_sha256, const std::string& file_sha256) {
+  results::CellKey key;
   key.model = model_label;
   key.model_sha256 = model_sha256;
+  key.file_sha256 = file_sha256;
   key.precision = cell.precision;
   key.kv_type = cell.kv_type;
   key.placement = cell.placement;
   key.task = std::string(tasks::task_name(cell.task));
   key.limit = cell.limit;
   key.shots = cell.shots;
-  key.threads = config.threads;
+  key.preset = config.shot_preset;
+  key.seed = config.seed;
+  key.engine = config.engine_settings();
   return key;
 }
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "store/records.h"
+#include "results/records.h"
 #include "sweep/config.h"
 #include "tasks/options.h"
 
@@ -34,10 +34,6 @@ std::vector<PlannedCell> selected_cells(const SweepConfig& config, std::optional
 // model, precision, KV type and placement fields keep their defaults).
 PlannedCell task_cell(const SweepConfig& config, tasks::TaskId task);
 
-// The precision used as the fidelity reference among `precisions`: fp16/F16 or bf16/BF16 if present,
-// else fp32/F32, else none (empty).
-std::string reference_precision(const std::vector<std::string>& precisions);
-
 // Canonical spelling of a precision for cell keys: the alias when there is one ("int8"), else the
 // GGUF type name ("Q5_K_S").
 std::string canonical_precision(const std::string& precision);
@@ -45,8 +41,9 @@ std::string canonical_precision(const std::string& precision);
 // How to load the task of a planned cell (data or samples, limit, shots, preset, seed).
 tasks::TaskOptions task_options(const SweepConfig& config, const PlannedCell& cell);
 
-// The store key of a planned cell (model hash supplied by the caller).
-store::CellKey cell_key(const SweepConfig& config, const PlannedCell& cell, const std::string& model_label,
-                        const std::string& model_sha256);
+// The identity of a planned cell: the hashes of the source model and of the file evaluated are
+// supplied by the caller; everything else comes from the configuration.
+results::CellKey cell_key(const SweepConfig& config, const PlannedCell& cell, const std::string& model_label,
+                          const std::string& model_sha256, const std::string& file_sha256);
 
 }  // namespace jouleval::sweep

@@ -1,13 +1,13 @@
 #include "sweep/runner.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <fstream>
-#include <map>
-#include <memory>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -15,19 +15,23 @@
 #include "engine/model.h"
 #include "engine/quantize.h"
 #include "engine/synth.h"
-#include "sweep/plan.h"
+#include "results/identity.h"
+#include "results/precision.h"
+#include "sweep/claims.h"
 #include "tasks/fidelity.h"
 #include "tasks/load_task.h"
+#include "util/atomic_file.h"
 #include "util/build_info.h"
-#include "util/error.h"
 #include "util/file_hash.h"
+#include "util/file_lock.h"
 #include "util/json_text.h"
 
 namespace jouleval::sweep {
 namespace {
 
+namespace fs = std::filesystem;
 using util::Error;
-using util::ExitCode;
+using util::ErrorKind;
 
 std::string now_iso8601() {
   std::time_t t = std::time(nullptr);
@@ -38,29 +42,11 @@ std::string now_iso8601() {
   return buf;
 }
 
-// Loaded tasks, shared by every cell with the same (task, limit, shots).
-class TaskCache {
- public:
-  explicit TaskCache(const SweepConfig& config) : config_(config) {}
-
-  const tasks::Task& get(const PlannedCell& cell) {
-    auto key = std::make_tuple(cell.task, cell.limit, cell.shots);
-    auto it = tasks_.find(key);
-    if (it != tasks_.end()) return *it->second;
-    auto task = std::make_unique<tasks::Task>(tasks::load_task(cell.task, task_options(config_, cell)));
-    return *tasks_.emplace(key, std::move(task)).first->second;
-  }
-
- private:
-  const SweepConfig& config_;
-  std::map<std::tuple<tasks::TaskId, int, int>, std::unique_ptr<tasks::Task>> tasks_;
-};
-
 // Task metrics as the store keeps them (standard error absent when fewer than 2 items).
-std::vector<store::Metric> to_store_metrics(const tasks::TaskResult& result) {
-  std::vector<store::Metric> out;
+std::vector<results::Metric> to_store_metrics(const tasks::TaskResult& result) {
+  std::vector<results::Metric> out;
   for (const auto& m : result.metrics) {
-    store::Metric sm;
+    results::Metric sm;
     sm.name = m.name;
     sm.value = m.value;
     sm.stderr_ = m.std_error;
@@ -69,11 +55,11 @@ std::vector<store::Metric> to_store_metrics(const tasks::TaskResult& result) {
   return out;
 }
 
-std::vector<store::ItemRecord> to_store_items(const tasks::TaskResult& result) {
-  std::vector<store::ItemRecord> out;
+std::vector<results::ItemRecord> to_store_items(const tasks::TaskResult& result) {
+  std::vector<results::ItemRecord> out;
   out.reserve(result.item_records.size());
   for (const auto& rec : result.item_records) {
-    store::ItemRecord item;
+    results::ItemRecord item;
     item.item_id = rec.value("id", std::string());
     item.correct = rec.value("correct", false);
     item.json = util::json_text(rec);
@@ -89,21 +75,11 @@ engine::FlashAttention parse_flash(const std::string& text) {
 }
 
 // The evaluation of one task: runs its requests and scores them.
-struct Evaluation {
-  tasks::TaskResult result;
-  int64_t requests = 0;
-};
-
-Evaluation evaluate(engine::Model& model, const tasks::Task& task, const engine::ProgressFn& progress) {
-  Evaluation ev;
+tasks::TaskResult evaluate(engine::Model& model, const tasks::Task& task, const engine::ProgressFn& progress) {
   if (task.kind() == tasks::RequestKind::kLoglikelihood) {
-    ev.requests = static_cast<int64_t>(task.loglikelihood_requests().size());
-    ev.result = task.score(model.loglikelihood(task.loglikelihood_requests(), progress));
-  } else {
-    ev.requests = static_cast<int64_t>(task.generation_requests().size());
-    ev.result = task.score(model.generate(task.generation_requests(), progress));
+    return task.score(model.loglikelihood(task.loglikelihood_requests(), progress));
   }
-  return ev;
+  return task.score(model.generate(task.generation_requests(), progress));
 }
 
 int64_t request_count(const tasks::Task& task) {
@@ -129,10 +105,10 @@ void warm_up(engine::Model& model, const tasks::Task& task, int n) {
 
 // Synthesizes a synth:PRESET source model when its file is missing; throws when a file is missing.
 void ensure_source(const ModelSpec& spec, int threads, Observer& observer) {
-  if (!spec.synth_preset.empty() && !std::filesystem::exists(spec.path)) {
+  if (!spec.synth_preset.empty() && !fs::exists(spec.path)) {
     observer.message(fmt::format("synthesizing {} ({}, random weights) -> {}", spec.synth_preset,
                                  spec.synth_weight_type, spec.path.string()));
-    if (spec.path.has_parent_path()) std::filesystem::create_directories(spec.path.parent_path());
+    if (spec.path.has_parent_path()) fs::create_directories(spec.path.parent_path());
     engine::SynthOptions so;
     so.preset = spec.synth_preset;
     so.weight_type = spec.synth_weight_type;
@@ -140,63 +116,154 @@ void ensure_source(const ModelSpec& spec, int threads, Observer& observer) {
     so.threads = threads;
     engine::synthesize(so);
   }
-  if (!std::filesystem::exists(spec.path)) {
-    throw Error(fmt::format("model {}: no such file", spec.path.string()), ExitCode::kBadInput);
+  if (!fs::exists(spec.path)) {
+    throw Error(fmt::format("model {}: no such file", spec.path.string()), ErrorKind::kBadInput);
+  }
+}
+
+// The model options of a planned cell's group.
+engine::ModelOptions model_options(const SweepConfig& config, const PlannedCell& cell) {
+  engine::ModelOptions mo;
+  mo.placement = engine::Placement::parse(cell.placement);
+  mo.threads = config.threads;
+  mo.kv_type = cell.kv_type;
+  mo.flash_attention = parse_flash(config.flash_attention);
+  if (config.context_size > 0) {
+    mo.context_size = config.context_size;
+  } else {
+    mo.context_size = mo.placement.kind == engine::Placement::Kind::kCpu ? 8192 : 32768;
+  }
+  if (config.max_sequences > 0) mo.max_sequences = config.max_sequences;
+  mo.scoring_lanes = config.scoring_lanes;
+  mo.batch_size = config.batch_size;
+  mo.ubatch_size = config.ubatch_size;
+  return mo;
+}
+
+// What the engine used, auto choices resolved (stored with the cell, beside its identity).
+std::string engine_used_json(const engine::ModelInfo& info) {
+  return nlohmann::json{{"context_size", info.n_ctx},
+                        {"batch_size", info.n_batch},
+                        {"ubatch_size", info.n_ubatch},
+                        {"max_sequences", info.n_seq_max},
+                        {"threads", info.threads}}
+      .dump();
+}
+
+// The record kept beside a quantized file: what it was made from, and the file as it was made.
+struct MadeFrom {
+  std::string source_sha256;
+  std::string type;
+  std::string sha256;
+  std::string stamp;  // size, modification time and inode of the file as made
+};
+
+std::string file_stamp(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return "";
+  return fmt::format("{} {}.{:09} {}", static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
+                     static_cast<long>(st.st_mtim.tv_nsec), static_cast<unsigned long long>(st.st_ino));
+}
+
+fs::path made_from_path(const fs::path& file) { return file.string() + ".source.json"; }
+
+std::optional<MadeFrom> read_made_from(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::is_regular_file(made_from_path(file), ec)) return std::nullopt;
+  try {
+    const std::string text = [&] {
+      std::ifstream in(made_from_path(file));
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    }();
+    const nlohmann::json j = nlohmann::json::parse(text);
+    return MadeFrom{j.at("source_sha256").get<std::string>(), j.at("type").get<std::string>(),
+                    j.at("sha256").get<std::string>(), j.at("stamp").get<std::string>()};
+  } catch (const std::exception&) {
+    return std::nullopt;  // unreadable: the file is made again
   }
 }
 
 class SweepRun {
  public:
-  SweepRun(const SweepConfig& config, energy::Monitor& monitor, store::Store& store, Observer& observer,
+  SweepRun(const PreparedSweep& sweep, energy::Monitor& monitor, store::Store& store, Observer& observer,
            const RunOptions& options)
-      : config_(config), monitor_(monitor), store_(store), observer_(observer), options_(options), tasks_(config) {}
+      : sweep_(sweep),
+        config_(sweep.config()),
+        monitor_(monitor),
+        store_(store),
+        observer_(observer),
+        options_(options) {}
 
   SweepResult run() {
-    const std::vector<PlannedCell> plan = selected_cells(config_, options_.only_cell);
-    // Load every task and check every model file first: bad input stops the sweep before anything
-    // is measured.
-    for (const auto& cell : plan) tasks_.get(cell);
-    for (const auto& spec : config_.models) {
-      if (spec.synth_preset.empty() && !std::filesystem::is_regular_file(spec.path)) {
-        throw Error(fmt::format("model {}: no such file", spec.path.string()), ExitCode::kBadInput);
-      }
-    }
+    const std::vector<PlannedCell>& plan = sweep_.cells();
+    std::optional<util::AtomicFile> items_log;
+    if (!options_.log_items.empty()) items_log.emplace(options_.log_items, util::Existing::kReplace, "--log-items");
+    items_log_ = items_log ? &*items_log : nullptr;
 
     for (const auto& m : monitor_.meters_status()) any_meter_ = any_meter_ || m.available;
     energy::Fingerprint fp = monitor_.fingerprint();
     machine_id_ = fp.machine_id;
     store_.upsert_machine(fp.machine());
-    store::Run run;
+    results::Run run;
     run.started_at = now_iso8601();
     run.command_line = options_.command_line;
     run.config_json = config_.to_json().dump();
     run.machine_id = machine_id_;
     run.jouleval_version = util::build::kVersion;
     store_.begin_run(run);
-    if (!options_.log_items.empty()) {
-      items_log_.open(options_.log_items, std::ios::app);
-      if (!items_log_)
-        throw Error(fmt::format("{}: cannot open for writing", options_.log_items.string()), ExitCode::kBadInput);
-    }
+    for (const auto& p : config_.precisions) precisions_.push_back(canonical_precision(p));
+    reference_ = results::reference_precision(precisions_).value_or("");
 
-    for (size_t i = 0; i < plan.size();) {
-      size_t j = i;
-      while (j < plan.size() && same_model_group(plan[i], plan[j])) ++j;
-      run_group(std::vector<PlannedCell>(plan.begin() + i, plan.begin() + j));
-      i = j;
+    claims_ = std::make_unique<ClaimKeeper>(store_.file(), options_.heartbeat_seconds, options_.claim_stale_seconds);
+    try {
+      run_groups(plan);
+    } catch (...) {
+      store_.release_claims(claims_->me().owner);
+      throw;
     }
+    store_.release_claims(claims_->me().owner);
+    claims_.reset();
+
     if (stopped_) {
       result_.stopped_at_budget = true;
       result_.cells_remaining = static_cast<int>(plan.size()) - result_.cells_done - result_.cells_already_done -
                                 result_.cells_skipped - result_.cells_failed;
     }
+    // Cell ids in plan order (outcomes may arrive out of order when waiting for other processes).
+    for (size_t i = 0; i < plan.size(); ++i)
+      if (auto it = cell_ids_.find(i); it != cell_ids_.end()) result_.cell_ids.push_back(it->second);
+    if (items_log) items_log->commit();
     return result_;
   }
 
  private:
+  // The cells of one loaded model: indices into the plan.
+  using Group = std::vector<size_t>;
+
   static bool same_model_group(const PlannedCell& a, const PlannedCell& b) {
     return a.model_index == b.model_index && a.precision == b.precision && a.kv_type == b.kv_type &&
            a.placement == b.placement;
+  }
+
+  void run_groups(const std::vector<PlannedCell>& plan) {
+    std::vector<Group> waiting;
+    for (size_t i = 0; i < plan.size();) {
+      Group group;
+      for (size_t j = i; j < plan.size() && same_model_group(plan[i], plan[j]); ++j) group.push_back(j);
+      i += group.size();
+      if (stopped_) return;
+      if (!run_group(group)) waiting.push_back(group);
+    }
+    // Cells another live process is measuring: wait for them to finish, or for their holder to die
+    // (then measure them here).
+    while (!waiting.empty() && !stopped_) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(options_.wait_poll_seconds));
+      if (over_budget(0)) return;
+      std::vector<Group> still;
+      for (const Group& g : waiting)
+        if (!run_group(g)) still.push_back(g);
+      waiting = std::move(still);
+    }
   }
 
   // The source model file of a spec, synthesized on first use; and its hash.
@@ -208,16 +275,9 @@ class SweepRun {
     return hashes_.emplace(model_index, util::sha256_file(spec.path)).first->second;
   }
 
-  std::vector<store::CellKey> keys_of(const std::vector<PlannedCell>& group) {
-    std::vector<store::CellKey> keys;
-    const ModelSpec& spec = config_.models[group.front().model_index];
-    const std::string& hash = source_hash(group.front().model_index);
-    for (const auto& cell : group) keys.push_back(cell_key(config_, cell, spec.label, hash));
-    return keys;
-  }
-
-  void record_outcome(const store::CellKey& key, int64_t id, const CellOutcome& outcome) {
-    result_.cell_ids.push_back(id);
+  void record_outcome(size_t plan_index, const results::CellKey& key, int64_t id, const CellOutcome& outcome) {
+    resolved_.insert(plan_index);
+    cell_ids_[plan_index] = id;
     switch (outcome.kind) {
       case CellOutcome::Kind::kDone:
         ++result_.cells_done;
@@ -235,16 +295,18 @@ class SweepRun {
     observer_.cell_finished(key, outcome);
   }
 
-  void skip_group(const std::vector<store::CellKey>& keys, const std::vector<bool>& todo, bool failed,
-                  const std::string& reason) {
-    for (size_t k = 0; k < keys.size(); ++k) {
-      if (!todo[k]) continue;
+  // Records every cell of `cells` as skipped (or failed) for `error`.
+  void give_up(const std::vector<size_t>& cells, const std::vector<results::CellKey>& keys, bool failed,
+               const std::string& reason, ErrorKind kind) {
+    for (size_t k = 0; k < cells.size(); ++k) {
       CellOutcome outcome;
       outcome.kind = failed ? CellOutcome::Kind::kFailed : CellOutcome::Kind::kSkipped;
       outcome.reason = reason;
-      int64_t id =
+      const int64_t id =
           failed ? store_.mark_failed(machine_id_, keys[k], reason) : store_.mark_skipped(machine_id_, keys[k], reason);
-      record_outcome(keys[k], id, outcome);
+      if (!failed && !result_.first_skip_kind) result_.first_skip_kind = kind;
+      store_.release_claim(id, claims_->me().owner);
+      record_outcome(cells[k], keys[k], id, outcome);
     }
   }
 
@@ -257,105 +319,157 @@ class SweepRun {
     return stopped_;
   }
 
-  void run_group(const std::vector<PlannedCell>& group) {
-    if (stopped_) return;
-    const PlannedCell& first = group.front();
-    const ModelSpec& spec = config_.models[first.model_index];
-    std::vector<store::CellKey> keys = keys_of(group);
+  // Writes the stored items of a finished cell to --log-items.
+  void log_items(const results::CellKey& key, int64_t cell_id) {
+    if (items_log_ == nullptr) return;
+    std::string lines;
+    for (const auto& item : store_.items(cell_id)) {
+      lines += util::json_text(results::item_json(machine_id_, key, item));
+      lines += '\n';
+    }
+    items_log_->write(lines);
+  }
 
-    // Resume: which cells still need work, and which of their repetitions are stored already?
-    std::vector<bool> todo(group.size(), true);
-    std::vector<std::vector<int32_t>> stored_repetitions(group.size());
-    bool any = false;
-    for (size_t k = 0; k < group.size(); ++k) {
-      auto progress = store_.find_cell(machine_id_, keys[k]);
-      if (progress) stored_repetitions[k] = progress->done_repetitions;
-      if (progress && progress->status == store::CellStatus::kDone) {
-        todo[k] = false;
+  // Runs what is left of a group. Returns false when some of its cells are being measured by another
+  // live process (the caller comes back to them), true when every cell has an outcome.
+  bool run_group(const Group& group) {
+    std::vector<size_t> open;
+    for (size_t i : group)
+      if (!resolved_.count(i)) open.push_back(i);
+    if (open.empty() || over_budget(0)) return true;
+    const PlannedCell& first = sweep_.cells()[open.front()];
+    const ModelSpec& spec = config_.models[first.model_index];
+    const std::string& source_sha256 = source_hash(first.model_index);
+
+    // The file evaluated (its hash is part of every cell's identity).
+    PreparedModelFile file;
+    try {
+      file = prepare_precision(spec.path, source_sha256, first.precision, config_.model_cache, observer_);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::kNoSpace) throw;
+      std::vector<results::CellKey> keys;
+      for (size_t i : open) keys.push_back(cell_key(config_, sweep_.cells()[i], spec.label, source_sha256, ""));
+      give_up(open, keys, false, e.what(), e.kind());
+      return true;
+    }
+
+    // Resume and claims: which cells still need work, and which of their repetitions are stored?
+    struct Todo {
+      size_t plan_index;
+      results::CellKey key;
+      int64_t id;
+      std::vector<int32_t> stored;
+    };
+    std::vector<Todo> todo;
+    bool busy = false;
+    for (size_t i : open) {
+      results::CellKey key = cell_key(config_, sweep_.cells()[i], spec.label, source_sha256, file.sha256);
+      auto progress = store_.find_cell(machine_id_, key);
+      if (progress && progress->status == results::CellStatus::kDone &&
+          static_cast<int>(progress->done_repetitions.size()) >= config_.repetitions) {
         CellOutcome outcome;
         outcome.kind = CellOutcome::Kind::kAlreadyDone;
-        record_outcome(keys[k], progress->id, outcome);
-      } else {
-        any = true;
+        log_items(key, progress->id);
+        record_outcome(i, key, progress->id, outcome);
+        continue;
       }
+      const int64_t id = progress ? progress->id : store_.ensure_cell(machine_id_, key);
+      const store::ClaimResult claim =
+          store_.claim_cell(id, claims_->me(), [this](const store::ClaimHolder& h) { return claims_->alive(h); });
+      if (claim.outcome == store::ClaimOutcome::kBusy) {
+        if (!announced_wait_.count(i)) {
+          announced_wait_.insert(i);
+          observer_.message(fmt::format("{}: being measured by another process ({}); waiting for it",
+                                        results::describe(key), ClaimKeeper::describe(*claim.previous)));
+        }
+        busy = true;
+        continue;
+      }
+      if (claim.outcome == store::ClaimOutcome::kTakenOver) {
+        observer_.message(fmt::format("{}: taking over from a process that stopped ({})", results::describe(key),
+                                      ClaimKeeper::describe(*claim.previous)));
+      }
+      // Read the stored repetitions again now that the claim is ours: the previous holder may have
+      // added some since.
+      auto now = store_.find_cell(machine_id_, key);
+      todo.push_back({i, key, id, now ? now->done_repetitions : std::vector<int32_t>{}});
     }
-    if (!any || over_budget(0)) return;
+    if (todo.empty()) return !busy;
 
-    std::filesystem::path file;
-    try {
-      file = prepare_precision(spec.path, first.precision, config_.model_cache, observer_);
-    } catch (const Error& e) {
-      skip_group(keys, todo, false, e.what());
-      return;
+    std::vector<size_t> todo_cells;
+    std::vector<results::CellKey> todo_keys;
+    for (const auto& t : todo) {
+      todo_cells.push_back(t.plan_index);
+      todo_keys.push_back(t.key);
     }
-
-    engine::ModelOptions mo;
-    mo.placement = engine::Placement::parse(first.placement);
-    mo.threads = config_.threads;
-    mo.kv_type = first.kv_type;
-    mo.flash_attention = parse_flash(config_.flash_attention);
-    if (config_.context_size > 0) {
-      mo.context_size = config_.context_size;
-    } else {
-      mo.context_size = mo.placement.kind == engine::Placement::Kind::kCpu ? 8192 : 32768;
-    }
-    if (config_.max_sequences > 0) mo.max_sequences = config_.max_sequences;
-    mo.scoring_lanes = config_.scoring_lanes;
-    mo.batch_size = config_.batch_size;
-    mo.ubatch_size = config_.ubatch_size;
-
     std::unique_ptr<engine::Model> model;
     try {
-      observer_.message(fmt::format("loading {} [{} kv={} {}]", file.filename().string(), first.precision,
+      observer_.message(fmt::format("loading {} [{} kv={} {}]", file.path.filename().string(), first.precision,
                                     first.kv_type, first.placement));
-      model = engine::Model::load(file, mo);
+      model = engine::Model::load(file.path, model_options(config_, first));
     } catch (const Error& e) {
+      if (e.kind() == ErrorKind::kNoSpace) throw;
       // Does not fit / cannot be placed: skipped, the sweep goes on.
-      skip_group(keys, todo, e.code() != ExitCode::kUnavailable, e.what());
-      return;
+      give_up(todo_cells, todo_keys, e.kind() != ErrorKind::kUnavailable, e.what(), e.kind());
+      return !busy;
     }
     const engine::ModelInfo& info = model->info();
     observer_.message(fmt::format("loaded in {:.1f} s: batch {}, micro-batch {}, {} KV cells, {} sequences",
                                   info.load_seconds, info.n_batch, info.n_ubatch, info.n_ctx, info.n_seq_max));
-    const engine::GgufSummary gguf = engine::read_gguf_summary(file);
 
-    if (config_.idle_seconds > 0) {
-      observer_.message(fmt::format("measuring idle baseline for {:.0f} s", config_.idle_seconds));
-      model->synchronize();
-      monitor_.measure_idle(config_.idle_seconds);
-    }
-    bool warmed = false;
-
-    for (size_t k = 0; k < group.size(); ++k) {
-      if (!todo[k]) continue;
-      if (over_budget(0)) return;
-      const tasks::Task& task = tasks_.get(group[k]);
-      if (!warmed) {
-        warm_up(*model, task, config_.warmup_requests);
-        warmed = true;
+    bool prepared = false;  // idle baseline and warm-up done
+    for (size_t k = 0; k < todo.size(); ++k) {
+      const Todo& t = todo[k];
+      if (over_budget(0)) {
+        store_.release_claim(t.id, claims_->me().owner);
+        continue;
       }
-      store::Cell cell;
-      cell.machine_id = machine_id_;
-      cell.key = keys[k];
-      cell.model_path = file.string();
-      cell.model_size_bytes = info.size_bytes;
-      cell.model_params = info.n_params;
-      for (const auto& w : info.weight_types) cell.weight_types += (cell.weight_types.empty() ? "" : ",") + w;
-      cell.random_weights = gguf.random_weights;
-      cell.load_seconds = info.load_seconds;
+      const tasks::Task& task = sweep_.task(sweep_.cells()[t.plan_index]);
+      // One boundary per cell: whatever fails in it (the engine, a file, a meter) fails this cell only.
+      // A full disk stops the sweep: nothing more could be stored.
       try {
-        run_cell(*model, task, cell, stored_repetitions[k]);
+        if (!prepared) {
+          if (config_.idle_seconds > 0) {
+            observer_.message(fmt::format("measuring idle baseline for {:.0f} s", config_.idle_seconds));
+            model->synchronize();
+            monitor_.measure_idle(config_.idle_seconds);
+          }
+          warm_up(*model, task, config_.warmup_requests);
+          prepared = true;
+        }
+        results::Cell cell;
+        cell.id = t.id;
+        cell.machine_id = machine_id_;
+        cell.key = t.key;
+        cell.model_path = file.path.string();
+        cell.model_size_bytes = info.size_bytes;
+        cell.model_params = info.n_params;
+        for (const auto& w : info.weight_types) cell.weight_types += (cell.weight_types.empty() ? "" : ",") + w;
+        cell.random_weights = engine::read_gguf_summary(file.path).random_weights;
+        cell.load_seconds = info.load_seconds;
+        cell.engine_used_json = engine_used_json(info);
+        run_cell(*model, task, t.plan_index, cell, t.stored);
       } catch (const Error& e) {
-        CellOutcome outcome;
-        outcome.kind = CellOutcome::Kind::kFailed;
-        outcome.reason = e.what();
-        record_outcome(keys[k], store_.mark_failed(machine_id_, keys[k], e.what()), outcome);
+        if (e.kind() == ErrorKind::kNoSpace) throw;
+        fail_cell(t.plan_index, t.key, e.what());
+      } catch (const std::exception& e) {
+        fail_cell(t.plan_index, t.key, e.what());
       }
+      store_.release_claim(t.id, claims_->me().owner);
     }
+    return !busy;
+  }
+
+  void fail_cell(size_t plan_index, const results::CellKey& key, const std::string& reason) {
+    CellOutcome outcome;
+    outcome.kind = CellOutcome::Kind::kFailed;
+    outcome.reason = reason;
+    record_outcome(plan_index, key, store_.mark_failed(machine_id_, key, reason), outcome);
   }
 
   // `done`: repetition indices already in the store (a resumed cell); they are not measured again.
-  void run_cell(engine::Model& model, const tasks::Task& task, store::Cell& cell, const std::vector<int32_t>& done) {
+  void run_cell(engine::Model& model, const tasks::Task& task, size_t plan_index, results::Cell& cell,
+                const std::vector<int32_t>& done) {
     const int64_t cell_id = store_.upsert_cell_pending(cell);
     const int64_t total = request_count(task);
     std::optional<tasks::TaskResult> scored;
@@ -374,69 +488,62 @@ class SweepRun {
       engine::ProgressFn progress = [this](int64_t d, int64_t t) { observer_.progress(d, t, monitor_.live_watts()); };
       const std::string started_at = now_iso8601();
       model.reset_counters();
-      monitor_.begin_window([&] { model.synchronize(); });
-      Evaluation ev = evaluate(model, task, progress);
+      auto window = monitor_.open_window([&] { model.synchronize(); });
+      tasks::TaskResult result = evaluate(model, task, progress);
       for (int32_t p = 1; p < passes; ++p) evaluate(model, task, {});  // same work again (deterministic)
-      energy::WindowResult window = monitor_.end_window([&] { model.synchronize(); });
+      energy::WindowResult measured = window.close([&] { model.synchronize(); });
       const engine::WorkCounters work = model.counters();
-      if (const int32_t needed = passes_needed(window.seconds / passes);
-          window.seconds < config_.min_window_seconds && needed > passes && calibrations < 3) {
+      if (const int32_t needed = passes_needed(measured.seconds / passes);
+          measured.seconds < config_.min_window_seconds && needed > passes && calibrations < 3) {
         // Too short for the meters to resolve: this window was a calibration; measure again with the
         // work repeated `needed` times (this and the following repetitions).
         passes = needed;
         ++calibrations;
         observer_.message(fmt::format("{:.2f} s window is under {} s: measuring again, the work repeated {} times",
-                                      window.seconds, config_.min_window_seconds, passes));
+                                      measured.seconds, config_.min_window_seconds, passes));
         --r;
         continue;
       }
 
-      store::Repetition rep;
+      results::Repetition rep;
       rep.index = r;
       rep.started_at = started_at;
-      rep.seconds = window.seconds;
-      rep.short_window = window.short_window;
+      rep.seconds = measured.seconds;
+      rep.short_window = measured.short_window;
       rep.prompt_tokens = work.prompt_tokens_evaluated;
       rep.generated_tokens = work.tokens_generated;
       rep.decode_calls = work.decode_calls;
-      rep.items = ev.result.n_items;
+      rep.items = result.n_items;
       rep.passes = passes;
-      rep.meters = std::move(window.meters);
-      if (config_.timeline) rep.timeline = std::move(window.timeline);
-      last_seconds = window.seconds;
+      rep.jouleval_version = util::build::kVersion;
+      rep.llama_revision = util::build::kLlamaRevision;
+      rep.meters = std::move(measured.meters);
+      if (config_.timeline) rep.timeline = std::move(measured.timeline);
+      last_seconds = measured.seconds;
       store_.add_repetition(cell_id, rep);  // committed atomically
       measured_any_ = true;
       observer_.repetition_finished(cell.key, rep);
       ++outcome.repetitions_run;
-      if (!scored) scored = std::move(ev.result);
+      if (!scored) scored = std::move(result);
     }
     if (!scored) {
       // Every repetition was stored by an earlier (killed) invocation but the cell was not finished:
       // score once more, unmeasured.
-      scored = evaluate(model, task, {}).result;
+      scored = evaluate(model, task, {});
     }
 
-    store::Fidelity fidelity = compute_fidelity(cell.key, *scored);
+    results::Fidelity fidelity = compute_fidelity(cell.key, *scored);
     std::optional<uint64_t> peak;
     if (auto used = model.gpu_memory_used()) peak = *used;
     store_.finish_cell(cell_id, to_store_metrics(*scored), to_store_items(*scored), fidelity, peak);
-    if (items_log_) {
-      for (const auto& rec : scored->item_records) {
-        nlohmann::json line = rec;
-        line["task"] = cell.key.task;
-        line["model"] = cell.key.model;
-        line["precision"] = cell.key.precision;
-        items_log_ << util::json_text(line) << "\n";
-      }
-      items_log_.flush();
-    }
+    log_items(cell.key, cell_id);
     outcome.kind = CellOutcome::Kind::kDone;
     outcome.headline_metric = scored->headline;
     if (const tasks::Metric* m = scored->find(scored->headline)) {
       outcome.headline_value = m->value;
       outcome.headline_stderr = m->std_error;
     }
-    record_outcome(cell.key, cell_id, outcome);
+    record_outcome(plan_index, cell.key, cell_id, outcome);
   }
 
   // Passes of the work for a window of at least min_window_seconds (aiming 25 % above it, as the
@@ -449,74 +556,141 @@ class SweepRun {
     return static_cast<int32_t>(std::clamp(n, 1.0, 10000.0));
   }
 
-  // Against the reference precision of the same model, KV type, placement and task, when stored.
-  store::Fidelity compute_fidelity(const store::CellKey& key, const tasks::TaskResult& result) {
-    store::Fidelity fidelity;
-    const std::string reference = reference_precision(config_.precisions);
-    if (reference.empty() || reference == key.precision) return fidelity;
-    store::CellKey ref_key = key;
-    ref_key.precision = reference;
-    auto ref = store_.find_cell(machine_id_, ref_key);
-    if (!ref || ref->status != store::CellStatus::kDone) return fidelity;
+  // Against the reference precision (results::reference_precision of the sweep's precisions) of the
+  // same cell otherwise, when it is stored and finished.
+  results::Fidelity compute_fidelity(const results::CellKey& key, const tasks::TaskResult& result) {
+    results::Fidelity fidelity;
+    if (reference_.empty() || reference_ == key.precision) return fidelity;
+    auto ref = store_.find_done_cell_with_precision(machine_id_, key, reference_);
+    if (!ref) return fidelity;
     std::vector<nlohmann::json> ref_items;
-    for (const auto& item : store_.items(ref->id)) ref_items.push_back(nlohmann::json::parse(item.json));
+    for (const auto& item : store_.items(*ref)) ref_items.push_back(nlohmann::json::parse(item.json));
     tasks::Fidelity f = tasks::fidelity(ref_items, result.item_records);
     if (f.n_compared == 0) return fidelity;
-    fidelity.reference_precision = reference;
+    fidelity.reference_precision = reference_;
     fidelity.answer_flips = f.answer_flips;
     fidelity.mean_kl = f.mean_kl;
     return fidelity;
   }
 
+  const PreparedSweep& sweep_;
   const SweepConfig& config_;
   energy::Monitor& monitor_;
   store::Store& store_;
   Observer& observer_;
   const RunOptions& options_;
-  TaskCache tasks_;
+  std::unique_ptr<ClaimKeeper> claims_;
   std::string machine_id_;
+  std::vector<std::string> precisions_;  // canonical
+  std::string reference_;                // the sweep's reference precision ("" if none)
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool stopped_ = false;
   bool measured_any_ = false;
   bool any_meter_ = false;  // some meter can measure: short windows are filled
   std::map<size_t, std::string> hashes_;
-  std::ofstream items_log_;
+  std::set<size_t> resolved_;        // plan indices with an outcome
+  std::set<size_t> announced_wait_;  // plan indices whose wait was announced
+  std::map<size_t, int64_t> cell_ids_;
+  util::AtomicFile* items_log_ = nullptr;
   SweepResult result_;
 };
 
 }  // namespace
 
-std::filesystem::path prepare_precision(const std::filesystem::path& source, const std::string& precision,
-                                        const std::filesystem::path& cache_dir, Observer& observer) {
+const tasks::Task& PreparedSweep::task(const PlannedCell& cell) const {
+  return *tasks_.at(std::make_tuple(cell.task, cell.limit, cell.shots));
+}
+
+PreparedSweep prepare_sweep(const SweepConfig& config, std::optional<size_t> only_cell) {
+  PreparedSweep p;
+  p.config_ = &config;
+  p.cells_ = selected_cells(config, only_cell);
+  for (const auto& cell : p.cells_) {
+    const auto key = std::make_tuple(cell.task, cell.limit, cell.shots);
+    if (!p.tasks_.count(key))
+      p.tasks_[key] = std::make_shared<const tasks::Task>(tasks::load_task(cell.task, task_options(config, cell)));
+  }
+  std::set<size_t> models;
+  for (const auto& cell : p.cells_) models.insert(cell.model_index);
+  for (size_t m : models) {
+    const ModelSpec& spec = config.models[m];
+    if (!spec.synth_preset.empty() && !fs::exists(spec.path)) continue;  // synthesized when run
+    std::error_code ec;
+    if (!fs::is_regular_file(spec.path, ec)) {
+      throw Error(fmt::format("model {}: no such file", spec.path.string()), ErrorKind::kBadInput);
+    }
+    engine::read_gguf_summary(spec.path);  // throws (bad input) naming the file when it is not a GGUF model
+  }
+  return p;
+}
+
+PreparedModelFile prepare_precision(const fs::path& source, const std::string& source_sha256,
+                                    const std::string& precision, const fs::path& cache_dir, Observer& observer) {
   const engine::Precision& target = engine::resolve_precision(precision);
   const engine::GgufSummary summary = engine::read_gguf_summary(source);
-  if (summary.file_type == target.ftype) return source;
-  std::filesystem::path dir = cache_dir.empty() ? source.parent_path() : cache_dir;
+  if (summary.file_type == target.ftype) return {source, source_sha256};
+  fs::path dir = cache_dir.empty() ? source.parent_path() : cache_dir;
   if (dir.empty()) dir = ".";  // a bare file name: its directory is the current one
-  std::filesystem::create_directories(dir);
-  const std::filesystem::path out = dir / fmt::format("{}.{}.gguf", source.stem().string(), target.type_name);
-  if (std::filesystem::exists(out)) return out;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(fmt::format("{}: cannot create the model cache directory: {}", dir.string(), ec.message()));
+  const fs::path out = dir / fmt::format("{}.{}.gguf", source.stem().string(), target.type_name);
+
+  // One process at a time makes (or checks) this file; the others wait, then reuse it.
+  util::FileLock lock(dir / fmt::format(".{}.lock", out.filename().string()),
+                      [&] { observer.message(fmt::format("waiting for another process making {}", out.string())); });
+  if (fs::exists(out, ec)) {
+    const std::optional<MadeFrom> made = read_made_from(out);
+    if (made && made->source_sha256 == source_sha256 && made->type == target.type_name &&
+        made->stamp == file_stamp(out))
+      return {out, made->sha256};
+    observer.message(fmt::format("{} was not made from this {} (or was changed since): making it again", out.string(),
+                                 source.filename().string()));
+  }
   observer.message(fmt::format("quantizing {} -> {} ({})", source.filename().string(), target.type_name, out.string()));
+  // Into a temporary file first: a killed run leaves no usable-looking file.
+  const fs::path temp = dir / fmt::format(".{}.partial-{}", out.filename().string(), static_cast<long>(::getpid()));
   engine::QuantizeOptions qo;
   qo.input = source;
-  qo.output = out.string() + ".partial";  // renamed when complete: a killed run leaves no usable-looking file
+  qo.output = temp;
   qo.type = target.type_name;
-  engine::quantize(qo);
-  std::filesystem::rename(qo.output, out);
-  return out;
+  try {
+    engine::quantize(qo);
+    MadeFrom made{source_sha256, target.type_name, util::sha256_file(temp, /*use_cache=*/false), ""};
+    fs::remove(made_from_path(out), ec);  // the old record describes the old file
+    fs::rename(temp, out);
+    made.stamp = file_stamp(out);
+    const nlohmann::json record = {{"source", source.filename().string()},
+                                   {"source_sha256", made.source_sha256},
+                                   {"type", made.type},
+                                   {"sha256", made.sha256},
+                                   {"stamp", made.stamp},
+                                   {"jouleval_version", util::build::kVersion},
+                                   {"llama_cpp_revision", util::build::kLlamaRevision}};
+    util::write_file_atomically(made_from_path(out), record.dump(2) + "\n", util::Existing::kReplace,
+                                "quantized model record");
+    return {out, made.sha256};
+  } catch (...) {
+    fs::remove(temp, ec);
+    throw;
+  }
 }
 
 int prepare_models(const SweepConfig& config, Observer& observer) {
   int unusable = 0;
   std::set<std::pair<size_t, std::string>> done;
+  std::map<size_t, std::string> hashes;
   for (const auto& cell : plan_cells(config)) {
     if (!done.insert({cell.model_index, cell.precision}).second) continue;
     const ModelSpec& spec = config.models[cell.model_index];
     ensure_source(spec, config.threads, observer);
+    if (!hashes.count(cell.model_index)) hashes[cell.model_index] = util::sha256_file(spec.path);
     try {
-      const auto file = prepare_precision(spec.path, cell.precision, config.model_cache, observer);
-      observer.message(fmt::format("ready: {} [{}]", file.string(), cell.precision));
+      const auto file =
+          prepare_precision(spec.path, hashes[cell.model_index], cell.precision, config.model_cache, observer);
+      observer.message(fmt::format("ready: {} [{}]", file.path.string(), cell.precision));
     } catch (const Error& e) {
+      if (e.kind() == ErrorKind::kNoSpace) throw;
       ++unusable;
       observer.message(fmt::format("cannot prepare {} [{}]: {} (its cells will be skipped)", spec.path.string(),
                                    cell.precision, e.what()));
@@ -525,9 +699,9 @@ int prepare_models(const SweepConfig& config, Observer& observer) {
   return unusable;
 }
 
-SweepResult run_sweep(const SweepConfig& config, energy::Monitor& monitor, store::Store& store, Observer& observer,
+SweepResult run_sweep(const PreparedSweep& sweep, energy::Monitor& monitor, store::Store& store, Observer& observer,
                       const RunOptions& options) {
-  SweepRun run(config, monitor, store, observer, options);
+  SweepRun run(sweep, monitor, store, observer, options);
   return run.run();
 }
 

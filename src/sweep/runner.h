@@ -1,58 +1,106 @@
 // Runs the cells of a sweep: prepares each model (synthesizes or quantizes it on first use, cached
-// next to the source), loads it once per (precision, KV type, placement), measures the idle baseline,
-// warms up, then evaluates each task inside measurement windows, repetition by repetition, committing
-// each finished repetition to the store. Resumes where a killed sweep stopped, without duplicates.
+// next to the source and keyed by the source's hash), claims each cell so that several processes can
+// share one database, loads each model once per (precision, KV type, placement), measures the idle
+// baseline, warms up, then evaluates each task inside measurement windows, repetition by repetition,
+// committing each finished repetition to the store. Resumes where a killed sweep stopped, without
+// duplicates; a cell that fails is recorded and the sweep goes on; a full disk stops it at once.
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "energy/monitor.h"
 #include "store/store.h"
 #include "sweep/config.h"
 #include "sweep/observer.h"
+#include "sweep/plan.h"
+#include "tasks/task.h"
+#include "util/error.h"
 
 namespace jouleval::sweep {
 
 struct RunOptions {
-  std::string command_line;         // recorded with the run
-  std::filesystem::path log_items;  // when set, per-item records of finished cells (JSONL)
+  std::string command_line;  // recorded with the run
+  // When set: the per-item records of every cell of the run (finished now or before), one JSON
+  // object per line (results::item_json), written at the end to this file (replaced atomically).
+  std::filesystem::path log_items;
   // When > 0: start no model and no repetition that would end after this many seconds from the
   // start (judged by the cell's previous repetition); stored work stays, a later call resumes. The
   // first repetition of a call always runs, so that repeated calls make progress.
   double time_budget_seconds = 0;
-  // When set: run only this cell of plan_cells(config) (0-based), e.g. one Slurm array task.
-  std::optional<size_t> only_cell;
+  // Claims (docs/store.md "Claims"): this process's heartbeat period, and how old another host's
+  // heartbeat may be before its claims are taken over.
+  double heartbeat_seconds = 10;
+  double claim_stale_seconds = 120;
+  // How often to look again at cells that another live process is measuring.
+  double wait_poll_seconds = 1;
 };
 
 struct SweepResult {
   int cells_done = 0;          // finished in this invocation
-  int cells_already_done = 0;  // found finished in the store (resume)
+  int cells_already_done = 0;  // found finished in the store (resume) or finished by another process
   int cells_skipped = 0;
   int cells_failed = 0;
   std::vector<int64_t> cell_ids;   // every cell of the plan reached, in plan order
   bool stopped_at_budget = false;  // the time budget ran out before every cell was finished
   int cells_remaining = 0;         // planned cells not finished because of the time budget
+  // The kind of error behind the first skipped cell (a missing GPU is kUnavailable, a precision the
+  // model cannot be converted to kUsage, ...); absent when none was skipped.
+  std::optional<util::ErrorKind> first_skip_kind;
 };
 
-// Runs every planned cell of `config`. Bad data (a task that fails to load) throws util::Error
-// before anything is measured; a cell that cannot run (model too big, unsupported type, engine
-// failure) is recorded as skipped or failed with the reason and the sweep goes on.
-SweepResult run_sweep(const SweepConfig& config, energy::Monitor& monitor, store::Store& store, Observer& observer,
+// A sweep checked and ready to run: its planned cells, every task loaded and every model file
+// checked. Made before a database is opened, so that bad input changes nothing.
+class PreparedSweep {
+ public:
+  const SweepConfig& config() const { return *config_; }
+  const std::vector<PlannedCell>& cells() const { return cells_; }
+  const tasks::Task& task(const PlannedCell& cell) const;
+
+ private:
+  friend PreparedSweep prepare_sweep(const SweepConfig& config, std::optional<size_t> only_cell);
+  const SweepConfig* config_ = nullptr;
+  std::vector<PlannedCell> cells_;
+  std::map<std::tuple<tasks::TaskId, int, int>, std::shared_ptr<const tasks::Task>> tasks_;
+};
+
+// Plans the cells of `config` (only cell `only_cell` when set, as --dry-run numbers them), loads every
+// task and checks every model file that exists now (synth:PRESET models are made when run). Throws
+// util::Error: kUsage for a bad --cell, kBadInput for bad data or a model file that is missing or
+// not a valid GGUF. `config` must outlive the result.
+PreparedSweep prepare_sweep(const SweepConfig& config, std::optional<size_t> only_cell = std::nullopt);
+
+// Runs every cell of `sweep`. A cell that cannot run (model too big, unsupported type) is recorded
+// as skipped, one whose evaluation fails as failed, with the reason, and the sweep goes on. Throws
+// util::Error when nothing more can be stored (kNoSpace: a full disk) or the database fails.
+SweepResult run_sweep(const PreparedSweep& sweep, energy::Monitor& monitor, store::Store& store, Observer& observer,
                       const RunOptions& options = {});
 
 // Makes every model file the sweep needs (synthesized sources, quantized variants) and measures
-// nothing: run once before several processes share the files (Slurm array tasks would otherwise race
-// to make them). Returns how many (model, precision) pairs cannot be prepared (their cells will be
-// skipped); a missing source file throws util::Error.
+// nothing: run once before several processes share the files (Slurm array tasks). Returns how many
+// (model, precision) pairs cannot be prepared (their cells will be skipped); a missing source file
+// throws util::Error.
 int prepare_models(const SweepConfig& config, Observer& observer);
 
-// The path of `source` quantized to `precision` in `cache_dir` (or next to the source when empty),
-// creating it with engine::quantize when missing. Returns `source` itself when its file type already
-// is the target. Throws util::Error for an unsupported conversion.
-std::filesystem::path prepare_precision(const std::filesystem::path& source, const std::string& precision,
-                                        const std::filesystem::path& cache_dir, Observer& observer);
+// A model file ready to evaluate and the SHA-256 of its content.
+struct PreparedModelFile {
+  std::filesystem::path path;
+  std::string sha256;
+};
+
+// `source` (whose SHA-256 is `source_sha256`) at `precision`: the source itself when its file type
+// already is the target, else `<stem>.<TYPE>.gguf` in `cache_dir` (or next to the source when
+// empty). That file is reused only when its record `<file>.source.json` says it was made from this
+// source and type and the file is unchanged since; otherwise it is made again (into a temporary file,
+// renamed when complete; processes making the same file take turns). Throws util::Error for an
+// unsupported conversion (kUsage) or a failed quantization.
+PreparedModelFile prepare_precision(const std::filesystem::path& source, const std::string& source_sha256,
+                                    const std::string& precision, const std::filesystem::path& cache_dir,
+                                    Observer& observer);
 
 }  // namespace jouleval::sweep

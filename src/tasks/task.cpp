@@ -1,5 +1,7 @@
 #include "tasks/task.h"
 
+#include "results/headline.h"
+
 #include <fmt/format.h>
 
 #include "util/error.h"
@@ -57,18 +59,6 @@ int Task::n_items() const {
   return static_cast<int>(kind_ == RequestKind::kLoglikelihood ? choice_items_.size() : gen_items_.size());
 }
 
-std::string_view Task::headline_metric() const {
-  switch (id_) {
-    case TaskId::kArcChallenge:
-    case TaskId::kHellaswag:
-      return "acc_norm";
-    case TaskId::kGsm8k:
-      return "exact_match,strict-match";
-    case TaskId::kTruthfulqaMc2:
-      return "mc2";
-    default:
-      return "acc";
-  }
-}
+std::string Task::headline_metric() const { return results::headline_metric_name(std::string(name())); }
 
 }  // namespace jouleval::tasks

@@ -88,9 +88,8 @@ class Task {
   TaskResult score(const std::vector<engine::LoglikelihoodResult>& results) const;
   TaskResult score(const std::vector<engine::GenerationResult>& results) const;
 
-  // The name of this task's headline metric: mmlu, truthfulqa_mc1 "acc"; arc_challenge, hellaswag
-  // "acc_norm"; truthfulqa_mc2 "mc2"; gsm8k "exact_match,strict-match" (the report layer's names).
-  std::string_view headline_metric() const;
+  // The name of this task's headline metric (results::headline_metric_name).
+  std::string headline_metric() const;
 
  private:
   Task(TaskId id, RequestKind kind, int shots) : id_(id), kind_(kind), shots_(shots) {}

@@ -1,5 +1,6 @@
 // The error type every layer throws for bad input or a failed operation: a message meant for the
-// user (naming the file, field or device concerned) and the process exit code it maps to.
+// user (naming the file, field or device concerned) and the kind of failure. Only the CLI maps kinds
+// to process exit codes (cli/exit_codes.h; README "Exit codes").
 #pragma once
 
 #include <stdexcept>
@@ -7,19 +8,29 @@
 
 namespace jouleval::util {
 
-// Exit codes used by the CLI. 1 = runtime failure, 2 = usage error / not implemented,
-// 3 = bad input data, 4 = resource unavailable (memory, device), 5 = stopped at the time budget
-// (`sweep --time-budget`): finished work is stored and the same command resumes.
-enum class ExitCode : int { kOk = 0, kFailure = 1, kUsage = 2, kBadInput = 3, kUnavailable = 4, kIncomplete = 5 };
+enum class ErrorKind {
+  kFailure,      // an operation failed at run time
+  kUsage,        // a wrong option, setting or command (usage error)
+  kBadInput,     // a data, model, configuration or database file is malformed or missing
+  kUnavailable,  // a resource is missing: memory, a device, a meter
+  kNoSpace,      // a write failed for lack of space (disk full, quota): nothing more can be stored
+  kIncomplete,   // stopped at a time budget: finished work is stored, the same command resumes
+};
+// The kinds were named for the exit codes they map to; the old name stays for the code that says so.
+using ExitCode = ErrorKind;
 
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message, ExitCode code = ExitCode::kFailure)
-      : std::runtime_error(message), code_(code) {}
-  ExitCode code() const { return code_; }
+  explicit Error(const std::string& message, ErrorKind kind = ErrorKind::kFailure)
+      : std::runtime_error(message), kind_(kind) {}
+  ErrorKind kind() const { return kind_; }
+  ErrorKind code() const { return kind_; }
 
  private:
-  ExitCode code_;
+  ErrorKind kind_;
 };
+
+// The kind of a failed write from its errno: kNoSpace for ENOSPC / EDQUOT / EFBIG, else kFailure.
+ErrorKind write_error_kind(int error_number);
 
 }  // namespace jouleval::util

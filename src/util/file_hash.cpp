@@ -2,20 +2,25 @@
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <memory>
 #include <vector>
 
+#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace jouleval::util {
 namespace {
 
+// Size, modification time and inode: a file replaced by another (even of the same size, or renamed
+// over it) gets another stamp.
 std::string cache_stamp(const std::filesystem::path& file) {
-  auto size = std::filesystem::file_size(file);
-  auto mtime = std::filesystem::last_write_time(file).time_since_epoch().count();
-  return fmt::format("{} {}", size, mtime);
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return "";
+  return fmt::format("{} {}.{:09} {}", static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
+                     static_cast<long>(st.st_mtim.tv_nsec), static_cast<unsigned long long>(st.st_ino));
 }
 
 }  // namespace
@@ -48,9 +53,12 @@ std::string sha256_file(const std::filesystem::path& file, bool use_cache) {
   std::string hex;
   for (unsigned int i = 0; i < n; ++i) hex += fmt::format("{:02x}", digest[i]);
 
-  if (use_cache) {
-    std::ofstream out(sidecar);  // best effort: a read-only model directory just means no cache
-    if (out) out << hex << "\n" << stamp << "\n";
+  if (use_cache && !stamp.empty()) {
+    try {
+      write_file_atomically(sidecar, fmt::format("{}\n{}\n", hex, stamp), Existing::kReplace, "hash cache");
+    } catch (const Error&) {
+      // best effort: a read-only model directory just means no cache
+    }
   }
   return hex;
 }

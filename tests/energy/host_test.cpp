@@ -25,10 +25,10 @@ TEST(energy_external, FileHoldsCumulativeJoules) {
   o.sample_interval_ms = 100;
   o.clock = clock;
   Monitor m(o);
-  m.begin_window();
+  auto window = m.open_window();
   clock->advance(2);
   write_file(file, "1250.5\n");
-  WindowResult r = m.end_window();
+  WindowResult r = window.close();
   ASSERT_EQ(r.meters.size(), 1u);
   EXPECT_EQ(r.meters[0].kind, "external");
   EXPECT_DOUBLE_EQ(*r.meters[0].total_joules, 250.0);

@@ -4,7 +4,6 @@
 
 #include "energy/clock.h"
 #include "energy/integrate.h"
-#include "energy/stats.h"
 #include "energy/window.h"
 
 namespace jouleval::energy {
@@ -42,25 +41,6 @@ TEST(energy_integrate, EstimatesCounterUpdatePeriodOnManualClock) {
   EXPECT_DOUBLE_EQ(sampling_interval_for(std::nullopt), 0.1);
   auto frozen = [] { return Reading::ok(1.0); };
   EXPECT_FALSE(estimate_update_period(frozen, clock, 0.01, 0.5));
-}
-
-TEST(energy_stats, MeanStddevAndStudentTInterval) {
-  Stats s = summarize({1, 2, 3, 4, 5});
-  EXPECT_EQ(s.n, 5u);
-  EXPECT_DOUBLE_EQ(s.mean, 3.0);
-  EXPECT_NEAR(s.stddev, std::sqrt(2.5), 1e-12);
-  const double half = 2.776 * std::sqrt(2.5) / std::sqrt(5.0);
-  EXPECT_NEAR(s.ci95_low, 3.0 - half, 1e-9);
-  EXPECT_NEAR(s.ci95_high, 3.0 + half, 1e-9);
-}
-
-TEST(energy_stats, SmallSamplesHaveNoInterval) {
-  Stats one = summarize({7});
-  EXPECT_EQ(one.n, 1u);
-  EXPECT_DOUBLE_EQ(one.mean, 7);
-  EXPECT_TRUE(std::isnan(one.stddev));
-  EXPECT_TRUE(std::isnan(one.ci95_low));
-  EXPECT_TRUE(std::isnan(summarize({}).mean));
 }
 
 TEST(energy_window, MeterWithoutCounterUsesIntegralAndKeepsNote) {

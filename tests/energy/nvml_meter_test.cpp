@@ -11,7 +11,7 @@ namespace {
 
 using testing::TempDir;
 
-const store::MeterEnergy& meter_named(const WindowResult& r, const std::string& name) {
+const results::MeterEnergy& meter_named(const WindowResult& r, const std::string& name) {
   for (const auto& m : r.meters) {
     if (m.meter == name) return m;
   }
@@ -24,9 +24,9 @@ TEST(energy_nvml, CounterDeltaAndIntegratedPowerAgree) {
   testing::set_fake_nvml_script(dir, "name Fake H100\nenergy_mj 5000 10000 60000\npower_mw 25000\ntemp_c 30 41\n");
   auto clock = std::make_shared<ManualClock>();
   auto m = testing::fake_gpu_monitor(clock);
-  m->begin_window();
+  auto window = m->open_window();
   testing::run_for(*m, *clock, 2.0, 8);
-  WindowResult r = m->end_window();
+  WindowResult r = window.close();
   ASSERT_EQ(r.meters.size(), 1u);
   const auto& e = r.meters[0];
   EXPECT_TRUE(e.available) << e.unavailable_reason;
@@ -52,9 +52,9 @@ TEST(energy_nvml, DisagreementAboveThresholdIsFlagged) {
   testing::set_fake_nvml_script(dir, "energy_mj 0 0 50000\npower_mw 30000\n");
   auto clock = std::make_shared<ManualClock>();
   auto m = testing::fake_gpu_monitor(clock);
-  m->begin_window();
+  auto window = m->open_window();
   testing::run_for(*m, *clock, 2.0, 4);
-  const auto e = m->end_window().meters.at(0);
+  const auto e = window.close().meters.at(0);
   EXPECT_DOUBLE_EQ(*e.counter_joules, 50.0);
   EXPECT_NEAR(*e.integrated_joules, 60.0, 1e-9);
   EXPECT_NEAR(*e.disagreement, 0.2, 1e-9);
@@ -67,9 +67,9 @@ TEST(energy_nvml, ShortWindowIsFlagged) {
   testing::set_fake_nvml_script(dir, "energy_mj 0 0 1000\npower_mw 2000\n");
   auto clock = std::make_shared<ManualClock>();
   auto m = testing::fake_gpu_monitor(clock);
-  m->begin_window();
+  auto window = m->open_window();
   clock->advance(0.5);
-  WindowResult r = m->end_window();
+  WindowResult r = window.close();
   EXPECT_TRUE(r.short_window);
   EXPECT_DOUBLE_EQ(r.seconds, 0.5);
 }
@@ -84,9 +84,9 @@ TEST(energy_nvml, IdleBaselineIsSubtracted) {
   EXPECT_DOUBLE_EQ(idle.seconds, 5.0);
   EXPECT_DOUBLE_EQ(m->idle_watts().at("nvml:0"), 20.0);
   EXPECT_DOUBLE_EQ(*idle.meters.at(0).idle_watts, 20.0);
-  m->begin_window();
+  auto window = m->open_window();
   clock->advance(2.0);
-  const auto e = m->end_window().meters.at(0);
+  const auto e = window.close().meters.at(0);
   EXPECT_DOUBLE_EQ(*e.total_joules, 200.0);
   EXPECT_DOUBLE_EQ(*e.idle_watts, 20.0);
   EXPECT_DOUBLE_EQ(*e.active_joules, 160.0);
@@ -97,13 +97,13 @@ TEST(energy_nvml, TimelineHoldsSamplesRelativeToWindowStart) {
   testing::set_fake_nvml_script(dir, "energy_mj 0 0 3000\npower_mw 1000 1000 2000 3000 4000\n");
   auto clock = std::make_shared<ManualClock>(100.0);
   auto m = testing::fake_gpu_monitor(clock, /*timeline=*/true);
-  m->begin_window();  // sample 1000 mW at t=0
+  auto window = m->open_window();  // sample 1000 mW at t=0
   clock->advance(0.5);
   m->sample_once();  // 2000 mW at 0.5
   clock->advance(0.5);
   m->sample_once();  // 3000 mW at 1.0
   clock->advance(0.5);
-  WindowResult r = m->end_window();  // 4000 mW sampled at the end edge (1.5)
+  WindowResult r = window.close();  // 4000 mW sampled at the end edge (1.5)
   ASSERT_EQ(r.timeline.size(), 4u);
   EXPECT_DOUBLE_EQ(r.timeline[0].t_seconds, 0.0);
   EXPECT_DOUBLE_EQ(r.timeline[1].t_seconds, 0.5);
@@ -118,9 +118,9 @@ TEST(energy_nvml, CounterFailureAtWindowEndFallsBackToIntegratedPowerWithNote) {
   testing::set_fake_nvml_script(dir, "energy_mj 0 0 E15\npower_mw 10000\n");
   auto clock = std::make_shared<ManualClock>();
   auto m = testing::fake_gpu_monitor(clock);
-  m->begin_window();
+  auto window = m->open_window();
   testing::run_for(*m, *clock, 2.0, 2);
-  const auto e = m->end_window().meters.at(0);
+  const auto e = window.close().meters.at(0);
   EXPECT_TRUE(e.available);
   EXPECT_FALSE(e.counter_joules.has_value());
   EXPECT_NEAR(*e.total_joules, 20.0, 1e-9);
@@ -143,8 +143,8 @@ TEST(energy_nvml, MeterWithoutCounterOrPowerIsUnavailableNamingTheErrors) {
       << status[0].reason;
   EXPECT_NE(status[0].reason.find("nvmlDeviceGetPowerUsage: NVML_ERROR_NOT_SUPPORTED"), std::string::npos);
   // The window reports it as unavailable with the same reason, never as zero.
-  m->begin_window();
-  const auto e = m->end_window().meters.at(0);
+  auto window = m->open_window();
+  const auto e = window.close().meters.at(0);
   EXPECT_FALSE(e.available);
   EXPECT_FALSE(e.total_joules.has_value());
   EXPECT_EQ(e.unavailable_reason, status[0].reason);
@@ -173,8 +173,8 @@ TEST(energy_nvml, MissingLibraryIsUnavailableNotZero) {
   ASSERT_EQ(status.size(), 1u);
   EXPECT_FALSE(status[0].available);
   EXPECT_NE(status[0].reason.find("cannot load NVML library /nonexistent/libnvidia-ml.so.1"), std::string::npos);
-  m.begin_window();
-  const auto e = m.end_window().meters.at(0);
+  auto window = m.open_window();
+  const auto e = window.close().meters.at(0);
   EXPECT_FALSE(e.available);
   EXPECT_FALSE(e.total_joules.has_value());
 }
@@ -199,9 +199,9 @@ TEST(energy_nvml, InstantFieldUnsupportedFallsBackToPowerUsage) {
   testing::set_fake_nvml_script(dir, "energy_mj 0 0 20000\nfield_error 3\nusage_mw 10000\n");
   auto clock = std::make_shared<ManualClock>();
   auto m = testing::fake_gpu_monitor(clock);
-  m->begin_window();
+  auto window = m->open_window();
   testing::run_for(*m, *clock, 2.0, 4);
-  const auto e = m->end_window().meters.at(0);
+  const auto e = window.close().meters.at(0);
   EXPECT_NEAR(*e.integrated_joules, 20.0, 1e-9);
   const auto gpu = m->fingerprint().json["gpus"][0];
   EXPECT_NE(gpu["power_source"].get<std::string>().find("nvmlDeviceGetPowerUsage"), std::string::npos);
@@ -244,9 +244,9 @@ TEST(energy_nvml, EachGpuIsItsOwnMeter) {
   testing::set_fake_nvml_script(dir, "devices 2\ngpu0.energy_mj 0 0 10000\ngpu1.energy_mj 0 0 30000\npower_mw 1000\n");
   auto clock = std::make_shared<ManualClock>();
   auto m = testing::fake_gpu_monitor(clock);
-  m->begin_window();
+  auto window = m->open_window();
   clock->advance(2.0);
-  WindowResult r = m->end_window();
+  WindowResult r = window.close();
   ASSERT_EQ(r.meters.size(), 2u);
   EXPECT_DOUBLE_EQ(*meter_named(r, "nvml:0").counter_joules, 10.0);
   EXPECT_DOUBLE_EQ(*meter_named(r, "nvml:1").counter_joules, 30.0);
@@ -267,9 +267,27 @@ TEST(energy_nvml, SamplerThreadSamplesInRealTime) {
 
 TEST(energy_nvml, WindowMisuseThrows) {
   auto m = testing::fake_gpu_monitor(std::make_shared<ManualClock>());
-  EXPECT_THROW(m->end_window(), std::exception);
-  m->begin_window();
-  EXPECT_THROW(m->begin_window(), std::exception);
+  auto window = m->open_window();
+  EXPECT_THROW((void)m->open_window(), std::exception);  // one window at a time
+  window.close();
+  EXPECT_THROW(window.close(), std::exception);  // closed once
+}
+
+// A window left by an exception (the measured work failed) is cancelled, and the next one opens:
+// one failed cell must not fail every later cell of a sweep with "window is open".
+TEST(energy_nvml, AWindowLeftByAnExceptionIsCancelled) {
+  TempDir dir;
+  testing::set_fake_nvml_script(dir, "energy_mj 0\npower_mw 1000\n");
+  auto m = testing::fake_gpu_monitor(std::make_shared<ManualClock>());
+  EXPECT_THROW(
+      {
+        auto window = m->open_window();
+        throw std::runtime_error("evaluation failed");
+      },
+      std::runtime_error);
+  EXPECT_FALSE(m->window_open());
+  auto next = m->open_window();
+  EXPECT_FALSE(next.close().meters.empty());
 }
 
 TEST(energy_nvml, SyncCallbackRunsAtBothEdges) {
@@ -277,13 +295,13 @@ TEST(energy_nvml, SyncCallbackRunsAtBothEdges) {
   testing::set_fake_nvml_script(dir, "energy_mj 0\npower_mw 1000\n");
   auto m = testing::fake_gpu_monitor(std::make_shared<ManualClock>());
   int calls = 0;
-  m->begin_window([&] { ++calls; });
-  m->end_window([&] { ++calls; });
+  auto window = m->open_window([&] { ++calls; });
+  window.close([&] { ++calls; });
   EXPECT_EQ(calls, 2);
 }
 
 TEST(energy_nvml, JsonOfUnavailableMeterHasNullsNotZeros) {
-  store::MeterEnergy e;
+  results::MeterEnergy e;
   e.meter = "rapl";
   e.unavailable_reason = "no RAPL";
   const auto j = to_json(e);

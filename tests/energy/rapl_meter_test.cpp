@@ -109,14 +109,14 @@ TEST(energy_rapl, WindowThroughMonitorUsesCounterDeltaAndDerivedPeak) {
   o.sample_interval_ms = 100;
   o.clock = clock;
   Monitor m(o);
-  m.begin_window();
+  auto window = m.open_window();
   clock->advance(1.0);
   set_energy(d, "intel-rapl:0", 50000000);  // 50 J in the first second
   m.sample_once();
   clock->advance(1.0);
   set_energy(d, "intel-rapl:0", 60000000);  // 10 J in the second
   set_energy(d, "intel-rapl:0:2", 4000000);
-  WindowResult r = m.end_window();
+  WindowResult r = window.close();
   ASSERT_EQ(r.meters.size(), 2u);
   const auto& pkg = r.meters[0];
   EXPECT_TRUE(pkg.available);

@@ -13,14 +13,14 @@ namespace jouleval::report {
 namespace {
 
 TEST(report_precision, ReferencePrecisionRule) {
-  EXPECT_EQ(*reference_precision({"int8", "fp32", "bf16", "fp16"}), "fp16");
-  EXPECT_EQ(*reference_precision({"int8", "bf16", "fp32"}), "bf16");
-  EXPECT_EQ(*reference_precision({"int4", "fp32"}), "fp32");
-  EXPECT_EQ(*reference_precision({"Q4_K_M", "Q6_K", "int5"}), "Q6_K");
-  EXPECT_FALSE(reference_precision({}).has_value());
-  EXPECT_EQ(precision_bits("Q8_0"), 8);
-  EXPECT_EQ(precision_bits("IQ2_XS"), 2);
-  EXPECT_FALSE(precision_bits("mystery").has_value());
+  EXPECT_EQ(*results::reference_precision({"int8", "fp32", "bf16", "fp16"}), "fp16");
+  EXPECT_EQ(*results::reference_precision({"int8", "bf16", "fp32"}), "bf16");
+  EXPECT_EQ(*results::reference_precision({"int4", "fp32"}), "fp32");
+  EXPECT_EQ(*results::reference_precision({"Q4_K_M", "Q6_K", "int5"}), "Q6_K");
+  EXPECT_FALSE(results::reference_precision({}).has_value());
+  EXPECT_EQ(results::precision_bits("Q8_0"), 8);
+  EXPECT_EQ(results::precision_bits("IQ2_XS"), 2);
+  EXPECT_FALSE(results::precision_bits("mystery").has_value());
 }
 
 TEST(report_precision, EnergyReductionAndAccuracyChangeWithIntervals) {

@@ -13,7 +13,7 @@ namespace {
 
 using testing::expect_golden;
 
-std::vector<store::Cell> export_cells() {
+std::vector<results::Cell> export_cells() {
   auto fp16 = testing::cell("qwen2_7b", "fp16", "mmlu", 0.62, 1.0);
   fp16.id = 1;
   fp16.items = {{"mmlu/0", true, R"({"answer":"A","pred":"A"})"}, {"mmlu/1", false, R"({"answer":"B","pred":"C"})"}};
@@ -30,7 +30,7 @@ std::vector<store::Cell> export_cells() {
       m.total_joules.reset();
     }
   auto failed = testing::cell("qwen2_7b", "int4", "mmlu", 0.0, 1.0);
-  failed.status = store::CellStatus::kFailed;
+  failed.status = results::CellStatus::kFailed;
   return {fp16, int8, none, failed};
 }
 

@@ -6,14 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "store/records.h"
+#include "results/records.h"
 
 namespace jouleval::report::testing {
 
-inline store::MeterEnergy meter(const std::string& name, const std::string& kind, std::optional<double> total,
-                                std::optional<double> active = std::nullopt,
-                                std::optional<double> peak = std::nullopt) {
-  store::MeterEnergy m;
+inline results::MeterEnergy meter(const std::string& name, const std::string& kind, std::optional<double> total,
+                                  std::optional<double> active = std::nullopt,
+                                  std::optional<double> peak = std::nullopt) {
+  results::MeterEnergy m;
   m.meter = name;
   m.kind = kind;
   m.device = name + " device";
@@ -26,9 +26,9 @@ inline store::MeterEnergy meter(const std::string& name, const std::string& kind
   return m;
 }
 
-inline store::Repetition repetition(int index, double seconds, int64_t prompt, int64_t generated, int items,
-                                    std::vector<store::MeterEnergy> meters) {
-  store::Repetition r;
+inline results::Repetition repetition(int index, double seconds, int64_t prompt, int64_t generated, int items,
+                                      std::vector<results::MeterEnergy> meters) {
+  results::Repetition r;
   r.index = index;
   r.seconds = seconds;
   r.prompt_tokens = prompt;
@@ -38,19 +38,28 @@ inline store::Repetition repetition(int index, double seconds, int64_t prompt, i
   return r;
 }
 
-inline store::Machine h100_machine() {
+inline results::Machine h100_machine() {
   return {"m-h100", "gpu-box", "AMD EPYC 9654", "NVIDIA H100 80GB HBM3",
           R"({"gpu":{"name":"NVIDIA H100 80GB HBM3","driver":"550.54"},"cpu":"AMD EPYC 9654"})"};
 }
-inline store::Machine cpu_machine() { return {"m-cpu", "laptop", "Intel Core i7-1185G7", "", R"({"cpu":"i7"})"}; }
+inline results::Machine cpu_machine() { return {"m-cpu", "laptop", "Intel Core i7-1185G7", "", R"({"cpu":"i7"})"}; }
 
 // A cell of `model` at `precision` on `machine_id`, two repetitions scaled by `energy_scale`.
-inline store::Cell cell(const std::string& model, const std::string& precision, const std::string& task, double score,
-                        double energy_scale, const std::string& machine_id = "m-h100") {
-  store::Cell c;
+inline results::Cell cell(const std::string& model, const std::string& precision, const std::string& task, double score,
+                          double energy_scale, const std::string& machine_id = "m-h100") {
+  results::Cell c;
   c.machine_id = machine_id;
-  c.key = {model, "sha", precision, "f16", "gpu", task, 100, 0, 8};
-  c.status = store::CellStatus::kDone;
+  c.key.model = model;
+  c.key.model_sha256 = "sha";
+  c.key.file_sha256 = "sha-" + precision;
+  c.key.precision = precision;
+  c.key.kv_type = "f16";
+  c.key.placement = "gpu";
+  c.key.task = task;
+  c.key.limit = 100;
+  c.key.shots = 0;
+  c.key.engine.threads = 8;
+  c.status = results::CellStatus::kDone;
   c.model_params = 7'600'000'000ULL;
   c.model_size_bytes = precision == "fp16"   ? 15'200'000'000ULL
                        : precision == "int8" ? 8'100'000'000ULL

@@ -5,7 +5,7 @@
 
 #include "fixtures.h"
 #include "report/metrics.h"
-#include "report/stats.h"
+#include "results/stats.h"
 
 namespace jouleval::report {
 namespace {
@@ -19,10 +19,10 @@ using testing::repetition;
 //   EOR 0.5/1.2 = 0.41667, TWEOR 0.5/(1.2*10) = 0.041667, EOR/item 0.5/0.012 = 41.667,
 //   TWEOR/item 0.5/(0.012*0.1) = 416.67
 // rep 1: total 4320 + 864 = 5184 J = 1.44 Wh over 12 s -> EOR 0.34722, J/question 51.84
-store::Cell hand_cell() {
-  store::Cell c;
+results::Cell hand_cell() {
+  results::Cell c;
   c.key.task = "mmlu";
-  c.status = store::CellStatus::kDone;
+  c.status = results::CellStatus::kDone;
   c.metrics = {{"acc", 0.5, 0.05}, {"acc_norm", 0.6, 0.05}};
   c.repetitions = {
       repetition(0, 10.0, 1000, 0, 100,
@@ -63,7 +63,7 @@ TEST(report_metrics, CellStatisticsOverRepetitions) {
   EXPECT_EQ(m.headline.name, "acc");
   EXPECT_DOUBLE_EQ(*m.score, 0.5);
   ASSERT_EQ(m.repetitions.size(), 2u);
-  const Stat& e = *m.stats.total_j;
+  const results::Stat& e = *m.stats.total_j;
   EXPECT_EQ(e.n, 2);
   EXPECT_DOUBLE_EQ(e.mean, 4752.0);
   EXPECT_NEAR(*e.stddev, 864.0 / std::sqrt(2.0), 1e-9);
@@ -79,7 +79,7 @@ TEST(report_metrics, CellStatisticsOverRepetitions) {
 }
 
 TEST(report_metrics, MissingEnergyLeavesMetricsAbsentNeverZero) {
-  store::Cell c = hand_cell();
+  results::Cell c = hand_cell();
   for (auto& rep : c.repetitions)
     for (auto& m : rep.meters) {
       m.available = false;
@@ -95,7 +95,7 @@ TEST(report_metrics, MissingEnergyLeavesMetricsAbsentNeverZero) {
 }
 
 TEST(report_metrics, OneRepetitionMissingEnergyDropsTheStatistic) {
-  store::Cell c = hand_cell();
+  results::Cell c = hand_cell();
   c.repetitions[1].meters.clear();
   const auto m = compute_cell_metrics(c);
   EXPECT_TRUE(m.repetitions[0].total_j.has_value());
@@ -140,7 +140,7 @@ TEST(report_metrics, CpuPlacementCountsOnlyTheHostMeters) {
   r = compute_repetition(repetition(0, 10.0, 100, 0, 10, {gpu, meter("rapl", "cpu", 1800.0)}), 0.5, false);
   EXPECT_DOUBLE_EQ(*r.total_j, 2700.0);
 
-  store::Cell c = hand_cell();
+  results::Cell c = hand_cell();
   c.key.placement = "cpu";
   for (auto& rep : c.repetitions) {
     for (auto& m : rep.meters) m.kind = "gpu";
@@ -151,29 +151,29 @@ TEST(report_metrics, CpuPlacementCountsOnlyTheHostMeters) {
 }
 
 TEST(report_metrics, HeadlineMetricPerTask) {
-  const std::vector<store::Metric> mc = {{"acc", 0.3, 0.0}, {"acc_norm", 0.4, 0.0}};
-  EXPECT_EQ(headline_metric("mmlu", mc).name, "acc");
-  EXPECT_EQ(headline_metric("arc_challenge", mc).name, "acc_norm");
-  EXPECT_DOUBLE_EQ(headline_metric("hellaswag", mc).metric->value, 0.4);
-  EXPECT_EQ(headline_metric("truthfulqa_mc1", mc).name, "acc");
-  EXPECT_EQ(headline_metric("truthfulqa_mc2", {{"mc2", 0.45, 0.0}}).name, "mc2");
-  const std::vector<store::Metric> gsm = {{"exact_match,flexible-extract", 0.2, 0.0},
-                                          {"exact_match,strict-match", 0.1, 0.0}};
-  EXPECT_EQ(headline_metric("gsm8k", gsm).name, "exact_match,strict-match");
-  EXPECT_EQ(headline_metric("gsm8k", {gsm[0]}).name, "exact_match,flexible-extract");
-  EXPECT_FALSE(headline_metric("mmlu", {}).metric.has_value());
+  const std::vector<results::Metric> mc = {{"acc", 0.3, 0.0}, {"acc_norm", 0.4, 0.0}};
+  EXPECT_EQ(results::headline_metric("mmlu", mc).name, "acc");
+  EXPECT_EQ(results::headline_metric("arc_challenge", mc).name, "acc_norm");
+  EXPECT_DOUBLE_EQ(results::headline_metric("hellaswag", mc).metric->value, 0.4);
+  EXPECT_EQ(results::headline_metric("truthfulqa_mc1", mc).name, "acc");
+  EXPECT_EQ(results::headline_metric("truthfulqa_mc2", {{"mc2", 0.45, 0.0}}).name, "mc2");
+  const std::vector<results::Metric> gsm = {{"exact_match,flexible-extract", 0.2, 0.0},
+                                            {"exact_match,strict-match", 0.1, 0.0}};
+  EXPECT_EQ(results::headline_metric("gsm8k", gsm).name, "exact_match,strict-match");
+  EXPECT_EQ(results::headline_metric("gsm8k", {gsm[0]}).name, "exact_match,flexible-extract");
+  EXPECT_FALSE(results::headline_metric("mmlu", {}).metric.has_value());
 }
 
 TEST(report_stats, StudentTAndSummaries) {
-  const auto s = summarize({1.0, 2.0, 3.0});
+  const auto s = results::summarize({1.0, 2.0, 3.0});
   EXPECT_DOUBLE_EQ(s->mean, 2.0);
   EXPECT_DOUBLE_EQ(*s->stddev, 1.0);
   EXPECT_NEAR(*s->ci_low, 2.0 - 4.303 / std::sqrt(3.0), 1e-12);
-  const auto one = summarize({5.0});
+  const auto one = results::summarize({5.0});
   EXPECT_FALSE(one->stddev.has_value());
   EXPECT_FALSE(one->ci_low.has_value());
-  EXPECT_FALSE(summarize({}).has_value());
-  EXPECT_FALSE(summarize_all({1.0, std::nullopt}).has_value());
+  EXPECT_FALSE(results::summarize({}).has_value());
+  EXPECT_FALSE(results::summarize_all({1.0, std::nullopt}).has_value());
 }
 
 }  // namespace

@@ -31,14 +31,14 @@ constexpr double kErrorA = 100.0 * (500.0 - 690.0) / 690.0;
 constexpr double kErrorB = 100.0 * (500.0 - 520.0) / 520.0;
 
 // 50 ms samples of `name` over [0, seconds].
-std::vector<store::PowerSample> timeline(const std::string& name, double seconds,
-                                         const std::function<double(double)>& watts) {
-  std::vector<store::PowerSample> out;
+std::vector<results::PowerSample> timeline(const std::string& name, double seconds,
+                                           const std::function<double(double)>& watts) {
+  std::vector<results::PowerSample> out;
   for (int i = 0; i * 0.05 <= seconds + 1e-9; ++i) out.push_back({i * 0.05, name, watts(i * 0.05)});
   return out;
 }
 
-store::Repetition rep_a(int index = 0) {
+results::Repetition rep_a(int index = 0) {
   auto r = repetition(index, 3.0, 1000, 0, 10, {meter("nvml:0", "gpu", 690.0), meter("rapl", "cpu", 90.0)});
   r.timeline = timeline("nvml:0", 3.0, [](double t) { return t < 1.05 - 1e-9 ? 100.0 : 300.0; });
   const auto cpu = timeline("rapl", 3.0, [](double) { return 30.0; });  // other meters are ignored
@@ -46,21 +46,21 @@ store::Repetition rep_a(int index = 0) {
   return r;
 }
 
-store::Repetition rep_b(int index = 1) {
+results::Repetition rep_b(int index = 1) {
   auto r = repetition(index, 2.5, 1000, 0, 10, {meter("nvml:0", "gpu", 520.0)});
   r.timeline = timeline("nvml:0", 2.5, [](double) { return 200.0; });
   return r;
 }
 
-store::Cell cell_of(int64_t id, std::vector<store::Repetition> reps) {
-  store::Cell c = testing::cell("qwen2_7b", "fp16", "mmlu", 0.6, 1.0);
+results::Cell cell_of(int64_t id, std::vector<results::Repetition> reps) {
+  results::Cell c = testing::cell("qwen2_7b", "fp16", "mmlu", 0.6, 1.0);
   c.id = id;
   c.repetitions = std::move(reps);
   return c;
 }
 
 // Cell 1 with timelines (A, B); cell 2 without any timeline; cell 3 with a timeline in one repetition.
-std::vector<store::Cell> cells() {
+std::vector<results::Cell> cells() {
   auto partial = rep_b(1);
   partial.timeline.clear();
   return {cell_of(1, {rep_a(0), rep_b(1)}), testing::cell("qwen2_7b", "int8", "mmlu", 0.6, 1.0),

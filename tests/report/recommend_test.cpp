@@ -12,11 +12,11 @@ namespace {
 // J/question: fp16 12.6, int8 9.45, int4 6.3; EOR/item: 171.4, 226.7, 314.3;
 // retention vs fp16: int8 0.595/0.6 = 99.17%, int4 0.55/0.6 = 91.67%;
 // peak power (GPU 300 x scale + CPU 60): fp16 360 W, int8 285 W, int4 210 W.
-std::vector<store::Cell> cells() {
+std::vector<results::Cell> cells() {
   return {testing::cell("m", "fp16", "mmlu", 0.60, 1.0), testing::cell("m", "int8", "mmlu", 0.595, 0.75),
           testing::cell("m", "int4", "mmlu", 0.55, 0.5)};
 }
-std::vector<store::Machine> machines() { return {testing::h100_machine()}; }
+std::vector<results::Machine> machines() { return {testing::h100_machine()}; }
 
 Constraints scenario(const std::string& name, std::optional<double> power = std::nullopt) {
   Constraints k;

@@ -102,7 +102,7 @@ TEST_F(store_merge, OverlappingCellsAndMachines) {
   EXPECT_EQ(skipped.status, CellStatus::kSkipped);
   EXPECT_EQ(skipped.skip_reason, "too slow on CPU");
   // Runs are remapped: every cell points at a run of its own source.
-  const std::vector<store::Run> runs = all.runs();
+  const std::vector<results::Run> runs = all.runs();
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(fp16.run_id, runs[0].id);
   EXPECT_EQ(int8.run_id, runs[1].id);

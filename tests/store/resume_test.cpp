@@ -1,6 +1,8 @@
 // The resume API: find_cell, upsert_cell_pending, idempotent add_repetition, skip/fail marks.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "store/statement.h"
 #include "store/store.h"
 #include "store_test_util.h"
@@ -54,9 +56,26 @@ TEST_F(store_resume, FindCellReportsStatusAndDoneRepetitions) {
   EXPECT_EQ(progress->done_repetitions, (std::vector<int32_t>{0, 2}));
   // Another machine, or a key differing in any field, is another cell.
   EXPECT_FALSE(store_->find_cell("m2", key).has_value());
-  CellKey other = key;
-  other.threads = 8;
-  EXPECT_FALSE(store_->find_cell("m1", other).has_value());
+  // Every identity field counts: the file evaluated, the few-shot seed and preset, each engine setting.
+  const std::vector<std::function<void(CellKey&)>> changes = {
+      [](CellKey& k) { k.engine.threads = 8; },
+      [](CellKey& k) { k.file_sha256 = "other-file"; },
+      [](CellKey& k) { k.seed = 2; },
+      [](CellKey& k) { k.preset = "leaderboard"; },
+      [](CellKey& k) { k.engine.context_size = 4096; },
+      [](CellKey& k) { k.engine.batch_size = 512; },
+      [](CellKey& k) { k.engine.ubatch_size = 256; },
+      [](CellKey& k) { k.engine.scoring_lanes = 1; },
+      [](CellKey& k) { k.engine.max_sequences = 8; },
+      [](CellKey& k) { k.engine.flash_attention = "on"; },
+      [](CellKey& k) { k.limit = 99; },
+      [](CellKey& k) { k.shots = 5; },
+  };
+  for (size_t i = 0; i < changes.size(); ++i) {
+    CellKey other = key;
+    changes[i](other);
+    EXPECT_FALSE(store_->find_cell("m1", other).has_value()) << "change " << i << " found the same cell";
+  }
 
   store_->finish_cell(id, {{"acc", 0.5, 0.1}}, {}, {});
   EXPECT_EQ(store_->find_cell("m1", key)->status, CellStatus::kDone);

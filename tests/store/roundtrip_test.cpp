@@ -143,7 +143,7 @@ TEST_F(store_roundtrip, MachinesAndRuns) {
   EXPECT_EQ(machines[1].fingerprint_json, R"({"driver":"560"})");
   EXPECT_EQ(machines[1].cpu_model, "AMD EPYC 9654");
   store.begin_run({0, "t0", "jouleval run", "", "m1", "0.1.0"});
-  const std::vector<store::Run> runs = store.runs();
+  const std::vector<results::Run> runs = store.runs();
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].config_json, "{}");
   EXPECT_EQ(runs[0].command_line, "jouleval run");

@@ -86,7 +86,9 @@ TEST_F(store_schema, OtherVersionIsRefusedNamingFileAndVersions) {
   EXPECT_NE(message.find(path("old.db").string()), std::string::npos) << message;
   EXPECT_NE(message.find("schema version 99"), std::string::npos) << message;
   EXPECT_NE(message.find("jouleval 9.9.9"), std::string::npos) << message;
-  EXPECT_NE(message.find(fmt::format("supports version {}", kSchemaVersion)), std::string::npos) << message;
+  EXPECT_NE(message.find(fmt::format("supports versions {} to {}", kOldestReadableVersion, kSchemaVersion)),
+            std::string::npos)
+      << message;
 }
 
 TEST_F(store_schema, PassesRoundTrip) {
@@ -104,25 +106,149 @@ TEST_F(store_schema, PassesRoundTrip) {
   EXPECT_EQ(cell->repetitions[1].passes, 1);
 }
 
-// A file of schema version 1 (before repetitions.passes) is upgraded in place, keeping its data.
-TEST_F(store_schema, VersionOneIsUpgradedInPlace) {
-  {
-    Store store(path("v1.db"));
-    store.upsert_machine(test_util::make_machine("m1"));
-    const int64_t id = store.upsert_cell_pending(test_util::make_pending_cell("m1", test_util::make_key("fp16")));
-    store.add_repetition(id, test_util::make_repetition(0));
-  }
-  raw_sql(path("v1.db"),
-          "ALTER TABLE repetitions DROP COLUMN passes; PRAGMA user_version = 1; "
-          "UPDATE meta SET value = '1' WHERE key = 'schema_version'");
-  Store store(path("v1.db"), {.create = false});
+// The schema of version 2 exactly as jouleval 0.1.0 wrote it (cells keyed by ten fields), with one
+// machine, run, cell and repetition: a real old file, not one made by this version.
+constexpr const char* kVersion2File = R"sql(
+PRAGMA application_id = 1246713164;
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE machines (id TEXT PRIMARY KEY, hostname TEXT NOT NULL, cpu_model TEXT NOT NULL, gpu_name TEXT NOT NULL,
+  fingerprint_json TEXT NOT NULL);
+CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, command_line TEXT NOT NULL,
+  config_json TEXT NOT NULL, machine_id TEXT NOT NULL REFERENCES machines(id), jouleval_version TEXT NOT NULL);
+CREATE TABLE cells (id INTEGER PRIMARY KEY, machine_id TEXT NOT NULL REFERENCES machines(id),
+  model TEXT NOT NULL, model_sha256 TEXT NOT NULL, precision TEXT NOT NULL, kv_type TEXT NOT NULL,
+  placement TEXT NOT NULL, task TEXT NOT NULL, item_limit INTEGER NOT NULL, shots INTEGER NOT NULL,
+  threads INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'skipped', 'failed')),
+  skip_reason TEXT NOT NULL DEFAULT '', run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  model_path TEXT NOT NULL DEFAULT '', model_size_bytes INTEGER NOT NULL DEFAULT 0,
+  model_params INTEGER NOT NULL DEFAULT 0, weight_types TEXT NOT NULL DEFAULT '',
+  random_weights INTEGER NOT NULL DEFAULT 0, load_seconds REAL NOT NULL DEFAULT 0,
+  peak_gpu_memory_bytes INTEGER NOT NULL DEFAULT 0, reference_precision TEXT, answer_flips REAL, mean_kl REAL,
+  UNIQUE (machine_id, model, model_sha256, precision, kv_type, placement, task, item_limit, shots, threads));
+CREATE TABLE metrics (cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE, name TEXT NOT NULL,
+  value REAL NOT NULL, stderr REAL, PRIMARY KEY (cell_id, name));
+CREATE TABLE repetitions (id INTEGER PRIMARY KEY, cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL, run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL, started_at TEXT NOT NULL,
+  seconds REAL NOT NULL, short_window INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL,
+  generated_tokens INTEGER NOT NULL, decode_calls INTEGER NOT NULL, items INTEGER NOT NULL,
+  passes INTEGER NOT NULL DEFAULT 1, UNIQUE (cell_id, idx));
+CREATE TABLE meters (id INTEGER PRIMARY KEY,
+  repetition_id INTEGER NOT NULL REFERENCES repetitions(id) ON DELETE CASCADE, meter TEXT NOT NULL,
+  device TEXT NOT NULL, kind TEXT NOT NULL, available INTEGER NOT NULL, unavailable_reason TEXT NOT NULL,
+  estimated INTEGER NOT NULL, counter_joules REAL, integrated_joules REAL, disagreement REAL,
+  disagreement_flag INTEGER NOT NULL, idle_watts REAL, total_joules REAL, active_joules REAL, avg_watts REAL,
+  peak_watts REAL, temp_start_c REAL, temp_end_c REAL, UNIQUE (repetition_id, meter));
+CREATE TABLE items (id INTEGER PRIMARY KEY, cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,
+  item_id TEXT NOT NULL, correct INTEGER NOT NULL, json TEXT NOT NULL, UNIQUE (cell_id, item_id));
+CREATE TABLE timeline (repetition_id INTEGER NOT NULL REFERENCES repetitions(id) ON DELETE CASCADE,
+  t REAL NOT NULL, meter TEXT NOT NULL, watts REAL NOT NULL);
+CREATE INDEX timeline_by_repetition ON timeline (repetition_id);
+CREATE INDEX runs_by_machine ON runs (machine_id);
+INSERT INTO meta VALUES ('schema_version', '2'), ('created_by', 'jouleval 0.1.0'), ('created_at', '2026-11-01T00:00:00Z');
+INSERT INTO machines VALUES ('m1', 'host', 'cpu', 'gpu', '{}');
+INSERT INTO runs VALUES (1, '2026-11-01T00:00:00Z', 'jouleval run', '{}', 'm1', '0.0.9');
+INSERT INTO cells (id, machine_id, model, model_sha256, precision, kv_type, placement, task, item_limit, shots,
+  threads, status, run_id) VALUES (7, 'm1', 'tiny', 'abc', 'fp16', 'f16', 'cpu', 'mmlu', 20, 0, 2, 'done', 1);
+INSERT INTO metrics VALUES (7, 'acc', 0.25, 0.1);
+INSERT INTO repetitions (id, cell_id, idx, run_id, started_at, seconds, short_window, prompt_tokens,
+  generated_tokens, decode_calls, items, passes) VALUES (3, 7, 0, 1, '2026-11-01T00:00:01Z', 1.5, 0, 100, 0, 1, 20, 2);
+PRAGMA user_version = 2;
+)sql";
+
+// An old file is read as it is by a read-only open: nothing in it changes, and the identity fields it
+// never recorded read as "not recorded".
+TEST_F(store_schema, VersionTwoIsReadAsItIsByReadOnlyOpens) {
+  raw_sql(path("v2.db"), kVersion2File);
+  const auto before = std::filesystem::last_write_time(path("v2.db"));
+  Store store(path("v2.db"), {.create = false, .read_only = true});
+  EXPECT_EQ(store.schema_version(), 2);
+  const auto cells = store.cells();
+  ASSERT_EQ(cells.size(), 1u);
+  EXPECT_EQ(cells[0].key.file_sha256, "");
+  EXPECT_EQ(cells[0].key.seed, results::kNotRecorded);
+  EXPECT_EQ(cells[0].key.engine.context_size, results::kNotRecorded);
+  EXPECT_EQ(cells[0].key.engine.threads, 2);
+  ASSERT_EQ(cells[0].repetitions.size(), 1u);
+  EXPECT_EQ(cells[0].repetitions[0].passes, 2);
+  EXPECT_EQ(cells[0].repetitions[0].jouleval_version, "0.0.9");  // from its run
+  EXPECT_THROW(store.heartbeat("x"), util::Error);               // read-only: every write throws
+  EXPECT_EQ(query_int(store.database(), "PRAGMA user_version"), 2);
+  EXPECT_EQ(std::filesystem::last_write_time(path("v2.db")), before);
+  EXPECT_FALSE(std::filesystem::exists(path("v2.db-wal")));
+}
+
+// A writable open upgrades an old file in place, keeping its data; the new key then tells apart cells
+// that differ only in a field version 2 did not record.
+TEST_F(store_schema, VersionTwoIsUpgradedInPlace) {
+  raw_sql(path("v2.db"), kVersion2File);
+  Store store(path("v2.db"), {.create = false});
   Database& db = store.database();
   EXPECT_EQ(query_int(db, "PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(query_int(db, "SELECT value FROM meta WHERE key = 'schema_version'"), kSchemaVersion);
+  EXPECT_EQ(query_int(db, "SELECT count(*) FROM claims"), 0);
+  EXPECT_EQ(query_int(db, "PRAGMA foreign_keys"), 1);
+  const auto cells = store.cells();
+  ASSERT_EQ(cells.size(), 1u);
+  EXPECT_EQ(cells[0].id, 7);
+  EXPECT_EQ(cells[0].status, CellStatus::kDone);
+  EXPECT_EQ(cells[0].key.seed, results::kNotRecorded);
+  ASSERT_EQ(cells[0].metrics.size(), 1u);
+  ASSERT_EQ(cells[0].repetitions.size(), 1u);
+  EXPECT_EQ(cells[0].repetitions[0].jouleval_version, "0.0.9");
+  CellKey newer = cells[0].key;
+  newer.seed = 1234;
+  EXPECT_FALSE(store.find_cell("m1", newer));
+  EXPECT_NE(store.ensure_cell("m1", newer), 7);
+}
+
+// A file of schema version 1 (before repetitions.passes) is upgraded in place, keeping its data.
+TEST_F(store_schema, VersionOneIsUpgradedInPlace) {
+  raw_sql(path("v1.db"), kVersion2File);
+  raw_sql(path("v1.db"),
+          "ALTER TABLE repetitions DROP COLUMN passes; PRAGMA user_version = 1; "
+          "UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+  {
+    Store read_only(path("v1.db"), {.create = false, .read_only = true});
+    ASSERT_EQ(read_only.cells().at(0).repetitions.at(0).passes, 1);
+  }
+  Store store(path("v1.db"), {.create = false});
+  Database& db = store.database();
+  EXPECT_EQ(query_int(db, "PRAGMA user_version"), kSchemaVersion);
   const auto cells = store.cells();
   ASSERT_EQ(cells.size(), 1u);
   ASSERT_EQ(cells[0].repetitions.size(), 1u);
   EXPECT_EQ(cells[0].repetitions[0].passes, 1);
+}
+
+// PRAGMA quick_check failures are reported naming the file, as bad input.
+TEST_F(store_schema, DamagedFileFailsTheIntegrityCheck) {
+  {
+    Store store(path("d.db"));
+    store.upsert_machine(test_util::make_machine("m1"));
+    for (int i = 0; i < 200; ++i) {
+      const int64_t id = store.upsert_cell_pending(
+          test_util::make_pending_cell("m1", test_util::make_key("fp16", "task" + std::to_string(i))));
+      store.add_repetition(id, test_util::make_repetition(0));
+    }
+    store.database().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  // Overwrite the middle of the file (index and table pages) with garbage.
+  {
+    std::fstream f(path("d.db"), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(path("d.db")) / 2));
+    const std::string garbage(8192, '\x5a');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  util::ExitCode code{};
+  const std::string message = error_of(
+      [&] {
+        Store store(path("d.db"), {.create = false, .read_only = true});
+        store.check_integrity();
+      },
+      &code);
+  EXPECT_EQ(code, util::ExitCode::kBadInput) << message;
+  EXPECT_NE(message.find(path("d.db").string()), std::string::npos) << message;
 }
 
 TEST_F(store_schema, TextFileIsNotADatabase) {

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "store/records.h"
+#include "store/store.h"
 
 namespace jouleval::store::test_util {
 
@@ -34,7 +34,18 @@ inline Machine make_machine(const std::string& id) {
 }
 
 inline CellKey make_key(const std::string& precision, const std::string& task = "arc_challenge") {
-  return {"qwen2.5-7b", "ab12cd", precision, "f16", "gpu", task, 100, 25, 16};
+  CellKey k;
+  k.model = "qwen2.5-7b";
+  k.model_sha256 = "ab12cd";
+  k.file_sha256 = "ef34-" + precision;
+  k.precision = precision;
+  k.kv_type = "f16";
+  k.placement = "gpu";
+  k.task = task;
+  k.limit = 100;
+  k.shots = 25;
+  k.engine.threads = 16;
+  return k;
 }
 
 // A meter with every optional set, or (available == false) with every optional absent.

@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "results/precision.h"
 #include "sweep/config.h"
 #include "sweep/plan.h"
 #include "util/error.h"
@@ -113,8 +114,9 @@ TEST(PlanTest, EnumeratesTheMatrixWithTheReferencePrecisionFirst) {
   EXPECT_EQ(cells[1].shots, 5);  // lm-eval preset: GSM8K 5-shot
   EXPECT_EQ(cells[0].shots, 0);
   EXPECT_EQ(cells[12].model_index, 1u);
-  EXPECT_EQ(reference_precision({"int4", "bf16", "fp32"}), "bf16");
-  EXPECT_EQ(reference_precision({"int4", "int8"}), "");
+  // One reference rule for fidelity, reports and recommendations (results/precision.h).
+  EXPECT_EQ(results::reference_precision({"int4", "bf16", "fp32"}), "bf16");
+  EXPECT_EQ(results::reference_precision({"int4", "int8"}), "int8");
   EXPECT_EQ(canonical_precision("Q8_0"), "int8");
   EXPECT_EQ(canonical_precision("q5_k_s"), "Q5_K_S");
 }

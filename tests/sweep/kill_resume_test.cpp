@@ -129,7 +129,7 @@ TEST(KillResume, SigkilledSweepResumesWithoutLossOrDuplicates) {
   const auto cells = s.cells();
   ASSERT_EQ(cells.size(), 5u);
   for (const auto& cell : cells) {
-    EXPECT_EQ(cell.status, store::CellStatus::kDone) << cell.key.task;
+    EXPECT_EQ(cell.status, results::CellStatus::kDone) << cell.key.task;
     ASSERT_EQ(cell.repetitions.size(), 3u) << cell.key.task;
     for (int i = 0; i < 3; ++i) EXPECT_EQ(cell.repetitions[i].index, i);
     EXPECT_FALSE(cell.metrics.empty());
@@ -170,7 +170,7 @@ TEST(TimeBudget, EachCallStopsAfterOneRepetitionAndTheLastCallCompletes) {
   const auto cells = s.cells();
   ASSERT_EQ(cells.size(), 2u);
   for (const auto& cell : cells) {
-    EXPECT_EQ(cell.status, store::CellStatus::kDone) << cell.key.task;
+    EXPECT_EQ(cell.status, results::CellStatus::kDone) << cell.key.task;
     EXPECT_EQ(cell.repetitions.size(), 2u) << cell.key.task;
   }
   fs::remove_all(dir);

@@ -1,5 +1,7 @@
-// The results data model, as plain structs: what one measured cell records (product.md "What a
-// measurement records"). The sweep layer fills them, the store persists them, the report reads them.
+// The results data model, as plain structs: what one measured cell records (docs/store.md). The
+// sweep layer fills them, the store persists them, the report reads them. Every layer that shares a
+// result uses these types; the rules that interpret them (identity, headline metric, reference
+// precision, statistics) live beside them in results/.
 // Optional fields are absent when the meter or quantity is unavailable — never zero-filled.
 #pragma once
 
@@ -8,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace jouleval::store {
+namespace jouleval::results {
 
 // The machine a measurement ran on. `fingerprint_json` holds everything collected (GPU name, UUID,
 // driver, CUDA, power limits, clocks, CPU model, memory, OS, kernel, versions); `id` is a stable
@@ -21,18 +23,42 @@ struct Machine {
   std::string fingerprint_json;
 };
 
+// A value of a cell's identity that a database written before it was recorded does not have
+// (schema version 2 and older): such cells never match a new request and are shown "not recorded".
+inline constexpr int32_t kNotRecorded = -1;
+
+// The engine settings that can change a cell's answers or timing, as asked (0 or "auto": the
+// engine's choice, which is recorded separately as what was used).
+struct EngineSettings {
+  int32_t context_size = 0;              // KV cache tokens
+  int32_t batch_size = 0;                // tokens per decode call
+  int32_t ubatch_size = 0;               // tokens per device micro-batch
+  int32_t scoring_lanes = 0;             // scoring contexts taking turns
+  int32_t max_sequences = 0;             // parallel sequences
+  int32_t threads = 0;                   // CPU threads (0 = physical cores)
+  std::string flash_attention = "auto";  // auto | on | off ("" = not recorded)
+
+  bool operator==(const EngineSettings&) const = default;
+};
+
 // The identity of a cell: everything that defines *what* was measured. Two cells with equal keys on
-// the same machine are the same cell (resume and merge rely on this).
+// the same machine are the same cell (resume, claims and merge rely on this); a request that
+// differs in any field is another cell.
 struct CellKey {
   std::string model;         // model name (file stem or general.name)
   std::string model_sha256;  // hash of the source model file (before quantization)
+  std::string file_sha256;   // hash of the file actually evaluated ("" = not recorded)
   std::string precision;     // alias or GGUF type actually evaluated: fp16, int8, Q4_K_M, ...
   std::string kv_type;       // f16 | q8_0 | q4_0
   std::string placement;     // gpu | cpu | partial:N
   std::string task;          // mmlu | arc_challenge | hellaswag | truthfulqa_mc1 | truthfulqa_mc2 | gsm8k
   int32_t limit = 0;         // 0 = all items
   int32_t shots = 0;
-  int32_t threads = 0;
+  std::string preset = "lm-eval";  // shot preset ("" = not recorded)
+  int64_t seed = 1234;             // few-shot selection seed (kNotRecorded = not recorded)
+  EngineSettings engine;
+
+  bool operator==(const CellKey&) const = default;
 };
 
 // Energy of one meter over one measurement window.
@@ -77,6 +103,8 @@ struct Repetition {
   // The task's whole work ran this many times inside the window (a short task repeated to fill a
   // window the meters can resolve); seconds, tokens and meter readings cover all passes.
   int32_t passes = 1;
+  std::string jouleval_version;  // the jouleval that measured it ("" = not recorded)
+  std::string llama_revision;    // the llama.cpp revision it ran on ("" = not recorded)
   std::vector<MeterEnergy> meters;
   std::vector<PowerSample> timeline;  // may be empty
 };
@@ -129,6 +157,7 @@ struct Cell {
   bool random_weights = false;  // synthetic model: accuracy is chance level
   double load_seconds = 0.0;
   uint64_t peak_gpu_memory_bytes = 0;
+  std::string engine_used_json = "{}";  // the engine settings in use (auto choices resolved), JSON
   std::vector<Metric> metrics;
   std::vector<Repetition> repetitions;
   std::vector<ItemRecord> items;
@@ -138,4 +167,14 @@ struct Cell {
   std::optional<double> mean_kl;       // mean KL(reference || this) of choice distributions
 };
 
-}  // namespace jouleval::store
+// Text form of a status as stored ("pending", "done", "skipped", "failed") and back; throws
+// util::Error (bad input) for an unknown text.
+const char* to_string(CellStatus status);
+CellStatus parse_cell_status(const std::string& text);
+
+// A short description of a cell key for messages:
+// "model[@sha]/precision/kv=../placement/task/limit=../shots=.." plus the fields that differ from
+// their defaults (seed, preset, engine settings).
+std::string describe(const CellKey& key);
+
+}  // namespace jouleval::results

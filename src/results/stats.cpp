@@ -1,10 +1,10 @@
-#include "report/stats.h"
+#include "results/stats.h"
 
 #include "util/student_t.h"
 
 #include <cmath>
 
-namespace jouleval::report {
+namespace jouleval::results {
 
 std::optional<double> Stat::half_width() const {
   if (!ci_high) return std::nullopt;
@@ -40,4 +40,4 @@ std::optional<Stat> summarize_all(const std::vector<std::optional<double>>& valu
   return summarize(present);
 }
 
-}  // namespace jouleval::report
+}  // namespace jouleval::results

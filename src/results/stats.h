@@ -5,7 +5,7 @@
 #include <optional>
 #include <vector>
 
-namespace jouleval::report {
+namespace jouleval::results {
 
 // Mean over n values; stddev and the CI exist only for n >= 2.
 struct Stat {
@@ -24,4 +24,4 @@ std::optional<Stat> summarize(const std::vector<double>& values);
 // repetition is never treated as zero).
 std::optional<Stat> summarize_all(const std::vector<std::optional<double>>& values);
 
-}  // namespace jouleval::report
+}  // namespace jouleval::results
