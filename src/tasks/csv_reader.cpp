@@ -50,8 +50,11 @@ std::vector<CsvRecord> parse_csv(std::string_view text, std::string_view source)
           break;
         }
         if (i < n && text[i] != ',' && text[i] != '\n' && !(text[i] == '\r' && i + 1 < n && text[i + 1] == '\n')) {
-          throw_bad_input({source, line}, fmt::format("column {}", rec.fields.size() + 1),
-                          fmt::format("unexpected character '{}' after closing quote", text[i]));
+          const auto lead = static_cast<unsigned char>(text[i]);
+          const size_t char_len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+          throw_bad_input(
+              {source, line}, fmt::format("column {}", rec.fields.size() + 1),
+              fmt::format("unexpected character '{}' after closing quote", excerpt(text.substr(i, char_len))));
         }
       } else {
         size_t start = i;

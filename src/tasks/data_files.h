@@ -1,5 +1,5 @@
-// Finds each benchmark's files under a data directory: the layout of /work/shared/datasets first,
-// then the usual upstream names (see docs/tasks.md "Discovery").
+// Finds each benchmark's files under a data directory: the project's own layout first, then the
+// usual upstream names (see docs/tasks.md "Formats and discovery").
 #pragma once
 
 #include <filesystem>

@@ -45,6 +45,11 @@ struct Gsm8kRow {
   std::string answer;  // worked solution ending in "#### N"
 };
 
+// Every parser checks the whole text before returning (docs/tasks.md "Malformed data" and "Limits"):
+// on malformed input it throws util::Error(ExitCode::kBadInput) naming `source`, the line and the
+// field, and it never returns an empty vector (a text without items is an error). `source` is only
+// used in messages. A byte order mark at the very start of `text` is skipped.
+
 // MMLU: a headerless 6-column CSV (question,A,B,C,D,answer letter) of one subject.
 std::vector<MmluRow> parse_mmlu_csv(std::string_view text, std::string_view source, std::string_view subject);
 

@@ -12,7 +12,8 @@
 namespace jouleval::tasks {
 
 // Parses one JSON value (a JSONL line or a whole file); a syntax error becomes a bad-input error at
-// the line of the failure (pos.line is the line the text starts on).
+// the line of the failure (pos.line is the line the text starts on). A key repeated in one object is
+// an error too, naming the lines of both (nlohmann::json would keep the last value silently).
 template <typename Json = nlohmann::json>
 Json parse_json_text(std::string_view text, const SourcePos& pos);
 

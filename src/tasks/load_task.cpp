@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -35,8 +36,7 @@ std::vector<MmluRow> load_mmlu_split(const std::vector<Input>& inputs, const std
   std::sort(order.begin(), order.end());
   std::vector<MmluRow> rows;
   for (const auto& [subject, i] : order) {
-    std::vector<MmluRow> part = parse_mmlu_csv(inputs[i].text, inputs[i].name, subject);
-    if (part.empty()) throw_bad_input({inputs[i].name, 0}, "", "no questions in file");
+    std::vector<MmluRow> part = parse_mmlu_csv(inputs[i].text, inputs[i].name, subject);  // never empty
     std::move(part.begin(), part.end(), std::back_inserter(rows));
   }
   return rows;
@@ -83,6 +83,16 @@ Task load_mmlu(const TaskOptions& opt, int shots) {
       }
       auto [din, dnames] = mmlu_inputs(files.dev);
       dev = load_mmlu_split(din, dnames);
+      // A subject without dev rows would silently be scored with 0 shots.
+      std::set<std::string> dev_subjects;
+      for (const MmluRow& d : dev) dev_subjects.insert(d.subject);
+      for (const MmluRow& t : test) {
+        if (dev_subjects.count(t.subject) == 0) {
+          throw util::Error(fmt::format("MMLU {}-shot: no dev rows for subject '{}' (expected {})", shots, t.subject,
+                                        (files.dev.front().parent_path() / (t.subject + "_dev.csv")).string()),
+                            util::ExitCode::kBadInput);
+        }
+      }
     }
   }
   std::vector<size_t> group_sizes;

@@ -4,6 +4,7 @@
 #include "tasks/csv_reader.h"
 #include "tasks/datasets.h"
 #include "tasks/hellaswag_text.h"
+#include "tasks/input_checks.h"
 #include "tasks/source.h"
 
 namespace jouleval::tasks {
@@ -23,7 +24,7 @@ std::string mmlu_subject_from_filename(std::string_view filename) {
 
 std::vector<MmluRow> parse_mmlu_csv(std::string_view text, std::string_view source, std::string_view subject) {
   static constexpr const char* kFieldNames[6] = {"question", "A", "B", "C", "D", "answer"};
-  require_utf8(text, source);
+  text = check_file_text(text, source);
   std::vector<CsvRecord> records = parse_csv(text, source);
   std::vector<MmluRow> rows;
   rows.reserve(records.size());
@@ -32,12 +33,15 @@ std::vector<MmluRow> parse_mmlu_csv(std::string_view text, std::string_view sour
     if (rec.fields.size() != 6) {
       throw_bad_input(pos, "", fmt::format("expected 6 fields (question,A,B,C,D,answer), got {}", rec.fields.size()));
     }
+    size_t item_bytes = 0;
     for (int f = 0; f < 5; ++f) {
-      if (strip_ascii(rec.fields[f]).empty()) throw_bad_input(pos, kFieldNames[f], "empty");
+      check_text_field(pos, kFieldNames[f], rec.fields[f]);
+      item_bytes += rec.fields[f].size();
     }
+    check_item_bytes(pos, item_bytes);
     std::string_view answer = strip_ascii(rec.fields[5]);
     if (answer.size() != 1 || answer[0] < 'A' || answer[0] > 'D') {
-      throw_bad_input(pos, "answer", fmt::format("expected one of A, B, C, D, got '{}'", rec.fields[5]));
+      throw_bad_input(pos, "answer", fmt::format("expected one of A, B, C, D, got '{}'", excerpt(rec.fields[5])));
     }
     MmluRow row;
     row.subject = std::string(subject);
@@ -47,6 +51,7 @@ std::vector<MmluRow> parse_mmlu_csv(std::string_view text, std::string_view sour
     row.gold = answer[0] - 'A';
     rows.push_back(std::move(row));
   }
+  require_items(rows.size(), source);
   return rows;
 }
 

@@ -1,5 +1,5 @@
-// Prompt text of each task exactly as lm-eval builds it (scoring.md), and the assembly of prompted
-// items from dataset rows, selected indices and few-shot draws.
+// Prompt text of each task exactly as lm-eval builds it (docs/tasks.md "Prompt formats"), and the
+// assembly of prompted items from dataset rows, selected indices and few-shot draws.
 #pragma once
 
 #include <cstdint>

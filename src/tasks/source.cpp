@@ -18,6 +18,26 @@ void throw_bad_input(const SourcePos& pos, std::string_view field, std::string_v
   throw util::Error(msg, util::ExitCode::kBadInput);
 }
 
+std::string excerpt(std::string_view text, size_t max_bytes) {
+  std::string_view head = text;
+  if (head.size() > max_bytes) {
+    size_t cut = max_bytes;  // back to the start of a character
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    head = text.substr(0, cut);
+  }
+  std::string out;
+  size_t i = 0;
+  while (i < head.size()) {
+    size_t bad = utf8_error_offset(head.substr(i));
+    size_t good = bad == std::string_view::npos ? head.size() - i : bad;
+    out.append(head.substr(i, good));
+    i += good;
+    if (i < head.size()) out += fmt::format("\\x{:02X}", static_cast<unsigned char>(head[i++]));
+  }
+  if (head.size() < text.size()) out += fmt::format("... ({} bytes)", text.size());
+  return out;
+}
+
 std::string read_text_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

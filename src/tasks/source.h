@@ -18,6 +18,10 @@ struct SourcePos {
 // Throws util::Error(kBadInput) naming the source, line and field (any may be empty / 0).
 [[noreturn]] void throw_bad_input(const SourcePos& pos, std::string_view field, std::string_view problem);
 
+// `text` made fit for an error message: cut to at most `max_bytes` (at a character boundary, then
+// "... (N bytes)" appended), each byte that is not part of valid UTF-8 written as \xNN.
+std::string excerpt(std::string_view text, size_t max_bytes = 60);
+
 // Reads a whole file; throws util::Error(kBadInput) when it cannot be read.
 std::string read_text_file(const std::filesystem::path& path);
 

@@ -1,5 +1,5 @@
 // A loaded, prompted task: the engine requests for its items and the scoring of the engine's results
-// into metrics (lm-eval compatible, scoring.md) and per-item records.
+// into metrics (lm-eval compatible, docs/tasks.md "Scoring") and per-item records.
 #pragma once
 
 #include <cstddef>

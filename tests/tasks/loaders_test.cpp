@@ -166,9 +166,10 @@ TEST(tasks_TruthfulqaLoader, MalformedInputs) {
       {"t.json:3", "mc1_targets", "exactly one"});
   expect_bad_input(
       [&] {
-        parse_truthfulqa_json(
-            "[\n" + good + ",\n" + R"({"question":"q","mc1_targets":{"a":1},"mc2_targets":{"a":1,"b":"x"}})" + "\n]",
-            "t.json");
+        parse_truthfulqa_json("[\n" + good + ",\n" +
+                                  R"({"question":"q","mc1_targets":{"a":1,"b":0},"mc2_targets":{"a":1,"b":"x"}})" +
+                                  "\n]",
+                              "t.json");
       },
       {"t.json:3", "mc2_targets[\"b\"]", "expected 1 or 0"});
   expect_bad_input(
@@ -180,7 +181,8 @@ TEST(tasks_TruthfulqaLoader, MalformedInputs) {
   expect_bad_input(
       [&] {
         parse_truthfulqa_json(
-            "[" + good + "," + R"({"question":"q","mc1_targets":{"a":1},"mc2_targets":{"a":1}})" + "]", "t.json");
+            "[" + good + "," + R"({"question":"q","mc1_targets":{"a":1,"b":0},"mc2_targets":{"a":1,"b":1}})" + "]",
+            "t.json");
       },
       {"mc2_targets", "one marked 0"});
   expect_bad_input(

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/requests.h"
+#include "tasks/utf8.h"
 #include "util/error.h"
 
 namespace jouleval::tasks::testing {
@@ -15,7 +16,8 @@ namespace jouleval::tasks::testing {
 inline std::filesystem::path fixture_dir() { return std::filesystem::path(JOULEVAL_TEST_DATA) / "tasks"; }
 inline std::filesystem::path layout_a() { return fixture_dir() / "layout_a"; }
 
-// Runs fn, expects util::Error with kBadInput whose message contains every one of `parts`.
+// Runs fn, expects util::Error with kBadInput whose message contains every one of `parts` (and is
+// valid UTF-8 of reasonable length).
 template <typename Fn>
 void expect_bad_input(Fn&& fn, const std::vector<std::string>& parts) {
   try {
@@ -23,6 +25,9 @@ void expect_bad_input(Fn&& fn, const std::vector<std::string>& parts) {
     ADD_FAILURE() << "expected util::Error(kBadInput)";
   } catch (const util::Error& e) {
     EXPECT_EQ(e.code(), util::ExitCode::kBadInput) << e.what();
+    // Messages end up in JSON and the results store: never invalid UTF-8, never huge.
+    EXPECT_EQ(utf8_error_offset(e.what()), std::string_view::npos) << e.what();
+    EXPECT_LT(std::string_view(e.what()).size(), 1000u) << e.what();
     for (const auto& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what() << " ~ " << p;
   }
 }
