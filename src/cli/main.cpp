@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/exit_codes.h"
+#include "cli/terminal.h"
 #include "util/error.h"
 
 namespace {
@@ -34,6 +35,21 @@ int main(int argc, char** argv) {
       cli::add_demo_command(app),      cli::add_version_command(app), cli::add_export_tasks_command(app),
   };
 
+  // An unknown command word is named (CLI11 would only say that a subcommand is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const auto& command : commands) {
+      known = known || command.app->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + command.app->get_name();
+    }
+    if (!known) {
+      fmt::print(stderr, "jouleval: error: unknown command '{}'; the commands are: {} (jouleval --help)\n",
+                 cli::terminal_safe(argv[1]), names);
+      return cli::exit_code(util::ErrorKind::kUsage);
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -49,11 +65,11 @@ int main(int argc, char** argv) {
     }
   } catch (const util::Error& e) {
     std::fflush(stdout);
-    fmt::print(stderr, "jouleval: error: {}\n", e.what());
+    fmt::print(stderr, "jouleval: error: {}\n", cli::terminal_safe(e.what()));
     return cli::exit_code(e.kind());
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    fmt::print(stderr, "jouleval: internal error: {}\n", e.what());
+    fmt::print(stderr, "jouleval: internal error: {}\n", cli::terminal_safe(e.what()));
     return cli::exit_code(util::ErrorKind::kFailure);
   }
   return cli::exit_code(util::ErrorKind::kUsage);

@@ -1,5 +1,7 @@
 #include "cli/progress.h"
 
+#include "cli/terminal.h"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -24,12 +26,12 @@ void ProgressPrinter::clear_line() {
 void ProgressPrinter::message(const std::string& line) {
   if (quiet_) return;
   clear_line();
-  fmt::print(stderr, "{}\n", line);
+  fmt::print(stderr, "{}\n", terminal_safe(line));
 }
 
 void ProgressPrinter::repetition_started(const results::CellKey& key, int repetition, int repetitions, int64_t total) {
-  label_ = fmt::format("{} {} {} {} rep {}/{}", key.task, key.model, key.precision, key.placement, repetition + 1,
-                       repetitions);
+  label_ = terminal_safe(fmt::format("{} {} {} {} rep {}/{}", key.task, key.model, key.precision, key.placement,
+                                     repetition + 1, repetitions));
   started_ = std::chrono::steady_clock::now();
   last_draw_ = {};
   if (quiet_) return;
@@ -73,20 +75,20 @@ void ProgressPrinter::cell_finished(const results::CellKey& key, const sweep::Ce
   clear_line();
   using Kind = sweep::CellOutcome::Kind;
   const std::string cell =
-      fmt::format("{} {} {} kv={} {}", key.task, key.model, key.precision, key.kv_type, key.placement);
+      terminal_safe(fmt::format("{} {} {} kv={} {}", key.task, key.model, key.precision, key.kv_type, key.placement));
   switch (outcome.kind) {
     case Kind::kDone:
       fmt::print(stderr, "done {}: {} = {:.4f}{}\n", cell, outcome.headline_metric, outcome.headline_value,
                  outcome.headline_stderr ? fmt::format(" ± {:.4f}", *outcome.headline_stderr) : "");
       break;
     case Kind::kAlreadyDone:
-      fmt::print(stderr, "already done (resume) {}\n", cell);
+      fmt::print(stderr, "already done {}\n", cell);
       break;
     case Kind::kSkipped:
-      fmt::print(stderr, "skipped {}: {}\n", cell, outcome.reason);
+      fmt::print(stderr, "skipped {}: {}\n", cell, terminal_safe(outcome.reason));
       break;
     case Kind::kFailed:
-      fmt::print(stderr, "FAILED {}: {}\n", cell, outcome.reason);
+      fmt::print(stderr, "FAILED {}: {}\n", cell, terminal_safe(outcome.reason));
       break;
   }
 }

@@ -1,5 +1,8 @@
 #include "cli/results_table.h"
 
+#include "results/identity.h"
+#include "util/terminal_text.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -29,9 +32,21 @@ std::string results_table_text(const std::vector<results::Cell>& cells, const st
   const report::Summary summary = report::build_summary(cells, machines);
   std::vector<std::vector<std::string>> rows = {{"task", "model", "precision", "placement", "metric", "value", "items",
                                                  "seconds", "energy J", "J/question", "EOR", "tokens/s"}};
+  // Fields beyond the columns shown that tell these cells apart (docs/report.md "How rows are
+  // identified"): shown in one more column when there are any.
+  std::vector<std::vector<results::IdentityField>> identities;
+  for (const auto& row : summary.rows) identities.push_back(results::identity_fields(row.machine_label, row.key));
+  std::vector<std::string> extra;
+  for (const auto& key : results::varying_fields(identities)) {
+    if (key != "task" && key != "model" && key != "precision" && key != "placement" && key != "model_sha256" &&
+        key != "file_sha256")
+      extra.push_back(key);
+  }
+  if (!extra.empty()) rows.front().push_back("cell");
   bool random = false;
   std::vector<std::string> unavailable;
-  for (const auto& row : summary.rows) {
+  for (size_t r = 0; r < summary.rows.size(); ++r) {
+    const report::SummaryRow& row = summary.rows[r];
     const report::CellMetrics& m = row.metrics;
     random = random || m.random_weights;
     for (const auto& u : m.unavailable_meters) {
@@ -45,6 +60,7 @@ std::string results_table_text(const std::vector<results::Cell>& cells, const st
     rows.push_back({row.key.task, row.key.model, row.key.precision, row.key.placement, m.headline.name, value,
                     std::to_string(m.items), stat_text(m.stats.seconds), energy, stat_text(m.stats.j_per_question),
                     stat_text(m.stats.eor), stat_text(m.stats.tokens_per_s)});
+    if (!extra.empty()) rows.back().push_back(results::identity_label(identities[r], extra));
   }
   std::vector<size_t> width(rows.front().size(), 0);
   for (const auto& r : rows)
@@ -65,7 +81,7 @@ std::string results_table_text(const std::vector<results::Cell>& cells, const st
   if (random)
     out += "Accuracy comes from a random-weight (synthetic) model: chance level, not a model quality figure.\n";
   for (const auto& u : unavailable) out += fmt::format("energy unavailable: {}\n", u);
-  return out;
+  return util::terminal_safe(out);
 }
 
 nlohmann::json results_table_json(const std::vector<results::Cell>& cells,

@@ -29,7 +29,7 @@ CellStatus parse_cell_status(const std::string& text) {
 }
 
 std::string describe(const CellKey& key) {
-  const std::string sha = key.model_sha256.empty() ? "" : "@" + key.model_sha256.substr(0, 12);
+  const std::string sha = key.model_sha256.empty() ? "" : fmt::format("@{}", key.model_sha256.substr(0, 12));
   std::string out = fmt::format("{}{}/{}/kv={}/{}/{}/limit={}/shots={}", key.model, sha, key.precision, key.kv_type,
                                 key.placement, key.task, key.limit, key.shots);
   const CellKey defaults;

@@ -53,7 +53,7 @@ struct SweepConfig {
   double idle_seconds = 5.0;      // idle baseline per loaded model; 0 disables
   double cooldown_seconds = 0.0;  // pause between repetitions
   // A repetition whose window would be shorter repeats the task's work (passes) to fill this many
-  // seconds, when some meter is available (energy-measurement.md); 0 disables.
+  // seconds, when some meter is available (docs/energy.md "Windows"); 0 disables.
   double min_window_seconds = 3.0;
   int warmup_requests = 8;  // unmeasured requests before the first window of a model
   bool timeline = false;    // store power timelines

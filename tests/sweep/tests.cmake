@@ -28,3 +28,8 @@ add_test(NAME sweep.cli.short_window_is_filled
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/min-window-test
           -DFAKE_NVML=$<TARGET_FILE:fake_nvml> -P ${CMAKE_CURRENT_LIST_DIR}/min_window.cmake)
 set_tests_properties(sweep.cli.short_window_is_filled PROPERTIES TIMEOUT 600)
+
+# Exit codes and messages of rejected commands (usage 2, bad input 3, unavailable 4).
+add_test(NAME sweep.cli.honest_exits
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/honest-exits-test
+          -DHAVE_GPU_BACKEND=${JOULEVAL_CUDA} -P ${CMAKE_CURRENT_LIST_DIR}/honest_exits.cmake)

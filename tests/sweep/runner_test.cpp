@@ -1,0 +1,330 @@
+// The sweep runner in-process, on a tiny synthetic model on the CPU with the built-in samples and
+// no meters: what a cell is (its whole identity), what is reused (finished cells, quantized files
+// made from the same source) and what is not, and how failures are contained.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "energy/monitor.h"
+#include "engine/synth.h"
+#include "store/store.h"
+#include "sweep/claims.h"
+#include "sweep/runner.h"
+#include "util/build_info.h"
+#include "util/error.h"
+#include "util/file_hash.h"
+
+namespace jouleval::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Runner : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("JOULEVAL_SHARE_DIR", JOULEVAL_SHARE_DIR_FOR_TESTS, 1);
+    std::string pattern = (fs::temp_directory_path() / "jouleval-runner-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    synth(dir_ / "tiny.gguf", 42);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  static void synth(const fs::path& out, uint64_t seed) {
+    engine::SynthOptions so;
+    so.preset = "tiny";
+    so.output = out;
+    so.seed = seed;
+    so.threads = 2;
+    engine::synthesize(so);
+  }
+
+  // One model on the CPU, MMLU samples, one repetition, no idle baseline or warm-up.
+  SweepConfig config(const std::string& db = "results.db") const {
+    SweepConfig c;
+    c.database = dir_ / db;
+    c.use_samples = true;
+    ModelSpec spec;
+    spec.path = dir_ / "tiny.gguf";
+    spec.label = "tiny";
+    c.models = {spec};
+    c.precisions = {"fp16"};
+    c.placements = {"cpu"};
+    c.tasks = {tasks::TaskId::kMmlu};
+    c.repetitions = 1;
+    c.idle_seconds = 0;
+    c.warmup_requests = 0;
+    c.threads = 2;
+    c.context_size = 2048;
+    return c;
+  }
+
+  static energy::MonitorOptions no_meters() {
+    energy::MonitorOptions mo;
+    mo.use_nvml = false;
+    mo.use_rapl = false;
+    mo.sampler_thread = false;
+    return mo;
+  }
+
+  SweepResult run(const SweepConfig& c, Observer& observer, const RunOptions& options = {}) {
+    energy::Monitor monitor(no_meters());
+    store::Store store(c.database);
+    return run_sweep(prepare_sweep(c), monitor, store, observer, options);
+  }
+  SweepResult run(const SweepConfig& c, const RunOptions& options = {}) {
+    Observer quiet;
+    return run(c, quiet, options);
+  }
+
+  static std::vector<results::Cell> cells_of(const fs::path& db) {
+    store::Store s(db, {.create = false, .read_only = true});
+    return s.cells({.with_items = true});
+  }
+
+  fs::path dir_;
+};
+
+// A quantized file made from another source is not reused: replacing the model and asking for int8
+// again evaluates the new model's weights, not the old file's.
+TEST_F(Runner, AQuantizedFileMadeFromAnotherSourceIsMadeAgain) {
+  SweepConfig first = config("a.db");
+  first.precisions = {"int8"};
+  ASSERT_EQ(run(first).cells_done, 1);
+  const results::Cell a = cells_of(first.database).at(0);
+
+  synth(dir_ / "tiny.gguf", 43);  // another model at the same path
+  SweepConfig second = config("b.db");
+  second.precisions = {"int8"};
+  ASSERT_EQ(run(second).cells_done, 1);
+  const results::Cell b = cells_of(second.database).at(0);
+
+  EXPECT_NE(a.key.model_sha256, b.key.model_sha256);
+  EXPECT_NE(a.key.file_sha256, b.key.file_sha256) << "the old quantized file was evaluated for the new model";
+  EXPECT_EQ(b.key.file_sha256, util::sha256_file(dir_ / "tiny.Q8_0.gguf", false));
+  std::ifstream record(dir_ / "tiny.Q8_0.gguf.source.json");
+  const auto made = nlohmann::json::parse(record);
+  EXPECT_EQ(made.at("source_sha256"), b.key.model_sha256);
+  EXPECT_EQ(made.at("type"), "Q8_0");
+  // Scored with the new weights: the per-item loglikelihoods differ.
+  ASSERT_EQ(a.items.size(), b.items.size());
+  EXPECT_NE(a.items.at(0).json, b.items.at(0).json);
+}
+
+// A changed setting is another cell: it is measured, not answered with the old cell's results.
+TEST_F(Runner, EverySettingThatCanChangeTheResultIsPartOfTheCell) {
+  SweepConfig c = config();
+  ASSERT_EQ(run(c).cells_done, 1);
+  for (auto change : std::vector<std::function<void(SweepConfig&)>>{
+           [](SweepConfig& s) { s.seed = 2; },
+           [](SweepConfig& s) { s.batch_size = 128; },
+           [](SweepConfig& s) { s.flash_attention = "off"; },
+           [](SweepConfig& s) { s.scoring_lanes = 1; },
+       }) {
+    SweepConfig other = config();
+    change(other);
+    const SweepResult r = run(other);
+    EXPECT_EQ(r.cells_done, 1);
+    EXPECT_EQ(r.cells_already_done, 0);
+  }
+  EXPECT_EQ(cells_of(c.database).size(), 5u);
+  const SweepResult again = run(c);
+  EXPECT_EQ(again.cells_done, 0);
+  EXPECT_EQ(again.cells_already_done, 1);
+}
+
+// Asking for more repetitions of a finished cell measures the missing ones and keeps the others.
+TEST_F(Runner, MoreRepetitionsOfAFinishedCellAddTheMissingOnes) {
+  SweepConfig c = config();
+  ASSERT_EQ(run(c).cells_done, 1);
+  const results::Repetition first = cells_of(c.database).at(0).repetitions.at(0);
+  c.repetitions = 3;
+  const SweepResult r = run(c);
+  EXPECT_EQ(r.cells_done, 1);
+  const results::Cell cell = cells_of(c.database).at(0);
+  EXPECT_EQ(cell.status, results::CellStatus::kDone);
+  ASSERT_EQ(cell.repetitions.size(), 3u);
+  EXPECT_EQ(cell.repetitions[0].id, first.id);
+  EXPECT_EQ(cell.repetitions[0].started_at, first.started_at);
+  EXPECT_EQ(cell.repetitions[2].index, 2);
+  c.repetitions = 2;  // fewer than stored: already done
+  EXPECT_EQ(run(c).cells_already_done, 1);
+}
+
+// --log-items holds the items of every cell of the run, finished now or before, in one schema.
+TEST_F(Runner, AFinishedCellStillWritesItsStoredItemsToTheLog) {
+  SweepConfig c = config();
+  RunOptions first;
+  first.log_items = dir_ / "first.jsonl";
+  ASSERT_EQ(run(c, first).cells_done, 1);
+  RunOptions second;
+  second.log_items = dir_ / "second.jsonl";
+  ASSERT_EQ(run(c, second).cells_already_done, 1);
+
+  const results::Cell cell = cells_of(c.database).at(0);
+  for (const fs::path& log : {first.log_items, second.log_items}) {
+    std::ifstream in(log);
+    std::vector<nlohmann::json> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+    ASSERT_EQ(lines.size(), cell.items.size()) << log;
+    EXPECT_EQ(lines[0].at("cell").at("task"), "mmlu");
+    EXPECT_EQ(lines[0].at("cell").at("seed"), 1234);
+    EXPECT_EQ(lines[0].at("cell").at("file_sha256"), cell.key.file_sha256);
+    EXPECT_EQ(lines[0].at("item_id"), cell.items[0].item_id);
+    EXPECT_TRUE(lines[0].at("record").is_object());
+  }
+}
+
+TEST_F(Runner, EachRepetitionRecordsTheVersionsThatMeasuredIt) {
+  SweepConfig c = config();
+  ASSERT_EQ(run(c).cells_done, 1);
+  const results::Repetition rep = cells_of(c.database).at(0).repetitions.at(0);
+  EXPECT_EQ(rep.jouleval_version, util::build::kVersion);
+  EXPECT_EQ(rep.llama_revision, util::build::kLlamaRevision);
+}
+
+// An observer that throws from inside the measured work of the first cell it sees.
+class ThrowingObserver : public Observer {
+ public:
+  explicit ThrowingObserver(std::function<void()> thrower) : thrower_(std::move(thrower)) {}
+  void repetition_started(const results::CellKey& key, int, int, int64_t) override { task_ = key.task; }
+  void progress(int64_t, int64_t, std::optional<double>) override {
+    if (first_task_.empty()) first_task_ = task_;
+    if (task_ == first_task_) thrower_();
+  }
+  std::string first_task_;
+
+ private:
+  std::function<void()> thrower_;
+  std::string task_;
+};
+
+// Whatever fails inside one cell (any exception, in the middle of its measurement window) fails that
+// cell only: the next cells open their windows and finish.
+TEST_F(Runner, AFailingCellFailsAloneAndTheSweepGoesOn) {
+  SweepConfig c = config();
+  c.tasks = {tasks::TaskId::kMmlu, tasks::TaskId::kArcChallenge, tasks::TaskId::kHellaswag};
+  ThrowingObserver observer([] { throw std::runtime_error("simulated engine failure"); });
+  const SweepResult r = run(c, observer);
+  EXPECT_EQ(r.cells_failed, 1);
+  EXPECT_EQ(r.cells_done, 2);
+  for (const auto& cell : cells_of(c.database)) {
+    if (cell.key.task == observer.first_task_) {
+      EXPECT_EQ(cell.status, results::CellStatus::kFailed);
+      EXPECT_NE(cell.skip_reason.find("simulated engine failure"), std::string::npos) << cell.skip_reason;
+    } else {
+      EXPECT_EQ(cell.status, results::CellStatus::kDone) << cell.key.task;
+    }
+  }
+}
+
+// A full disk stops the sweep at once: no later cell is loaded or measured.
+TEST_F(Runner, AFullDiskStopsTheSweepAtOnce) {
+  SweepConfig c = config();
+  c.tasks = {tasks::TaskId::kMmlu, tasks::TaskId::kArcChallenge, tasks::TaskId::kHellaswag};
+  ThrowingObserver observer([] { throw util::Error("results.db: disk full", util::ErrorKind::kNoSpace); });
+  try {
+    run(c, observer);
+    FAIL() << "the sweep went on after a full disk";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.kind(), util::ErrorKind::kNoSpace);
+  }
+  for (const auto& cell : cells_of(c.database)) {
+    EXPECT_NE(cell.status, results::CellStatus::kDone) << cell.key.task << " was measured after the disk filled";
+  }
+}
+
+// A cell claimed by another live process is not measured here: the sweep waits, and takes the other
+// process's result when it finishes.
+TEST_F(Runner, ACellClaimedByALiveProcessIsWaitedForNotMeasured) {
+  SweepConfig c = config();
+  const SweepConfig probe_config = config("probe.db");
+  ASSERT_EQ(run(probe_config).cells_done, 1);  // learn the cell's key (hashes) from a run elsewhere
+  const results::Cell probe = cells_of(probe_config.database).at(0);
+
+  store::ClaimOwner other{"other-owner", "another-host/boot/ns", 12345};
+  int64_t id = 0;
+  std::string machine;
+  {
+    energy::Monitor monitor(no_meters());
+    machine = monitor.fingerprint().machine_id;
+    store::Store s(c.database);
+    s.upsert_machine(monitor.fingerprint().machine());
+    id = s.ensure_cell(machine, probe.key);
+    ASSERT_EQ(s.claim_cell(id, other, [](const auto&) { return true; }).outcome, store::ClaimOutcome::kClaimed);
+  }
+  // The other process keeps beating, then finishes the cell with a result of its own.
+  std::atomic<bool> finished{false};
+  std::thread other_process([&] {
+    store::Store s(c.database, {.create = false});
+    for (int i = 0; i < 20; ++i) {
+      s.heartbeat(other.owner);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    results::Repetition rep = probe.repetitions.at(0);
+    s.add_repetition(id, rep);
+    s.finish_cell(id, probe.metrics, probe.items, {});
+    s.release_claim(id, other.owner);
+    finished = true;
+  });
+  RunOptions options;
+  options.wait_poll_seconds = 0.1;
+  const SweepResult r = run(c, options);
+  other_process.join();
+  EXPECT_TRUE(finished);
+  EXPECT_EQ(r.cells_done, 0) << "the claimed cell was measured twice";
+  EXPECT_EQ(r.cells_already_done, 1);
+  EXPECT_EQ(cells_of(c.database).at(0).repetitions.size(), 1u);
+}
+
+// A claim whose process is gone (on this host) is taken over at once.
+TEST_F(Runner, AClaimOfADeadProcessIsTakenOver) {
+  SweepConfig c = config();
+  const SweepConfig probe_config = config("probe.db");
+  ASSERT_EQ(run(probe_config).cells_done, 1);
+  const results::Cell probe = cells_of(probe_config.database).at(0);
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);  // reaped: its pid names no process now
+  store::ClaimOwner owner = this_process();
+  owner.owner = "dead-owner";
+  owner.pid = dead;
+  {
+    energy::Monitor monitor(no_meters());
+    store::Store s(c.database);
+    s.upsert_machine(monitor.fingerprint().machine());
+    const int64_t id = s.ensure_cell(monitor.fingerprint().machine_id, probe.key);
+    ASSERT_EQ(s.claim_cell(id, owner, [](const auto&) { return true; }).outcome, store::ClaimOutcome::kClaimed);
+  }
+  const SweepResult r = run(c);
+  EXPECT_EQ(r.cells_done, 1);
+  store::Store s(c.database, {.create = false, .read_only = true});
+  EXPECT_FALSE(s.claim_holder(s.cells().at(0).id)) << "claims are released when the sweep ends";
+}
+
+// Bad input is found before anything is created: a model file that is not GGUF.
+TEST_F(Runner, AModelThatIsNotGgufIsBadInputBeforeAnythingIsMeasured) {
+  std::ofstream(dir_ / "not-a-model.gguf") << "hello";
+  SweepConfig c = config();
+  c.models[0].path = dir_ / "not-a-model.gguf";
+  try {
+    prepare_sweep(c);
+    FAIL() << "accepted a file that is not a GGUF model";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.kind(), util::ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("not-a-model.gguf"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace jouleval::sweep
