@@ -42,7 +42,7 @@ done
 # shellcheck source=bench/lib.sh
 source "$root/bench/lib.sh"
 [[ -n $data ]] || data=$(bench_data_dir "$root")
-jv=${JOULEVAL_BIN:-/tmp/jc/out/bin}/jouleval
+jv=${JOULEVAL_BIN:-$root/build-gpu/out/bin}/jouleval
 [[ -x $jv ]] || jv=$root/build/bin/jouleval
 mkdir -p "$dir"
 

@@ -45,7 +45,7 @@ while (($#)); do
   esac
 done
 [[ -n $data ]] || data=$(bench_data_dir "$root")
-bin=${JOULEVAL_BIN:-/tmp/jc/out/bin}
+bin=${JOULEVAL_BIN:-$root/build-gpu/out/bin}
 jv=$bin/jouleval
 mkdir -p "$dir/tasks"
 dir=$(realpath "$dir")

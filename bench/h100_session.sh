@@ -14,7 +14,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${OUT:-$root/out}
 mkdir -p "$out"
-bin=/tmp/jc/out/bin
+bin=$root/build-gpu/out/bin
 data="$root/.gpu-data"
 model=/tmp/models/qwen2.5-7b-f16.gguf
 stamp() { date -u +%H:%M:%S; }
@@ -24,7 +24,7 @@ for stage in "$@"; do
   case $stage in
     build)
       start=$(date +%s)
-      JOULEVAL_LLAMA_TOOLS=${JOULEVAL_LLAMA_TOOLS:-OFF} "$root/scripts/build-gpu.sh" /tmp/jc >"$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
+      JOULEVAL_LLAMA_TOOLS=${JOULEVAL_LLAMA_TOOLS:-OFF} "$root/scripts/build-gpu.sh" "$root/build-gpu" >"$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
       echo "build seconds $(( $(date +%s) - start ))" | tee -a "$out/build.log"
       nvcc -O2 -arch=sm_90 -o /tmp/gpu_load "$root/bench/gpu_load.cu"
       "$bin/jouleval" version | tee "$out/version.txt"
@@ -69,7 +69,7 @@ for stage in "$@"; do
       ;;
     peers)
       # llama.cpp's own tools on the same model file, measured with jouleval meter.
-      JOULEVAL_LLAMA_TOOLS=ON "$root/scripts/build-gpu.sh" /tmp/jc >>"$out/build.log" 2>&1 || { tail -20 "$out/build.log"; exit 1; }
+      JOULEVAL_LLAMA_TOOLS=ON "$root/scripts/build-gpu.sh" "$root/build-gpu" >>"$out/build.log" 2>&1 || { tail -20 "$out/build.log"; exit 1; }
       timeout 120 "$bin/jouleval" meter --json --idle 0 -- "$bin/llama-bench" -m "$model" -p 512 -n 128 -ngl 99 -o json \
         >"$out/peer-llama-bench.txt" 2>"$out/peer-llama-bench.err"
       echo "llama-bench rc=$?"; grep -E '"(n_prompt|n_gen|avg_ts)"' "$out/peer-llama-bench.txt" | head -8

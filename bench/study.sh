@@ -84,7 +84,7 @@ mkdir -p "$mdir"
 if ((smoke)); then
   bin=${JOULEVAL_BIN:-$root/build/bin}
 else
-  bin=${JOULEVAL_BIN:-/tmp/jc/out/bin}
+  bin=${JOULEVAL_BIN:-$root/build-gpu/out/bin}
 fi
 jv=$bin/jouleval
 stamp() { date -u +%H:%M:%S; }
@@ -308,7 +308,7 @@ for stage in "${stages[@]}"; do
       if [[ -x $bin/jouleval && -x $bin/llama-perplexity ]]; then
         log "already built"
       else
-        JOULEVAL_LLAMA_TOOLS=ON "$root/scripts/build-gpu.sh" /tmp/jc >"$dir/logs/build.log" 2>&1 ||
+        JOULEVAL_LLAMA_TOOLS=ON "$root/scripts/build-gpu.sh" "$root/build-gpu" >"$dir/logs/build.log" 2>&1 ||
           { tail -30 "$dir/logs/build.log"; exit 1; }
       fi
       "$jv" version | tee "$dir/logs/version.txt"

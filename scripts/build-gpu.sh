@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds jouleval with the CUDA backend on a machine without package registries, from ./gpu-pack
-# (made by scripts/pack-gpu.sh). Usage: scripts/build-gpu.sh [BUILD_DIR] (default /tmp/jouleval-cuda)
+# (made by scripts/pack-gpu.sh). Usage: scripts/build-gpu.sh [BUILD_DIR] (default ./build-gpu in the checkout)
 #   JOULEVAL_CUDA_ARCH=90  JOULEVAL_LLAMA_TOOLS=ON (also llama-perplexity, llama-bench, llama-quantize)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-/tmp/jouleval-cuda}
+build=${1:-$root/build-gpu}
 pack=${JOULEVAL_GPU_PACK:-$root/gpu-pack}
 src=$build/src
 mkdir -p "$src"

@@ -121,7 +121,9 @@ nlohmann::json results_table_json(const std::vector<results::Cell>& cells,
                         {"tweor_per_item", stat_json(m.stats.tweor_item)},
                         {"estimated", m.estimated},
                         {"short_window", m.short_window},
-                        {"unavailable_meters", m.unavailable_meters}};
+                        {"unavailable_meters", m.unavailable_meters},
+                        // The whole identity, in the schema of --log-items and `export --items`.
+                        {"cell", results::identity_json(row.machine_id, row.key)}};
     if (row.answer_flips) j["answer_flips"] = *row.answer_flips;
     if (row.mean_kl) j["mean_kl"] = *row.mean_kl;
     if (row.reference_precision) j["reference_precision"] = *row.reference_precision;

@@ -1,7 +1,9 @@
 // store::merge: machines deduplicated with their first fingerprint kept, duplicate cells resolved
 // by repetition count, all children copied, inputs of another schema version refused.
 #include <gtest/gtest.h>
+
 #include <sqlite3.h>
+#include <fstream>
 
 #include <map>
 
@@ -166,6 +168,57 @@ TEST_F(store_merge, OutputAsInputAndMissingInputAreRefused) {
   EXPECT_THROW(merge({}, path("out.db")), util::Error);
   Store a(path("A.db"));
   EXPECT_EQ(a.cells().size(), 3u);
+}
+
+// On equal repetition counts a finished copy is kept over an unfinished one, whichever came first.
+TEST_F(store_merge, AFinishedCopyBeatsAnUnfinishedOneOnATie) {
+  {
+    Store s(path("unfinished.db"), {.durable = false});
+    s.upsert_machine(make_machine("m1"));
+    add_cell(s, "m1", make_key("fp16"), 2, false);
+  }
+  {
+    Store s(path("finished.db"), {.durable = false});
+    s.upsert_machine(make_machine("m1"));
+    add_cell(s, "m1", make_key("fp16"), 2, true, 0.7);
+  }
+  const MergeReport report = merge({path("unfinished.db"), path("finished.db")}, path("out.db"));
+  EXPECT_EQ(report.cells_replaced, 1);
+  Store out(path("out.db"));
+  ASSERT_EQ(out.cells().size(), 1u);
+  EXPECT_EQ(out.cells()[0].status, CellStatus::kDone);
+  ASSERT_EQ(out.cells()[0].metrics.size(), 1u);
+  EXPECT_EQ(out.cells()[0].metrics[0].value, 0.7);
+  // And the other way round: the finished copy already there stays.
+  const MergeReport again = merge({path("unfinished.db")}, path("out.db"));
+  EXPECT_EQ(again.cells_replaced, 0);
+  EXPECT_EQ(Store(path("out.db")).cells()[0].status, CellStatus::kDone);
+}
+
+// A damaged destination is refused before anything is written (merging into it used to "succeed").
+TEST_F(store_merge, ADamagedDestinationIsRefused) {
+  make_a();
+  {
+    Store out(path("out.db"), {.durable = false});
+    out.upsert_machine(make_machine("m1"));
+    for (int i = 0; i < 200; ++i) add_cell(out, "m1", make_key("fp16", "task" + std::to_string(i)), 1, true);
+    out.database().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  {
+    std::fstream f(path("out.db"), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(path("out.db")) / 2));
+    const std::string garbage(8192, '\x5a');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  const auto before = std::filesystem::last_write_time(path("out.db"));
+  try {
+    merge({path("A.db")}, path("out.db"));
+    FAIL() << "merged into a damaged database";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.kind(), util::ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("out.db"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(std::filesystem::last_write_time(path("out.db")), before);
 }
 
 }  // namespace
