@@ -28,8 +28,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Starts `jouleval sweep --config CONFIG --quiet EXTRA...`; stdout and stderr go to the given files
-// (/dev/null when empty).
+// Starts `jouleval sweep --config CONFIG EXTRA...`; stdout goes to `out` (/dev/null when empty),
+// stderr to `err` (the test's own when empty).
 pid_t spawn_sweep_to(const fs::path& config, const std::vector<std::string>& extra, const fs::path& out,
                      const fs::path& err) {
   const std::string exe = std::string(JOULEVAL_BINARY_DIR) + "/bin/jouleval";
@@ -41,9 +41,9 @@ pid_t spawn_sweep_to(const fs::path& config, const std::vector<std::string>& ext
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   const std::string out_path = out.empty() ? "/dev/null" : out.string();
-  const std::string err_path = err.empty() ? "/dev/null" : err.string();
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!err.empty())
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
   int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -63,20 +63,9 @@ int wait_exit_code(pid_t pid) {
 }
 
 pid_t spawn_sweep(const fs::path& config, const std::vector<std::string>& extra = {}) {
-  const std::string exe = std::string(JOULEVAL_BINARY_DIR) + "/bin/jouleval";
-  std::vector<std::string> args = {exe, "sweep", "--config", config.string(), "--quiet"};
+  std::vector<std::string> args = {"--quiet"};
   args.insert(args.end(), extra.begin(), extra.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(rc, 0) << "cannot start " << exe;
-  return pid;
+  return spawn_sweep_to(config, args, {}, {});
 }
 
 int64_t count_rows(const fs::path& db, const char* table) {
