@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <random>
+#include <thread>
+#include <utility>
 
 #include "util/error.h"
 
@@ -17,11 +20,34 @@ namespace {
 
 fs::path directory_of(const fs::path& path) { return path.has_parent_path() ? path.parent_path() : fs::path("."); }
 
+// The file an output path names: a symbolic link is followed, so that the file it names is replaced
+// and the link stays (a link that leads nowhere is replaced itself).
+fs::path target_of(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_symlink(fs::symlink_status(path, ec))) return path;
+  const fs::path target = fs::weakly_canonical(path, ec);
+  return ec ? path : target;
+}
+
+// An existing FIFO or character device: written in place, never replaced.
+bool is_stream(const fs::path& path) {
+  std::error_code ec;
+  const fs::file_type type = fs::status(path, ec).type();
+  return !ec && (type == fs::file_type::fifo || type == fs::file_type::character);
+}
+
 }  // namespace
 
-void check_output_path(const fs::path& path, Existing existing, std::string_view option,
+void check_output_path(const fs::path& given, Existing existing, std::string_view option,
                        std::string_view force_option) {
-  if (path.empty()) throw Error(fmt::format("{}: no file name given", option), ErrorKind::kUsage);
+  if (given.empty()) throw Error(fmt::format("{}: no file name given", option), ErrorKind::kUsage);
+  if (is_stream(given)) {
+    if (::access(given.c_str(), W_OK) != 0)
+      throw Error(fmt::format("{} {}: cannot write: {}", option, given.string(), std::strerror(errno)),
+                  ErrorKind::kBadInput);
+    return;
+  }
+  const fs::path path = target_of(given);
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     throw Error(fmt::format("{} {}: is a directory; name a file", option, path.string()), ErrorKind::kUsage);
@@ -42,12 +68,28 @@ void check_output_path(const fs::path& path, Existing existing, std::string_view
 }
 
 AtomicFile::AtomicFile(fs::path path, Existing existing, std::string_view option, std::string_view force_option)
-    : path_(std::move(path)) {
+    : path_(std::move(path)), target_(target_of(path_)) {
   check_output_path(path_, existing, option, force_option);
+  if (is_stream(path_)) {
+    // A FIFO opens for writing only once a reader has it open: wait for one, a bounded time.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(kFifoReaderWaitSeconds);
+    while ((fd_ = ::open(path_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+      if (errno != ENXIO || std::chrono::steady_clock::now() > deadline) {
+        if (errno == ENXIO)
+          throw Error(fmt::format("{}: no process opened the FIFO for reading within {:g} s", path_.string(),
+                                  kFifoReaderWaitSeconds),
+                      ErrorKind::kBadInput);
+        fail("cannot open", errno);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
+    return;
+  }
   std::random_device rd;
   for (int attempt = 0; attempt < 16 && fd_ < 0; ++attempt) {
-    temp_ = directory_of(path_) /
-            fmt::format(".{}.tmp-{}-{:08x}", path_.filename().string(), static_cast<long>(::getpid()), rd());
+    temp_ = directory_of(target_) /
+            fmt::format(".{}.tmp-{}-{:08x}", target_.filename().string(), static_cast<long>(::getpid()), rd());
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd_ < 0 && errno != EEXIST) fail("cannot create a temporary file beside it", errno);
   }
@@ -78,11 +120,16 @@ void AtomicFile::write(std::string_view data) {
 
 void AtomicFile::commit() {
   if (fd_ < 0) throw Error(fmt::format("{}: committed twice", path_.string()));
+  if (temp_.empty()) {  // a FIFO or device, written in place
+    const int fd = std::exchange(fd_, -1);
+    if (::close(fd) != 0 && errno != EINTR) fail("cannot write", errno);
+    committed_ = true;
+    return;
+  }
   if (::fsync(fd_) != 0) fail("cannot write", errno);
-  const int fd = fd_;
-  fd_ = -1;
+  const int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0) fail("cannot write", errno);
-  if (::rename(temp_.c_str(), path_.c_str()) != 0) fail("cannot rename the finished temporary file over it", errno);
+  if (::rename(temp_.c_str(), target_.c_str()) != 0) fail("cannot rename the finished temporary file over it", errno);
   committed_ = true;
 }
 

@@ -2,7 +2,9 @@
 // the destination and renames it over the destination only when everything was written and synced.
 // A failure (or an exception that destroys the AtomicFile) removes the temporary file and leaves an
 // existing destination as it was. Every write is checked: a full disk is util::ErrorKind::kNoSpace
-// naming the file. Not thread-safe.
+// naming the file. A symbolic link is followed (the file it names is replaced, the link stays); an
+// existing FIFO or character device (a pipe, /dev/stdout, /dev/null) cannot be replaced and is
+// written in place (a FIFO waits at most kFifoReaderWaitSeconds for a reader). Not thread-safe.
 #pragma once
 
 #include <filesystem>
@@ -11,6 +13,8 @@
 
 namespace jouleval::util {
 
+inline constexpr double kFifoReaderWaitSeconds = 10;
+
 // What to do with a destination that already exists.
 enum class Existing {
   kReplace,  // replace it (derived output that can be made again)
@@ -18,7 +22,8 @@ enum class Existing {
 };
 
 // Checks, before any work is done, that `path` can be written: not a directory, its directory exists
-// and is writable, and (with kRefuse) it does not exist yet. `option` names the command-line option
+// and is writable, and (with kRefuse) it does not exist yet; an existing FIFO or character device
+// must be writable. `option` names the command-line option
 // for messages ("-o"), `force_option` the one that allows replacing ("--force"). Throws util::Error:
 // kUsage for a directory or a refused existing file, kBadInput for a missing or unwritable directory.
 void check_output_path(const std::filesystem::path& path, Existing existing, std::string_view option,
@@ -43,8 +48,9 @@ class AtomicFile {
  private:
   [[noreturn]] void fail(const char* what, int error_number);
 
-  std::filesystem::path path_;
-  std::filesystem::path temp_;
+  std::filesystem::path path_;    // as given
+  std::filesystem::path target_;  // what is written: `path_` with a symbolic link followed
+  std::filesystem::path temp_;    // empty when writing a FIFO or device in place
   int fd_ = -1;
   bool committed_ = false;
 };

@@ -9,6 +9,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
+
+#include <sys/stat.h>
 
 #include "util/error.h"
 
@@ -75,6 +78,30 @@ TEST_F(AtomicFileTest, RefusesWhatItMustNotReplace) {
     EXPECT_EQ(e.kind(), ErrorKind::kBadInput);
     EXPECT_NE(std::string(e.what()).find("--timeline"), std::string::npos) << e.what();
   }
+}
+
+// A symbolic link is followed: the file it names gets the new content and the link stays a link.
+// A character device or FIFO is written in place, never replaced (renaming over /dev/stdout would
+// replace the system's link with a file).
+TEST_F(AtomicFileTest, LinksAreFollowedAndDevicesWrittenInPlace) {
+  std::ofstream(dir_ / "real.txt") << "old";
+  fs::create_symlink(dir_ / "real.txt", dir_ / "link.txt");
+  write_file_atomically(dir_ / "link.txt", "new", Existing::kReplace, "-o");
+  EXPECT_TRUE(fs::is_symlink(dir_ / "link.txt"));
+  EXPECT_EQ(read(dir_ / "real.txt"), "new");
+
+  fs::create_symlink("/dev/null", dir_ / "null");
+  write_file_atomically(dir_ / "null", "discarded", Existing::kRefuse, "-o");
+  EXPECT_TRUE(fs::is_symlink(dir_ / "null"));
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+
+  ASSERT_EQ(::mkfifo((dir_ / "pipe").c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] { got = read(dir_ / "pipe"); });
+  write_file_atomically(dir_ / "pipe", "through the pipe", Existing::kReplace, "-o");
+  reader.join();
+  EXPECT_EQ(got, "through the pipe");
+  EXPECT_EQ(fs::status(dir_ / "pipe").type(), fs::file_type::fifo);
 }
 
 // A full disk (here a file size limit: writes fail with EFBIG) is kNoSpace naming the file, and
