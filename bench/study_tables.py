@@ -4,9 +4,11 @@
 Usage: bench/study_tables.py STUDY_DIR [--jouleval PATH]
 
 Reads STUDY_DIR/study.db through `jouleval export --format csv` (so every metric is jouleval's own
-definition: EOR, TWEOR, J/question...) and the peer runs in STUDY_DIR/peers (llama-bench and
-llama-perplexity under `jouleval meter`). Prints the tables; computes nothing that is not in those
-files except ratios between them, which are labelled as such. Standard library only.
+definition: EOR, TWEOR, J/question...; the precision comparisons come from `jouleval export --table
+precision`, so the reference precision is jouleval's: the cell identical except for the precision)
+and the peer runs in STUDY_DIR/peers (llama-bench and llama-perplexity under `jouleval meter`).
+Prints the tables; computes nothing that is not in those files except ratios between them, which are
+labelled as such. Standard library only.
 """
 import argparse
 import csv
@@ -15,7 +17,6 @@ import io
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 
@@ -55,28 +56,25 @@ def export(jouleval, db, *extra):
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def machine_labels(db):
-    """cell_id -> "machine 1", "machine 2", ... in the order the machines first appear (cell ids)."""
-    con = sqlite3.connect(db)
-    rows = con.execute("SELECT id, machine_id FROM cells ORDER BY id").fetchall()
-    con.close()
-    order = []
-    for _, m in rows:
-        if m not in order:
-            order.append(m)
-    return {str(i): f"machine {order.index(m) + 1}" for i, m in rows}, len(order)
-
-
 def base_model(c):
-    return c["model"].split(" [")[0]
+    return c["model_name"]
+
+
+# Identity columns of `jouleval export` that describe what was asked (the workload); the others
+# describe the configuration that answered it.
+WORKLOAD = ("task", "limit", "shots", "preset", "seed")
+CONFIGURATION = ("machine_id", "model_name", "model_sha256", "file_sha256", "precision", "kv", "placement", "ctx",
+                 "batch", "ubatch", "lanes", "parallel", "flash_attn", "threads")
 
 
 def load_cells(jouleval, db):
     cells = export(jouleval, db)
-    labels, n_machines = machine_labels(db)
-    if n_machines > 1:  # the same cell measured on several machines: tell them apart in every table
-        for c in cells:
-            c["model"] = f'{c["model"]} [{labels.get(str(c["cell_id"]), "?")}]'
+    # jouleval labels machines uniquely (hostname / GPU, with the id where they coincide).
+    machines = sorted({c["machine"] for c in cells})
+    for c in cells:
+        c["model_name"] = c["model"]
+        if len(machines) > 1:  # the same cell measured on several machines: tell them apart in every table
+            c["model"] = f'{c["model"]} [{c["machine"]}]'
 
     one_hz = {r["cell_id"]: r for r in export(jouleval, db, "--columns",
                                               "cell_id,gpu_j_1hz,one_hz_reference,one_hz_error_pct,one_hz_polls")}
@@ -105,41 +103,41 @@ def main_table(cells):
                   "EOR (1/Wh)", "TWEOR", "EOR/item", "TWEOR/item", "tokens/s", "avg W", "s"], rows)
 
 
-def reductions(cells, reference):
-    """Energy per question of each precision relative to `reference`, same model/placement/task/limit."""
-    by = {}
-    for c in cells:
-        by[(c["model"], c["placement"], c["task"], c["limit"], c["precision"])] = c
+def reductions(comparisons, cells):
+    """Energy per question of each precision against jouleval's reference precision: the cell identical
+    to it except for the precision (rows of `jouleval export --table precision`), for `cells` only."""
+    ids = {c["cell_id"]: c for c in cells}
     rows = []
-    for (model, place, task, limit, prec), c in sorted(by.items(), key=lambda kv: key(kv[1])):
-        if prec == reference:
-            continue
-        ref = by.get((model, place, task, limit, reference))
-        if not ref:
-            continue
-        e, er = num(c["j_per_question"]), num(ref["j_per_question"])
-        t, tr = num(c["seconds"]), num(ref["seconds"])
-        rows.append([model, place, task, prec, fmt(er), fmt(e),
-                     pct(None if e is None or not er else (e / er - 1) * 100),
+    for p in sorted((p for p in comparisons if p["cell_id"] in ids), key=lambda p: key(ids[p["cell_id"]])):
+        c = ids[p["cell_id"]]
+        reduction = num(p["energy_reduction_pct"])
+        t, tr = num(p["seconds"]), num(p["reference_seconds"])
+        rows.append([c["model"], c["placement"], c["task"], c["limit"], c["shots"], p["precision"], p["reference"],
+                     fmt(num(p["reference_j_per_question"])), fmt(num(p["j_per_question"])),
+                     pct(None if reduction is None else -reduction),
                      pct(None if t is None or not tr else (t / tr - 1) * 100)])
-    return table(["model", "placement", "task", "precision", f"J/q {reference}", "J/q", "energy change",
-                  "time change"], rows)
+    return table(["model", "placement", "task", "limit", "shots", "precision", "reference", "J/q reference", "J/q",
+                  "energy change", "time change"], rows)
 
 
 def gsm8k_ratio(cells):
-    by = {}
+    """GSM8K against MMLU energy per question of the same configuration (every identity field but the
+    workload ones equal)."""
+    mmlu = {}
     for c in cells:
-        by[(c["model"], c["placement"], c["precision"], c["task"])] = c
+        if c["task"] == "mmlu":
+            mmlu.setdefault(tuple(c[k] for k in CONFIGURATION), []).append(c)
     rows = []
-    for (model, place, prec, task), c in sorted(by.items(), key=lambda kv: key(kv[1])):
-        if task != "gsm8k":
+    for c in sorted(cells, key=key):
+        if c["task"] != "gsm8k":
             continue
-        m = by.get((model, place, prec, "mmlu"))
-        if not m:
-            continue
-        g, mm = num(c["j_per_question"]), num(m["j_per_question"])
-        rows.append([model, place, prec, fmt(mm), fmt(g), fmt(None if g is None or not mm else g / mm)])
-    return table(["model", "placement", "precision", "MMLU J/q", "GSM8K J/q", "ratio"], rows)
+        for m in mmlu.get(tuple(c[k] for k in CONFIGURATION), []):
+            g, mm = num(c["j_per_question"]), num(m["j_per_question"])
+            rows.append([c["model"], c["placement"], c["precision"], f'{m["limit"]} / {m["shots"]}',
+                         f'{c["limit"]} / {c["shots"]}', fmt(mm), fmt(g),
+                         fmt(None if g is None or not mm else g / mm)])
+    return table(["model", "placement", "precision", "MMLU limit / shots", "GSM8K limit / shots", "MMLU J/q",
+                  "GSM8K J/q", "ratio"], rows)
 
 
 def one_hz(cells):
@@ -232,15 +230,17 @@ def main():
     a = ap.parse_args()
     db = os.path.join(a.study, "study.db")
     cells = [c for c in load_cells(a.jouleval, db) if c.get("score") not in (None, "")]
-    big = [c for c in cells if "7b" in c["model"] or "8b" in c["model"]]
+    comparisons = export(a.jouleval, db, "--table", "precision")
+    big = [c for c in cells if "7b" in c["model_name"] or "8b" in c["model_name"]]
     small = [c for c in cells if c not in big]
     limits = sorted({int(c["limit"]) for c in small if c["placement"] == "cpu"})
     platform = [c for c in small if int(c["limit"]) in limits]
     sweep = [c for c in small if int(c["limit"]) not in limits]
     print("### 7B-class models on the GPU\n\n" + main_table(big) + "\n")
-    print("### Energy per question relative to fp16 (7B)\n\n" + reductions(big, "fp16") + "\n")
+    print("### Energy per question relative to the reference precision (7B)\n\n" + reductions(comparisons, big) + "\n")
     print("### 1.5B sweep (GPU)\n\n" + main_table(sweep) + "\n")
-    print("### Energy per question relative to fp32 (1.5B, GPU)\n\n" + reductions(sweep, "fp32") + "\n")
+    print("### Energy per question relative to the reference precision (1.5B, GPU)\n\n" + reductions(comparisons, sweep)
+          + "\n")
     print("### GSM8K vs MMLU energy per question\n\n" + gsm8k_ratio(big + sweep) + "\n")
     print("### Platform: the same items on the host CPU and on the GPU (1.5B)\n\n" + main_table(platform) + "\n")
     t1, t2 = peer_rows(a.study, big)

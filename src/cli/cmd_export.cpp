@@ -1,22 +1,43 @@
-// `jouleval export DB --format csv|jsonl|markdown|latex [--items] [--columns a,b] [-o FILE]`: the
-// summary table (one row per cell) or the per-item records.
+// `jouleval export DB --format csv|jsonl|markdown|latex [--table summary|items|precision]
+// [--columns a,b] [-o FILE]`: the summary table (one row per cell), the per-item records or the
+// precision comparisons. The output path is checked before the database is read; the file is
+// written whole or not at all (an existing one is replaced only when the new one is complete).
 #include <fmt/format.h>
 
-#include <fstream>
 #include <memory>
 
 #include "cli/command.h"
 #include "report/export.h"
 #include "report/load.h"
+#include "report/output.h"
+#include "report/precision.h"
 #include "report/summary.h"
+#include "report/terminal.h"
 #include "util/error.h"
 
 namespace jouleval::cli {
+
+namespace {
+
+report::Table table_of(report::ExportTable which, const report::Summary& summary, const report::Results& results) {
+  switch (which) {
+    case report::ExportTable::kItems:
+      return report::items_table(results.cells, results.machines);
+    case report::ExportTable::kPrecision:
+      return report::precision_table(summary);
+    case report::ExportTable::kSummary:
+      break;
+  }
+  return report::summary_table(summary);
+}
+
+}  // namespace
 
 Command add_export_command(CLI::App& root) {
   struct Options {
     std::string db = "jouleval.db";
     std::string format = "csv";
+    std::string table;
     bool items = false;
     std::string columns;
     std::string output;
@@ -25,44 +46,67 @@ Command add_export_command(CLI::App& root) {
   };
   auto o = std::make_shared<Options>();
   Command command;
-  command.app =
-      root.add_subcommand("export", "Export the summary table or per-item records as CSV, JSONL, Markdown or LaTeX.");
-  command.app->add_option("db", o->db, "Results database")->capture_default_str();
+  command.app = root.add_subcommand(
+      "export",
+      "Export the summary table, per-item records or precision comparisons as CSV, JSONL, Markdown or LaTeX.");
+  command.app->add_option("db", o->db, "Results database (opened read-only)")->capture_default_str();
   command.app->add_option("--format", o->format, "csv | jsonl | markdown | latex")->capture_default_str();
-  command.app->add_flag("--items", o->items, "Per-item records instead of the summary table");
+  command.app->add_option("--table", o->table,
+                          "summary (one row per cell, the default) | items (per-item records) | precision (each "
+                          "precision against its reference)");
+  command.app->add_flag("--items", o->items, "Per-item records (same as --table items)");
   command.app->add_option("--columns", o->columns,
                           "Comma-separated column keys (default: all for csv/jsonl, a compact set for markdown/latex)");
-  command.app->add_flag("--list-columns", o->list_columns, "Print the column keys and labels, then exit");
+  command.app->add_flag("--list-columns", o->list_columns,
+                        "Print the column keys and labels of the table, then exit (no database needed)");
   command.app->add_option("--caption", o->caption, "LaTeX caption")->capture_default_str();
-  command.app->add_option("-o,--output", o->output, "File to write (default: standard output)");
+  command.app->add_option("-o,--output", o->output,
+                          "File to write (default: standard output; an existing file is replaced)");
   command.run = [o] {
-    const auto format = report::parse_export_format(o->format);
-    // The opt-in 1 Hz columns need the stored power timelines; load them only when asked for.
-    const bool timeline = !o->items && report::summary_columns_need_timeline(report::split_list(o->columns));
-    const report::Results results = report::load_results(o->db, o->items, timeline);
-    const report::Table full = o->items ? report::items_table(results.cells, results.machines)
-                                        : report::summary_table(report::build_summary(results.cells, results.machines));
-    if (o->list_columns) {
-      for (const auto& c : full.columns) fmt::print("{:<26} {}\n", c.key, c.label);
+    return report::escaping_errors([&] {
+      const auto format = report::parse_export_format(o->format);
+      report::ExportTable which = report::ExportTable::kSummary;
+      if (!o->table.empty()) which = report::parse_export_table(o->table);
+      if (o->items) {
+        if (!o->table.empty() && which != report::ExportTable::kItems)
+          throw util::Error(fmt::format("--items conflicts with --table {}", o->table), util::ExitCode::kUsage);
+        which = report::ExportTable::kItems;
+      }
+      // Every option is checked before the database is opened (its columns do not depend on it).
+      const std::vector<std::string> keys_given = report::split_list(o->columns);
+      const report::Table shape = table_of(which, {}, {});
+      if (o->list_columns) {
+        for (const auto& c : shape.columns) fmt::print("{:<26} {}\n", c.key, c.label);
+        return 0;
+      }
+      if (!keys_given.empty()) report::select_columns(shape, keys_given);
+      if (!o->output.empty()) report::check_output(o->output, "-o");
+      // The opt-in 1 Hz columns need the stored power timelines; load them only when asked for.
+      const bool items = which == report::ExportTable::kItems;
+      const bool timeline = which == report::ExportTable::kSummary && report::summary_columns_need_timeline(keys_given);
+      const report::Results results = report::load_results(o->db, items, timeline);
+      const report::Summary summary = report::build_summary(results.cells, results.machines);
+      const report::Table full = table_of(which, summary, results);
+      std::vector<std::string> keys = keys_given;
+      if (keys.empty()) {
+        if (format == report::ExportFormat::kLatex && which == report::ExportTable::kSummary)
+          keys = report::latex_default_columns(summary);
+        else if (format == report::ExportFormat::kMarkdown || format == report::ExportFormat::kLatex)
+          keys = full.default_columns;
+      }
+      const report::Table table = keys.empty() ? full : report::select_columns(full, keys);
+      const char* label = which == report::ExportTable::kItems       ? "tab:jouleval-items"
+                          : which == report::ExportTable::kPrecision ? "tab:jouleval-precision"
+                                                                     : "tab:jouleval";
+      const std::string text = report::export_table(table, format, {o->caption, label});
+      if (o->output.empty()) {
+        // Markdown and LaTeX escape control characters, JSON Lines escapes them; CSV stays exact.
+        fmt::print("{}", text);
+        return 0;
+      }
+      report::write_output(o->output, text, "-o");
       return 0;
-    }
-    std::vector<std::string> keys = report::split_list(o->columns);
-    if (keys.empty()) {
-      if (format == report::ExportFormat::kLatex && !o->items)
-        keys = report::latex_default_columns();
-      else if (format == report::ExportFormat::kMarkdown || format == report::ExportFormat::kLatex)
-        keys = full.default_columns;
-    }
-    const report::Table table = keys.empty() ? full : report::select_columns(full, keys);
-    const std::string text =
-        report::export_table(table, format, {o->caption, o->items ? "tab:jouleval-items" : "tab:jouleval"});
-    if (o->output.empty()) {
-      fmt::print("{}", text);
-      return 0;
-    }
-    std::ofstream out(o->output, std::ios::binary);
-    if (!out || !(out << text)) throw util::Error(fmt::format("{}: cannot write the export", o->output));
-    return 0;
+    });
   };
   return command;
 }

@@ -1,5 +1,6 @@
 // `jouleval recommend DB [--scenario datacenter|enterprise|edge] [constraints] [--json]`: the
-// decision matrix and the chosen configuration; exit code 1 when no configuration qualifies.
+// decision matrix and the chosen configuration; exit code 1 when no configuration qualifies. The
+// database is opened read-only; text from it is escaped on the terminal.
 #include <fmt/format.h>
 
 #include <memory>
@@ -8,25 +9,55 @@
 #include "cli/exit_codes.h"
 #include "report/load.h"
 #include "report/recommend.h"
+#include "report/terminal.h"
 #include "util/error.h"
 
 namespace jouleval::cli {
 
+namespace {
+
+struct RecommendOptions {
+  std::string db = "jouleval.db";
+  std::string scenario;
+  std::optional<double> retention, power, memory, latency;
+  std::string objective = "eor";
+  std::string task;
+  bool json = false;
+};
+
+int run_recommend(const RecommendOptions& o) {
+  report::Constraints k;
+  k.min_accuracy_retention = o.retention;
+  k.max_power_w = o.power;
+  k.max_memory_gb = o.memory;
+  k.max_latency_ms_per_token = o.latency;
+  k.objective = report::parse_objective(o.objective);
+  if (!o.task.empty()) k.task = o.task;
+  if (k.min_accuracy_retention && (*k.min_accuracy_retention <= 0.0 || *k.min_accuracy_retention > 1.5))
+    throw util::Error("--min-accuracy-retention is a fraction, e.g. 0.98", util::ExitCode::kUsage);
+  k = report::apply_scenario(o.scenario, k, o.retention.has_value());
+  const report::Results results = report::load_results(o.db, false, false);
+  const report::Recommendation rec = report::recommend(results.cells, results.machines, k);
+  if (o.json)
+    fmt::print("{}\n", report::recommendation_text_json(rec));
+  else
+    fmt::print("{}", report::format_recommendation(rec));
+  if (!rec.chosen) {
+    if (o.json) fmt::print(stderr, "{}\n", report::terminal_text(rec.message));
+    return exit_code(util::ErrorKind::kFailure);
+  }
+  return 0;
+}
+
+}  // namespace
+
 Command add_recommend_command(CLI::App& root) {
-  struct Options {
-    std::string db = "jouleval.db";
-    std::string scenario;
-    std::optional<double> retention, power, memory, latency;
-    std::string objective = "eor";
-    std::string task;
-    bool json = false;
-  };
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<RecommendOptions>();
   Command command;
   command.app = root.add_subcommand(
       "recommend",
       "Recommend a deployment configuration (precision, placement) for a scenario or explicit constraints.");
-  command.app->add_option("db", o->db, "Results database")->capture_default_str();
+  command.app->add_option("db", o->db, "Results database (opened read-only)")->capture_default_str();
   command.app->add_option("--scenario", o->scenario,
                           "datacenter (>=98% of reference accuracy), enterprise (>=99%), edge (>=95% and a power or "
                           "memory cap)");
@@ -38,29 +69,7 @@ Command add_recommend_command(CLI::App& root) {
   command.app->add_option("--objective", o->objective, "energy | eor | tweor | throughput")->capture_default_str();
   command.app->add_option("--task", o->task, "Consider this task only");
   command.app->add_flag("--json", o->json, "Print as JSON");
-  command.run = [o] {
-    report::Constraints k;
-    k.min_accuracy_retention = o->retention;
-    k.max_power_w = o->power;
-    k.max_memory_gb = o->memory;
-    k.max_latency_ms_per_token = o->latency;
-    k.objective = report::parse_objective(o->objective);
-    if (!o->task.empty()) k.task = o->task;
-    if (k.min_accuracy_retention && (*k.min_accuracy_retention <= 0.0 || *k.min_accuracy_retention > 1.5))
-      throw util::Error("--min-accuracy-retention is a fraction, e.g. 0.98", util::ExitCode::kUsage);
-    k = report::apply_scenario(o->scenario, k, o->retention.has_value());
-    const report::Results results = report::load_results(o->db, false, false);
-    const report::Recommendation rec = report::recommend(results.cells, results.machines, k);
-    if (o->json)
-      fmt::print("{}\n", report::recommendation_json(rec).dump(2));
-    else
-      fmt::print("{}", report::format_recommendation(rec));
-    if (!rec.chosen) {
-      if (o->json) fmt::print(stderr, "{}\n", rec.message);
-      return exit_code(util::ErrorKind::kFailure);
-    }
-    return 0;
-  };
+  command.run = [o] { return report::escaping_errors([&] { return run_recommend(*o); }); };
   return command;
 }
 

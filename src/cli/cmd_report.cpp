@@ -1,15 +1,18 @@
 // `jouleval report DB -o report.html`: one self-contained HTML file (plots with the charting
-// scripts inlined, sortable tables, machine fingerprints) that opens offline.
+// scripts inlined, sortable tables, machine fingerprints) that opens offline. The output path is
+// checked before the database is read; the file is written whole or not at all (an existing one is
+// replaced only when the new one is complete).
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <chrono>
-#include <fstream>
 #include <memory>
 
 #include "cli/command.h"
 #include "report/html.h"
 #include "report/load.h"
+#include "report/output.h"
+#include "report/terminal.h"
 #include "util/error.h"
 #include "util/paths.h"
 
@@ -25,25 +28,28 @@ Command add_report_command(CLI::App& root) {
   Command command;
   command.app =
       root.add_subcommand("report", "Write a self-contained HTML report (plots and tables) from a results database.");
-  command.app->add_option("db", o->db, "Results database")->capture_default_str();
-  command.app->add_option("-o,--output", o->output, "HTML file to write")->capture_default_str();
+  command.app->add_option("db", o->db, "Results database (opened read-only)")->capture_default_str();
+  command.app->add_option("-o,--output", o->output, "HTML file to write (an existing file is replaced)")
+      ->capture_default_str();
   command.app->add_option("--title", o->title, "Title of the report")->capture_default_str();
   command.run = [o] {
-    const auto scripts = report::load_js_assets(util::share_dir() / "js");
-    report::Results results = report::load_results(o->db, /*with_items=*/false, /*with_timeline=*/true);
-    report::ReportInput input;
-    input.cells = std::move(results.cells);
-    input.machines = std::move(results.machines);
-    input.title = o->title;
-    input.source = o->db;
-    input.generated_at = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
-                                     std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
-    const std::string html = report::render_html(input, scripts);
-    std::ofstream out(o->output, std::ios::binary);
-    if (!out || !(out << html)) throw util::Error(fmt::format("{}: cannot write the report", o->output));
-    fmt::print("wrote {} ({} cells, {:.1f} MB)\n", o->output, input.cells.size(),
-               static_cast<double>(html.size()) / 1e6);
-    return 0;
+    return report::escaping_errors([&] {
+      report::check_output(o->output, "-o");
+      const auto scripts = report::load_js_assets(util::share_dir() / "js");
+      report::Results results = report::load_results(o->db, /*with_items=*/false, /*with_timeline=*/true);
+      report::ReportInput input;
+      input.cells = std::move(results.cells);
+      input.machines = std::move(results.machines);
+      input.title = o->title;
+      input.source = o->db;
+      input.generated_at = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                                       std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+      const std::string html = report::render_html(input, scripts);
+      report::write_output(o->output, html, "-o");
+      fmt::print("wrote {} ({} cells, {:.1f} MB)\n", report::terminal_text(o->output), input.cells.size(),
+                 static_cast<double>(html.size()) / 1e6);
+      return 0;
+    });
   };
   return command;
 }

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/terminal.h"
 #include "util/error.h"
 #include "util/json_text.h"
 
@@ -54,7 +55,10 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-std::string markdown_cell(std::string s) {
+// Text for a Markdown cell: control characters escaped (report/terminal.h), '|' escaped, line
+// breaks as spaces.
+std::string markdown_cell(const std::string& raw) {
+  const std::string s = terminal_text(raw);
   std::string out;
   for (char ch : s) {
     if (ch == '|')
@@ -84,6 +88,14 @@ ExportFormat parse_export_format(const std::string& name) {
   if (name == "markdown" || name == "md") return ExportFormat::kMarkdown;
   if (name == "latex" || name == "tex") return ExportFormat::kLatex;
   throw util::Error(fmt::format("unknown export format '{}' (csv, jsonl, markdown, latex)", name),
+                    util::ExitCode::kUsage);
+}
+
+ExportTable parse_export_table(const std::string& name) {
+  if (name == "summary") return ExportTable::kSummary;
+  if (name == "items") return ExportTable::kItems;
+  if (name == "precision") return ExportTable::kPrecision;
+  throw util::Error(fmt::format("unknown table '{}' for --table (summary, items, precision)", name),
                     util::ExitCode::kUsage);
 }
 
@@ -169,7 +181,7 @@ std::string export_jsonl(const Table& all_columns) {
       else
         j[c.key] = std::get<std::string>(v);
     }
-    out += util::json_text(j);
+    out += terminal_json(util::json_text(j));
     out += '\n';
   }
   return out;
@@ -192,7 +204,7 @@ std::string export_markdown(const Table& all_columns) {
     for (size_t i = 0; i < table.columns.size(); ++i) {
       const Value& v = table.rows[r][i];
       const std::string s =
-          absent(v) ? "unavailable" : human_text(v, table.columns[i], row_est(table, r), " (estimated)");
+          absent(v) ? table.columns[i].absent_text : human_text(v, table.columns[i], row_est(table, r), " (estimated)");
       out += ' ';
       out += markdown_cell(s);
       out += " |";
@@ -206,7 +218,7 @@ std::string export_latex(const Table& all_columns, const ExportOptions& options)
   Table storage;
   const Table& table = shown(all_columns, storage);
   const bool wide = table.columns.size() > 7;
-  bool any_absent = false, any_estimated = false;
+  bool any_absent = false, any_not_recorded = false, any_estimated = false;
   std::string spec;
   for (size_t i = 0; i < table.columns.size(); ++i) spec += numeric_column(table, i) ? "r" : "l";
   std::string body;
@@ -214,19 +226,23 @@ std::string export_latex(const Table& all_columns, const ExportOptions& options)
     for (size_t i = 0; i < table.columns.size(); ++i) {
       const Value& v = table.rows[r][i];
       std::string s;
-      if (absent(v)) {
+      if (absent(v) && table.columns[i].absent_text == "not recorded") {
+        s = "n/r";
+        any_not_recorded = true;
+      } else if (absent(v)) {
         s = "--";
         any_absent = true;
       } else {
-        s = latex_escape(human_text(v, table.columns[i], row_est(table, r), "*"));
+        s = latex_escape(terminal_text(human_text(v, table.columns[i], row_est(table, r), "*")));
         if (table.columns[i].energy && row_est(table, r) && std::holds_alternative<double>(v)) any_estimated = true;
       }
       body += (i ? " & " : "") + s;
     }
     body += " \\\\\n";
   }
-  std::string caption = latex_escape(options.caption) + ".";
+  std::string caption = latex_escape(terminal_text(options.caption)) + ".";
   if (any_absent) caption += " --: unavailable.";
+  if (any_not_recorded) caption += " n/r: not recorded.";
   if (any_estimated) caption += " *: estimated.";
 
   const char* env = wide ? "table*" : "table";
@@ -235,7 +251,8 @@ std::string export_latex(const Table& all_columns, const ExportOptions& options)
   out += fmt::format("\\caption{{{}}}\n\\label{{{}}}\n", caption, options.label);
   if (wide) out += "\\resizebox{\\textwidth}{!}{%\n";
   out += fmt::format("\\begin{{tabular}}{{{}}}\n\\toprule\n", spec);
-  for (size_t i = 0; i < table.columns.size(); ++i) out += (i ? " & " : "") + latex_escape(table.columns[i].label);
+  for (size_t i = 0; i < table.columns.size(); ++i)
+    out += (i ? " & " : "") + latex_escape(terminal_text(table.columns[i].label));
   out += " \\\\\n\\midrule\n" + body + "\\bottomrule\n\\end{tabular}\n";
   if (wide) out += "}\n";
   out += fmt::format("\\end{{{}}}\n", env);

@@ -1,6 +1,9 @@
 // Writing a report::Table as CSV, JSON Lines, Markdown or LaTeX (booktabs, sized for a
-// two-column ACM sigconf paper). Unavailable values are empty / null / "unavailable" / "--". Opt-in
-// columns (Column::opt_in) are left out unless the table was made by select_columns naming them.
+// two-column ACM sigconf paper). Unavailable values are empty / null / "unavailable" / "--" (a value
+// an older database did not record: "not recorded" / "n/r"). Opt-in columns (Column::opt_in) are
+// left out unless the table was made by select_columns naming them. CSV and JSON Lines keep text
+// exactly (JSON escapes control characters); Markdown and LaTeX, meant for people, escape control
+// characters visibly (report/terminal.h).
 #pragma once
 
 #include <string>
@@ -10,6 +13,13 @@
 namespace jouleval::report {
 
 enum class ExportFormat { kCsv, kJsonl, kMarkdown, kLatex };
+
+// What an export holds: the summary (one row per finished cell), the per-item records, or the
+// precision comparisons (report/precision.h: one row per precision against its reference).
+enum class ExportTable { kSummary, kItems, kPrecision };
+
+// "summary" | "items" | "precision"; throws util::Error (usage) otherwise.
+ExportTable parse_export_table(const std::string& name);
 
 // "csv" | "jsonl" | "markdown" (or "md") | "latex" (or "tex"); throws util::Error (usage) otherwise.
 ExportFormat parse_export_format(const std::string& name);

@@ -8,10 +8,13 @@
 
 #include "report/charts.h"
 #include "report/html_script.h"
+#include "report/identify.h"
 #include "report/limits.h"
 #include "report/one_hz_table.h"
 #include "report/precision.h"
 #include "report/summary.h"
+#include "report/terminal.h"
+#include "util/json_text.h"
 
 namespace jouleval::report {
 namespace {
@@ -31,7 +34,8 @@ th[data-sort=asc]::after { content: " \25B2"; } th[data-sort=desc]::after { cont
 )CSS";
 
 std::string cell_html(const Value& v, const Column& c, bool estimated) {
-  if (std::holds_alternative<std::monostate>(v)) return "<td class=\"na\" data-v=\"\">unavailable</td>";
+  if (std::holds_alternative<std::monostate>(v))
+    return "<td class=\"na\" data-v=\"\">" + html_escape(c.absent_text) + "</td>";
   if (const double* d = std::get_if<double>(&v)) {
     std::string text = format_number(*d);
     if (c.energy && estimated) text += " <span class=\"est\">(estimated)</span>";
@@ -56,57 +60,55 @@ std::string table_html(const Table& t, const std::string& id) {
   return out + "</tbody></table></div>\n";
 }
 
-Table precision_table(const Summary& s) {
-  Table t;
-  t.columns = {{"machine", "Machine"},
-               {"model", "Model"},
-               {"kv", "KV"},
-               {"placement", "Placement"},
-               {"task", "Task"},
-               {"precision", "Precision"},
-               {"reference", "Reference"},
-               {"energy_reduction_pct", "Energy reduction (%)", true},
-               {"energy_ci", "95% CI (%)"},
-               {"accuracy_change_pts", "Accuracy change (points)"},
-               {"accuracy_ci", "95% CI (points)"},
-               {"chance", "Random weights"}};
-  auto ci = [](const std::optional<double>& lo, const std::optional<double>& hi) -> Value {
-    if (!lo || !hi) return std::monostate{};
-    return fmt::format("[{}, {}]", format_number(100.0 * *lo), format_number(100.0 * *hi));
-  };
-  auto pct = [](const std::optional<double>& v) -> Value { return v ? Value{100.0 * *v} : Value{}; };
-  for (const auto& c : compare_precisions(s)) {
-    t.rows.push_back({c.machine_label, c.model, c.kv_type, c.placement, c.task, c.precision, c.reference,
-                      pct(c.energy_reduction), ci(c.energy_ci_low, c.energy_ci_high), pct(c.accuracy_change),
-                      ci(c.accuracy_ci_low, c.accuracy_ci_high), Value{c.random_weights}});
-    t.row_estimated.push_back(s.rows[c.row].metrics.estimated || s.rows[c.reference_row].metrics.estimated);
-  }
-  return t;
-}
-
 Table limits_table(const Summary& s) {
   Table t;
-  t.columns = {{"machine", "Machine"},
-               {"config", "Configuration"},
-               {"task", "Task"},
+  t.columns = {{"cell_id", "Cell"},
+               {"config", "Cell identity"},
                {"gpu", "GPU spec"},
                {"phase", "Phase"},
+               {"batch", "B (tokens per weight read)"},
                {"tps", "Tokens/s"},
                {"tps_bound", "Bound tokens/s"},
                {"tps_frac", "Achieved ÷ bound"},
                {"jpt", "GPU J/token", true},
                {"jpt_bound", "Bound J/token"},
-               {"jpt_frac", "Bound ÷ achieved", true}};
-  for (const auto& c : compare_limits(s)) {
+               {"jpt_frac", "Bound ÷ achieved", true},
+               {"note", "Note"}};
+  const auto comps = compare_limits(s);
+  std::vector<std::vector<results::IdentityField>> ids;
+  for (const auto& c : comps) ids.push_back(s.rows[c.row].identity);
+  const auto keys = distinguishing_fields(ids, {"machine", "model", "precision", "task"});
+  for (const auto& c : comps) {
     const auto& r = s.rows[c.row];
-    t.rows.push_back({r.machine_label,
-                      fmt::format("{} {} kv={} {}", r.key.model, r.key.precision, r.key.kv_type, r.key.placement),
-                      r.key.task, c.gpu.name, c.phase, opt_value(c.tokens_per_s), Value{c.bound_tokens_per_s},
-                      opt_value(c.throughput_fraction), opt_value(c.j_per_token), Value{c.bound_j_per_token},
-                      opt_value(c.energy_fraction)});
+    std::string note;
+    if (c.phase == "decode") {
+      note = "B from " + c.batch_basis;
+      if (!c.kv_bytes_per_token) note += "; KV reads not counted (KV size per token not recorded)";
+    }
+    if (c.throughput_fraction.value_or(0.0) > 1.0 || c.energy_fraction.value_or(0.0) > 1.0)
+      note += std::string(note.empty() ? "" : "; ") + "above the bound: an assumption of the bound does not hold";
+    t.rows.push_back({Value{r.cell_id}, Value{row_label(r.identity, keys)}, Value{c.gpu.name}, Value{c.phase},
+                      c.phase == "decode" ? Value{c.batch} : Value{}, opt_value(c.tokens_per_s),
+                      Value{c.bound_tokens_per_s}, opt_value(c.throughput_fraction), opt_value(c.j_per_token),
+                      Value{c.bound_j_per_token}, opt_value(c.energy_fraction), Value{note}});
     t.row_estimated.push_back(r.metrics.estimated);
   }
   return t;
+}
+
+// The cells not summarised (pending, skipped, failed), with the reason stored for them.
+std::string not_done_html(const Summary& s) {
+  if (s.not_done_rows.empty()) return "";
+  std::string out =
+      "<h2>Cells not shown</h2>\n<p>Pending, skipped or failed cells, with the reason stored for them.</p>\n"
+      "<div class=\"scroll\"><table class=\"sortable\" id=\"not-done\"><thead><tr><th>Cell</th><th>Machine</th>"
+      "<th>Cell key</th><th>Status</th><th>Reason</th></tr></thead><tbody>\n";
+  for (const auto& r : s.not_done_rows)
+    out += fmt::format(
+        "<tr><td class=\"num\" data-v=\"{0}\">{0}</td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td></tr>\n",
+        r.cell_id, html_escape(r.machine_label), html_escape(results::describe(r.key)), results::to_string(r.status),
+        html_escape(r.reason));
+  return out + "</tbody></table></div>\n";
 }
 
 std::string machines_html(const std::vector<results::Machine>& machines) {
@@ -117,7 +119,7 @@ std::string machines_html(const std::vector<results::Machine>& machines) {
   for (const auto& m : machines) {
     std::string fp = m.fingerprint_json;
     const auto parsed = nlohmann::json::parse(fp, nullptr, false);
-    if (!parsed.is_discarded()) fp = parsed.dump(2);
+    if (!parsed.is_discarded()) fp = util::json_text(parsed, 2);
     out += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>show</summary>"
         "<pre class=\"fp\">{}</pre></details></td></tr>\n",
@@ -129,8 +131,9 @@ std::string machines_html(const std::vector<results::Machine>& machines) {
 
 std::string energy_notes(const Summary& s) {
   std::vector<std::string> unavailable;
-  int estimated = 0, missing = 0, random = 0;
+  int estimated = 0, missing = 0, random = 0, mixed = 0;
   for (const auto& r : s.rows) {
+    mixed += !r.mixed_versions.empty();
     for (const auto& u : r.metrics.unavailable_meters)
       if (std::find(unavailable.begin(), unavailable.end(), u) == unavailable.end()) unavailable.push_back(u);
     estimated += r.metrics.estimated;
@@ -153,12 +156,17 @@ std::string energy_notes(const Summary& s) {
   if (random)
     out += fmt::format("<p class=\"note\">{} cells use random-weight models: their accuracy is chance level.</p>\n",
                        random);
+  if (mixed)
+    out += fmt::format(
+        "<p class=\"note\">{} cells mix jouleval or llama.cpp versions across their repetitions (\"mixed versions\" "
+        "in the Flags column names them).</p>\n",
+        mixed);
   return out;
 }
 
 // JSON text safe inside <script type="application/json">.
 std::string script_json(const nlohmann::json& j) {
-  std::string s = j.dump();
+  std::string s = terminal_json(util::json_text(j));
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -196,7 +204,8 @@ std::string one_hz_html(const Summary& s, const std::vector<results::Cell>& cell
 
 }  // namespace
 
-std::string html_escape(const std::string& text) {
+std::string html_escape(const std::string& raw) {
+  const std::string text = terminal_text(raw);
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -232,11 +241,12 @@ std::string render_html(const ReportInput& input, const std::vector<JsAsset>& sc
   for (const auto& s : scripts)
     out += "<script>/* " + s.name + " */\n" + escape_inline_script(s.source) + "\n</script>\n";
   out += "</head>\n<body>\n<header>\n<h1>" + html_escape(input.title) + "</h1>\n";
-  out += fmt::format(
-      "<p>{} finished cells{}{}{}.</p>\n", summary.rows.size(),
-      summary.not_done ? fmt::format(" ({} pending, skipped or failed cells not shown)", summary.not_done) : "",
-      input.source.empty() ? "" : " from " + html_escape(input.source),
-      input.generated_at.empty() ? "" : ", generated " + html_escape(input.generated_at));
+  out += fmt::format("<p>{} finished cells{}{}{}.</p>\n", summary.rows.size(),
+                     summary.not_done
+                         ? fmt::format(" ({} pending, skipped or failed cells, listed at the end)", summary.not_done)
+                         : "",
+                     input.source.empty() ? "" : " from " + html_escape(input.source),
+                     input.generated_at.empty() ? "" : ", generated " + html_escape(input.generated_at));
   out += "<h2>Machines</h2>\n" + machines_html(input.machines) + energy_notes(summary) + "</header>\n<main>\n";
 
   nlohmann::json specs = nlohmann::json::object();
@@ -247,7 +257,9 @@ std::string render_html(const ReportInput& input, const std::vector<JsAsset>& sc
     specs[c.id] = c.spec;
   }
   Table summary_all = summary_table(summary);
-  std::vector<std::string> cols = summary_all.default_columns;
+  std::vector<std::string> cols = {"cell_id"};
+  for (const auto& k : summary_all.default_columns)
+    if (k != "flags") cols.push_back(k);
   for (const char* extra :
        {"reps", "energy_j", "energy_j_ci_low", "energy_j_ci_high", "gpu_j", "cpu_j", "dram_j", "active_j",
         "avg_power_w", "peak_power_w", "j_per_prompt_token", "j_per_gen_token", "tweor", "unavailable_meters", "flags"})
@@ -255,11 +267,17 @@ std::string render_html(const ReportInput& input, const std::vector<JsAsset>& sc
   out +=
       "<h2>Summary (one row per cell; means over repetitions)</h2>\n<p>Click a column header to sort. "
       "Scores are each task's headline metric (0–1); EOR = score / Wh, TWEOR = score / (Wh × s); "
-      "the per-item forms divide energy and time by the item count.</p>\n";
+      "the per-item forms divide energy and time by the item count. The identity columns shown are the ones that "
+      "differ among the cells (<code>jouleval export --format csv</code> has them all).</p>\n";
   out += table_html(select_columns(summary_all, cols), "summary");
   out += one_hz_html(summary, input.cells);
-  out += "<h2>Precision comparison</h2>\n" + table_html(precision_table(summary), "precision");
+  const Table precision = precision_table(summary);
+  out +=
+      "<h2>Precision comparison</h2>\n<p>Each precision against the reference precision among the cells identical "
+      "to it except for the precision.</p>\n" +
+      table_html(select_columns(precision, precision.default_columns), "precision");
   out += "<h2>Achieved vs physical limit</h2>\n" + table_html(limits_table(summary), "limits");
+  out += not_done_html(summary);
   out += "</main>\n<pre id=\"render-check\" hidden>pending</pre>\n";
   out += "<script type=\"application/json\" id=\"jouleval-specs\">" + script_json(specs) + "</script>\n";
   out += "<script>" + std::string(kEmbedScript) + "</script>\n";

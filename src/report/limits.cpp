@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <nlohmann/json.hpp>
+
 namespace jouleval::report {
 namespace {
 
@@ -19,7 +21,30 @@ const GpuSpec* spec_named(const char* name) {
   return nullptr;
 }
 
+// A positive number stored under `key` in the engine settings used (JSON), if any.
+std::optional<double> engine_used_number(const std::string& engine_used_json, const char* key) {
+  const auto j = nlohmann::json::parse(engine_used_json, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains(key) || !j[key].is_number()) return std::nullopt;
+  const double v = j[key].get<double>();
+  if (!(v > 0.0)) return std::nullopt;
+  return v;
+}
+
 }  // namespace
+
+double decode_batch(const SummaryRow& row, std::string* basis) {
+  const CellMetrics& m = row.metrics;
+  if (m.generated_tokens > 0.0 && m.decode_calls > 0.0) {
+    if (basis) *basis = "generated tokens / decode calls";
+    return m.generated_tokens / m.decode_calls;
+  }
+  std::optional<double> parallel = engine_used_number(row.engine_used_json, "max_sequences");
+  if (!parallel && row.key.engine.max_sequences > 0) parallel = row.key.engine.max_sequences;
+  const double items = std::max(1, m.items);
+  if (basis)
+    *basis = parallel ? "min(parallel sequences, items)" : "items (decode calls and parallel sequences not recorded)";
+  return parallel ? std::min(*parallel, items) : items;
+}
 
 const std::vector<GpuSpec>& known_gpu_specs() {
   // NVIDIA datasheets; dense (no sparsity) FP16/BF16 tensor rates with FP32 accumulate.
@@ -68,7 +93,13 @@ std::vector<LimitComparison> compare_limits(const Summary& summary) {
     const bool decode = r.metrics.generated_tokens > 0.0;
     c.phase = decode ? "decode" : "prompt";
     if (decode) {
-      c.bound_tokens_per_s = spec->tb_per_s * 1e12 / static_cast<double>(r.model_size_bytes);
+      c.batch = decode_batch(r, &c.batch_basis);
+      c.kv_bytes_per_token = engine_used_number(r.engine_used_json, "kv_bytes_per_token");
+      if (r.metrics.items > 0)
+        c.context_tokens = (r.metrics.prompt_tokens + r.metrics.generated_tokens / 2.0) / r.metrics.items;
+      const double bytes_per_step =
+          static_cast<double>(r.model_size_bytes) + c.batch * c.kv_bytes_per_token.value_or(0.0) * c.context_tokens;
+      c.bound_tokens_per_s = c.batch * spec->tb_per_s * 1e12 / bytes_per_step;
       if (st.generated_tokens_per_s) c.tokens_per_s = st.generated_tokens_per_s->mean;
       if (st.gpu_j && r.metrics.generated_tokens > 0.0) c.j_per_token = st.gpu_j->mean / r.metrics.generated_tokens;
     } else {

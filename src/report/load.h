@@ -1,5 +1,6 @@
-// Reading a results database for the report commands (through store::Store, never creating it).
-// Header-only: only the CLI needs it, so the report library's tests link without the store code.
+// Reading a results database for the report commands (through store::Store, never creating or
+// changing it). Header-only: only the CLI needs it, so the report library's tests link without the
+// store code.
 #pragma once
 
 #include <fmt/format.h>
@@ -18,14 +19,16 @@ struct Results {
   std::vector<results::Machine> machines;
 };
 
-// Throws util::Error (bad input) when the file does not exist.
+// Opens `db` read-only (nothing in it changes; an older schema is read as it is), checks its
+// integrity (PRAGMA quick_check) before reading anything, then reads its machines and cells. Throws
+// util::Error (bad input) naming the file when it does not exist, is not a jouleval results
+// database, or is damaged.
 inline Results load_results(const std::filesystem::path& db, bool with_items, bool with_timeline) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(db, ec))
     throw util::Error(fmt::format("{}: no such results database", db.string()), util::ExitCode::kBadInput);
-  store::StoreOptions options;
-  options.create = false;
-  store::Store s(db, options);
+  store::Store s(db, {.create = false, .durable = false, .read_only = true});
+  s.check_integrity();
   store::CellQuery query;
   query.with_items = with_items;
   query.with_timeline = with_timeline;

@@ -117,7 +117,7 @@ CellMetrics compute_cell_metrics(const results::Cell& cell) {
   }
   c.random_weights = cell.random_weights;
   c.cpu_placement = cell.key.placement == "cpu";
-  double prompt = 0.0, generated = 0.0;
+  double prompt = 0.0, generated = 0.0, decode_calls = 0.0;
   for (const auto& rep : cell.repetitions) {
     c.repetitions.push_back(compute_repetition(rep, c.score, c.cpu_placement));
     c.estimated = c.estimated || c.repetitions.back().estimated;
@@ -126,6 +126,7 @@ CellMetrics compute_cell_metrics(const results::Cell& cell) {
     const double passes = std::max(1, rep.passes);
     prompt += static_cast<double>(rep.prompt_tokens) / passes;
     generated += static_cast<double>(rep.generated_tokens) / passes;
+    decode_calls += static_cast<double>(rep.decode_calls) / passes;
     c.max_passes = std::max(c.max_passes, std::max(1, rep.passes));
     for (const auto& m : rep.meters) {
       c.disagreement_flag = c.disagreement_flag || (m.available && m.disagreement_flag);
@@ -143,6 +144,7 @@ CellMetrics compute_cell_metrics(const results::Cell& cell) {
   if (!cell.repetitions.empty()) {
     c.prompt_tokens = prompt / static_cast<double>(cell.repetitions.size());
     c.generated_tokens = generated / static_cast<double>(cell.repetitions.size());
+    c.decode_calls = decode_calls / static_cast<double>(cell.repetitions.size());
   }
 
   using Field = std::optional<double> RepetitionMetrics::*;

@@ -60,6 +60,7 @@ struct CellMetrics {
   int items = 0;                // items of one repetition
   double prompt_tokens = 0.0;   // mean over repetitions
   double generated_tokens = 0.0;
+  double decode_calls = 0.0;  // mean over repetitions (0: not recorded)
   std::vector<RepetitionMetrics> repetitions;
   MetricStats stats;
   std::vector<std::string> unavailable_meters;  // "meter (kind): reason", once each

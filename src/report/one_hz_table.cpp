@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "report/identify.h"
+
 namespace jouleval::report {
 namespace {
 
@@ -13,8 +15,12 @@ constexpr const char* kMethod =
     "sample when none is earlier), each reading x 1 s, the last reading x the rest of the window";
 constexpr const char* kUnavailable = "no GPU power timeline with a GPU energy reading in every repetition";
 
-std::string config_label(const SummaryRow& r) {
-  return fmt::format("{} {} kv={} {}", r.key.model, r.key.precision, r.key.kv_type, r.key.placement);
+// The configuration of each row: model, precision and the other identity fields that tell the rows
+// apart, except the machine and task (columns of their own).
+std::vector<std::string> config_keys(const Summary& s) {
+  std::vector<std::vector<results::IdentityField>> ids;
+  for (const auto& r : s.rows) ids.push_back(r.identity);
+  return distinguishing_fields(ids, {"model", "precision"}, {"machine", "task"});
 }
 
 bool all_counter(const Summary& s) {
@@ -39,10 +45,11 @@ Table one_hz_table(const Summary& summary) {
                {"gpu_j_1hz", "1 Hz (J)"},
                {"error_pct", "Error (%)"},
                {"polls", "Polls"}};
+  const auto keys = config_keys(summary);
   for (const auto& r : summary.rows) {
     if (!r.metrics.one_hz) continue;
     const OneHzSummary& o = *r.metrics.one_hz;
-    t.rows.push_back({Value{r.cell_id}, Value{r.machine_label}, Value{config_label(r)}, Value{r.key.task},
+    t.rows.push_back({Value{r.cell_id}, Value{r.machine_label}, Value{row_label(r.identity, keys)}, Value{r.key.task},
                       Value{static_cast<int64_t>(o.gpu_j_1hz.n)}, Value{o.window_seconds.mean}, Value{o.reference},
                       Value{o.reference_j.mean}, Value{o.gpu_j_1hz.mean}, error_value(o.error_pct),
                       count_value(o.polls)});
@@ -74,10 +81,11 @@ std::string one_hz_caption(const Summary& summary) {
 
 nlohmann::json one_hz_json(const Summary& summary) {
   nlohmann::json cells = nlohmann::json::array();
+  const auto keys = config_keys(summary);
   for (const auto& r : summary.rows) {
     nlohmann::json c = {{"cell_id", r.cell_id},
                         {"machine", r.machine_label},
-                        {"config", config_label(r)},
+                        {"config", row_label(r.identity, keys)},
                         {"task", r.key.task},
                         {"available", r.metrics.one_hz.has_value()}};
     if (!r.metrics.one_hz) {

@@ -1,11 +1,12 @@
 #include "report/precision.h"
 
+#include "report/identify.h"
+#include "results/identity.h"
 #include "util/student_t.h"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <tuple>
 
 namespace jouleval::report {
 namespace {
@@ -19,14 +20,18 @@ double rel_se(const results::Stat& s) {
 }  // namespace
 
 std::vector<PrecisionComparison> compare_precisions(const Summary& summary) {
-  using GroupKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
-  std::map<GroupKey, std::vector<size_t>> groups;
+  // Cells identical except for the precision, in the order of their first row.
+  std::map<std::string, size_t> group_of;
+  std::vector<std::vector<size_t>> groups;
   for (size_t i = 0; i < summary.rows.size(); ++i) {
     const auto& r = summary.rows[i];
-    groups[{r.machine_id, r.key.model, r.key.kv_type, r.key.placement, r.key.task}].push_back(i);
+    const auto [it, added] =
+        group_of.emplace(results::identity_except(r.machine_id, r.key, results::Axis::kPrecision), groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(i);
   }
   std::vector<PrecisionComparison> out;
-  for (const auto& [key, rows] : groups) {
+  for (const auto& rows : groups) {
     std::vector<std::string> precisions;
     for (size_t i : rows) precisions.push_back(summary.rows[i].key.precision);
     const auto ref = results::reference_precision(precisions);
@@ -75,6 +80,64 @@ std::vector<PrecisionComparison> compare_precisions(const Summary& summary) {
     }
   }
   return out;
+}
+
+Table precision_table(const Summary& s) {
+  Table t;
+  t.columns = {{"cell_id", "Cell"}, {"reference_cell_id", "Reference cell"}};
+  for (const auto& [key, label] : identity_columns()) {
+    Column c{key, label};
+    c.absent_text = "not recorded";
+    t.columns.push_back(c);
+  }
+  const std::vector<Column> numbers = {{"reference", "Reference"},
+                                       {"energy_reduction_pct", "Energy reduction (%)", true},
+                                       {"energy_ci_low_pct", "CI low (%)", true},
+                                       {"energy_ci_high_pct", "CI high (%)", true},
+                                       {"accuracy_change_pts", "Accuracy change (points)"},
+                                       {"accuracy_ci_low_pts", "CI low (points)"},
+                                       {"accuracy_ci_high_pts", "CI high (points)"},
+                                       {"j_per_question", "J/question", true},
+                                       {"reference_j_per_question", "Reference J/question", true},
+                                       {"seconds", "Time (s)"},
+                                       {"reference_seconds", "Reference time (s)"},
+                                       {"score", "Score"},
+                                       {"reference_score", "Reference score"},
+                                       {"random_weights", "Random weights"}};
+  t.columns.insert(t.columns.end(), numbers.begin(), numbers.end());
+  auto pct = [](const std::optional<double>& v) -> Value { return v ? Value{100.0 * *v} : Value{}; };
+  auto mean = [](const std::optional<results::Stat>& v) -> Value { return v ? Value{v->mean} : Value{}; };
+  const auto comps = compare_precisions(s);
+  std::vector<std::vector<results::IdentityField>> shown;
+  for (const auto& c : comps) {
+    const SummaryRow& r = s.rows[c.row];
+    const SummaryRow& ref = s.rows[c.reference_row];
+    shown.push_back(r.identity);
+    std::vector<Value> row = {Value{r.cell_id}, Value{ref.cell_id}};
+    for (Value& v : identity_values(r.machine_label, r.machine_id, r.key)) row.push_back(std::move(v));
+    const std::vector<Value> rest = {Value{c.reference},
+                                     pct(c.energy_reduction),
+                                     pct(c.energy_ci_low),
+                                     pct(c.energy_ci_high),
+                                     pct(c.accuracy_change),
+                                     pct(c.accuracy_ci_low),
+                                     pct(c.accuracy_ci_high),
+                                     mean(r.metrics.stats.j_per_question),
+                                     mean(ref.metrics.stats.j_per_question),
+                                     mean(r.metrics.stats.seconds),
+                                     mean(ref.metrics.stats.seconds),
+                                     opt_value(r.metrics.score),
+                                     opt_value(ref.metrics.score),
+                                     Value{c.random_weights}};
+    row.insert(row.end(), rest.begin(), rest.end());
+    t.rows.push_back(std::move(row));
+    t.row_estimated.push_back(r.metrics.estimated || ref.metrics.estimated);
+  }
+  t.default_columns = distinguishing_fields(shown, {"machine", "model", "task"}, {"precision", "file_sha256"});
+  for (const char* k : {"precision", "reference", "energy_reduction_pct", "energy_ci_low_pct", "energy_ci_high_pct",
+                        "accuracy_change_pts", "accuracy_ci_low_pts", "accuracy_ci_high_pts", "random_weights"})
+    t.default_columns.push_back(k);
+  return t;
 }
 
 }  // namespace jouleval::report

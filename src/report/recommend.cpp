@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <tuple>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "report/identify.h"
 #include "report/precision.h"
 #include "report/summary.h"
+#include "results/identity.h"
 #include "util/error.h"
 
 namespace jouleval::report {
@@ -33,31 +34,62 @@ std::optional<double> objective_value(const Candidate& c, Objective o) {
 
 std::string pct(double v) { return fmt::format("{:.1f}%", 100.0 * v); }
 
-// Reference score per (model, task): the reference precision's cells, KV f16 preferred.
-std::map<std::pair<std::string, std::string>, double> reference_scores(const Summary& s) {
-  std::map<std::pair<std::string, std::string>, std::vector<const SummaryRow*>> groups;
+// The reference of each row: the cell identical to it except for the precision whose precision is
+// the reference among those cells (results/precision.h) -- the row itself when it is the reference.
+std::map<const SummaryRow*, const SummaryRow*> references(const Summary& s) {
+  std::map<std::string, std::vector<const SummaryRow*>> groups;
   for (const auto& r : s.rows)
-    if (r.metrics.score) groups[{r.key.model, r.key.task}].push_back(&r);
-  std::map<std::pair<std::string, std::string>, double> out;
+    groups[results::identity_except(r.machine_id, r.key, results::Axis::kPrecision)].push_back(&r);
+  std::map<const SummaryRow*, const SummaryRow*> out;
   for (const auto& [key, rows] : groups) {
     std::vector<std::string> precisions;
     for (const auto* r : rows) precisions.push_back(r->key.precision);
     const auto ref = results::reference_precision(precisions);
-    std::vector<const SummaryRow*> picked;
-    for (const auto* r : rows)
-      if (r->key.precision == *ref && r->key.kv_type == "f16") picked.push_back(r);
-    if (picked.empty())
-      for (const auto* r : rows)
-        if (r->key.precision == *ref) picked.push_back(r);
-    double sum = 0.0;
-    for (const auto* r : picked) sum += *r->metrics.score;
-    out[key] = sum / static_cast<double>(picked.size());
+    const auto it =
+        std::find_if(rows.begin(), rows.end(), [&](const SummaryRow* r) { return r->key.precision == *ref; });
+    for (const auto* r : rows) out[r] = *it;
+  }
+  return out;
+}
+
+// The configuration of a row: every identity field except the workload ones (task, limit, shots,
+// preset, seed), with the machine's id.
+std::string configuration_key(const SummaryRow& r) {
+  std::string out;
+  for (const auto& f : results::identity_fields(r.machine_id, r.key)) {
+    if (std::find(workload_keys().begin(), workload_keys().end(), f.key) != workload_keys().end()) continue;
+    out += f.key + "=" + f.value + '\x1f';
+  }
+  return out;
+}
+
+std::vector<results::IdentityField> configuration_fields(const SummaryRow& r) {
+  std::vector<results::IdentityField> out;
+  for (const auto& f : r.identity)
+    if (std::find(workload_keys().begin(), workload_keys().end(), f.key) == workload_keys().end()) out.push_back(f);
+  return out;
+}
+
+// Workload label of each row: the task, and the workload fields that differ among the rows of that
+// task ("mmlu · limit=500").
+std::map<const SummaryRow*, std::string> workload_labels(const std::vector<const SummaryRow*>& rows) {
+  std::map<std::string, std::vector<const SummaryRow*>> by_task;
+  for (const auto* r : rows) by_task[r->key.task].push_back(r);
+  std::map<const SummaryRow*, std::string> out;
+  for (const auto& [task, task_rows] : by_task) {
+    std::vector<std::vector<results::IdentityField>> ids;
+    for (const auto* r : task_rows) ids.push_back(r->identity);
+    std::vector<std::string> keys = {"task"};
+    for (const auto& k : results::varying_fields(ids))
+      if (std::find(workload_keys().begin(), workload_keys().end(), k) != workload_keys().end()) keys.push_back(k);
+    for (const auto* r : task_rows) out[r] = row_label(r->identity, keys);
   }
   return out;
 }
 
 Candidate aggregate(const std::vector<const SummaryRow*>& rows,
-                    const std::map<std::pair<std::string, std::string>, double>& refs) {
+                    const std::map<const SummaryRow*, const SummaryRow*>& refs,
+                    const std::map<const SummaryRow*, std::string>& workloads) {
   Candidate c;
   const SummaryRow& first = *rows.front();
   c.model = first.key.model;
@@ -66,6 +98,8 @@ Candidate aggregate(const std::vector<const SummaryRow*>& rows,
   c.placement = first.key.placement;
   c.machine_id = first.machine_id;
   c.machine_label = first.machine_label;
+  c.identity = configuration_fields(first);
+  c.own_reference = true;
   double score_sum = 0.0, ref_sum = 0.0, energy = 0.0, seconds = 0.0, tokens = 0.0, gen_seconds = 0.0, gen_tokens = 0.0;
   bool scores_ok = true, refs_ok = true, energy_ok = true, time_ok = true;
   std::optional<double> peak, avg, worst;
@@ -73,7 +107,8 @@ Candidate aggregate(const std::vector<const SummaryRow*>& rows,
   double memory = 0.0;
   for (const SummaryRow* r : rows) {
     const auto& m = r->metrics;
-    c.tasks.push_back(r->key.task);
+    c.tasks.push_back(workloads.at(r));
+    if (!r->mixed_versions.empty()) c.mixed_versions.push_back(workloads.at(r) + ": " + r->mixed_versions);
     c.items += m.items;
     c.estimated = c.estimated || m.estimated;
     c.random_weights = c.random_weights || m.random_weights;
@@ -81,10 +116,11 @@ Candidate aggregate(const std::vector<const SummaryRow*>& rows,
       score_sum += *m.score;
     else
       scores_ok = false;
-    const auto ref = refs.find({r->key.model, r->key.task});
-    if (ref != refs.end() && m.score) {
-      ref_sum += ref->second;
-      if (ref->second > 0.0) worst = std::min(worst.value_or(1e300), *m.score / ref->second);
+    const SummaryRow* ref = refs.at(r);
+    c.own_reference = c.own_reference && ref == r;
+    if (ref->metrics.score && m.score) {
+      ref_sum += *ref->metrics.score;
+      if (*ref->metrics.score > 0.0) worst = std::min(worst.value_or(1e300), *m.score / *ref->metrics.score);
     } else {
       refs_ok = false;
     }
@@ -152,7 +188,7 @@ void apply_checks(Candidate& c, const Constraints& k, const std::vector<std::str
   for (const auto& t : all_tasks)
     if (std::find(c.tasks.begin(), c.tasks.end(), t) == c.tasks.end()) missing.push_back(t);
   check(c, "covers all tasks", missing.empty(),
-        missing.empty() ? fmt::format("{} task(s)", c.tasks.size())
+        missing.empty() ? fmt::format("{} workload(s)", c.tasks.size())
                         : fmt::format("missing {}", fmt::join(missing, ", ")));
   c.objective = objective_value(c, k.objective);
   check(c, fmt::format("{} measured", objective_name(k.objective)), c.objective.has_value(),
@@ -160,7 +196,10 @@ void apply_checks(Candidate& c, const Constraints& k, const std::vector<std::str
   if (k.min_accuracy_retention) {
     const std::string name = fmt::format("accuracy retention >= {}", pct(*k.min_accuracy_retention));
     if (c.retention)
-      check(c, name, *c.retention >= *k.min_accuracy_retention - 1e-12, pct(*c.retention));
+      check(c, name, *c.retention >= *k.min_accuracy_retention - 1e-12,
+            pct(*c.retention) + (c.own_reference ? " (its own reference: no other precision measured with the same "
+                                                   "settings)"
+                                                 : ""));
     else
       check(c, name, false, "no reference precision measured");
   }
@@ -189,9 +228,23 @@ void apply_checks(Candidate& c, const Constraints& k, const std::vector<std::str
   c.eligible = std::all_of(c.checks.begin(), c.checks.end(), [](const auto& ch) { return ch.passed; });
 }
 
-std::string describe(const Candidate& c) {
-  return fmt::format("{} {} kv={} {} on {}", c.model, c.precision, c.kv_type, c.placement, c.machine_label);
+// "model precision kv=.. placement on machine", then the other configuration fields that tell the
+// candidates apart (engine settings, hashes when needed).
+void label_candidates(std::vector<Candidate>& candidates) {
+  std::vector<std::vector<results::IdentityField>> ids;
+  for (const auto& c : candidates) ids.push_back(c.identity);
+  const std::vector<std::string> shown = {"machine", "model", "precision", "kv", "placement"};
+  std::vector<std::string> extra;
+  for (const auto& k : distinguishing_fields(ids, shown))
+    if (std::find(shown.begin(), shown.end(), k) == shown.end()) extra.push_back(k);
+  for (auto& c : candidates) {
+    c.label = fmt::format("{} {} kv={} {} on {}", c.model, c.precision, c.kv_type, c.placement, c.machine_label);
+    const std::string more = row_label(c.identity, extra);
+    if (!more.empty()) c.label += " · " + more;
+  }
 }
+
+const std::string& describe(const Candidate& c) { return c.label; }
 
 }  // namespace
 
@@ -242,21 +295,28 @@ Recommendation recommend(const std::vector<results::Cell>& cells, const std::vec
   Recommendation rec;
   rec.constraints = constraints;
   const Summary summary = build_summary(cells, machines);
-  const auto refs = reference_scores(summary);
-  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
-  std::map<Key, std::vector<const SummaryRow*>> groups;
+  const auto refs = references(summary);
+  std::vector<const SummaryRow*> rows;
+  for (const auto& r : summary.rows)
+    if (!constraints.task || r.key.task == *constraints.task) rows.push_back(&r);
+  const auto workloads = workload_labels(rows);
+  // One candidate per configuration, in the order of its first row.
+  std::map<std::string, size_t> group_of;
+  std::vector<std::vector<const SummaryRow*>> groups;
   std::set<std::string> tasks;
-  for (const auto& r : summary.rows) {
-    if (constraints.task && r.key.task != *constraints.task) continue;
-    groups[{r.key.model, r.key.precision, r.key.kv_type, r.key.placement, r.machine_id}].push_back(&r);
-    tasks.insert(r.key.task);
+  for (const auto* r : rows) {
+    const auto [it, added] = group_of.emplace(configuration_key(*r), groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(r);
+    tasks.insert(workloads.at(r));
   }
   rec.tasks.assign(tasks.begin(), tasks.end());
-  for (const auto& [key, rows] : groups) {
-    Candidate c = aggregate(rows, refs);
+  for (const auto& group : groups) {
+    Candidate c = aggregate(group, refs, workloads);
     apply_checks(c, constraints, rec.tasks);
     rec.candidates.push_back(std::move(c));
   }
+  label_candidates(rec.candidates);
   const bool max = maximize(constraints.objective);
   std::stable_sort(rec.candidates.begin(), rec.candidates.end(), [max](const Candidate& a, const Candidate& b) {
     if (a.eligible != b.eligible) return a.eligible;

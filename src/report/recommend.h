@@ -1,5 +1,7 @@
-// Deployment recommendation: candidate configurations (model x precision x KV x placement x
-// machine, aggregated over tasks), the constraints each meets, and the best one by an objective.
+// Deployment recommendation: candidate configurations (every identity field but the workload ones:
+// machine, model, precision, KV type, placement, engine settings; aggregated over the workloads it
+// ran), the constraints each meets, and the best one by an objective. docs/report.md
+// "Recommendations".
 #pragma once
 
 #include <optional>
@@ -8,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "results/identity.h"
 #include "results/records.h"
 
 namespace jouleval::report {
@@ -39,12 +42,19 @@ struct ConstraintCheck {
 
 struct Candidate {
   std::string model, precision, kv_type, placement, machine_id, machine_label;
+  std::vector<results::IdentityField> identity;  // the configuration: identity fields without the workload ones
+  std::string label;                             // tells the candidates apart (report/identify.h)
+  // Workloads aggregated: the task, with limit, shots, preset or seed where they differ among the
+  // cells of that task ("mmlu · limit=500").
   std::vector<std::string> tasks;
   int items = 0;
   std::optional<double> score;            // mean headline score over the tasks
   std::optional<double> reference_score;  // same, of the reference precision
   std::optional<double> retention;        // sum(score) / sum(reference score)
-  std::optional<double> worst_retention;  // lowest per-task ratio
+  // Every cell's reference is itself (no other precision with the same settings was measured).
+  bool own_reference = false;
+  std::vector<std::string> mixed_versions;  // "workload: mixed versions: ..." of cells that mix versions
+  std::optional<double> worst_retention;    // lowest per-task ratio
   std::optional<double> j_per_question, s_per_question, eor_item, tweor_item, tokens_per_s;
   std::optional<double> power_w;    // peak if measured, else average
   std::string power_basis;          // "peak" | "average"
@@ -68,7 +78,10 @@ struct Recommendation {
 Recommendation recommend(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines,
                          const Constraints& constraints);
 
+// The decision matrix and message for a terminal (text from the database escaped, report/terminal.h).
 std::string format_recommendation(const Recommendation& rec);
 nlohmann::json recommendation_json(const Recommendation& rec);
+// recommendation_json as indented text that is safe on a terminal and still exact JSON.
+std::string recommendation_text_json(const Recommendation& rec);
 
 }  // namespace jouleval::report

@@ -3,6 +3,8 @@
 
 #include "report/recommend.h"
 #include "report/table.h"
+#include "report/terminal.h"
+#include "util/json_text.h"
 
 namespace jouleval::report {
 namespace {
@@ -36,8 +38,7 @@ std::string format_recommendation(const Recommendation& rec) {
     std::string checks;
     for (const auto& ch : c.checks)
       checks += fmt::format("{}{} {}", checks.empty() ? "" : ", ", ch.passed ? "ok" : "FAIL", ch.name);
-    const std::string config =
-        fmt::format("{} {} kv={} {} @{}", c.model, c.precision, c.kv_type, c.placement, c.machine_label);
+    const std::string& config = c.label;
     std::string score = num(c.score);
     if (c.random_weights) score += "(chance)";
     std::string energy = num(c.j_per_question);
@@ -47,7 +48,7 @@ std::string format_recommendation(const Recommendation& rec) {
                        num(c.objective, 4), num(c.power_w), num(c.memory_gb), num(c.latency_ms_per_token), checks);
   }
   out += "\n" + rec.message + "\n";
-  return out;
+  return terminal_text(out);
 }
 
 nlohmann::json recommendation_json(const Recommendation& rec) {
@@ -66,7 +67,11 @@ nlohmann::json recommendation_json(const Recommendation& rec) {
     nlohmann::json checks = nlohmann::json::array();
     for (const auto& ch : c.checks)
       checks.push_back({{"constraint", ch.name}, {"passed", ch.passed}, {"value", ch.detail}});
-    j["candidates"].push_back({{"model", c.model},
+    nlohmann::json identity = nlohmann::json::object();
+    for (const auto& f : c.identity) identity[f.key] = f.value;
+    j["candidates"].push_back({{"label", c.label},
+                               {"configuration", identity},
+                               {"model", c.model},
                                {"precision", c.precision},
                                {"kv_type", c.kv_type},
                                {"placement", c.placement},
@@ -77,6 +82,8 @@ nlohmann::json recommendation_json(const Recommendation& rec) {
                                {"score", opt(c.score)},
                                {"reference_score", opt(c.reference_score)},
                                {"accuracy_retention", opt(c.retention)},
+                               {"own_reference", c.own_reference},
+                               {"mixed_versions", c.mixed_versions},
                                {"worst_task_retention", opt(c.worst_retention)},
                                {"j_per_question", opt(c.j_per_question)},
                                {"s_per_question", opt(c.s_per_question)},
@@ -97,6 +104,10 @@ nlohmann::json recommendation_json(const Recommendation& rec) {
   j["chosen"] = rec.chosen ? nlohmann::json(*rec.chosen) : nlohmann::json(nullptr);
   j["message"] = rec.message;
   return j;
+}
+
+std::string recommendation_text_json(const Recommendation& rec) {
+  return terminal_json(util::json_text(recommendation_json(rec), 2));
 }
 
 }  // namespace jouleval::report

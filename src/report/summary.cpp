@@ -1,9 +1,12 @@
 #include "report/summary.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "report/identify.h"
 
 namespace jouleval::report {
 namespace {
@@ -23,6 +26,19 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
   return out;
+}
+
+constexpr const char* kNotRecordedText = "not recorded";
+
+Value text_or_absent(const std::string& v) { return v.empty() ? Value{} : Value{v}; }
+Value int_or_absent(int64_t v) { return v == results::kNotRecorded ? Value{} : Value{v}; }
+
+void add_identity_columns(Table& t) {
+  for (const auto& [key, label] : identity_columns()) {
+    Column c{key, label};
+    c.absent_text = kNotRecordedText;
+    t.columns.push_back(c);
+  }
 }
 
 // The opt-in columns of the study's 1 Hz GPU method (docs/report.md): key and label.
@@ -54,27 +70,88 @@ void append_one_hz_columns(Table& t, const Summary& summary) {
 
 }  // namespace
 
-std::string machine_label(const results::Machine& machine) {
-  const std::string& device = machine.gpu_name.empty() ? machine.cpu_model : machine.gpu_name;
-  if (machine.hostname.empty()) return device.empty() ? machine.id : device;
-  return device.empty() ? machine.hostname : fmt::format("{} / {}", machine.hostname, device);
+std::string machine_label(const results::Machine& machine) { return machine_base_label(machine); }
+
+std::vector<Value> identity_values(const std::string& machine_label, const std::string& machine_id,
+                                   const results::CellKey& k) {
+  const results::EngineSettings& e = k.engine;
+  return {Value{machine_label},
+          Value{machine_id},
+          Value{k.model},
+          text_or_absent(k.model_sha256),
+          text_or_absent(k.file_sha256),
+          Value{k.precision},
+          Value{k.kv_type},
+          Value{k.placement},
+          Value{k.task},
+          Value{int64_t{k.limit}},
+          Value{int64_t{k.shots}},
+          text_or_absent(k.preset),
+          int_or_absent(k.seed),
+          int_or_absent(e.context_size),
+          int_or_absent(e.batch_size),
+          int_or_absent(e.ubatch_size),
+          int_or_absent(e.scoring_lanes),
+          int_or_absent(e.max_sequences),
+          text_or_absent(e.flash_attention),
+          int_or_absent(e.threads)};
+}
+
+const std::vector<std::pair<std::string, std::string>>& identity_columns() {
+  static const std::vector<std::pair<std::string, std::string>> kColumns = {{"machine", "Machine"},
+                                                                            {"machine_id", "Machine id"},
+                                                                            {"model", "Model"},
+                                                                            {"model_sha256", "Model SHA-256"},
+                                                                            {"file_sha256", "File SHA-256"},
+                                                                            {"precision", "Precision"},
+                                                                            {"kv", "KV"},
+                                                                            {"placement", "Placement"},
+                                                                            {"task", "Task"},
+                                                                            {"limit", "Limit"},
+                                                                            {"shots", "Shots"},
+                                                                            {"preset", "Preset"},
+                                                                            {"seed", "Seed"},
+                                                                            {"ctx", "Context"},
+                                                                            {"batch", "Batch"},
+                                                                            {"ubatch", "Micro-batch"},
+                                                                            {"lanes", "Lanes"},
+                                                                            {"parallel", "Parallel"},
+                                                                            {"flash_attn", "Flash attention"},
+                                                                            {"threads", "Threads"}};
+  return kColumns;
+}
+
+std::vector<std::string> compact_identity_columns(const std::vector<std::vector<results::IdentityField>>& rows) {
+  return distinguishing_fields(rows, {"machine", "model", "precision", "task"});
 }
 
 Summary build_summary(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines) {
   Summary s;
   s.machines = machines;
+  std::vector<std::string> unrecorded;
+  for (const auto& cell : cells)
+    if (!find_machine(machines, cell.machine_id)) unrecorded.push_back(cell.machine_id);
+  s.machine_labels = machine_labels(machines, unrecorded);
   for (const auto& cell : cells) {
+    const std::string& label = s.machine_labels[cell.machine_id];
     if (cell.status != results::CellStatus::kDone) {
       ++s.not_done;
+      s.not_done_rows.push_back({cell.id, label, cell.key, cell.status, cell.skip_reason});
       continue;
     }
     SummaryRow row;
     row.cell_id = cell.id;
     row.machine_id = cell.machine_id;
     const results::Machine* m = find_machine(machines, cell.machine_id);
-    row.machine_label = m ? machine_label(*m) : cell.machine_id;
+    row.machine_label = label;
     row.gpu_name = m ? m->gpu_name : "";
     row.key = cell.key;
+    row.identity = results::identity_fields(label, cell.key);
+    row.engine_used_json = cell.engine_used_json;
+    const CellVersions versions = cell_versions(cell.repetitions);
+    row.jouleval_version = versions.jouleval;
+    row.llama_revision = versions.llama;
+    row.mixed_versions = versions.mixed;
     row.model_size_bytes = cell.model_size_bytes;
     row.model_params = cell.model_params;
     row.peak_gpu_memory_bytes = cell.peak_gpu_memory_bytes;
@@ -94,8 +171,25 @@ bool summary_columns_need_timeline(const std::vector<std::string>& keys) {
   return false;
 }
 
-std::vector<std::string> latex_default_columns() {
-  return {"model", "precision", "task", "score", "energy_wh", "j_per_question", "eor_item"};
+namespace {
+
+std::vector<std::vector<results::IdentityField>> identities(const Summary& s) {
+  std::vector<std::vector<results::IdentityField>> out;
+  for (const auto& r : s.rows) out.push_back(r.identity);
+  return out;
+}
+
+bool any_mixed_versions(const Summary& s) {
+  return std::any_of(s.rows.begin(), s.rows.end(), [](const SummaryRow& r) { return !r.mixed_versions.empty(); });
+}
+
+}  // namespace
+
+std::vector<std::string> latex_default_columns(const Summary& summary) {
+  std::vector<std::string> keys = distinguishing_fields(identities(summary), {"model", "precision", "task"});
+  for (const char* k : {"score", "energy_wh", "j_per_question", "eor_item"}) keys.push_back(k);
+  if (any_mixed_versions(summary)) keys.push_back("flags");
+  return keys;
 }
 
 Table summary_table(const Summary& summary) {
@@ -104,14 +198,9 @@ Table summary_table(const Summary& summary) {
     t.columns.push_back(Column{key, label, energy, false});
   };
   col("cell_id", "Cell");
-  col("machine", "Machine");
-  col("model", "Model");
-  col("precision", "Precision");
-  col("kv", "KV");
-  col("placement", "Placement");
-  col("task", "Task");
-  col("limit", "Limit");
-  col("shots", "Shots");
+  add_identity_columns(t);
+  col("jouleval_version", "jouleval");
+  col("llama_revision", "llama.cpp");
   col("reps", "Reps");
   col("items", "Items");
   col("metric", "Metric");
@@ -159,8 +248,11 @@ Table summary_table(const Summary& summary) {
   col("energy_estimated", "Estimated");
   col("unavailable_meters", "Unavailable meters");
   col("flags", "Flags");
-  t.default_columns = {"model",     "precision", "kv",           "placement",      "machine", "task",     "score",
-                       "energy_wh", "seconds",   "tokens_per_s", "j_per_question", "eor",     "eor_item", "tweor_item"};
+  t.default_columns = compact_identity_columns(identities(summary));
+  for (const char* k :
+       {"score", "energy_wh", "seconds", "tokens_per_s", "j_per_question", "eor", "eor_item", "tweor_item"})
+    t.default_columns.push_back(k);
+  bool any_flag = false;
 
   for (const auto& r : summary.rows) {
     const auto& m = r.metrics;
@@ -173,16 +265,13 @@ Table summary_table(const Summary& summary) {
     if (m.random_weights) flags.push_back("random weights (chance level)");
     if (m.cpu_placement && !m.stats.total_j && m.stats.gpu_j)
       flags.push_back("CPU placement: no CPU meter, the GPU's reading is not the work's energy");
-    std::vector<Value> row = {
-        Value{r.cell_id},
-        Value{r.machine_label},
-        Value{r.key.model},
-        Value{r.key.precision},
-        Value{r.key.kv_type},
-        Value{r.key.placement},
-        Value{r.key.task},
-        Value{int64_t{r.key.limit}},
-        Value{int64_t{r.key.shots}},
+    if (!r.mixed_versions.empty()) flags.push_back(r.mixed_versions);
+    any_flag = any_flag || !flags.empty();
+    std::vector<Value> row = {Value{r.cell_id}};
+    for (Value& v : identity_values(r.machine_label, r.machine_id, r.key)) row.push_back(std::move(v));
+    const std::vector<Value> rest = {
+        text_or_absent(r.jouleval_version),
+        text_or_absent(r.llama_revision),
         Value{static_cast<int64_t>(m.repetitions.size())},
         Value{int64_t{m.items}},
         Value{m.headline.name},
@@ -231,30 +320,45 @@ Table summary_table(const Summary& summary) {
         Value{join(m.unavailable_meters, "; ")},
         Value{join(flags, "; ")},
     };
+    row.insert(row.end(), rest.begin(), rest.end());
     t.rows.push_back(std::move(row));
     t.row_estimated.push_back(m.estimated);
   }
+  if (any_flag) t.default_columns.push_back("flags");
   append_one_hz_columns(t, summary);
   return t;
 }
 
 Table items_table(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines) {
   Table t;
-  t.columns = {{"cell_id", "Cell"},    {"machine", "Machine"},           {"model", "Model"}, {"precision", "Precision"},
-               {"kv", "KV"},           {"placement", "Placement"},       {"task", "Task"},   {"item_id", "Item"},
-               {"correct", "Correct"}, {"record", "Record", false, true}};
-  t.default_columns = {"cell_id", "machine", "model", "precision", "kv", "placement", "task", "item_id", "correct"};
+  t.columns = {{"cell_id", "Cell"}};
+  add_identity_columns(t);
+  t.columns.push_back({"item_id", "Item"});
+  t.columns.push_back({"correct", "Correct"});
+  t.columns.push_back({"record", "Record", false, true});
+  std::vector<std::string> unrecorded;
+  for (const auto& cell : cells)
+    if (!find_machine(machines, cell.machine_id)) unrecorded.push_back(cell.machine_id);
+  const auto labels = machine_labels(machines, unrecorded);
+  std::vector<std::vector<results::IdentityField>> shown;
   for (const auto& cell : cells) {
     if (cell.status != results::CellStatus::kDone) continue;
-    const results::Machine* m = find_machine(machines, cell.machine_id);
-    const std::string label = m ? machine_label(*m) : cell.machine_id;
+    const std::string& label = labels.at(cell.machine_id);
+    if (!cell.items.empty()) shown.push_back(results::identity_fields(label, cell.key));
     for (const auto& item : cell.items) {
-      t.rows.push_back({Value{cell.id}, Value{label}, Value{cell.key.model}, Value{cell.key.precision},
-                        Value{cell.key.kv_type}, Value{cell.key.placement}, Value{cell.key.task}, Value{item.item_id},
-                        Value{item.correct}, item.json.empty() ? Value{} : Value{item.json}});
+      std::vector<Value> row = {Value{cell.id}};
+      for (Value& v : identity_values(label, cell.machine_id, cell.key)) row.push_back(std::move(v));
+      row.push_back(Value{item.item_id});
+      row.push_back(Value{item.correct});
+      row.push_back(item.json.empty() ? Value{} : Value{item.json});
+      t.rows.push_back(std::move(row));
       t.row_estimated.push_back(false);
     }
   }
+  t.default_columns = {"cell_id"};
+  for (const auto& k : compact_identity_columns(shown)) t.default_columns.push_back(k);
+  t.default_columns.push_back("item_id");
+  t.default_columns.push_back("correct");
   return t;
 }
 

@@ -2,12 +2,14 @@
 // tables built from it (summary table, per-item table) for exports and the report.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "report/metrics.h"
 #include "report/table.h"
+#include "results/identity.h"
 #include "results/records.h"
 
 namespace jouleval::report {
@@ -15,9 +17,14 @@ namespace jouleval::report {
 struct SummaryRow {
   int64_t cell_id = 0;
   std::string machine_id;
-  std::string machine_label;  // hostname / GPU (or CPU) name
+  std::string machine_label;  // hostname / GPU (or CPU) name, unique among the machines (report/identify.h)
   std::string gpu_name;       // empty when the machine has no GPU
   results::CellKey key;
+  std::vector<results::IdentityField> identity;  // results::identity_fields(machine_label, key)
+  std::string engine_used_json = "{}";           // the engine settings in use (results::Cell)
+  std::string jouleval_version;                  // of the repetitions ("; "-joined when they differ)
+  std::string llama_revision;
+  std::string mixed_versions;  // "mixed versions: ..." when the repetitions differ, else ""
   uint64_t model_size_bytes = 0;
   uint64_t model_params = 0;
   uint64_t peak_gpu_memory_bytes = 0;
@@ -27,23 +34,53 @@ struct SummaryRow {
   CellMetrics metrics;
 };
 
+// A cell that is not summarised (pending, skipped or failed), for the report's list of them.
+struct NotDoneRow {
+  int64_t cell_id = 0;
+  std::string machine_label;
+  results::CellKey key;
+  results::CellStatus status = results::CellStatus::kPending;
+  std::string reason;  // skip or failure reason as stored (not escaped)
+};
+
 struct Summary {
   std::vector<SummaryRow> rows;  // finished cells, in input order
   std::vector<results::Machine> machines;
-  int not_done = 0;  // pending, skipped or failed cells (not summarised)
+  std::map<std::string, std::string> machine_labels;  // machine id -> unique label
+  int not_done = 0;                                   // pending, skipped or failed cells (not summarised)
+  std::vector<NotDoneRow> not_done_rows;
 };
 
+// "hostname / GPU name" (the CPU model without a GPU): not unique by itself; Summary rows carry the
+// label made unique among the machines shown.
 std::string machine_label(const results::Machine& machine);
 Summary build_summary(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines);
 
-// All summary columns; default_columns holds the compact set (Markdown / LaTeX). The 1 Hz columns
-// (gpu_j_1hz, one_hz_*) are opt-in: exported only when named.
+// The identity columns (key and label) of the summary and per-item tables, in identity order:
+// machine (label), machine_id, then every field of results::identity_fields.
+const std::vector<std::pair<std::string, std::string>>& identity_columns();
+
+// The identity columns' values of a cell, in identity_columns() order: numbers as integers, a value
+// an older database did not record absent (shown "not recorded").
+std::vector<Value> identity_values(const std::string& machine_label, const std::string& machine_id,
+                                   const results::CellKey& key);
+
+// The identity column keys the compact formats show for `rows`: machine, model, precision and task,
+// then the identity fields that vary among them (report/identify.h distinguishing_fields).
+std::vector<std::string> compact_identity_columns(const std::vector<std::vector<results::IdentityField>>& rows);
+
+// All summary columns (every identity field always); default_columns holds the compact set
+// (Markdown, HTML): the identity columns that tell the rows apart, the headline numbers, and the
+// flags when some row has one. The 1 Hz columns (gpu_j_1hz, one_hz_*) are opt-in: exported only
+// when named.
 Table summary_table(const Summary& summary);
 // Whether any of the summary column `keys` is computed from stored power timelines (the 1 Hz
 // columns): the database must then be read with timelines.
 bool summary_columns_need_timeline(const std::vector<std::string>& keys);
-// Compact default column keys of the summary table for LaTeX (fits a two-column paper).
-std::vector<std::string> latex_default_columns();
+// Compact default column keys of the summary table for LaTeX (fits a two-column paper): model,
+// precision, task and the other identity fields that vary, score, energy_wh, j_per_question,
+// eor_item, and the flags when some cell mixes versions.
+std::vector<std::string> latex_default_columns(const Summary& summary);
 // One row per scored item of the finished cells; `record` holds the full per-item JSON.
 Table items_table(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines);
 

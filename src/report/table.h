@@ -13,11 +13,12 @@ namespace jouleval::report {
 using Value = std::variant<std::monostate, bool, int64_t, double, std::string>;
 
 struct Column {
-  std::string key;        // machine-readable name (CSV header, JSON key, --columns)
-  std::string label;      // human header (Markdown, LaTeX, HTML)
-  bool energy = false;    // an energy-derived number: marked when the row's energy is estimated
-  bool raw_json = false;  // the string is a JSON document (embedded as an object in JSONL)
-  bool opt_in = false;    // left out of "all columns" output unless selected by key (select_columns)
+  std::string key;                          // machine-readable name (CSV header, JSON key, --columns)
+  std::string label;                        // human header (Markdown, LaTeX, HTML)
+  bool energy = false;                      // an energy-derived number: marked when the row's energy is estimated
+  bool raw_json = false;                    // the string is a JSON document (embedded as an object in JSONL)
+  bool opt_in = false;                      // left out of "all columns" output unless selected by key (select_columns)
+  std::string absent_text = "unavailable";  // what formats for people show for an absent value
 };
 
 struct Table {

@@ -53,10 +53,11 @@ TEST(report_limits, BoundsForH100) {
   EXPECT_FALSE(find_gpu_spec("NVIDIA H100 NVL").has_value());
   EXPECT_FALSE(find_gpu_spec("").has_value());
 
-  // 7.6B parameters, F16 file 15.2 GB (energy-measurement.md "Physical limits").
-  const Summary s =
-      build_summary({testing::cell("m", "fp16", "mmlu", 0.6, 1.0), testing::cell("m", "fp16", "gsm8k", 0.4, 1.0)},
-                    {testing::h100_machine()});
+  // 7.6B parameters, F16 file 15.2 GB (docs/report.md "Physical limits"). GSM8K: 15000 generated
+  // tokens in 300 decode calls, B = 50 tokens per read of the weights.
+  auto gsm8k = testing::cell("m", "fp16", "gsm8k", 0.4, 1.0);
+  for (auto& rep : gsm8k.repetitions) rep.decode_calls = 300;
+  const Summary s = build_summary({testing::cell("m", "fp16", "mmlu", 0.6, 1.0), gsm8k}, {testing::h100_machine()});
   const auto limits = compare_limits(s);
   ASSERT_EQ(limits.size(), 2u);
   const auto& prompt = limits[0];
@@ -66,10 +67,39 @@ TEST(report_limits, BoundsForH100) {
   EXPECT_NEAR(*prompt.throughput_fraction, *prompt.tokens_per_s / prompt.bound_tokens_per_s, 1e-12);
   const auto& decode = limits[1];
   EXPECT_EQ(decode.phase, "decode");
-  EXPECT_NEAR(decode.bound_tokens_per_s, 3.35e12 / 15.2e9, 1e-9);  // ~220 tokens/s
+  EXPECT_NEAR(decode.batch, 50.0, 1e-12);
+  EXPECT_EQ(decode.batch_basis, "generated tokens / decode calls");
+  EXPECT_FALSE(decode.kv_bytes_per_token.has_value());
+  EXPECT_NEAR(decode.bound_tokens_per_s, 50.0 * 3.35e12 / 15.2e9, 1e-6);  // ~11000 tokens/s (220 per sequence)
   // GPU energy (mean 1050 J) over 15000 generated tokens.
   EXPECT_NEAR(*decode.j_per_token, 1050.0 / 15000.0, 1e-12);
   EXPECT_NEAR(*decode.energy_fraction, decode.bound_j_per_token / (1050.0 / 15000.0), 1e-12);
+}
+
+// B without decode calls: at most min(parallel sequences, items) sequences decode together; the KV
+// reads enter the bound when the KV bytes per token are recorded.
+TEST(report_limits, BatchEstimatesAndKvReads) {
+  auto gsm8k = testing::cell("m", "fp16", "gsm8k", 0.4, 1.0);  // 100 items, no decode calls recorded
+  std::string basis;
+  auto batch_of = [&](const results::Cell& c) {
+    return decode_batch(build_summary({c}, {testing::h100_machine()}).rows.at(0), &basis);
+  };
+  EXPECT_NEAR(batch_of(gsm8k), 100.0, 1e-12);
+  EXPECT_EQ(basis, "items (decode calls and parallel sequences not recorded)");
+  gsm8k.key.engine.max_sequences = 16;  // asked for
+  EXPECT_NEAR(batch_of(gsm8k), 16.0, 1e-12);
+  gsm8k.engine_used_json = R"({"max_sequences":64})";  // used: wins over what was asked
+  EXPECT_NEAR(batch_of(gsm8k), 64.0, 1e-12);
+  EXPECT_EQ(basis, "min(parallel sequences, items)");
+  gsm8k.engine_used_json = R"({"max_sequences":256})";
+  EXPECT_NEAR(batch_of(gsm8k), 100.0, 1e-12);  // never more than the items
+
+  // 64 sequences, 28672 KV bytes per token, context 200 prompt + 150/2 generated per item.
+  gsm8k.engine_used_json = R"({"max_sequences":64,"kv_bytes_per_token":28672})";
+  const auto limits = compare_limits(build_summary({gsm8k}, {testing::h100_machine()}));
+  ASSERT_EQ(limits.size(), 1u);
+  EXPECT_NEAR(limits[0].context_tokens, 275.0, 1e-9);
+  EXPECT_NEAR(limits[0].bound_tokens_per_s, 64 * 3.35e12 / (15.2e9 + 64 * 28672.0 * 275.0), 1e-6);
 }
 
 TEST(report_charts, ParetoFront) {

@@ -34,9 +34,9 @@ std::vector<results::Cell> export_cells() {
   return {fp16, int8, none, failed};
 }
 
-Table summary() {
-  return summary_table(build_summary(export_cells(), {testing::h100_machine(), testing::cpu_machine()}));
-}
+Summary summary_of_cells() { return build_summary(export_cells(), {testing::h100_machine(), testing::cpu_machine()}); }
+
+Table summary() { return summary_table(summary_of_cells()); }
 
 TEST(report_export, SummaryCsvAllColumns) { expect_golden("summary.csv", export_csv(summary())); }
 
@@ -50,13 +50,24 @@ TEST(report_export, SummaryMarkdownDefaultColumns) {
   expect_golden("summary.md", export_markdown(select_columns(t, t.default_columns)));
 }
 
-TEST(report_export, SummaryLatexFewColumnsFitsOneColumn) {
-  const std::string tex =
-      export_latex(select_columns(summary(), latex_default_columns()), {"Energy and accuracy", "tab:results"});
+// The LaTeX defaults: model, precision, task and the identity fields that differ among the rows
+// (here the machine and the placement), then the headline numbers.
+TEST(report_export, SummaryLatexDefaultColumns) {
+  const std::string tex = export_latex(select_columns(summary(), latex_default_columns(summary_of_cells())),
+                                       {"Energy and accuracy", "tab:results"});
   expect_golden("summary.tex", tex);
   EXPECT_NE(tex.find("\\toprule"), std::string::npos);
+  EXPECT_NE(tex.find("Machine & Model & Precision & Placement & Task & Score"), std::string::npos) << tex;
   EXPECT_NE(tex.find("R\\&D 100\\% \\#1"), std::string::npos);
   EXPECT_NE(tex.find("qwen2\\_7b"), std::string::npos);
+}
+
+TEST(report_export, LatexOfOneMachineFitsOneColumn) {
+  const auto cells = export_cells();
+  const Summary s = build_summary({cells[0], cells[1]}, {testing::h100_machine()});
+  const std::string tex = export_latex(select_columns(summary_table(s), latex_default_columns(s)));
+  EXPECT_NE(tex.find("Model & Precision & Task & Score & Energy (Wh) & J/question & EOR/item \\\\"), std::string::npos)
+      << tex;
   EXPECT_EQ(tex.find("table*"), std::string::npos);
 }
 
