@@ -9,11 +9,11 @@
 #include "cli/command.h"
 #include "report/export.h"
 #include "report/load.h"
-#include "report/output.h"
 #include "report/precision.h"
 #include "report/summary.h"
-#include "report/terminal.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/terminal_text.h"
 
 namespace jouleval::cli {
 
@@ -63,7 +63,7 @@ Command add_export_command(CLI::App& root) {
   command.app->add_option("-o,--output", o->output,
                           "File to write (default: standard output; an existing file is replaced)");
   command.run = [o] {
-    return report::escaping_errors([&] {
+    return [&] {
       const auto format = report::parse_export_format(o->format);
       report::ExportTable which = report::ExportTable::kSummary;
       if (!o->table.empty()) which = report::parse_export_table(o->table);
@@ -80,7 +80,7 @@ Command add_export_command(CLI::App& root) {
         return 0;
       }
       if (!keys_given.empty()) report::select_columns(shape, keys_given);
-      if (!o->output.empty()) report::check_output(o->output, "-o");
+      if (!o->output.empty()) util::check_output_path(o->output, util::Existing::kReplace, "-o");
       // The opt-in 1 Hz columns need the stored power timelines; load them only when asked for.
       const bool items = which == report::ExportTable::kItems;
       const bool timeline = which == report::ExportTable::kSummary && report::summary_columns_need_timeline(keys_given);
@@ -104,9 +104,9 @@ Command add_export_command(CLI::App& root) {
         fmt::print("{}", text);
         return 0;
       }
-      report::write_output(o->output, text, "-o");
+      util::write_file_atomically(o->output, text, util::Existing::kReplace, "-o");
       return 0;
-    });
+    }();
   };
   return command;
 }

@@ -11,10 +11,11 @@
 #include <vector>
 
 #include "cli/command.h"
-#include "report/terminal.h"
 #include "store/merge.h"
 #include "store/store.h"
+#include "util/error.h"
 #include "util/json_text.h"
+#include "util/terminal_text.h"
 
 namespace jouleval::cli {
 
@@ -161,16 +162,16 @@ Command add_merge_command(CLI::App& root) {
   command.app->add_option("-o,--output", options->output, "Database to merge into (created if missing)")->required();
   command.app->add_flag("--json", options->json, "Print the counts and the duplicates left out as JSON");
   command.run = [options] {
-    return report::escaping_errors([&] {
+    return [&] {
       std::vector<std::filesystem::path> inputs(options->inputs.begin(), options->inputs.end());
       const auto copies = read_copies(inputs, options->output);
       const store::MergeReport report = store::merge(inputs, options->output);
       if (options->json)
-        fmt::print("{}\n", report::terminal_json(util::json_text(to_json(report, options->output, copies), 2)));
+        fmt::print("{}\n", util::terminal_json(util::json_text(to_json(report, options->output, copies), 2)));
       else
-        fmt::print("{}", report::terminal_text(text_report(report, options->output, copies)));
+        fmt::print("{}", util::terminal_safe(text_report(report, options->output, copies)));
       return 0;
-    });
+    }();
   };
   return command;
 }

@@ -9,8 +9,8 @@
 #include "cli/exit_codes.h"
 #include "report/load.h"
 #include "report/recommend.h"
-#include "report/terminal.h"
 #include "util/error.h"
+#include "util/terminal_text.h"
 
 namespace jouleval::cli {
 
@@ -43,7 +43,7 @@ int run_recommend(const RecommendOptions& o) {
   else
     fmt::print("{}", report::format_recommendation(rec));
   if (!rec.chosen) {
-    if (o.json) fmt::print(stderr, "{}\n", report::terminal_text(rec.message));
+    if (o.json) fmt::print(stderr, "{}\n", util::terminal_safe(rec.message));
     return exit_code(util::ErrorKind::kFailure);
   }
   return 0;
@@ -69,7 +69,7 @@ Command add_recommend_command(CLI::App& root) {
   command.app->add_option("--objective", o->objective, "energy | eor | tweor | throughput")->capture_default_str();
   command.app->add_option("--task", o->task, "Consider this task only");
   command.app->add_flag("--json", o->json, "Print as JSON");
-  command.run = [o] { return report::escaping_errors([&] { return run_recommend(*o); }); };
+  command.run = [o] { return [&] { return run_recommend(*o); }(); };
   return command;
 }
 

@@ -11,10 +11,10 @@
 #include "cli/command.h"
 #include "report/html.h"
 #include "report/load.h"
-#include "report/output.h"
-#include "report/terminal.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/paths.h"
+#include "util/terminal_text.h"
 
 namespace jouleval::cli {
 
@@ -33,8 +33,8 @@ Command add_report_command(CLI::App& root) {
       ->capture_default_str();
   command.app->add_option("--title", o->title, "Title of the report")->capture_default_str();
   command.run = [o] {
-    return report::escaping_errors([&] {
-      report::check_output(o->output, "-o");
+    return [&] {
+      util::check_output_path(o->output, util::Existing::kReplace, "-o");
       const auto scripts = report::load_js_assets(util::share_dir() / "js");
       report::Results results = report::load_results(o->db, /*with_items=*/false, /*with_timeline=*/true);
       report::ReportInput input;
@@ -45,11 +45,11 @@ Command add_report_command(CLI::App& root) {
       input.generated_at = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
                                        std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
       const std::string html = report::render_html(input, scripts);
-      report::write_output(o->output, html, "-o");
-      fmt::print("wrote {} ({} cells, {:.1f} MB)\n", report::terminal_text(o->output), input.cells.size(),
+      util::write_file_atomically(o->output, html, util::Existing::kReplace, "-o");
+      fmt::print("wrote {} ({} cells, {:.1f} MB)\n", util::terminal_safe(o->output), input.cells.size(),
                  static_cast<double>(html.size()) / 1e6);
       return 0;
-    });
+    }();
   };
   return command;
 }

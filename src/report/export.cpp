@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "report/terminal.h"
 #include "util/error.h"
 #include "util/json_text.h"
+#include "util/terminal_text.h"
 
 namespace jouleval::report {
 namespace {
@@ -55,10 +55,10 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-// Text for a Markdown cell: control characters escaped (report/terminal.h), '|' escaped, line
+// Text for a Markdown cell: control characters escaped (util/terminal_text.h), '|' escaped, line
 // breaks as spaces.
 std::string markdown_cell(const std::string& raw) {
-  const std::string s = terminal_text(raw);
+  const std::string s = util::terminal_safe(raw);
   std::string out;
   for (char ch : s) {
     if (ch == '|')
@@ -181,7 +181,7 @@ std::string export_jsonl(const Table& all_columns) {
       else
         j[c.key] = std::get<std::string>(v);
     }
-    out += terminal_json(util::json_text(j));
+    out += util::terminal_json(util::json_text(j));
     out += '\n';
   }
   return out;
@@ -233,14 +233,14 @@ std::string export_latex(const Table& all_columns, const ExportOptions& options)
         s = "--";
         any_absent = true;
       } else {
-        s = latex_escape(terminal_text(human_text(v, table.columns[i], row_est(table, r), "*")));
+        s = latex_escape(util::terminal_safe(human_text(v, table.columns[i], row_est(table, r), "*")));
         if (table.columns[i].energy && row_est(table, r) && std::holds_alternative<double>(v)) any_estimated = true;
       }
       body += (i ? " & " : "") + s;
     }
     body += " \\\\\n";
   }
-  std::string caption = latex_escape(terminal_text(options.caption)) + ".";
+  std::string caption = latex_escape(util::terminal_safe(options.caption)) + ".";
   if (any_absent) caption += " --: unavailable.";
   if (any_not_recorded) caption += " n/r: not recorded.";
   if (any_estimated) caption += " *: estimated.";
@@ -252,7 +252,7 @@ std::string export_latex(const Table& all_columns, const ExportOptions& options)
   if (wide) out += "\\resizebox{\\textwidth}{!}{%\n";
   out += fmt::format("\\begin{{tabular}}{{{}}}\n\\toprule\n", spec);
   for (size_t i = 0; i < table.columns.size(); ++i)
-    out += (i ? " & " : "") + latex_escape(terminal_text(table.columns[i].label));
+    out += (i ? " & " : "") + latex_escape(util::terminal_safe(table.columns[i].label));
   out += " \\\\\n\\midrule\n" + body + "\\bottomrule\n\\end{tabular}\n";
   if (wide) out += "}\n";
   out += fmt::format("\\end{{{}}}\n", env);

@@ -3,7 +3,7 @@
 // an older database did not record: "not recorded" / "n/r"). Opt-in columns (Column::opt_in) are
 // left out unless the table was made by select_columns naming them. CSV and JSON Lines keep text
 // exactly (JSON escapes control characters); Markdown and LaTeX, meant for people, escape control
-// characters visibly (report/terminal.h).
+// characters visibly (util/terminal_text.h).
 #pragma once
 
 #include <string>

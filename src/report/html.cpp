@@ -13,8 +13,8 @@
 #include "report/one_hz_table.h"
 #include "report/precision.h"
 #include "report/summary.h"
-#include "report/terminal.h"
 #include "util/json_text.h"
+#include "util/terminal_text.h"
 
 namespace jouleval::report {
 namespace {
@@ -166,7 +166,7 @@ std::string energy_notes(const Summary& s) {
 
 // JSON text safe inside <script type="application/json">.
 std::string script_json(const nlohmann::json& j) {
-  std::string s = terminal_json(util::json_text(j));
+  std::string s = util::terminal_json(util::json_text(j));
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -205,7 +205,7 @@ std::string one_hz_html(const Summary& s, const std::vector<results::Cell>& cell
 }  // namespace
 
 std::string html_escape(const std::string& raw) {
-  const std::string text = terminal_text(raw);
+  const std::string text = util::terminal_safe(raw);
   std::string out;
   out.reserve(text.size());
   for (char c : text) {

@@ -78,7 +78,7 @@ struct Recommendation {
 Recommendation recommend(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines,
                          const Constraints& constraints);
 
-// The decision matrix and message for a terminal (text from the database escaped, report/terminal.h).
+// The decision matrix and message for a terminal (text from the database escaped, util/terminal_text.h).
 std::string format_recommendation(const Recommendation& rec);
 nlohmann::json recommendation_json(const Recommendation& rec);
 // recommendation_json as indented text that is safe on a terminal and still exact JSON.

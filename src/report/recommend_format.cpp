@@ -3,8 +3,8 @@
 
 #include "report/recommend.h"
 #include "report/table.h"
-#include "report/terminal.h"
 #include "util/json_text.h"
+#include "util/terminal_text.h"
 
 namespace jouleval::report {
 namespace {
@@ -48,7 +48,7 @@ std::string format_recommendation(const Recommendation& rec) {
                        num(c.objective, 4), num(c.power_w), num(c.memory_gb), num(c.latency_ms_per_token), checks);
   }
   out += "\n" + rec.message + "\n";
-  return terminal_text(out);
+  return util::terminal_safe(out);
 }
 
 nlohmann::json recommendation_json(const Recommendation& rec) {
@@ -107,7 +107,7 @@ nlohmann::json recommendation_json(const Recommendation& rec) {
 }
 
 std::string recommendation_text_json(const Recommendation& rec) {
-  return terminal_json(util::json_text(recommendation_json(rec), 2));
+  return util::terminal_json(util::json_text(recommendation_json(rec), 2));
 }
 
 }  // namespace jouleval::report

@@ -11,4 +11,9 @@ namespace jouleval::util {
 // and every byte that is not valid UTF-8 written as a visible escape ("\x1b", "\u009b", "\xff").
 std::string terminal_safe(std::string_view text);
 
+// JSON text (as nlohmann::json dumps it: C0 controls already escaped) with DEL and C1 characters
+// written as \u escapes too: the same JSON value, safe on a terminal. The input must be valid UTF-8
+// (util::json_text output is).
+std::string terminal_json(std::string_view json);
+
 }  // namespace jouleval::util

@@ -10,7 +10,7 @@
 #include "report/html.h"
 #include "report/recommend.h"
 #include "report/summary.h"
-#include "report/terminal.h"
+#include "util/terminal_text.h"
 
 namespace jouleval::report {
 namespace {
@@ -48,16 +48,16 @@ std::vector<results::Machine> evil_machines() {
 }
 
 TEST(report_terminal, EscapesControlCharactersVisibly) {
-  EXPECT_EQ(terminal_text("a\x1b[31mb"), "a\\x1b[31mb");
-  EXPECT_EQ(terminal_text("keep\nlines\tand tabs"), "keep\nlines\tand tabs");
-  EXPECT_EQ(terminal_text("del\x7f"), "del\\x7f");
-  EXPECT_EQ(terminal_text("c1 \xc2\x9b"), "c1 \\u009b");
-  EXPECT_EQ(terminal_text("stray \x9b byte"), "stray \\x9b byte");
-  EXPECT_EQ(terminal_text("r\rx"), "r\\x0dx");
-  EXPECT_EQ(terminal_text("caf\xc3\xa9 \xe2\x80\x94 ok"), "caf\xc3\xa9 \xe2\x80\x94 ok");  // UTF-8 kept
-  EXPECT_EQ(terminal_text("bad \xff\xfe"), "bad \\xff\\xfe");
-  EXPECT_EQ(terminal_text("cut \xe2\x80"), "cut \\xe2\\x80");
-  EXPECT_FALSE(has_raw_control(terminal_text(kEvil)));
+  EXPECT_EQ(util::terminal_safe("a\x1b[31mb"), "a\\x1b[31mb");
+  EXPECT_EQ(util::terminal_safe("keep\nlines\tand tabs"), "keep\nlines\tand tabs");
+  EXPECT_EQ(util::terminal_safe("del\x7f"), "del\\x7f");
+  EXPECT_EQ(util::terminal_safe("c1 \xc2\x9b"), "c1 \\u009b");
+  EXPECT_EQ(util::terminal_safe("stray \x9b byte"), "stray \\x9b byte");
+  EXPECT_EQ(util::terminal_safe("r\rx"), "r\\x0dx");
+  EXPECT_EQ(util::terminal_safe("caf\xc3\xa9 \xe2\x80\x94 ok"), "caf\xc3\xa9 \xe2\x80\x94 ok");  // UTF-8 kept
+  EXPECT_EQ(util::terminal_safe("bad \xff\xfe"), "bad \\xff\\xfe");
+  EXPECT_EQ(util::terminal_safe("cut \xe2\x80"), "cut \\xe2\\x80");
+  EXPECT_FALSE(has_raw_control(util::terminal_safe(kEvil)));
 }
 
 TEST(report_terminal, RecommendationTextAndJsonAreSafe) {

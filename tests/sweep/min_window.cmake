@@ -1,4 +1,4 @@
-# Short windows are filled: with a (fake) GPU meter and --min-window 1, a task that takes a fraction
+# Short windows are filled: with a (fake) GPU meter and --min-window 6, a task that takes a fraction
 # of a second is repeated inside one window and the report says so; with --min-window 0, or with no
 # meter at all, it is not repeated.
 file(REMOVE_RECURSE ${OUT})
@@ -28,6 +28,6 @@ function(run_case name window nvml expect_repeated)
   endif()
 endfunction()
 
-run_case(filled 1 ${FAKE_NVML} TRUE)
+run_case(filled 6 ${FAKE_NVML} TRUE)  # a window far longer than one pass, even on a loaded machine
 run_case(off 0 ${FAKE_NVML} FALSE)
-run_case(no_meter 1 /nonexistent/libnvidia-ml.so.1 FALSE)
+run_case(no_meter 6 /nonexistent/libnvidia-ml.so.1 FALSE)
