@@ -468,28 +468,33 @@ std::vector<GgufProblem> gguf_problems(const gguf_context* g, GgufScope scope) {
       }
       const int64_t h = max_of(*heads);
       if (h > 0 && n_embd) {
+        // The head size: attention.key_length, else embedding_length / head_count. qwen2's query
+        // projection is embedding_length wide, so there the division must be whole; llama allows
+        // other head sizes (Mistral Nemo) when key_length says so.
         const bool exact = is_known_layout(arch);
-        if (exact && *n_embd % h != 0) {
+        const bool whole = *n_embd % h == 0;
+        const int64_t derived = *n_embd / h;
+        if (exact && !whole && (arch == "qwen2" || !key_length)) {
           c.fail(a + "attention.head_count",
                  fmt::format("{} does not divide embedding_length {}: no whole head size", h, *n_embd));
         } else {
-          const int64_t head = key_length.value_or(*n_embd / h);
-          if (exact && key_length && *key_length != *n_embd / h) {
+          const int64_t head_k = key_length.value_or(derived);
+          const int64_t head_v = value_length.value_or(derived);
+          if (arch == "qwen2" && key_length && *key_length != derived) {
             c.fail(a + "attention.key_length",
-                   fmt::format("is {}; {} needs embedding_length / head_count = {}", *key_length, arch, *n_embd / h));
-          }
-          if (exact && value_length && *value_length != *n_embd / h) {
-            c.fail(a + "attention.value_length",
-                   fmt::format("is {}; {} needs embedding_length / head_count = {}", *value_length, arch, *n_embd / h));
-          }
-          if (rope_dims) {
-            if (exact && *rope_dims != head) {
-              c.fail(
-                  a + "rope.dimension_count",
-                  fmt::format("is {}; {} rotates whole heads: it must equal the head size {}", *rope_dims, arch, head));
-            } else if (*rope_dims % 2 != 0 || *rope_dims > head) {
+                   fmt::format("is {}; qwen2 needs embedding_length / head_count = {}", *key_length, derived));
+          } else if (exact && head_v != head_k) {
+            c.fail(
+                a + (value_length ? "attention.value_length" : "attention.key_length"),
+                fmt::format("gives value heads of {} and key heads of {}; {} needs them equal", head_v, head_k, arch));
+          } else if (rope_dims) {
+            if (exact && *rope_dims != head_k) {
               c.fail(a + "rope.dimension_count",
-                     fmt::format("is {}; must be even and at most the head size {}", *rope_dims, head));
+                     fmt::format("is {}; {} rotates whole heads: it must equal the head size {}", *rope_dims, arch,
+                                 head_k));
+            } else if (*rope_dims % 2 != 0 || *rope_dims > head_k) {
+              c.fail(a + "rope.dimension_count",
+                     fmt::format("is {}; must be even and at most the head size {}", *rope_dims, head_k));
             }
           }
         }
@@ -537,9 +542,10 @@ std::vector<GgufProblem> gguf_problems(const gguf_context* g, GgufScope scope) {
     const auto ff = c.per_layer(a + "feed_forward_length", true, *n_layer, 1);
     expect_shape(c, "token_embd.weight", {E, n_vocab}, true);
     expect_shape(c, "output_norm.weight", {E}, true);
+    const auto key_length = c.integer(a + "attention.key_length", false, 1);
     for (int64_t il = 0; heads && heads_kv && ff && il < *n_layer; ++il) {
       const size_t l = static_cast<size_t>(il);
-      const int64_t hd = E / (*heads)[l];
+      const int64_t hd = key_length.value_or(E / (*heads)[l]);
       const int64_t q = hd * (*heads)[l];
       const int64_t kv = hd * (*heads_kv)[l];
       const int64_t f = (*ff)[l];

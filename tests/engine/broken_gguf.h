@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <limits>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct BrokenGguf {
   bool aborted = false;  // llama.cpp aborted on it (run or quantize) before validation existed
   GgufRewrite rewrite;
 };
+
+// gtest prints the case by its name.
+inline void PrintTo(const BrokenGguf& c, std::ostream* os) { *os << c.name; }
 
 namespace broken_detail {
 

@@ -15,6 +15,7 @@
 #include "engine/gguf_validate.h"
 #include "engine/llama_handles.h"
 #include "engine/quantize.h"
+#include "engine/vocab.h"
 #include "subprocess.h"
 #include "test_models.h"
 #include "util/error.h"
@@ -87,8 +88,9 @@ TEST_P(BrokenGgufTest, ValidationNamesTheKey) {
   EXPECT_FALSE(problems.front().what.empty());
 }
 
-// In a child process: Model::load and quantize both refuse the file with the key named, and the
-// quantized output never appears. Exits 0 when all of that holds; prints what did not, exits 1.
+// In a child process: Model::load and quantize (and Vocab::load for tokenizer keys) refuse the file
+// with the key named, and the quantized output never appears. Exits 0 when all of that holds; prints what did not,
+// exits 1.
 [[noreturn]] void load_and_quantize_refuse(const fs::path& path, const testing::BrokenGguf& c) {
   const std::string expected = fmt::format("{}: GGUF {} '{}': ", path.string(), c.tensor ? "tensor" : "key", c.key);
   bool ok = true;
@@ -105,6 +107,7 @@ TEST_P(BrokenGgufTest, ValidationNamesTheKey) {
     }
   };
   check("Model::load", [&] { Model::load(path, testing::cpu_options(512, 4)); });
+  if (c.key.rfind("tokenizer.", 0) == 0) check("Vocab::load", [&] { Vocab::load(path); });
   const fs::path out =
       testing::test_model_dir() / ("broken-out-" + c.name + "." + std::to_string(::getpid()) + ".gguf");
   check("quantize", [&] { quantize({path, out, "Q8_0", 1}); });
@@ -127,6 +130,35 @@ TEST_P(BrokenGgufTest, LoadAndQuantizeRefuseWithoutAborting) {
 INSTANTIATE_TEST_SUITE_P(Cases, BrokenGgufTest, ::testing::ValuesIn(testing::broken_gguf_cases()),
                          [](const ::testing::TestParamInfo<testing::BrokenGguf>& info) { return info.param.name; });
 
+TEST(GgufValidate, LlamaHeadsMayBeNarrowerThanWidthOverHeads) {
+  // llama allows attention.key_length != embedding_length / head_count (Mistral Nemo): a tiny-llama
+  // with 32-wide heads instead of 64, tensors to match, is sound and loads.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const fs::path path = testing::test_model_dir() / "narrow-heads.gguf";
+  if (!fs::exists(path)) {
+    GgufRewrite r;
+    r.keys = {{"llama.attention.key_length", uint32_t{32}},
+              {"llama.attention.value_length", uint32_t{32}},
+              {"llama.rope.dimension_count", uint32_t{32}}};
+    r.tensor = [](GgufTensorEdit& t) {
+      if (t.name.ends_with("attn_q.weight")) t.ne[1] = 32 * 4;
+      if (t.name.ends_with("attn_k.weight") || t.name.ends_with("attn_v.weight")) t.ne[1] = 32 * 2;
+      if (t.name.ends_with("attn_output.weight")) t.ne[0] = 32 * 4;
+      return true;
+    };
+    rewrite_gguf(testing::synth_model("tiny-llama", "f16"), path, r);
+  }
+  EXPECT_EQ(describe(problems_of(path)), "");
+  EXPECT_EXIT(
+      {
+        auto model = Model::load(path, testing::cpu_options(512, 4));
+        const auto lp = model->loglikelihood({{"The sky is", " blue", ""}});
+        std::_Exit(std::isfinite(lp[0].logprob) ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+  fs::remove(path);
+}
+
 TEST(GgufValidate, QuantizeCommandExitsThreeNamingFileAndKey) {
   // The case that aborted `jouleval quantize` (GGML_ASSERT n_layer_all > 0), through the binary.
   testing::BrokenGguf c;
@@ -148,7 +180,7 @@ TEST(GgufRewrite, WithoutEditsTheModelIsTheSame) {
   const fs::path copy = testing::test_model_dir() / ("rewrite-copy." + std::to_string(::getpid()) + ".gguf");
   rewrite_gguf(src, copy, std::vector<GgufKeyEdit>{});
   EXPECT_EQ(fs::file_size(copy), fs::file_size(src));
-  EXPECT_EQ(testing::file_bytes(copy), testing::file_bytes(src));
+  EXPECT_TRUE(testing::file_bytes(copy) == testing::file_bytes(src)) << "the copy differs from " << src;
   fs::remove(copy);
 }
 
