@@ -428,6 +428,16 @@ std::vector<GgufProblem> gguf_problems(const gguf_context* g, GgufScope scope) {
       }
     }
 
+    // jouleval scores next-token probabilities: a decoder that attends both ways aborts llama.cpp on
+    // any batch larger than a micro-batch, and a pooled (embedding) model has no logits per token.
+    if (c.boolean(a + "attention.causal") == false) {
+      c.fail(a + "attention.causal", "is false; jouleval scores causal (left-to-right) language models");
+    }
+    if (const auto pooling = c.integer(a + "pooling_type", false, 0); pooling && *pooling != 0) {
+      c.fail(a + "pooling_type",
+             fmt::format("is {}: an embedding model; jouleval scores language models (0, none)", *pooling));
+    }
+
     // Norm epsilons: ggml's norm kernels assert eps >= 0 (NaN fails too); zero divides by zero.
     for (const char* eps : {"attention.layer_norm_epsilon", "attention.layer_norm_rms_epsilon",
                             "attention.group_norm_epsilon", "norm_epsilon"}) {

@@ -146,6 +146,15 @@ BatchSizes choose_batch_sizes(const ModelOptions& o, const GgufSummary& s, int32
   return out;
 }
 
+// A context for `model`, always with causal attention: jouleval scores next-token probabilities, and
+// llama.cpp asserts (n_ubatch >= n_tokens) on any batch larger than a micro-batch in a context that
+// attends both ways (architectures it runs non-causally by default). Null when llama.cpp refuses.
+llama_context* make_context(llama_model* model, const llama_context_params& params) {
+  llama_context* ctx = llama_init_from_model(model, params);
+  if (ctx != nullptr) llama_set_causal_attn(ctx, true);
+  return ctx;
+}
+
 // Refuses options outside engine/limits.h (docs/engine.md "Limits") before any file is read.
 void check_options(const ModelOptions& o) {
   const auto check = [](const char* name, int32_t v, int32_t lo, int32_t hi, const char* zero, const char* why) {
@@ -290,15 +299,26 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   cp.kv_unified = true;
   cp.no_perf = true;
   impl->context_params = cp;
-  impl->ctx.reset(llama_init_from_model(impl->model.get(), cp));
-  if (!impl->ctx) {
-    throw util::Error(
-        fmt::format(
-            "{}: llama.cpp could not create a context ({} tokens, KV cache {}, flash attention "
-            "{}): out of memory, or a quantized KV cache without flash attention or with a head size that is not a "
-            "multiple of 32",
-            path.string(), n_ctx_wanted, options.kv_type, llama_flash_attn_type_name(cp.flash_attn_type)),
-        util::ExitCode::kUnavailable);
+  {
+    LlamaErrorCapture errors;
+    impl->ctx.reset(make_context(impl->model.get(), cp));
+    if (!impl->ctx) {
+      const std::string why = errors.last();
+      throw util::Error(
+          fmt::format("{}: llama.cpp could not create a context ({} tokens, KV cache {}, flash attention {}): {}",
+                      path.string(), n_ctx_wanted, options.kv_type, llama_flash_attn_type_name(cp.flash_attn_type),
+                      why.empty() ? "out of memory, or a quantized KV cache without flash attention or with a head "
+                                    "size that is not a multiple of 32"
+                                  : why),
+          util::ExitCode::kUnavailable);
+    }
+  }
+  if (llama_model_has_encoder(impl->model.get()) || !llama_model_has_decoder(impl->model.get()) ||
+      llama_pooling_type(impl->ctx.get()) != LLAMA_POOLING_TYPE_NONE) {
+    throw util::Error(fmt::format("{}: a {} model that llama.cpp runs as an encoder or embedding model; jouleval "
+                                  "scores causal language models",
+                                  path.string(), summary.architecture),
+                      util::ExitCode::kBadInput);
   }
 
   impl->vocab = llama_model_get_vocab(impl->model.get());
@@ -380,7 +400,7 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
   const int64_t per_seq = (static_cast<int64_t>(cells) + kContextBlock - 1) / kContextBlock * kContextBlock;
   if (per_seq * n_seq > kMaxContextSize) return false;
   cp.n_ctx = static_cast<uint32_t>(per_seq * n_seq);
-  gen_ctx.reset(llama_init_from_model(model.get(), cp));
+  gen_ctx.reset(make_context(model.get(), cp));
   if (!gen_ctx) return false;
   gen_n_seq = static_cast<int32_t>(llama_n_seq_max(gen_ctx.get()));
   gen_seq_cells = static_cast<int32_t>(llama_n_ctx(gen_ctx.get())) / std::max(1, gen_n_seq);
@@ -397,7 +417,7 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
 int32_t Model::Impl::ensure_scoring_lanes() {
   const int32_t wanted = wanted_scoring_lanes(options);
   while (static_cast<int32_t>(lane_ctx.size()) + 1 < wanted) {
-    LlamaContextPtr extra(llama_init_from_model(model.get(), context_params));
+    LlamaContextPtr extra(make_context(model.get(), context_params));
     if (!extra) break;  // out of memory: score with the lanes there are
     auto extra_batch = std::make_unique<Batch>(static_cast<int32_t>(llama_n_batch(extra.get())), n_seq_max);
     if (prepares_at_load() && !reserve_outputs(extra.get(), *extra_batch)) break;  // no memory for its buffer

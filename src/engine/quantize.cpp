@@ -11,6 +11,7 @@
 #include "engine/backend.h"
 #include "engine/gguf_info.h"
 #include "engine/gguf_validate.h"
+#include "engine/limits.h"
 #include "engine/output_file.h"
 #include "llama.h"
 #include "util/error.h"
@@ -30,6 +31,11 @@ std::string source_type_name(const GgufSummary& s) {
 QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progress) {
   ensure_backend();
   const Precision& target = resolve_precision(options.type);
+  if (options.threads < 0 || options.threads > kMaxThreads) {
+    throw util::Error(
+        fmt::format("--threads {}: must be 0 (all hardware threads) or 1 to {}", options.threads, kMaxThreads),
+        util::ExitCode::kUsage);
+  }
   const GgufSummary src = read_gguf_summary(options.input);
   if (options.output.empty()) throw util::Error("quantize: an output path (-o) is required", util::ExitCode::kUsage);
   std::error_code ec;

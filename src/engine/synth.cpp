@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "engine/backend.h"
+#include "engine/limits.h"
 #include "engine/llama_handles.h"
 #include "engine/logits.h"
 #include "engine/output_file.h"
@@ -192,6 +193,11 @@ SynthResult synthesize(const SynthOptions& options, const ProgressFn& progress) 
   int32_t ftype = 0;
   const ggml_type wtype = parse_weight_type(options.weight_type, &ftype);
   if (options.output.empty()) throw util::Error("synth: an output path (-o) is required", util::ExitCode::kUsage);
+  if (options.threads < 0 || options.threads > kMaxThreads) {
+    throw util::Error(
+        fmt::format("--threads {}: must be 0 (all hardware threads) or 1 to {}", options.threads, kMaxThreads),
+        util::ExitCode::kUsage);
+  }
   if (!(options.init_scale > 0.0f) || !std::isfinite(options.init_scale)) {
     throw util::Error(fmt::format("--init-scale {}: must be a positive number", options.init_scale),
                       util::ExitCode::kUsage);

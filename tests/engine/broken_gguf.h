@@ -122,6 +122,9 @@ inline std::vector<BrokenGguf> broken_gguf_cases() {
       keys({{q + "expert_count", uint32_t{4}},
             {q + "expert_used_count", uint32_t{2}},
             {q + "expert_group_count", uint32_t{2}}}));
+  // Causal language models only.
+  add("attention_not_causal", "tiny", q + "attention.causal", true, keys({{q + "attention.causal", false}}));
+  add("pooling_embedding_model", "tiny", q + "pooling_type", false, keys({{q + "pooling_type", uint32_t{1}}}));
   // Heads.
   add("head_count_zero", "tiny", q + "attention.head_count", false, keys({{q + "attention.head_count", uint32_t{0}}}));
   add("head_count_not_dividing_width", "tiny", q + "attention.head_count", false,

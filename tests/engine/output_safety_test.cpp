@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "engine/limits.h"
 #include "engine/quantize.h"
 #include "engine/synth.h"
 #include "subprocess.h"
@@ -164,6 +165,21 @@ TEST(SynthOutput, FullDiskKeepsTheExistingOutput) {
     EXPECT_TRUE(testing::partial_files(dir).empty());
   }
   fs::remove_all(dir);
+}
+
+TEST(QuantizeAndSynth, ThreadsOutOfRangeAreUsageErrors) {
+  const fs::path out = testing::test_model_dir() / ("threads." + std::to_string(::getpid()) + ".gguf");
+  for (const int32_t threads : {-1, kMaxThreads + 1}) {
+    EXPECT_EQ(expect_error([&] {
+                quantize({testing::tiny_model(), out, "int8", threads});
+              }).code(),
+              util::ExitCode::kUsage);
+    SynthOptions o;
+    o.output = out;
+    o.threads = threads;
+    EXPECT_EQ(expect_error([&] { synthesize(o); }).code(), util::ExitCode::kUsage);
+  }
+  EXPECT_FALSE(fs::exists(out));
 }
 
 TEST(SynthOutput, CommandRefusesAnExistingFileWithoutForce) {
