@@ -40,7 +40,9 @@ Command add_quantize_command(CLI::App& root) {
   auto args = std::make_shared<QuantizeArgs>();
   CLI::App* app = command.app;
   app->add_option("input", args->input, "Input GGUF model");
-  app->add_option("-o,--output", args->output, "Output GGUF file");
+  app->add_option("-o,--output", args->output,
+                  "Output GGUF file (written beside it under a temporary name, renamed when complete)");
+  app->add_flag("-f,--force", args->options.overwrite, "Replace the output file if it exists");
   app->add_option("-t,--type", args->options.type,
                   "fp32 fp16 bf16 int8 int6 int5 int4, or a GGUF type (Q4_0, Q5_K_S, ...)");
   app->add_option("--threads", args->options.threads, "Threads (0 = all)")->capture_default_str();

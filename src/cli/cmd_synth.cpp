@@ -42,7 +42,9 @@ Command add_synth_command(CLI::App& root) {
   app->add_option("--seed", args->options.seed, "Seed of the weights")->capture_default_str();
   app->add_option("--init-scale", args->options.init_scale, "Standard deviation of the weights")->capture_default_str();
   app->add_option("--threads", args->options.threads, "Threads (0 = all)")->capture_default_str();
-  app->add_option("-o,--output", args->output, "Output GGUF file");
+  app->add_option("-o,--output", args->output,
+                  "Output GGUF file (written beside it under a temporary name, renamed when complete)");
+  app->add_flag("-f,--force", args->options.overwrite, "Replace the output file if it exists");
   app->add_flag("--list", args->list, "List the presets and exit");
   app->add_flag("-q,--quiet", args->quiet, "No progress display");
   command.run = [args] {

@@ -78,6 +78,10 @@ GgufSummary read_gguf_summary(const std::filesystem::path& path) {
   s.n_head_kv = get_int(g.get(), a + ".attention.head_count_kv", s.n_head);
   s.n_ctx_train = get_int(g.get(), a + ".context_length", 0);
   s.random_weights = get_int(g.get(), "jouleval.random_weights", 0) != 0;
+  const int64_t tokens = gguf_find_key(g.get(), "tokenizer.ggml.tokens");
+  if (tokens >= 0 && gguf_get_kv_type(g.get(), tokens) == GGUF_TYPE_ARRAY) {
+    s.n_vocab = static_cast<int64_t>(gguf_get_arr_n(g.get(), tokens));
+  }
 
   std::map<int32_t, WeightType> by_type;
   for (int64_t i = 0; i < gguf_get_n_tensors(g.get()); ++i) {

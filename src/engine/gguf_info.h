@@ -25,6 +25,7 @@ struct GgufSummary {
   int64_t n_head = 0;
   int64_t n_head_kv = 0;
   int64_t n_ctx_train = 0;
+  int64_t n_vocab = 0;          // entries of tokenizer.ggml.tokens
   bool random_weights = false;  // jouleval.random_weights
   uint64_t file_size = 0;
   uint64_t tensor_bytes = 0;

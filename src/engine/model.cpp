@@ -9,7 +9,9 @@
 
 #include "engine/backend.h"
 #include "engine/gguf_info.h"
+#include "engine/gguf_validate.h"
 #include "engine/host.h"
+#include "engine/limits.h"
 #include "engine/model_impl.h"
 #include "engine/quantize.h"
 #include "engine/vocab.h"
@@ -58,9 +60,22 @@ uint64_t kv_cache_bytes(const GgufSummary& s, int32_t n_ctx, ggml_type type) {
                                bytes_per);
 }
 
-void check_memory(const std::filesystem::path& path, const GgufSummary& s, const ModelOptions& o, int32_t n_ctx) {
+struct BatchSizes {
+  int32_t batch = 0;
+  int32_t ubatch = 0;
+};
+
+// Refuses, naming the file and the memory needed, a model that does not fit: the weights and the
+// KV cache split between GPU and host by the placement's fraction of layers, plus for every scoring
+// lane a compute buffer of about two logits rows per micro-batch token (on the GPU with every layer
+// there, else on the host) and a host output buffer of one logits row per batch token.
+void check_memory(const std::filesystem::path& path, const GgufSummary& s, const ModelOptions& o, int32_t n_ctx,
+                  const BatchSizes& sizes, int32_t lanes) {
   const double frac = gpu_fraction(o.placement, s.n_layers);
   const uint64_t kv = kv_cache_bytes(s, n_ctx, kv_cache_type(o.kv_type));
+  const double row = 4.0 * static_cast<double>(s.n_vocab);
+  const double compute = lanes * 2.0 * row * std::min(sizes.ubatch, n_ctx);
+  const double outputs = lanes * row * std::min(sizes.batch, n_ctx);
   if (frac > 0.0) {
     const auto gpus = gpu_devices();
     if (gpus.empty()) {
@@ -83,12 +98,14 @@ void check_memory(const std::filesystem::path& path, const GgufSummary& s, const
     }
   }
   const uint64_t host_avail = available_host_memory();
-  const auto host_need = static_cast<uint64_t>((1.0 - frac) * static_cast<double>(s.file_size + kv));
+  const auto host_need = static_cast<uint64_t>((1.0 - frac) * static_cast<double>(s.file_size + kv) + outputs +
+                                               (frac < 1.0 ? compute : 0.0));
   if (host_avail > 0 && host_need > host_avail) {
     throw util::Error(
-        fmt::format("{}: does not fit in host memory: needs about {} (placement {}), but only {} is "
-                    "available",
-                    path.string(), format_bytes(host_need), o.placement.to_string(), format_bytes(host_avail)),
+        fmt::format("{}: does not fit in host memory: needs about {} (placement {}, {} KV cells, batch {} / {} with "
+                    "{} lane(s)), but only {} is available",
+                    path.string(), format_bytes(host_need), o.placement.to_string(), n_ctx, sizes.batch, sizes.ubatch,
+                    lanes, format_bytes(host_avail)),
         util::ExitCode::kUnavailable);
   }
 }
@@ -97,13 +114,8 @@ void check_memory(const std::filesystem::path& path, const GgufSummary& s, const
 // (with layers on the CPU, a second lane's decode would compete with the first one's CPU threads).
 int32_t wanted_scoring_lanes(const ModelOptions& o) {
   const int32_t wanted = o.scoring_lanes > 0 ? o.scoring_lanes : (o.placement.kind == Placement::Kind::kGpu ? 2 : 1);
-  return std::clamp(wanted, 1, 8);
+  return std::clamp(wanted, 1, kMaxScoringLanes);
 }
-
-struct BatchSizes {
-  int32_t batch = 0;
-  int32_t ubatch = 0;
-};
 
 // The batch sizes of `o`, its zeros chosen: the large pair with every layer on the GPU when the GPU
 // (after the weights) and the host have room for every lane's KV cache, compute buffer and pinned
@@ -132,6 +144,46 @@ BatchSizes choose_batch_sizes(const ModelOptions& o, const GgufSummary& s, int32
   out.ubatch = o.ubatch_size > 0 ? o.ubatch_size : std::min(pick.ubatch, out.batch);
   out.ubatch = std::min(out.ubatch, out.batch);
   return out;
+}
+
+// A context for `model`, always with causal attention: jouleval scores next-token probabilities, and
+// llama.cpp asserts (n_ubatch >= n_tokens) on any batch larger than a micro-batch in a context that
+// attends both ways (architectures it runs non-causally by default). Null when llama.cpp refuses.
+llama_context* make_context(llama_model* model, const llama_context_params& params) {
+  llama_context* ctx = llama_init_from_model(model, params);
+  if (ctx != nullptr) llama_set_causal_attn(ctx, true);
+  return ctx;
+}
+
+// Refuses options outside engine/limits.h (docs/engine.md "Limits") before any file is read.
+void check_options(const ModelOptions& o) {
+  const auto check = [](const char* name, int32_t v, int32_t lo, int32_t hi, const char* zero, const char* why) {
+    if (v == 0 && zero != nullptr) return;
+    if (v >= lo && v <= hi) return;
+    throw util::Error(
+        fmt::format("{} {}: must be {}{} to {}{}", name, v, zero ? fmt::format("0 ({}) or ", zero) : "", lo, hi, why),
+        util::ExitCode::kUsage);
+  };
+  check("context_size", o.context_size, kMinContextSize, kMaxContextSize, "the model's training context",
+        " (llama.cpp allocates the KV cache in blocks of 256 cells)");
+  check("batch_size", o.batch_size, kMinBatchSize, kMaxBatchSize, "chosen at load", "");
+  check("ubatch_size", o.ubatch_size, kMinUbatchSize, kMaxUbatchSize, "chosen at load", "");
+  check("max_sequences", o.max_sequences, kMinSequences, kMaxSequences, "the default",
+        " (sequence 0 holds the few-shot preamble; llama.cpp allows 256)");
+  check("threads", o.threads, 1, kMaxThreads, "the physical cores", " (the size of ggml's thread pool)");
+  check("scoring_lanes", o.scoring_lanes, 1, kMaxScoringLanes, "automatic", "");
+  if (o.batch_size > 0 && o.ubatch_size > o.batch_size) {
+    throw util::Error(fmt::format("ubatch_size {} is larger than batch_size {}: a micro-batch is a part of a batch",
+                                  o.ubatch_size, o.batch_size),
+                      util::ExitCode::kUsage);
+  }
+  if (o.batch_size > 0 && o.max_sequences > o.batch_size) {
+    throw util::Error(fmt::format("max_sequences {} is larger than batch_size {}: llama.cpp reserves one output per "
+                                  "sequence in every batch; lower max_sequences or raise batch_size",
+                                  o.max_sequences, o.batch_size),
+                      util::ExitCode::kUsage);
+  }
+  kv_cache_type(o.kv_type);
 }
 
 }  // namespace
@@ -175,14 +227,31 @@ Model::~Model() = default;
 
 std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const ModelOptions& options) {
   ensure_backend();
+  check_options(options);
   const GgufSummary summary = read_gguf_summary(path);
+  validate_gguf(path);  // llama.cpp aborts on some broken metadata instead of returning an error
+  if (options.placement.kind == Placement::Kind::kPartial && options.placement.gpu_layers > summary.n_layers) {
+    throw util::Error(fmt::format("placement {}: {} has {} layers; N must be 0 to {}", options.placement.to_string(),
+                                  path.string(), summary.n_layers, summary.n_layers),
+                      util::ExitCode::kUsage);
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   const ggml_type kv_type = kv_cache_type(options.kv_type);
-  const int32_t n_ctx_wanted = options.context_size > 0
-                                   ? options.context_size
-                                   : static_cast<int32_t>(std::max<int64_t>(summary.n_ctx_train, 512));
-  check_memory(path, summary, options, n_ctx_wanted);
+  const int32_t n_ctx_wanted =
+      options.context_size > 0 ? options.context_size
+                               : static_cast<int32_t>(std::clamp<int64_t>(summary.n_ctx_train, 512, kMaxContextSize));
+  const BatchSizes sizes = choose_batch_sizes(options, summary, static_cast<int32_t>(summary.n_vocab), n_ctx_wanted);
+  // llama.cpp caps the batch at the context; every sequence needs a row of each batch.
+  const int32_t n_batch_used = std::min(sizes.batch, n_ctx_wanted);
+  const int32_t n_seq = options.max_sequences > 0 ? options.max_sequences : std::min(kDefaultSequences, n_batch_used);
+  if (n_seq > n_batch_used) {
+    throw util::Error(fmt::format("max_sequences {} is larger than the batch of {} tokens (batch_size {}, context {}): "
+                                  "llama.cpp reserves one output per sequence in every batch",
+                                  n_seq, n_batch_used, sizes.batch, n_ctx_wanted),
+                      util::ExitCode::kUsage);
+  }
+  check_memory(path, summary, options, n_ctx_wanted, sizes, wanted_scoring_lanes(options));
 
   impl->uses_gpu = gpu_fraction(options.placement, summary.n_layers) > 0.0;
   impl->gpu_in_use_before_load = impl->uses_gpu ? gpu_memory_in_use() : 0;
@@ -203,22 +272,25 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   }
 
   const auto t0 = std::chrono::steady_clock::now();
-  impl->model.reset(llama_model_load_from_file(path.c_str(), mp));
-  if (!impl->model) {
-    throw util::Error(fmt::format("{}: llama.cpp could not load the model (unsupported architecture, corrupt file or "
-                                  "out of memory; set JOULEVAL_LLAMA_LOG=1 for llama.cpp's log)",
-                                  path.string()),
-                      util::ExitCode::kBadInput);
+  {
+    LlamaErrorCapture errors;
+    impl->model.reset(llama_model_load_from_file(path.c_str(), mp));
+    if (!impl->model) {
+      const std::string why = errors.last();
+      throw util::Error(
+          fmt::format("{}: llama.cpp could not load the model: {} (set JOULEVAL_LLAMA_LOG=1 for "
+                      "llama.cpp's log)",
+                      path.string(), why.empty() ? "unsupported architecture, corrupt file or out of memory" : why),
+          util::ExitCode::kBadInput);
+    }
   }
 
   impl->threads = options.threads > 0 ? options.threads : physical_cores();
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = static_cast<uint32_t>(n_ctx_wanted);
-  const BatchSizes sizes = choose_batch_sizes(
-      options, summary, llama_vocab_n_tokens(llama_model_get_vocab(impl->model.get())), n_ctx_wanted);
   cp.n_batch = static_cast<uint32_t>(sizes.batch);
   cp.n_ubatch = static_cast<uint32_t>(sizes.ubatch);
-  cp.n_seq_max = static_cast<uint32_t>(std::clamp(options.max_sequences, 2, 256));
+  cp.n_seq_max = static_cast<uint32_t>(n_seq);
   cp.n_threads = impl->threads;
   cp.n_threads_batch = impl->threads;
   cp.type_k = kv_type;
@@ -227,15 +299,26 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   cp.kv_unified = true;
   cp.no_perf = true;
   impl->context_params = cp;
-  impl->ctx.reset(llama_init_from_model(impl->model.get(), cp));
-  if (!impl->ctx) {
-    throw util::Error(
-        fmt::format(
-            "{}: llama.cpp could not create a context ({} tokens, KV cache {}, flash attention "
-            "{}): out of memory, or a quantized KV cache without flash attention or with a head size that is not a "
-            "multiple of 32",
-            path.string(), n_ctx_wanted, options.kv_type, llama_flash_attn_type_name(cp.flash_attn_type)),
-        util::ExitCode::kUnavailable);
+  {
+    LlamaErrorCapture errors;
+    impl->ctx.reset(make_context(impl->model.get(), cp));
+    if (!impl->ctx) {
+      const std::string why = errors.last();
+      throw util::Error(
+          fmt::format("{}: llama.cpp could not create a context ({} tokens, KV cache {}, flash attention {}): {}",
+                      path.string(), n_ctx_wanted, options.kv_type, llama_flash_attn_type_name(cp.flash_attn_type),
+                      why.empty() ? "out of memory, or a quantized KV cache without flash attention or with a head "
+                                    "size that is not a multiple of 32"
+                                  : why),
+          util::ExitCode::kUnavailable);
+    }
+  }
+  if (llama_model_has_encoder(impl->model.get()) || !llama_model_has_decoder(impl->model.get()) ||
+      llama_pooling_type(impl->ctx.get()) != LLAMA_POOLING_TYPE_NONE) {
+    throw util::Error(fmt::format("{}: a {} model that llama.cpp runs as an encoder or embedding model; jouleval "
+                                  "scores causal language models",
+                                  path.string(), summary.architecture),
+                      util::ExitCode::kBadInput);
   }
 
   impl->vocab = llama_model_get_vocab(impl->model.get());
@@ -313,12 +396,19 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
   llama_context_params cp = context_params;
   cp.kv_unified = false;
   cp.n_seq_max = static_cast<uint32_t>(n_seq);
-  const int32_t per_seq = (cells + 255) / 256 * 256;  // llama.cpp pads each stream to 256 cells
-  cp.n_ctx = static_cast<uint32_t>(per_seq) * static_cast<uint32_t>(n_seq);
-  gen_ctx.reset(llama_init_from_model(model.get(), cp));
+  // llama.cpp pads each stream to 256 cells; a total beyond the limit of one context is not tried.
+  const int64_t per_seq = (static_cast<int64_t>(cells) + kContextBlock - 1) / kContextBlock * kContextBlock;
+  if (per_seq * n_seq > kMaxContextSize) return false;
+  cp.n_ctx = static_cast<uint32_t>(per_seq * n_seq);
+  gen_ctx.reset(make_context(model.get(), cp));
   if (!gen_ctx) return false;
   gen_n_seq = static_cast<int32_t>(llama_n_seq_max(gen_ctx.get()));
   gen_seq_cells = static_cast<int32_t>(llama_n_ctx(gen_ctx.get())) / std::max(1, gen_n_seq);
+  if (gen_n_seq < n_seq || gen_seq_cells < cells) {  // not what was asked for: use the unified cache
+    gen_ctx.reset();
+    gen_n_seq = gen_seq_cells = 0;
+    return false;
+  }
   gen_batch = std::make_unique<Batch>(static_cast<int32_t>(llama_n_batch(gen_ctx.get())), 1);
   track_gpu_memory();
   return true;
@@ -327,7 +417,7 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
 int32_t Model::Impl::ensure_scoring_lanes() {
   const int32_t wanted = wanted_scoring_lanes(options);
   while (static_cast<int32_t>(lane_ctx.size()) + 1 < wanted) {
-    LlamaContextPtr extra(llama_init_from_model(model.get(), context_params));
+    LlamaContextPtr extra(make_context(model.get(), context_params));
     if (!extra) break;  // out of memory: score with the lanes there are
     auto extra_batch = std::make_unique<Batch>(static_cast<int32_t>(llama_n_batch(extra.get())), n_seq_max);
     if (prepares_at_load() && !reserve_outputs(extra.get(), *extra_batch)) break;  // no memory for its buffer

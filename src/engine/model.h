@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/limits.h"
 #include "engine/requests.h"
 
 namespace jouleval::engine {
@@ -26,16 +27,18 @@ struct Placement {
 
 enum class FlashAttention { kAuto, kOn, kOff };
 
+// Ranges: engine/limits.h; Model::load refuses other values (kUsage) before llama.cpp sees them.
 struct ModelOptions {
-  Placement placement;
-  int32_t threads = 0;          // 0 = number of physical cores
-  int32_t context_size = 4096;  // tokens of KV cache in all (shared by all sequences)
+  Placement placement;          // partial:N needs N <= the model's layers
+  int32_t threads = 0;          // 0 = number of physical cores; else 1..kMaxThreads
+  int32_t context_size = 4096;  // tokens of KV cache in all (shared by all sequences); 0 = training context
   // Tokens per decode call (logical batch) and per device micro-batch; 0 = chosen at load: 4096 and
   // 2048 with placement gpu when the GPU and the host have room for them, else 2048 and 512.
+  // ubatch_size <= batch_size and max_sequences <= batch_size when given.
   int32_t batch_size = 0;
   int32_t ubatch_size = 0;
-  int32_t max_sequences = 64;  // parallel sequences (n_seq_max)
-  int32_t scoring_lanes = 0;   // scoring contexts taking turns on packs (0 = 2 on `gpu`, else 1)
+  int32_t max_sequences = 0;  // parallel sequences (n_seq_max); 0 = kDefaultSequences, at most the batch
+  int32_t scoring_lanes = 0;  // scoring contexts taking turns on packs (0 = 2 on `gpu`, else 1)
   // Make the scoring lanes and full-size output buffers at load rather than on first use. Always
   // done with placement gpu (pinned buffers are slow to grow); elsewhere it costs a batch of decoding.
   bool prepare_at_load = false;
@@ -68,8 +71,10 @@ struct ModelInfo {
 
 class Model {
  public:
-  // Loads `path` with `options`. Throws util::Error naming the model and the memory it needs when
-  // it does not fit (kUnavailable), or naming the file when it cannot be read (kBadInput).
+  // Loads `path` with `options`. Throws util::Error: kUsage naming the option and its range when an
+  // option is outside engine/limits.h (or partial:N exceeds the layers); kBadInput naming the file
+  // when it cannot be read or its metadata breaks a rule of validate_gguf ("<file>: GGUF key '<key>':
+  // <what>"); kUnavailable naming the model and the memory it needs when it does not fit.
   static std::unique_ptr<Model> load(const std::filesystem::path& path, const ModelOptions& options);
   ~Model();
   Model(const Model&) = delete;

@@ -10,6 +10,9 @@
 
 #include "engine/backend.h"
 #include "engine/gguf_info.h"
+#include "engine/gguf_validate.h"
+#include "engine/limits.h"
+#include "engine/output_file.h"
 #include "llama.h"
 #include "util/error.h"
 
@@ -28,6 +31,11 @@ std::string source_type_name(const GgufSummary& s) {
 QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progress) {
   ensure_backend();
   const Precision& target = resolve_precision(options.type);
+  if (options.threads < 0 || options.threads > kMaxThreads) {
+    throw util::Error(
+        fmt::format("--threads {}: must be 0 (all hardware threads) or 1 to {}", options.threads, kMaxThreads),
+        util::ExitCode::kUsage);
+  }
   const GgufSummary src = read_gguf_summary(options.input);
   if (options.output.empty()) throw util::Error("quantize: an output path (-o) is required", util::ExitCode::kUsage);
   std::error_code ec;
@@ -35,6 +43,7 @@ QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progre
     throw util::Error(fmt::format("{}: output must differ from the input", options.output.string()),
                       util::ExitCode::kUsage);
   }
+  validate_gguf(options.input);  // llama.cpp's quantizer aborts on some broken metadata
 
   QuantizeResult result;
   result.precision = target;
@@ -64,6 +73,8 @@ QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progre
   qp.nthread = options.threads;
   qp.allow_requantize = src_quantized || src.is_quantized();
 
+  // Every check of the output (directory, existing file, writable) before the work starts.
+  OutputFile out(options.output, options.overwrite);
   const double expected = static_cast<double>(src.file_size) * target.bits_per_weight / std::max(1.0, src_bpw);
   std::atomic<bool> finished{false};
   std::thread watcher;
@@ -71,7 +82,7 @@ QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progre
     watcher = std::thread([&] {
       while (!finished.load()) {
         std::error_code e;
-        const auto size = std::filesystem::file_size(options.output, e);
+        const auto size = std::filesystem::file_size(out.temp_path(), e);
         if (!e)
           progress(static_cast<int64_t>(size),
                    static_cast<int64_t>(std::max<double>(expected, static_cast<double>(size))));
@@ -80,15 +91,28 @@ QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progre
     });
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const uint32_t rc = llama_model_quantize(options.input.c_str(), options.output.c_str(), &qp);
+  uint32_t rc = 0;
+  std::string why;
+  {
+    LlamaErrorCapture errors;
+    rc = llama_model_quantize(options.input.c_str(), out.temp_path().c_str(), &qp);
+    why = errors.last();
+  }
   finished = true;
   if (watcher.joinable()) watcher.join();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (rc != 0) {
-    std::filesystem::remove(options.output, ec);
-    throw util::Error(fmt::format("{}: llama.cpp failed to quantize to {} (set JOULEVAL_LLAMA_LOG=1 for its log)",
-                                  options.input.string(), target.type_name));
+  if (rc != 0) {  // `out` removes the temporary file; an existing output is untouched
+    if (out.nearly_full()) {
+      throw util::Error(fmt::format("{}: quantizing to {} failed: no space left on the output's disk ({})",
+                                    options.output.string(), target.type_name, why.empty() ? "disk full" : why),
+                        util::ExitCode::kUnavailable);
+    }
+    throw util::Error(
+        fmt::format("{}: llama.cpp failed to quantize to {} (output {}){} (set JOULEVAL_LLAMA_LOG=1 for "
+                    "its log)",
+                    options.input.string(), target.type_name, options.output.string(), why.empty() ? "" : ": " + why));
   }
+  out.commit();
   result.output_bytes = std::filesystem::file_size(options.output, ec);
   if (progress) progress(static_cast<int64_t>(result.output_bytes), static_cast<int64_t>(result.output_bytes));
   return result;

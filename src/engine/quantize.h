@@ -35,8 +35,9 @@ std::string file_type_name(int32_t ftype);
 struct QuantizeOptions {
   std::filesystem::path input;
   std::filesystem::path output;
-  std::string type;     // alias or GGUF file-type name
-  int32_t threads = 0;  // 0 = all hardware threads
+  std::string type;        // alias or GGUF file-type name
+  int32_t threads = 0;     // 0 = all hardware threads
+  bool overwrite = false;  // replace an existing output file (`--force`)
 };
 
 struct QuantizeResult {
@@ -48,8 +49,13 @@ struct QuantizeResult {
 };
 
 // Quantizes `options.input` into `options.output`. Progress is (bytes written, expected bytes).
-// Throws util::Error: kBadInput for a missing/invalid input, kUsage for an unknown type or when
-// the input is already quantized below the target (upcasting float types is allowed: lossless).
+// The input's metadata is validated first (validate_gguf), and the output is written to a unique
+// temporary file beside it that replaces `output` only once complete; on failure only that
+// temporary file is removed (engine/output_file.h). Throws util::Error: kBadInput for a
+// missing/invalid input ("<file>: GGUF key '<key>': <what>"); kUsage for an unknown type, an input
+// already quantized below the target (upcasting float types is allowed: lossless), an output that
+// is the input, a directory, or an existing file without `overwrite`; kBadInput for an output in a
+// missing or unwritable directory; kUnavailable when the disk is full; kFailure when llama.cpp fails.
 QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progress = {});
 
 }  // namespace jouleval::engine

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,8 +13,10 @@
 #include <thread>
 
 #include "engine/backend.h"
+#include "engine/limits.h"
 #include "engine/llama_handles.h"
 #include "engine/logits.h"
+#include "engine/output_file.h"
 #include "ggml.h"
 #include "llama.h"
 #include "util/error.h"
@@ -175,7 +178,9 @@ void fill_random(float* out, int64_t first, int64_t n, uint64_t seed, uint64_t t
 
 void write_all(FILE* f, const void* data, size_t n, const std::filesystem::path& path) {
   if (n > 0 && std::fwrite(data, 1, n, f) != n) {
-    throw util::Error(fmt::format("{}: write failed (disk full?)", path.string()), util::ExitCode::kFailure);
+    const int err = errno;
+    throw util::Error(fmt::format("{}: write failed: {}", path.string(), std::strerror(err)),
+                      exit_code_for_write_error(err));
   }
 }
 
@@ -188,10 +193,17 @@ SynthResult synthesize(const SynthOptions& options, const ProgressFn& progress) 
   int32_t ftype = 0;
   const ggml_type wtype = parse_weight_type(options.weight_type, &ftype);
   if (options.output.empty()) throw util::Error("synth: an output path (-o) is required", util::ExitCode::kUsage);
+  if (options.threads < 0 || options.threads > kMaxThreads) {
+    throw util::Error(
+        fmt::format("--threads {}: must be 0 (all hardware threads) or 1 to {}", options.threads, kMaxThreads),
+        util::ExitCode::kUsage);
+  }
   if (!(options.init_scale > 0.0f) || !std::isfinite(options.init_scale)) {
     throw util::Error(fmt::format("--init-scale {}: must be a positive number", options.init_scale),
                       util::ExitCode::kUsage);
   }
+  // Every check of the output (directory, existing file, writable) before the work starts.
+  OutputFile out(options.output, options.overwrite);
 
   const std::filesystem::path vocab_path = util::share_dir() / "vocab" / shape.vocab_file;
   GgufPtr vocab(gguf_init_from_file(vocab_path.c_str(), gguf_init_params{true, nullptr}));
@@ -252,16 +264,21 @@ SynthResult synthesize(const SynthOptions& options, const ProgressFn& progress) 
     total_bytes += gguf_get_tensor_offset(g.get(), last) + GGML_PAD(gguf_get_tensor_size(g.get(), last), alignment);
   }
 
-  std::filesystem::path tmp = options.output;
-  tmp += ".partial";
-  FilePtr file(std::fopen(tmp.c_str(), "wb"));
-  if (!file)
-    throw util::Error(fmt::format("{}: cannot open for writing", options.output.string()), util::ExitCode::kBadInput);
+  out.require_space(total_bytes);
+  FilePtr file(std::fopen(out.temp_path().c_str(), "wb"));
+  if (!file) {
+    throw util::Error(fmt::format("{}: cannot open for writing: {}", options.output.string(), std::strerror(errno)),
+                      util::ExitCode::kUsage);
+  }
   const int32_t threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
 
   try {
+    errno = 0;
     if (!gguf_write_to_file_ptr(g.get(), file.get(), /*only_meta=*/true)) {
-      throw util::Error(fmt::format("{}: writing the GGUF header failed", options.output.string()));
+      const int err = errno;
+      throw util::Error(fmt::format("{}: write failed: {}", options.output.string(),
+                                    err != 0 ? std::strerror(err) : "the GGUF header could not be written"),
+                        exit_code_for_write_error(err));
     }
     uint64_t written = meta_size;
     const std::vector<char> zeros(alignment, 0);
@@ -317,13 +334,14 @@ SynthResult synthesize(const SynthOptions& options, const ProgressFn& progress) 
     }
     wait_pending();
     if (written < total_bytes) write_all(file.get(), zeros.data(), total_bytes - written, options.output);
-    if (std::fflush(file.get()) != 0) throw util::Error(fmt::format("{}: write failed", options.output.string()));
-    file.reset();
-    std::filesystem::rename(tmp, options.output);
+    if (std::fclose(file.release()) != 0) {
+      const int err = errno;
+      throw util::Error(fmt::format("{}: write failed: {}", options.output.string(), std::strerror(err)),
+                        exit_code_for_write_error(err));
+    }
+    out.commit();
   } catch (...) {
-    file.reset();
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
+    file.reset();  // `out` removes the temporary file
     throw;
   }
 

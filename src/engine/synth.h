@@ -40,7 +40,8 @@ struct SynthOptions {
   uint64_t seed = 42;
   float init_scale = 0.02f;  // standard deviation of the (approximately normal) weights; norms are 1
   std::filesystem::path output;
-  int32_t threads = 0;  // 0 = all hardware threads
+  int32_t threads = 0;     // 0 = all hardware threads
+  bool overwrite = false;  // replace an existing output file (`--force`)
 };
 
 struct SynthResult {
@@ -51,8 +52,13 @@ struct SynthResult {
   double seconds = 0.0;
 };
 
-// Writes the model; progress is (bytes written, total bytes). Throws util::Error naming the file or
-// option on failure; never leaves a partial file at `output`.
+// Writes the model; progress is (bytes written, total bytes). The file is written to a unique
+// temporary file beside `output` and renamed onto it when complete (engine/output_file.h): an
+// existing `output` is never touched unless the new file is complete and `overwrite` is set.
+// Throws util::Error naming the file or option: kUsage for a bad option, an output that is a
+// directory or exists without `overwrite`; kBadInput for an output in a missing or unwritable
+// directory; kUnavailable when the disk has no room for the file (checked before writing) or fills
+// up.
 SynthResult synthesize(const SynthOptions& options, const ProgressFn& progress = {});
 
 }  // namespace jouleval::engine

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/backend.h"
+#include "engine/gguf_validate.h"
 #include "llama.h"
 #include "util/error.h"
 
@@ -14,6 +15,7 @@ Vocab Vocab::load(const std::filesystem::path& path) {
   ensure_backend();
   if (!std::filesystem::exists(path))
     throw util::Error(fmt::format("{}: no such file", path.string()), util::ExitCode::kBadInput);
+  validate_gguf(path, GgufScope::kVocabOnly);  // llama.cpp's tokenizer aborts on some broken ones
   llama_model_params params = llama_model_default_params();
   params.vocab_only = true;
   params.n_gpu_layers = 0;

@@ -17,7 +17,8 @@ using Token = int32_t;
 
 class Vocab {
  public:
-  // Loads the vocabulary of `path`; throws util::Error naming the file on failure.
+  // Loads the vocabulary of `path`; throws util::Error naming the file on failure (kBadInput for a
+  // tokenizer that breaks a rule of validate_gguf, docs/engine.md "GGUF validation").
   static Vocab load(const std::filesystem::path& path);
 
   // add_special: prepend BOS when the tokenizer metadata asks for it.
