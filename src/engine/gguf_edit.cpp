@@ -110,7 +110,7 @@ void write_bytes(FILE* f, const void* data, size_t n, const fs::path& path) {
   if (n > 0 && std::fwrite(data, 1, n, f) != n) {
     const int err = errno;
     throw util::Error(fmt::format("{}: write failed: {}", path.string(), std::strerror(err)),
-                      exit_code_for_write_error(err));
+                      util::write_error_kind(err));
   }
 }
 
@@ -172,7 +172,7 @@ void rewrite_gguf(const fs::path& input, const fs::path& output, const GgufRewri
     const int err = errno;
     throw util::Error(fmt::format("{}: write failed: {}", output.string(),
                                   err != 0 ? std::strerror(err) : "the GGUF header could not be written"),
-                      exit_code_for_write_error(err));
+                      util::write_error_kind(err));
   }
   const size_t alignment = gguf_get_alignment(dst.get());
   const size_t src_data = gguf_get_data_offset(src.get());
@@ -218,7 +218,7 @@ void rewrite_gguf(const fs::path& input, const fs::path& output, const GgufRewri
   if (std::fclose(file.release()) != 0) {
     const int err = errno;
     throw util::Error(fmt::format("{}: write failed: {}", output.string(), std::strerror(err)),
-                      exit_code_for_write_error(err));
+                      util::write_error_kind(err));
   }
   out.commit();
 }

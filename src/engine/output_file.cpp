@@ -11,6 +11,7 @@
 #include <random>
 
 #include "engine/host.h"
+#include "util/atomic_file.h"
 
 namespace jouleval::engine {
 namespace {
@@ -31,10 +32,6 @@ int64_t free_bytes(const fs::path& dir) {
 
 }  // namespace
 
-util::ExitCode exit_code_for_write_error(int err) {
-  return err == ENOSPC || err == EDQUOT || err == EFBIG ? util::ExitCode::kUnavailable : util::ExitCode::kFailure;
-}
-
 OutputFile::OutputFile(fs::path path, bool overwrite, std::string force_hint)
     : path_(std::move(path)), overwrite_(overwrite), force_hint_(std::move(force_hint)) {
   if (path_.empty()) throw util::Error("an output path is required", util::ExitCode::kUsage);
@@ -45,25 +42,13 @@ OutputFile::OutputFile(fs::path path, bool overwrite, std::string force_hint)
     if (!ec) path_ = target;
   }
   const fs::file_status status = fs::status(path_, ec);
-  if (fs::is_directory(status)) {
-    throw util::Error(fmt::format("{}: is a directory; the output must be a file name", path_.string()),
-                      util::ExitCode::kUsage);
+  if (fs::exists(status) && !fs::is_directory(status) && !fs::is_regular_file(status)) {
+    throw util::Error(fmt::format("{}: exists and is not a regular file; choose another output", path_.string()),
+                      util::ErrorKind::kUsage);
   }
-  if (fs::exists(status)) {
-    if (!fs::is_regular_file(status)) {
-      throw util::Error(fmt::format("{}: exists and is not a regular file; choose another output", path_.string()),
-                        util::ExitCode::kUsage);
-    }
-    if (!overwrite_) {
-      throw util::Error(fmt::format("{}: exists; pass {} to replace it", path_.string(), force_hint_),
-                        util::ExitCode::kUsage);
-    }
-  }
+  util::check_output_path(path_, overwrite_ ? util::Existing::kReplace : util::Existing::kRefuse, "output",
+                          force_hint_);
   const fs::path dir = directory_of(path_);
-  if (!fs::is_directory(dir, ec)) {
-    throw util::Error(fmt::format("{}: no such directory (for the output {})", dir.string(), path_.string()),
-                      util::ExitCode::kBadInput);
-  }
   // The temporary file: a random name, created exclusively, so that concurrent writers of the same
   // output never share one. Creating it is the writability check.
   std::random_device rd;
@@ -80,7 +65,7 @@ OutputFile::OutputFile(fs::path path, bool overwrite, std::string force_hint)
     if (err == EEXIST && attempt < 100) continue;
     if (err == ENOSPC || err == EDQUOT) {
       throw util::Error(fmt::format("{}: no space left to create the output there", dir.string()),
-                        util::ExitCode::kUnavailable);
+                        util::ErrorKind::kNoSpace);
     }
     throw util::Error(fmt::format("{}: cannot create the output there: {}", dir.string(), std::strerror(err)),
                       util::ExitCode::kBadInput);
@@ -98,7 +83,7 @@ void OutputFile::require_space(uint64_t bytes) const {
   if (free >= 0 && static_cast<uint64_t>(free) < bytes) {
     throw util::Error(fmt::format("{}: needs {} of disk space, but only {} is free there", path_.string(),
                                   format_bytes(bytes), format_bytes(static_cast<uint64_t>(free))),
-                      util::ExitCode::kUnavailable);
+                      util::ErrorKind::kNoSpace);
   }
 }
 
@@ -117,7 +102,7 @@ void OutputFile::commit() {
     ::close(fd);
     if (rc != 0) {
       throw util::Error(fmt::format("{}: writing failed: {}", path_.string(), std::strerror(err)),
-                        exit_code_for_write_error(err));
+                        util::write_error_kind(err));
     }
   }
   int rc = 0;

@@ -45,8 +45,4 @@ class OutputFile {
   bool committed_ = false;
 };
 
-// The exit code for a failed write with `errno` value `err`: kUnavailable when the disk or quota is
-// full (ENOSPC, EDQUOT, EFBIG), kFailure otherwise.
-util::ExitCode exit_code_for_write_error(int err);
-
 }  // namespace jouleval::engine

@@ -105,7 +105,7 @@ QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progre
     if (out.nearly_full()) {
       throw util::Error(fmt::format("{}: quantizing to {} failed: no space left on the output's disk ({})",
                                     options.output.string(), target.type_name, why.empty() ? "disk full" : why),
-                        util::ExitCode::kUnavailable);
+                        util::ErrorKind::kNoSpace);
     }
     throw util::Error(
         fmt::format("{}: llama.cpp failed to quantize to {} (output {}){} (set JOULEVAL_LLAMA_LOG=1 for "

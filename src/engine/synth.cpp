@@ -180,7 +180,7 @@ void write_all(FILE* f, const void* data, size_t n, const std::filesystem::path&
   if (n > 0 && std::fwrite(data, 1, n, f) != n) {
     const int err = errno;
     throw util::Error(fmt::format("{}: write failed: {}", path.string(), std::strerror(err)),
-                      exit_code_for_write_error(err));
+                      util::write_error_kind(err));
   }
 }
 
@@ -278,7 +278,7 @@ SynthResult synthesize(const SynthOptions& options, const ProgressFn& progress) 
       const int err = errno;
       throw util::Error(fmt::format("{}: write failed: {}", options.output.string(),
                                     err != 0 ? std::strerror(err) : "the GGUF header could not be written"),
-                        exit_code_for_write_error(err));
+                        util::write_error_kind(err));
     }
     uint64_t written = meta_size;
     const std::vector<char> zeros(alignment, 0);
@@ -337,7 +337,7 @@ SynthResult synthesize(const SynthOptions& options, const ProgressFn& progress) 
     if (std::fclose(file.release()) != 0) {
       const int err = errno;
       throw util::Error(fmt::format("{}: write failed: {}", options.output.string(), std::strerror(err)),
-                        exit_code_for_write_error(err));
+                        util::write_error_kind(err));
     }
     out.commit();
   } catch (...) {

@@ -7,6 +7,7 @@
 
 #include <toml++/toml.h>
 
+#include "engine/limits.h"
 #include "engine/model.h"
 #include "engine/quantize.h"
 
@@ -15,10 +16,6 @@ namespace {
 
 using util::Error;
 using util::ExitCode;
-
-// The smallest context and batch the engine accepts (a value below makes llama.cpp abort).
-constexpr int64_t kMinContextSize = 64;
-constexpr int64_t kMinBatchSize = 64;
 
 // A TOML file being read: names a field with its line, for every message.
 class TomlFile {
@@ -186,16 +183,21 @@ void validate_config(const SweepConfig& c, const SettingNames& names) {
   in_range("cooldown_seconds", c.cooldown_seconds, 0, 3600);
   in_range("min_window_seconds", c.min_window_seconds, 0, 3600);
   in_range("warmup_requests", c.warmup_requests, 0, 100000);
-  in_range("threads", c.threads, 0, 4096);
+  in_range("threads", c.threads, 0, engine::kMaxThreads);
   in_range("limit", c.limit, 0, 100000000);
   if (c.seed < 0) fail("seed", fmt::format("{} is out of range (0 to {})", c.seed, INT64_MAX));
-  zero_or_range("context_size", c.context_size, kMinContextSize, 16777216);
-  zero_or_range("batch_size", c.batch_size, kMinBatchSize, 65536);
-  zero_or_range("ubatch_size", c.ubatch_size, kMinBatchSize, 65536);
+  // The engine's own ranges (engine/limits.h): values outside them would make llama.cpp abort.
+  zero_or_range("context_size", c.context_size, engine::kMinContextSize, engine::kMaxContextSize);
+  zero_or_range("batch_size", c.batch_size, engine::kMinBatchSize, engine::kMaxBatchSize);
+  zero_or_range("ubatch_size", c.ubatch_size, engine::kMinUbatchSize, engine::kMaxUbatchSize);
   if (c.batch_size > 0 && c.ubatch_size > c.batch_size)
     fail("ubatch_size", fmt::format("{} is larger than the batch size {}", c.ubatch_size, c.batch_size));
-  zero_or_range("max_sequences", c.max_sequences, 1, 256);
-  in_range("scoring_lanes", c.scoring_lanes, 0, 8);
+  zero_or_range("max_sequences", c.max_sequences, engine::kMinSequences, engine::kMaxSequences);
+  if (c.batch_size > 0 && c.max_sequences > c.batch_size)
+    fail("max_sequences",
+         fmt::format("{} parallel sequences need a batch of at least as many tokens; the batch size is {}",
+                     c.max_sequences, c.batch_size));
+  in_range("scoring_lanes", c.scoring_lanes, 0, engine::kMaxScoringLanes);
   if (c.flash_attention != "auto" && c.flash_attention != "on" && c.flash_attention != "off")
     fail("flash_attention", fmt::format("'{}': use auto, on or off", c.flash_attention));
   if (c.shot_preset != "lm-eval" && c.shot_preset != "leaderboard")

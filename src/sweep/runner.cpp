@@ -648,32 +648,26 @@ PreparedModelFile prepare_precision(const fs::path& source, const std::string& s
                                  source.filename().string()));
   }
   observer.message(fmt::format("quantizing {} -> {} ({})", source.filename().string(), target.type_name, out.string()));
-  // Into a temporary file first: a killed run leaves no usable-looking file.
-  const fs::path temp = dir / fmt::format(".{}.partial-{}", out.filename().string(), static_cast<long>(::getpid()));
+  // engine::quantize writes a temporary file and renames it over `out` when complete: a killed run
+  // leaves no usable-looking file. The record is written last: a file without one is made again.
+  fs::remove(made_from_path(out), ec);  // the old record describes the old file
   engine::QuantizeOptions qo;
   qo.input = source;
-  qo.output = temp;
+  qo.output = out;
   qo.type = target.type_name;
-  try {
-    engine::quantize(qo);
-    MadeFrom made{source_sha256, target.type_name, util::sha256_file(temp, /*use_cache=*/false), ""};
-    fs::remove(made_from_path(out), ec);  // the old record describes the old file
-    fs::rename(temp, out);
-    made.stamp = file_stamp(out);
-    const nlohmann::json record = {{"source", source.filename().string()},
-                                   {"source_sha256", made.source_sha256},
-                                   {"type", made.type},
-                                   {"sha256", made.sha256},
-                                   {"stamp", made.stamp},
-                                   {"jouleval_version", util::build::kVersion},
-                                   {"llama_cpp_revision", util::build::kLlamaRevision}};
-    util::write_file_atomically(made_from_path(out), record.dump(2) + "\n", util::Existing::kReplace,
-                                "quantized model record");
-    return {out, made.sha256};
-  } catch (...) {
-    fs::remove(temp, ec);
-    throw;
-  }
+  qo.overwrite = true;  // a stale file made from another source, under the lock
+  engine::quantize(qo);
+  MadeFrom made{source_sha256, target.type_name, util::sha256_file(out, /*use_cache=*/false), file_stamp(out)};
+  const nlohmann::json record = {{"source", source.filename().string()},
+                                 {"source_sha256", made.source_sha256},
+                                 {"type", made.type},
+                                 {"sha256", made.sha256},
+                                 {"stamp", made.stamp},
+                                 {"jouleval_version", util::build::kVersion},
+                                 {"llama_cpp_revision", util::build::kLlamaRevision}};
+  util::write_file_atomically(made_from_path(out), record.dump(2) + "\n", util::Existing::kReplace,
+                              "quantized model record");
+  return {out, made.sha256};
 }
 
 int prepare_models(const SweepConfig& config, Observer& observer) {

@@ -43,26 +43,27 @@ void check_output_path(const fs::path& given, Existing existing, std::string_vie
   if (given.empty()) throw Error(fmt::format("{}: no file name given", option), ErrorKind::kUsage);
   if (is_stream(given)) {
     if (::access(given.c_str(), W_OK) != 0)
-      throw Error(fmt::format("{} {}: cannot write: {}", option, given.string(), std::strerror(errno)),
+      throw Error(fmt::format("{}: cannot write ({}): {}", given.string(), option, std::strerror(errno)),
                   ErrorKind::kBadInput);
     return;
   }
   const fs::path path = target_of(given);
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
-    throw Error(fmt::format("{} {}: is a directory; name a file", option, path.string()), ErrorKind::kUsage);
+    throw Error(fmt::format("{}: is a directory; {} needs a file name", path.string(), option), ErrorKind::kUsage);
   }
   if (existing == Existing::kRefuse && fs::exists(fs::symlink_status(path, ec))) {
-    throw Error(fmt::format("{} {}: the file exists; use {} to replace it", option, path.string(), force_option),
+    throw Error(fmt::format("{}: exists; pass {} to replace it ({})", path.string(), force_option, option),
                 ErrorKind::kUsage);
   }
   const fs::path dir = directory_of(path);
   if (!fs::is_directory(dir, ec)) {
-    throw Error(fmt::format("{} {}: the directory {} does not exist", option, path.string(), dir.string()),
+    throw Error(fmt::format("{}: no such directory (for {} {})", dir.string(), option, path.string()),
                 ErrorKind::kBadInput);
   }
   if (::access(dir.c_str(), W_OK | X_OK) != 0) {
-    throw Error(fmt::format("{} {}: cannot write in {}: {}", option, path.string(), dir.string(), std::strerror(errno)),
+    throw Error(fmt::format("{}: cannot write there (for {} {}): {}", dir.string(), option, path.string(),
+                            std::strerror(errno)),
                 ErrorKind::kBadInput);
   }
 }

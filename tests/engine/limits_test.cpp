@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "cli/exit_codes.h"
 #include "engine/host.h"
 #include "engine/limits.h"
 #include "test_models.h"
@@ -25,7 +26,7 @@ namespace {
     fn();
   } catch (const util::Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
-    code = static_cast<int>(e.code());
+    code = cli::exit_code(e.kind());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
     code = 99;
@@ -39,7 +40,7 @@ namespace {
 void expect_refused(const ModelOptions& o, util::ExitCode code, const std::string& regex) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(exit_with_outcome([&] { Model::load(testing::tiny_model(), o); }),
-              ::testing::ExitedWithCode(static_cast<int>(code)), regex);
+              ::testing::ExitedWithCode(cli::exit_code(code)), regex);
 }
 
 // Loads with `o`, scores two requests and generates from one prompt.

@@ -46,6 +46,7 @@ class Runner : public ::testing::Test {
     so.output = out;
     so.seed = seed;
     so.threads = 2;
+    so.overwrite = true;  // a test replaces the model at the same path
     engine::synthesize(so);
   }
 
