@@ -37,6 +37,8 @@ namespace {
 // Ranges of meter's own numeric options (docs/energy.md, "Options and their ranges").
 constexpr double kMaxIdleSeconds = 3600;
 constexpr int kMaxRepeat = 1000;
+// How long an output FIFO may wait for its reader.
+constexpr int kFifoReaderWaitSeconds = 10;
 
 struct MeterArgs {
   bool json = false;
@@ -190,11 +192,19 @@ void write_output(const std::string& path, std::string_view option, std::string_
     return;
   }
   const std::string where = fmt::format("{} {}", option, path);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    if (errno == ENXIO) throw util::Error(where + ": a FIFO that no process reads", util::ErrorKind::kFailure);
-    write_failed(where, errno);
+  int fd = -1;
+  // A FIFO opens only once a reader has it open: wait for one, up to kFifoReaderWaitSeconds.
+  for (int waited_ms = 0;; waited_ms += 10) {
+    fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd >= 0 || errno != ENXIO) break;
+    if (waited_ms >= kFifoReaderWaitSeconds * 1000) {
+      throw util::Error(
+          fmt::format("{}: no process opened the FIFO for reading within {} s", where, kFifoReaderWaitSeconds),
+          util::ErrorKind::kFailure);
+    }
+    ::usleep(10000);
   }
+  if (fd < 0) write_failed(where, errno);
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
