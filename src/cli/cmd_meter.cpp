@@ -254,7 +254,8 @@ std::string report_json(const MeterArgs& a, const std::vector<std::string>& comm
                                                    ? nlohmann::json(*monitor.counter_update_period_seconds())
                                                    : nlohmann::json()}};
   j["fingerprint"] = monitor.fingerprint().json;
-  return j.dump(2) + "\n";
+  // Arguments or a device name that are not UTF-8 must not lose the result: such bytes become U+FFFD.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string report_text(const MeterArgs& a, const std::vector<std::string>& command, energy::Monitor& monitor,
@@ -327,24 +328,28 @@ int run_meter(const MeterArgs& a, std::vector<std::string> command) {
   }
 
   // From here on a stop signal does not end jouleval: it is forwarded to the command, no further
-  // repetition starts, and what was measured is reported. A command in jouleval's process group
-  // (jouleval in a terminal's foreground) gets the terminal's signals and input directly; otherwise
-  // it runs in its own group, so that a forwarded signal reaches every process it started.
+  // repetition starts, and what was measured is reported. Under a terminal's job control the command
+  // stays in jouleval's process group (it gets the terminal's signals and input, and stops and
+  // resumes with the job); otherwise it runs in its own group, so that a forwarded signal reaches
+  // every process it started.
   energy::StopSignals stop;
-  const auto group = energy::StopSignals::terminal_reaches_our_group() ? energy::ChildProcess::Group::kShared
+  const auto group = energy::StopSignals::under_terminal_job_control() ? energy::ChildProcess::Group::kShared
                                                                        : energy::ChildProcess::Group::kOwn;
   std::vector<Repetition> reps;
   int exit_code = 0;
   for (int i = 0; i < a.repeat && stop.received() == 0; ++i) {
     Repetition rep;
     auto window = monitor.open_window();
+    if (stop.received() != 0) break;  // arrived while the window's edge was read (an external meter)
     try {
       energy::ChildProcess child(command, group);
       rep.exit_code = child.wait(stop);
     } catch (const energy::ExecError& e) {
       std::fflush(stdout);
       note("jouleval: error: {}\n", e.what());
-      return e.exit_code();
+      if (reps.empty()) return e.exit_code();
+      exit_code = e.exit_code();  // the repetitions measured before are still reported
+      break;
     }
     rep.window = window.close();
     exit_code = rep.exit_code;

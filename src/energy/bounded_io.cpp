@@ -84,7 +84,8 @@ Drain drain(int fd, std::string& text, size_t max_bytes, int& error_number) {
   }
 }
 
-// Kills `pgid`'s whole process group and reaps its leader `pid`.
+// Kills the whole process group led by `pid` (not reaped yet, so the group id is still its own),
+// then reaps `pid`.
 void kill_group_and_reap(pid_t pid) {
   ::kill(-pid, SIGKILL);
   int status = 0;
@@ -193,18 +194,27 @@ BoundedRead run_command_bounded(const std::string& command, const ReadLimits& li
       }
       at_end = d == Drain::kEnd;
     }
-    const pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid) {
-      // The shell has exited: what it printed is in the pipe. A background process of its group
-      // may still hold the pipe open; the reading is complete without it, and it is killed.
+    // Whether the shell has exited, leaving it unreaped (WNOWAIT): while it is a zombie its process
+    // group's id cannot be reused, so killing the group below cannot hit another process.
+    siginfo_t info{};
+    const int w = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+    if (w == 0 && info.si_pid == pid) {
+      // What it printed is in the pipe. A background process of its group may still hold the pipe
+      // open; the reading is complete without it, and it is killed.
       if (!at_end) {
         int error_number = 0;
         drain(read_end.get(), out, limits.max_bytes, error_number);
       }
       ::kill(-pid, SIGKILL);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
       break;
     }
-    if (w < 0 && errno != EINTR) return failure(fmt::format("waitpid: {}", std::strerror(errno)), errno);
+    if (w < 0 && errno != EINTR) {
+      const int e = errno;
+      kill_group_and_reap(pid);
+      return failure(fmt::format("waitid: {}", std::strerror(e)), e);
+    }
     if (past(deadline)) {
       kill_group_and_reap(pid);
       return failure(fmt::format("did not finish within {}; stopped it (its whole process group)",

@@ -140,10 +140,9 @@ StopSignals::~StopSignals() { restore_handlers(); }
 
 int StopSignals::received() const { return g_first.load(); }
 
-bool StopSignals::terminal_reaches_our_group() {
+bool StopSignals::under_terminal_job_control() {
   for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
-    const pid_t foreground = tcgetpgrp(fd);
-    if (foreground > 0) return foreground == getpgrp();
+    if (tcgetpgrp(fd) > 0) return true;  // fails (ENOTTY) unless fd is our controlling terminal
   }
   return false;
 }

@@ -28,9 +28,10 @@ class StopSignals {
   // The first stop signal received since construction (SIGTERM, ...), 0 when none.
   int received() const;
 
-  // Whether the terminal's signals (Ctrl-C, Ctrl-\, hangup) reach this process's process group:
-  // true when jouleval is the foreground job of a terminal on its standard input, output or error.
-  static bool terminal_reaches_our_group();
+  // Whether standard input, output or error is this process's controlling terminal (a command typed
+  // in a shell, in the foreground or as a background job): the terminal's job control and signals
+  // (Ctrl-C, Ctrl-\, Ctrl-Z, hangup) then act on this process's whole process group.
+  static bool under_terminal_job_control();
 };
 
 // The conventional name of a signal: "SIGTERM", else "signal N".

@@ -240,6 +240,25 @@ TEST(energy_meter_cli, SigintAndSighupAreForwardedAndNoFurtherRepetitionStarts) 
   }
 }
 
+TEST(energy_meter_cli, StopSignalWhileAWindowOpensMeansTheCommandNeverStarts) {
+  TempDir d;
+  // The external meter's first reading (at start-up) is quick, the next one (the window's start
+  // edge) takes 1 s: SIGTERM arrives meanwhile.
+  testing::write_file(d.path() / "meter.sh",
+                      "if [ -e probed ]; then echo edge > edge; sleep 1; else : > probed; fi; echo 1\n");
+  Launch l;
+  l.cwd = d.path();
+  l.args = meter_args({"--idle", "0", "--external-cmd", "sh meter.sh"}, {"sh", "-c", "echo > ran"});
+  Running r = start(l);
+  ASSERT_FALSE(wait_for_line(d.path() / "edge").empty());
+  ::kill(r.pid, SIGTERM);
+  const Finished f = finish(r, 10);
+  ASSERT_FALSE(f.timed_out);
+  EXPECT_EQ(f.exit_code, 128 + SIGTERM) << f.err;
+  EXPECT_TRUE(contains(f.err, "stopped by SIGTERM before the command started")) << f.err;
+  EXPECT_FALSE(fs::exists(d.path() / "ran"));
+}
+
 // In a terminal the command shares jouleval's process group: Ctrl-C reaches it from the terminal
 // (once: jouleval does not send it again), and jouleval still reports.
 TEST(energy_meter_cli, CtrlCInATerminalReachesTheCommandOnce) {
@@ -283,6 +302,33 @@ TEST(energy_meter_cli, SigtermInATerminalIsForwardedToTheCommand) {
   EXPECT_EQ(f.exit_code, 128 + SIGTERM) << f.out;
   EXPECT_TRUE(contains(read_text(d.path() / "out.txt"), "(exit 143)"));
   EXPECT_TRUE(process_gone(std::stoi(pid)));
+}
+
+TEST(energy_meter_cli, RepetitionsMeasuredBeforeACommandCannotRunAnyMoreAreReported) {
+  TempDir d;
+  testing::write_file(d.path() / "once.sh", "#!/bin/sh\nrm -f \"$0\"\n");  // deletes itself
+  fs::permissions(d.path() / "once.sh", fs::perms::owner_all);
+  Launch l;
+  l.cwd = d.path();
+  l.args = meter_args({"--idle", "0", "--json", "--repeat", "3"}, {"./once.sh"});
+  const Finished f = run_to_end(l);
+  EXPECT_EQ(f.exit_code, 127) << f.err;
+  EXPECT_TRUE(contains(f.err, "cannot run './once.sh'")) << f.err;
+  const auto j = nlohmann::json::parse(f.out);
+  EXPECT_EQ(j["exit_code"], 127);
+  ASSERT_EQ(j["repetitions"].size(), 1u);
+  EXPECT_EQ(j["repetitions"][0]["exit_code"], 0);
+}
+
+TEST(energy_meter_cli, JsonResultOfACommandLineThatIsNotUtf8IsStillWritten) {
+  TempDir d;
+  Launch l;
+  l.cwd = d.path();
+  l.args = meter_args({"--idle", "0", "--json"}, {"true", "caf\xe9"});
+  const Finished f = run_to_end(l);
+  EXPECT_EQ(f.exit_code, 0) << f.err;
+  const auto j = nlohmann::json::parse(f.out);
+  EXPECT_EQ(j["command"][1], "caf\xef\xbf\xbd");  // the Latin-1 byte became U+FFFD
 }
 
 TEST(energy_meter_cli, OutputPathsAreCheckedBeforeTheCommandRuns) {
