@@ -370,7 +370,7 @@ TEST(energy_meter_cli, FullDiskForTheTimelineKeepsTheReport) {
   testing::write_file(d.path() / "nvml.txt", "energy_mj 0 0 1000 2000\npower_mw 100000\n");
   Launch l;
   l.cwd = d.path();
-  l.file_size_limit = 200;  // the timeline (about 30 samples) is larger
+  l.file_size_limit = 60;  // the timeline's header (34 bytes) and one sample (27) are already larger
   l.env = {"JOULEVAL_FAKE_NVML_SCRIPT=" + (d.path() / "nvml.txt").string()};
   l.args = {"meter",
             "--idle",
