@@ -1,25 +1,44 @@
 // `jouleval meter [options] -- COMMAND [ARGS...]`: runs a command and reports the energy it took on
 // every meter (GPU via NVML, CPU/DRAM via RAPL, an external meter), like `perf stat` for joules.
+// Output paths are checked before the command runs and written atomically; a stop signal (SIGTERM,
+// SIGINT, SIGHUP, SIGQUIT) is forwarded to the command and what was measured is still reported
+// (docs/energy.md, "jouleval meter").
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/command.h"
+#include "cli/measure_options.h"
 #include "energy/child_process.h"
 #include "energy/json.h"
 #include "energy/monitor.h"
 #include "results/stats.h"
+#include "util/atomic_file.h"
 #include "util/error.h"
 
 namespace jouleval::cli {
 
 namespace {
+
+// Ranges of meter's own numeric options (docs/energy.md, "Options and their ranges").
+constexpr double kMaxIdleSeconds = 3600;
+constexpr int kMaxRepeat = 1000;
+// How long an output FIFO may wait for its reader.
+constexpr int kFifoReaderWaitSeconds = 10;
 
 struct MeterArgs {
   bool json = false;
@@ -27,12 +46,7 @@ struct MeterArgs {
   std::string output;
   double idle_seconds = 5.0;
   int repeat = 1;
-  std::string nvml_library;
-  std::string rapl_root = "/sys/class/powercap";
-  std::string external_cmd;
-  std::string external_file;
-  double sample_interval_ms = 0;
-  double threshold = 0.05;
+  energy::MonitorOptions monitor;
   std::vector<std::string> command;
 };
 
@@ -41,6 +55,21 @@ struct Repetition {
   energy::WindowResult window;
 };
 
+// Appends formatted text to `out`.
+template <typename... Args>
+void put(std::string& out, fmt::format_string<Args...> format, Args&&... args) {
+  fmt::format_to(std::back_inserter(out), format, std::forward<Args>(args)...);
+}
+
+// A message on standard error. A failing standard error (full, closed) loses the message, never the
+// result or the exit code: the error is ignored.
+template <typename... Args>
+void note(fmt::format_string<Args...> format, Args&&... args) {
+  const std::string text = fmt::format(format, std::forward<Args>(args)...);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
 std::string joules(const std::optional<double>& j) {
   if (!j) return "n/a";
   return std::abs(*j) >= 3600 ? fmt::format("{:.1f} J ({:.4f} Wh)", *j, *j / 3600) : fmt::format("{:.2f} J", *j);
@@ -48,12 +77,12 @@ std::string joules(const std::optional<double>& j) {
 
 std::string watts(const std::optional<double>& w) { return w ? fmt::format("{:.1f} W", *w) : "n/a"; }
 
-void print_meter(std::FILE* out, const results::MeterEnergy& e) {
+void print_meter(std::string& out, const results::MeterEnergy& e) {
   if (!e.available) {
-    fmt::print(out, "  {:<14} unavailable: {}\n", e.meter, e.unavailable_reason);
+    put(out, "  {:<14} unavailable: {}\n", e.meter, e.unavailable_reason);
     return;
   }
-  fmt::print(out, "  {:<14} {} ({})\n", e.meter, e.device, e.kind);
+  put(out, "  {:<14} {} ({})\n", e.meter, e.device, e.kind);
   std::string energy = fmt::format("{} total", joules(e.total_joules));
   if (e.counter_joules && e.integrated_joules) {
     energy = fmt::format("{} counter, {} integrated power ({:.1f}% apart{})", joules(e.counter_joules),
@@ -64,18 +93,18 @@ void print_meter(std::FILE* out, const results::MeterEnergy& e) {
   } else if (e.integrated_joules) {
     energy = fmt::format("{} integrated power (no counter)", joules(e.integrated_joules));
   }
-  fmt::print(out, "    energy       {}\n", energy);
+  put(out, "    energy       {}\n", energy);
   if (e.active_joules) {
-    fmt::print(out, "    active       {} (idle {} subtracted)\n", joules(e.active_joules), watts(e.idle_watts));
+    put(out, "    active       {} (idle {} subtracted)\n", joules(e.active_joules), watts(e.idle_watts));
   } else {
-    fmt::print(out, "    active       n/a (no idle baseline)\n");
+    put(out, "    active       n/a (no idle baseline)\n");
   }
-  fmt::print(out, "    power        avg {}, peak {}\n", watts(e.avg_watts), watts(e.peak_watts));
+  put(out, "    power        avg {}, peak {}\n", watts(e.avg_watts), watts(e.peak_watts));
   if (e.temp_start_c || e.temp_end_c) {
     auto t = [](const std::optional<double>& c) { return c ? fmt::format("{:.0f}", *c) : std::string("n/a"); };
-    fmt::print(out, "    temperature  {} -> {} C\n", t(e.temp_start_c), t(e.temp_end_c));
+    put(out, "    temperature  {} -> {} C\n", t(e.temp_start_c), t(e.temp_end_c));
   }
-  if (!e.unavailable_reason.empty()) fmt::print(out, "    note         {}\n", e.unavailable_reason);
+  if (!e.unavailable_reason.empty()) put(out, "    note         {}\n", e.unavailable_reason);
 }
 
 // Statistics over repetitions: seconds, and total/active joules of each meter that had them in every one.
@@ -101,152 +130,263 @@ nlohmann::json repetition_stats(const std::vector<Repetition>& reps) {
   return j;
 }
 
-void print_stats_line(std::FILE* out, const std::string& label, const nlohmann::json& s, const char* unit) {
+void print_stats_line(std::string& out, const std::string& label, const nlohmann::json& s, const char* unit) {
   if (s["stddev"].is_null()) {
-    fmt::print(out, "  {:<28} {:.3f} {} (n={})\n", label, s["mean"].get<double>(), unit, s["n"].get<size_t>());
+    put(out, "  {:<28} {:.3f} {} (n={})\n", label, s["mean"].get<double>(), unit, s["n"].get<size_t>());
     return;
   }
-  fmt::print(out, "  {:<28} {:.3f} ± {:.3f} {}  95% CI [{:.3f}, {:.3f}]  (n={})\n", label, s["mean"].get<double>(),
-             s["stddev"].get<double>(), unit, s["ci95_low"].get<double>(), s["ci95_high"].get<double>(),
-             s["n"].get<size_t>());
+  put(out, "  {:<28} {:.3f} ± {:.3f} {}  95% CI [{:.3f}, {:.3f}]  (n={})\n", label, s["mean"].get<double>(),
+      s["stddev"].get<double>(), unit, s["ci95_low"].get<double>(), s["ci95_high"].get<double>(), s["n"].get<size_t>());
 }
 
-void write_timeline(const std::string& path, const std::vector<Repetition>& reps) {
-  std::ofstream out(path);
-  if (!out) throw util::Error(fmt::format("cannot write timeline file {}", path), util::ExitCode::kBadInput);
-  out << "repetition,t_seconds,meter,watts\n";
+std::string timeline_csv(const std::vector<Repetition>& reps) {
+  std::string out = "repetition,t_seconds,meter,watts\n";
   for (size_t i = 0; i < reps.size(); ++i) {
-    for (const auto& s : reps[i].window.timeline)
-      out << fmt::format("{},{:.6f},{},{:.3f}\n", i, s.t_seconds, s.meter, s.watts);
+    for (const auto& s : reps[i].window.timeline) put(out, "{},{:.6f},{},{:.3f}\n", i, s.t_seconds, s.meter, s.watts);
   }
-  if (!out) throw util::Error(fmt::format("error writing timeline file {}", path));
+  return out;
 }
 
-// Where the result goes: standard output, or the --output file (closed when done).
-class OutputFile {
- public:
-  explicit OutputFile(const std::string& path) {
-    if (path.empty()) return;
-    file_ = std::fopen(path.c_str(), "w");
-    if (file_ == nullptr)
-      throw util::Error(fmt::format("meter: cannot write --output file {}", path), util::ExitCode::kBadInput);
-  }
-  ~OutputFile() {
-    if (file_ != nullptr) std::fclose(file_);
-  }
-  OutputFile(const OutputFile&) = delete;
-  OutputFile& operator=(const OutputFile&) = delete;
-  std::FILE* get() const { return file_ != nullptr ? file_ : stdout; }
+// A device or a FIFO named as an output (/dev/stdout, /dev/null, a named pipe): written in place,
+// since it cannot be replaced by a renamed temporary file (and must not be).
+bool is_special_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
 
- private:
-  std::FILE* file_ = nullptr;
-};
-
-int run_meter(const MeterArgs& a, std::vector<std::string> command) {
-  if (!command.empty() && command.front() == "--") command.erase(command.begin());
-  if (command.empty()) {
-    throw util::Error("meter: no command given (usage: jouleval meter [options] -- COMMAND [ARGS...])",
-                      util::ExitCode::kUsage);
-  }
-  if (a.repeat < 1) throw util::Error("meter: --repeat must be at least 1", util::ExitCode::kUsage);
-  OutputFile output(a.output);  // opened first: a bad path fails before anything is measured
-  std::FILE* out = output.get();
-
-  energy::MonitorOptions options;
-  options.nvml_library = a.nvml_library;
-  options.rapl_root = a.rapl_root;
-  options.external_command = a.external_cmd;
-  options.external_file = a.external_file;
-  options.sample_interval_ms = a.sample_interval_ms;
-  options.timeline = !a.timeline.empty();
-  options.disagreement_threshold = a.threshold;
-  energy::Monitor monitor(options);
-
-  std::optional<energy::WindowResult> idle;
-  if (a.idle_seconds > 0) {
-    if (!a.json) fmt::print(stderr, "jouleval meter: measuring idle power for {} s...\n", a.idle_seconds);
-    idle = monitor.measure_idle(a.idle_seconds);
-  }
-
-  std::vector<Repetition> reps;
-  int exit_code = 0;
-  for (int i = 0; i < a.repeat; ++i) {
-    Repetition rep;
-    {
-      energy::IgnoreInterrupts ignore;
-      auto window = monitor.open_window();
-      try {
-        energy::ChildProcess child(command);
-        rep.exit_code = child.wait();
-      } catch (const energy::ExecError& e) {
-        std::fflush(stdout);
-        fmt::print(stderr, "jouleval: error: {}\n", e.what());
-        return e.exit_code();
-      }
-      rep.window = window.close();
+// Checks an output path before anything is measured: the directory exists and is writable (a
+// regular file is written atomically later), or the device or FIFO is writable.
+void check_output(const std::string& path, std::string_view option) {
+  if (is_special_file(path)) {
+    if (::access(path.c_str(), W_OK) != 0) {
+      throw util::Error(fmt::format("{} {}: cannot write: {}", option, path, std::strerror(errno)),
+                        util::ErrorKind::kBadInput);
     }
-    exit_code = rep.exit_code;
-    reps.push_back(std::move(rep));
-    if (exit_code != 0) break;  // a failing command is not repeated
+    return;
   }
-  if (!a.timeline.empty()) write_timeline(a.timeline, reps);
+  util::check_output_path(path, util::Existing::kReplace, option);
+}
 
-  const bool any_short =
-      std::any_of(reps.begin(), reps.end(), [](const Repetition& r) { return r.window.short_window; });
-  if (a.json) {
-    nlohmann::json j;
-    j["command"] = command;
-    j["exit_code"] = exit_code;
-    j["meters"] = nlohmann::json::array();
-    for (const auto& s : monitor.meters_status()) j["meters"].push_back(energy::to_json(s));
-    j["idle"] = idle ? energy::to_json(*idle) : nlohmann::json();
-    if (idle) j["idle"]["requested_seconds"] = a.idle_seconds;
-    j["repetitions"] = nlohmann::json::array();
-    for (const auto& r : reps) {
-      nlohmann::json w = energy::to_json(r.window);
-      w.erase("timeline");  // the timeline goes to --timeline FILE
-      w["exit_code"] = r.exit_code;
-      j["repetitions"].push_back(w);
+[[noreturn]] void write_failed(const std::string& where, int error_number) {
+  throw util::Error(fmt::format("{}: cannot write: {}", where, std::strerror(error_number)),
+                    util::write_error_kind(error_number));
+}
+
+// Writes `data` to every byte or throws util::Error (kNoSpace for a full disk) naming `where`.
+void write_all(int fd, std::string_view data, const std::string& where) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      write_failed(where, errno);
     }
-    j["stats"] = repetition_stats(reps);
-    j["sampling"] = {{"interval_s", monitor.sample_interval_seconds()},
-                     {"counter_update_period_s", monitor.counter_update_period_seconds()
-                                                     ? nlohmann::json(*monitor.counter_update_period_seconds())
-                                                     : nlohmann::json()}};
-    j["fingerprint"] = monitor.fingerprint().json;
-    fmt::print(out, "{}\n", j.dump(2));
-    return exit_code;
+    data.remove_prefix(static_cast<size_t>(n));
   }
+}
 
+// Writes a finished output: a regular file atomically (never truncated or empty), a device or FIFO
+// in place (a FIFO without a reader is an error, not a wait).
+void write_output(const std::string& path, std::string_view option, std::string_view data) {
+  if (!is_special_file(path)) {
+    util::write_file_atomically(path, data, util::Existing::kReplace, option);
+    return;
+  }
+  const std::string where = fmt::format("{} {}", option, path);
+  int fd = -1;
+  // A FIFO opens only once a reader has it open: wait for one, up to kFifoReaderWaitSeconds.
+  for (int waited_ms = 0;; waited_ms += 10) {
+    fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd >= 0 || errno != ENXIO) break;
+    if (waited_ms >= kFifoReaderWaitSeconds * 1000) {
+      throw util::Error(
+          fmt::format("{}: no process opened the FIFO for reading within {} s", where, kFifoReaderWaitSeconds),
+          util::ErrorKind::kFailure);
+    }
+    ::usleep(10000);
+  }
+  if (fd < 0) write_failed(where, errno);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  write_all(fd, data, where);
+}
+
+// Writes the result to standard output; a closed pipe is an error (EPIPE) rather than SIGPIPE, so
+// that the result still reaches standard error.
+void write_stdout(std::string_view data) {
   std::fflush(stdout);
-  fmt::print(out, "\n jouleval meter: '{}' (exit {})\n\n", fmt::join(command, " "), exit_code);
+  struct sigaction ignore {
+  }, saved{};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGPIPE, &ignore, &saved);
+  struct Restore {
+    struct sigaction* saved;
+    ~Restore() { sigaction(SIGPIPE, saved, nullptr); }
+  } restore{&saved};
+  write_all(STDOUT_FILENO, data, "standard output");
+}
+
+std::string report_json(const MeterArgs& a, const std::vector<std::string>& command, energy::Monitor& monitor,
+                        const std::optional<energy::WindowResult>& idle, const std::string& idle_skipped,
+                        const std::vector<Repetition>& reps, int exit_code, int stop_signal) {
+  nlohmann::json j;
+  j["command"] = command;
+  j["exit_code"] = exit_code;
+  j["stopped_by"] = stop_signal != 0 ? nlohmann::json(energy::signal_name(stop_signal)) : nlohmann::json();
+  j["meters"] = nlohmann::json::array();
+  for (const auto& s : monitor.meters_status()) j["meters"].push_back(energy::to_json(s));
+  j["idle"] = idle ? energy::to_json(*idle) : nlohmann::json();
+  if (idle) j["idle"]["requested_seconds"] = a.idle_seconds;
+  if (!idle_skipped.empty()) j["idle_skipped"] = idle_skipped;
+  j["repetitions"] = nlohmann::json::array();
+  for (const auto& r : reps) {
+    nlohmann::json w = energy::to_json(r.window);
+    w.erase("timeline");  // the timeline goes to --timeline FILE
+    w["exit_code"] = r.exit_code;
+    j["repetitions"].push_back(w);
+  }
+  j["stats"] = repetition_stats(reps);
+  j["sampling"] = {{"interval_s", monitor.sample_interval_seconds()},
+                   {"counter_update_period_s", monitor.counter_update_period_seconds()
+                                                   ? nlohmann::json(*monitor.counter_update_period_seconds())
+                                                   : nlohmann::json()}};
+  j["fingerprint"] = monitor.fingerprint().json;
+  // Arguments or a device name that are not UTF-8 must not lose the result: such bytes become U+FFFD.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string report_text(const MeterArgs& a, const std::vector<std::string>& command, energy::Monitor& monitor,
+                        const std::optional<energy::WindowResult>& idle, const std::string& idle_skipped,
+                        const std::vector<Repetition>& reps, int exit_code, int stop_signal) {
+  std::string out;
+  put(out, "\n jouleval meter: '{}' (exit {})\n\n", fmt::join(command, " "), exit_code);
+  if (stop_signal != 0) {
+    put(out, "  stopped        by {} (the command received it too); {} of {} repetition(s) measured\n\n",
+        energy::signal_name(stop_signal), reps.size(), a.repeat);
+  }
   for (size_t i = 0; i < reps.size(); ++i) {
     const auto& w = reps[i].window;
-    if (reps.size() > 1) fmt::print(out, " repetition {} of {}\n", i + 1, reps.size());
-    fmt::print(out, "  elapsed        {:.3f} s{}\n", w.seconds,
-               w.short_window ? "  (SHORT WINDOW: under 1 s, energy not meaningful; repeat the work)" : "");
+    if (reps.size() > 1) put(out, " repetition {} of {}\n", i + 1, reps.size());
+    put(out, "  elapsed        {:.3f} s{}\n", w.seconds,
+        w.short_window ? "  (SHORT WINDOW: under 1 s, energy not meaningful; repeat the work)" : "");
     for (const auto& m : w.meters) print_meter(out, m);
-    fmt::print(out, "\n");
+    put(out, "\n");
   }
-  if (!idle)
-    fmt::print(out, "  idle baseline  not measured (--idle 0): active energy unavailable\n");
+  if (!idle_skipped.empty())
+    put(out, "  idle baseline  skipped: {}\n", idle_skipped);
+  else if (!idle)
+    put(out, "  idle baseline  not measured (--idle 0): active energy unavailable\n");
   else
-    fmt::print(out, "  idle baseline  {:.1f} s before the run\n", idle->seconds);
+    put(out, "  idle baseline  {:.1f} s before the run\n", idle->seconds);
   std::string period =
       monitor.counter_update_period_seconds()
           ? fmt::format(", GPU counter updates every {:.0f} ms", *monitor.counter_update_period_seconds() * 1000)
           : "";
-  fmt::print(out, "  sampling       every {:.0f} ms{}\n", monitor.sample_interval_seconds() * 1000, period);
+  put(out, "  sampling       every {:.0f} ms{}\n", monitor.sample_interval_seconds() * 1000, period);
   if (reps.size() > 1) {
     nlohmann::json s = repetition_stats(reps);
-    fmt::print(out, "\n statistics over {} repetitions (mean ± sample sd, 95% CI by Student t)\n", reps.size());
+    put(out, "\n statistics over {} repetitions (mean ± sample sd, 95% CI by Student t)\n", reps.size());
     print_stats_line(out, "elapsed", s["seconds"], "s");
     for (const auto& [name, m] : s["meters"].items()) {
       print_stats_line(out, name + " total", m["total_joules"], "J");
       if (m.contains("active_joules")) print_stats_line(out, name + " active", m["active_joules"], "J");
     }
   }
-  if (any_short) fmt::print(out, "\n  warning: window under 1 s; GPU energy counters update every ~100 ms\n");
+  const bool any_short =
+      std::any_of(reps.begin(), reps.end(), [](const Repetition& r) { return r.window.short_window; });
+  if (any_short) put(out, "\n  warning: window under 1 s; GPU energy counters update every ~100 ms\n");
+  return out;
+}
+
+int run_meter(const MeterArgs& a, std::vector<std::string> command) {
+  if (!command.empty() && command.front() == "--") command.erase(command.begin());
+  if (command.empty()) {
+    throw util::Error("meter: no command given (usage: jouleval meter [options] -- COMMAND [ARGS...])",
+                      util::ErrorKind::kUsage);
+  }
+  // Every output is checked before anything is measured; they are written once the work is done.
+  if (!a.output.empty()) check_output(a.output, "-o");
+  if (!a.timeline.empty()) check_output(a.timeline, "--timeline");
+
+  energy::MonitorOptions options = a.monitor;
+  options.timeline = !a.timeline.empty();
+  energy::Monitor monitor(options);
+
+  std::optional<energy::WindowResult> idle;
+  std::string idle_skipped;
+  if (a.idle_seconds > 0) {
+    if (!monitor.any_meter_available()) {
+      idle_skipped = "no meter available";
+      if (!a.json) note("jouleval meter: no meter available; idle baseline skipped\n");
+    } else {
+      if (!a.json) note("jouleval meter: measuring idle power for {} s...\n", a.idle_seconds);
+      idle = monitor.measure_idle(a.idle_seconds);
+    }
+  }
+
+  // From here on a stop signal does not end jouleval: it is forwarded to the command, no further
+  // repetition starts, and what was measured is reported. Under a terminal's job control the command
+  // stays in jouleval's process group (it gets the terminal's signals and input, and stops and
+  // resumes with the job); otherwise it runs in its own group, so that a forwarded signal reaches
+  // every process it started.
+  energy::StopSignals stop;
+  const auto group = energy::StopSignals::under_terminal_job_control() ? energy::ChildProcess::Group::kShared
+                                                                       : energy::ChildProcess::Group::kOwn;
+  std::vector<Repetition> reps;
+  int exit_code = 0;
+  for (int i = 0; i < a.repeat && stop.received() == 0; ++i) {
+    Repetition rep;
+    auto window = monitor.open_window();
+    if (stop.received() != 0) break;  // arrived while the window's edge was read (an external meter)
+    try {
+      energy::ChildProcess child(command, group);
+      rep.exit_code = child.wait(stop);
+    } catch (const energy::ExecError& e) {
+      std::fflush(stdout);
+      note("jouleval: error: {}\n", e.what());
+      if (reps.empty()) return e.exit_code();
+      exit_code = e.exit_code();  // the repetitions measured before are still reported
+      break;
+    }
+    rep.window = window.close();
+    exit_code = rep.exit_code;
+    reps.push_back(std::move(rep));
+    if (exit_code != 0) break;  // a failing command is not repeated
+  }
+  const int stop_signal = stop.received();
+  if (reps.empty()) {
+    note("jouleval meter: stopped by {} before the command started\n", energy::signal_name(stop_signal));
+    return 128 + stop_signal;
+  }
+
+  const std::string report = a.json
+                                 ? report_json(a, command, monitor, idle, idle_skipped, reps, exit_code, stop_signal)
+                                 : report_text(a, command, monitor, idle, idle_skipped, reps, exit_code, stop_signal);
+  // The result first (on standard error if its destination fails, so that it is not lost), then the
+  // timeline; the first failure is the error (exit 4 for a full disk).
+  std::optional<util::Error> failure;
+  try {
+    if (a.output.empty()) {
+      write_stdout(report);
+    } else {
+      write_output(a.output, "-o", report);
+    }
+  } catch (const util::Error& e) {
+    failure = e;
+    note("jouleval meter: {}; the result follows (the command exited with {})\n{}", e.what(), exit_code, report);
+  }
+  if (!a.timeline.empty()) {
+    try {
+      write_output(a.timeline, "--timeline", timeline_csv(reps));
+    } catch (const util::Error& e) {
+      if (!failure) failure = e;
+      note("jouleval meter: {} (the command exited with {})\n", e.what(), exit_code);
+    }
+  }
+  if (failure) throw *failure;
   return exit_code;
 }
 
@@ -257,7 +397,9 @@ Command add_meter_command(CLI::App& root) {
   command.app =
       root.add_subcommand("meter",
                           "Measure the energy of any command (GPU via NVML, CPU/DRAM via RAPL), like perf stat.\n"
-                          "Usage: jouleval meter [options] -- COMMAND [ARGS...]");
+                          "Usage: jouleval meter [options] -- COMMAND [ARGS...]\n"
+                          "SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to the command; what was measured is\n"
+                          "still reported, and the exit code is the command's (128 + N when signal N ended it).");
   auto args = std::make_shared<MeterArgs>();
   CLI::App* app = command.app;
   // Everything after "--" lands in the positional `command` verbatim, options of the command included.
@@ -266,20 +408,16 @@ Command add_meter_command(CLI::App& root) {
   app->add_option("-o,--output", args->output,
                   "Write the result to this file instead of standard output (which stays the command's)");
   app->add_option("--idle", args->idle_seconds, "Seconds of idle baseline before the run (0 disables)")
+      ->check(finite_range(0, kMaxIdleSeconds))
       ->capture_default_str();
-  app->add_option("--repeat", args->repeat, "Run the command N times and report statistics")->capture_default_str();
-  app->add_option("--nvml-library", args->nvml_library,
-                  "NVML library to load (default $JOULEVAL_NVML_LIBRARY, else libnvidia-ml.so.1)");
-  app->add_option("--rapl-root", args->rapl_root, "Powercap sysfs directory with the RAPL domains")
+  app->add_option("--repeat", args->repeat, "Run the command N times and report statistics")
+      ->check(finite_range(1, kMaxRepeat))
       ->capture_default_str();
-  app->add_option("--external-cmd", args->external_cmd,
-                  "Shell command printing cumulative joules of an external meter (run at both window edges)");
-  app->add_option("--external-file", args->external_file, "File holding cumulative joules of an external meter");
-  app->add_option("--sample-interval-ms", args->sample_interval_ms,
-                  "Power sampling interval (default: half the GPU counter's measured update period)");
-  app->add_option("--disagreement-threshold", args->threshold,
+  app->add_option("--disagreement-threshold", args->monitor.disagreement_threshold,
                   "Flag counter vs integrated power differences above this fraction")
+      ->check(finite_range(0, 1))
       ->capture_default_str();
+  add_measure_options(*app, args->monitor);
   app->add_option("command", args->command, "The command to measure and its arguments (after --)");
   command.run = [args] { return run_meter(*args, args->command); };
   return command;

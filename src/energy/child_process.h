@@ -1,5 +1,6 @@
 // A command run as a child process (fork/exec, no shell), for measuring it: RAII so that a child is
-// never left behind, and an exec failure reported as an error naming the command.
+// never left behind, an exec failure reported as an error naming the command, and the stop signals
+// jouleval receives forwarded to it while it runs (docs/energy.md, "Signals").
 #pragma once
 
 #include <signal.h>
@@ -11,22 +12,62 @@
 
 namespace jouleval::energy {
 
+// Catches SIGINT, SIGTERM, SIGHUP and SIGQUIT while alive, so that jouleval outlives them: it
+// forwards them to the command it measures (ChildProcess::wait) and still reports the measurement.
+// A signal that was ignored when the StopSignals was created stays ignored (nohup, background jobs
+// of a script). Also catches SIGCHLD, to wake ChildProcess::wait. The previous handlers are restored
+// on destruction. One StopSignals at a time per process; create and destroy it on one thread.
+class StopSignals {
+ public:
+  // Throws std::runtime_error when another StopSignals is alive or a handler cannot be installed.
+  StopSignals();
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+  // The first stop signal received since construction (SIGTERM, ...), 0 when none.
+  int received() const;
+
+  // Whether standard input, output or error is this process's controlling terminal (a command typed
+  // in a shell, in the foreground or as a background job): the terminal's job control and signals
+  // (Ctrl-C, Ctrl-\, Ctrl-Z, hangup) then act on this process's whole process group.
+  static bool under_terminal_job_control();
+};
+
+// The conventional name of a signal: "SIGTERM", else "signal N".
+std::string signal_name(int signal_number);
+
 class ChildProcess {
  public:
+  // Where the child runs: in jouleval's own process group (so that a terminal's signals and input
+  // reach it directly), or in a new process group of its own (so that a forwarded signal reaches
+  // every process it starts).
+  enum class Group { kShared, kOwn };
+
   // Starts argv[0] (searched in PATH) with the given arguments. Throws ExecError when it cannot be
-  // started (not found, not executable).
-  explicit ChildProcess(const std::vector<std::string>& argv);
-  ~ChildProcess();  // kills (SIGKILL) and reaps a child still running
+  // started (not found, not executable). Signals ignored by jouleval stay ignored in the child;
+  // every other signal has its default action there.
+  explicit ChildProcess(const std::vector<std::string>& argv, Group group = Group::kShared);
+  ~ChildProcess();  // kills (SIGKILL; its process group when it has its own) and reaps a child still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   // Waits for the child to end; returns its exit code, or 128 + signal number if a signal ended it.
   int wait();
 
+  // Waits as wait() does, forwarding each stop signal `signals` catches meanwhile: to the child's
+  // process group when it has its own; to the child alone when it shares jouleval's, and then only
+  // a signal sent by a process (kill), since the terminal already sent its own to the whole group.
+  int wait(StopSignals& signals);
+
   pid_t pid() const { return pid_; }
 
  private:
+  void forward_pending(bool terminal_signals_too);
+  int finish(int status);
+
   pid_t pid_ = -1;
+  Group group_ = Group::kShared;
 };
 
 // The command could not be executed; `exit_code` follows the shell convention (127 not found, 126
@@ -38,20 +79,6 @@ class ExecError : public std::runtime_error {
 
  private:
   int exit_code_;
-};
-
-// Ignores SIGINT and SIGQUIT while alive (the child still receives them from the terminal), so that
-// Ctrl-C ends the measured command and the measurement is still reported. Restores them after.
-class IgnoreInterrupts {
- public:
-  IgnoreInterrupts();
-  ~IgnoreInterrupts();
-  IgnoreInterrupts(const IgnoreInterrupts&) = delete;
-  IgnoreInterrupts& operator=(const IgnoreInterrupts&) = delete;
-
- private:
-  struct sigaction saved_int_ {};
-  struct sigaction saved_quit_ {};
 };
 
 }  // namespace jouleval::energy

@@ -1,89 +1,57 @@
 #include "energy/external_meter.h"
 
 #include <fmt/format.h>
-#include <sys/wait.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <memory>
-#include <sstream>
 
 #include "util/error.h"
 
 namespace jouleval::energy {
 
-namespace {
-
-struct PipeCloser {
-  void operator()(FILE* f) const {
-    if (f != nullptr) pclose(f);
-  }
-};
-
-// Runs `command` through /bin/sh and returns its standard output; throws on failure.
-Reading run_command(const std::string& command) {
-  std::fflush(nullptr);
-  FILE* raw = popen(command.c_str(), "r");
-  if (raw == nullptr)
-    return Reading::fail(fmt::format("cannot run external meter command '{}': {}", command, std::strerror(errno)));
-  std::unique_ptr<FILE, PipeCloser> pipe(raw);
-  std::string out;
-  char buf[512];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe.get())) > 0) out.append(buf, n);
-  const int status = pclose(pipe.release());
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Reading::fail(fmt::format("external meter command '{}' failed (status {})", command,
-                                     WIFEXITED(status) ? WEXITSTATUS(status) : status));
-  }
-  double joules = 0;
-  if (std::string err = parse_joules(out, joules); !err.empty()) {
-    return Reading::fail(fmt::format("external meter command '{}': {}", command, err));
-  }
-  return Reading::ok(joules);
-}
-
-Reading read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Reading::fail(fmt::format("cannot read external meter file {}: {}", path, std::strerror(errno)));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  double joules = 0;
-  if (std::string err = parse_joules(ss.str(), joules); !err.empty()) {
-    return Reading::fail(fmt::format("external meter file {}: {}", path, err));
-  }
-  return Reading::ok(joules);
-}
-
-}  // namespace
-
 std::string parse_joules(const std::string& text, double& joules) {
   const char* p = text.c_str();
-  while (*p != '\0' && std::strchr("0123456789+-.", *p) == nullptr) ++p;
-  if (*p == '\0') return fmt::format("no number in output '{}'", text.substr(0, 80));
+  const char* end_of_text = p + text.size();
+  while (p < end_of_text && (*p == '\0' || std::strchr("0123456789+-.", *p) == nullptr)) ++p;
+  if (p == end_of_text) return fmt::format("no number in output '{}'", printable_excerpt(text));
   char* end = nullptr;
   joules = std::strtod(p, &end);
-  if (end == p || !std::isfinite(joules)) return fmt::format("no number in output '{}'", text.substr(0, 80));
+  if (end == p || !std::isfinite(joules)) return fmt::format("no number in output '{}'", printable_excerpt(text));
   return {};
 }
 
-ExternalMeter::ExternalMeter(Source source, std::string spec) : source_(source), spec_(std::move(spec)) {
+ExternalMeter::ExternalMeter(Source source, std::string spec, ReadLimits limits)
+    : source_(source), spec_(std::move(spec)), limits_(limits) {
+  limits_.regular_file_only = false;  // a FIFO or a device may deliver the readings
   status_.name = "external";
   status_.kind = "external";
   status_.device = source_ == Source::kCommand ? fmt::format("command: {}", spec_) : fmt::format("file: {}", spec_);
   Reading r = energy_joules();
-  if (!r.value) throw util::Error(r.error, util::ExitCode::kUnavailable);
+  if (!r.value) throw util::Error(r.error, util::ErrorKind::kUnavailable);
   status_.available = true;
 }
 
-Reading ExternalMeter::energy_joules() { return source_ == Source::kCommand ? run_command(spec_) : read_file(spec_); }
+Reading ExternalMeter::energy_joules() {
+  const bool command = source_ == Source::kCommand;
+  const std::string what =
+      command ? fmt::format("external meter command '{}'", spec_) : fmt::format("external meter file {}", spec_);
+  const BoundedRead read = command ? run_command_bounded(spec_, limits_) : read_file_bounded(spec_, limits_);
+  if (!read.ok) {
+    return Reading::fail(command ? fmt::format("{}: {}", what, read.error)
+                                 : fmt::format("cannot read {}: {}", what, read.error));
+  }
+  double joules = 0;
+  if (std::string err = parse_joules(read.text, joules); !err.empty())
+    return Reading::fail(fmt::format("{}: {}", what, err));
+  return Reading::ok(joules);
+}
 
 nlohmann::json ExternalMeter::info() {
-  return {{"meter", "external"}, {source_ == Source::kCommand ? "command" : "file", spec_}};
+  return {{"meter", "external"},
+          {source_ == Source::kCommand ? "command" : "file", spec_},
+          {"timeout_s", limits_.timeout_seconds},
+          {"max_bytes", limits_.max_bytes}};
 }
 
 }  // namespace jouleval::energy

@@ -21,8 +21,11 @@ struct MeterStatus {
 struct Reading {
   std::optional<double> value;
   std::string error;  // set when !value
-  static Reading ok(double v) { return {v, {}}; }
-  static Reading fail(std::string why) { return {std::nullopt, std::move(why)}; }
+  // Counters only: how many times the meter has seen its counter restart (go backwards in a way it
+  // could not unwrap). Two readings with different counts cannot be subtracted.
+  unsigned restarts = 0;
+  static Reading ok(double v, unsigned restarts = 0) { return {v, {}, restarts}; }
+  static Reading fail(std::string why) { return {std::nullopt, std::move(why), 0}; }
 };
 
 // How the sampler obtains a power figure for the meter.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "energy/external_meter.h"
@@ -24,10 +25,12 @@ Monitor::Monitor(MonitorOptions options) : options_(std::move(options)), clock_(
   }
   if (!options_.external_command.empty() || !options_.external_file.empty()) {
     const bool cmd = !options_.external_command.empty();
+    ReadLimits limits;
+    limits.timeout_seconds = options_.external_timeout_seconds;
     try {
       meters_.push_back(
           std::make_unique<ExternalMeter>(cmd ? ExternalMeter::Source::kCommand : ExternalMeter::Source::kFile,
-                                          cmd ? options_.external_command : options_.external_file));
+                                          cmd ? options_.external_command : options_.external_file, limits));
     } catch (const util::Error& e) {
       meters_.push_back(std::make_unique<UnavailableMeter>("external", "external", e.what()));
     }
@@ -57,6 +60,10 @@ std::vector<MeterStatus> Monitor::meters_status() const {
   std::vector<MeterStatus> out;
   for (const auto& m : meters_) out.push_back(m->status());
   return out;
+}
+
+bool Monitor::any_meter_available() const {
+  return std::any_of(meters_.begin(), meters_.end(), [](const auto& m) { return m->status().available; });
 }
 
 void Monitor::sample_once() { sampler_->sample_once(); }

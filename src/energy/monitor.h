@@ -19,11 +19,15 @@
 
 namespace jouleval::energy {
 
+// How long one reading of the external meter may take by default (--external-timeout).
+inline constexpr double kDefaultExternalTimeoutSeconds = 10;
+
 struct MonitorOptions {
   std::string nvml_library;  // "" -> $JOULEVAL_NVML_LIBRARY, else libnvidia-ml.so.1
   std::string rapl_root = "/sys/class/powercap";
-  std::string external_command;  // prints cumulative joules (run via /bin/sh -c)
-  std::string external_file;     // holds cumulative joules
+  std::string external_command;                                      // prints cumulative joules (run via /bin/sh -c)
+  std::string external_file;                                         // holds cumulative joules
+  double external_timeout_seconds = kDefaultExternalTimeoutSeconds;  // per reading (ReadLimits)
   bool use_nvml = true;
   bool use_rapl = true;
   double sample_interval_ms = 0;         // 0 -> half the measured NVML counter update period
@@ -49,6 +53,8 @@ class Monitor {
   Monitor& operator=(const Monitor&) = delete;
 
   std::vector<MeterStatus> meters_status() const;
+  // Whether at least one meter can measure.
+  bool any_meter_available() const;
 
   // Measures every meter for `seconds` with nothing running and keeps each meter's idle watts for
   // the active energy of later windows. seconds <= 0 forgets the baseline. Returns the idle window.

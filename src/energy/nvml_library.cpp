@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <array>
 #include <cstdlib>
@@ -61,6 +62,12 @@ std::string NvmlLibrary::resolve_path(const std::string& explicit_path) {
 }
 
 NvmlLibrary::NvmlLibrary(const std::string& path) : path_(path) {
+  // dlopen would block on a FIFO and read a device without end: a path must name a regular file.
+  struct stat st {};
+  if (path.find('/') != std::string::npos && ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    throw util::Error(fmt::format("cannot load NVML library {}: not a regular file", path),
+                      util::ErrorKind::kUnavailable);
+  }
   handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle_ == nullptr) {
     const char* why = dlerror();

@@ -5,11 +5,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
 
+#include "energy/bounded_io.h"
 #include "util/error.h"
 
 namespace jouleval::energy {
@@ -18,32 +19,39 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Reads the first line of a sysfs file; "" and the reason in `error` when it cannot be read.
+// Reads the first line of a sysfs file (a regular file of at most 4 KiB: never a FIFO or a device
+// that could block or never end); "" and the reason in `error` when it cannot be read.
 bool read_line(const fs::path& file, std::string& out, std::string& error) {
-  std::ifstream in(file);
-  if (!in) {
-    int e = errno;
-    error = fmt::format("cannot read {}: {}", file.string(), e != 0 ? std::strerror(e) : "open failed");
-    if (e == EACCES) error += " (RAPL counters are readable only by root on recent kernels)";
+  ReadLimits limits;
+  limits.max_bytes = 4096;
+  limits.timeout_seconds = 1;
+  limits.regular_file_only = true;
+  const BoundedRead r = read_file_bounded(file, limits);
+  if (!r.ok) {
+    error = fmt::format("cannot read {}: {}", file.string(), r.error);
+    if (r.error_number == EACCES) error += " (RAPL counters are readable only by root on recent kernels)";
     return false;
   }
-  if (!std::getline(in, out)) {
-    error = fmt::format("cannot read {}: empty or unreadable", file.string());
+  const std::string line = r.text.substr(0, r.text.find('\n'));
+  if (line.empty()) {
+    error = fmt::format("cannot read {}: empty", file.string());
     return false;
   }
+  out = line;
   return true;
 }
 
+// A counter value: an unsigned decimal integer (a sign, or anything after the digits, is an error).
 bool read_number(const fs::path& file, double& out, std::string& error) {
   std::string line;
   if (!read_line(file, line, error)) return false;
-  try {
-    size_t used = 0;
-    out = static_cast<double>(std::stoull(line, &used));
-  } catch (const std::exception&) {
-    error = fmt::format("{}: not a number: '{}'", file.string(), line);
+  const auto end = line.find_last_not_of(" \t\r");
+  const std::string digits = end == std::string::npos ? std::string() : line.substr(0, end + 1);
+  if (digits.empty() || digits.size() > 20 || digits.find_first_not_of("0123456789") != std::string::npos) {
+    error = fmt::format("{}: not a counter value: '{}'", file.string(), printable_excerpt(line));
     return false;
   }
+  out = std::strtod(digits.c_str(), nullptr);
   return true;
 }
 
@@ -60,10 +68,14 @@ std::string advance_rapl_domain(RaplDomain& d) {
     double delta = raw - d.last_raw_uj;
     if (delta < 0) {
       // The counter wrapped (at most once between reads; the sampler reads far more often than the
-      // shortest wrap period of minutes).
-      if (d.max_range_uj <= 0)
-        return fmt::format("{}: counter went backwards and max_energy_range_uj is unknown", d.dir.string());
-      delta = (d.max_range_uj - d.last_raw_uj) + raw;
+      // shortest wrap period of minutes) -- unless the range is unknown or the values lie outside
+      // it: then it restarted, and the energy since the last read is unknown.
+      if (d.max_range_uj > 0 && d.last_raw_uj <= d.max_range_uj && raw <= d.max_range_uj) {
+        delta = (d.max_range_uj - d.last_raw_uj) + raw;
+      } else {
+        delta = 0;
+        ++d.restarts;
+      }
     }
     d.accumulated_uj += delta;
   }
@@ -88,11 +100,13 @@ RaplMeter::RaplMeter(std::string name, std::string kind, std::vector<RaplDomain>
 Reading RaplMeter::energy_joules() {
   std::lock_guard lock(mu_);
   double total_uj = 0;
+  unsigned restarts = 0;
   for (auto& d : domains_) {
     if (std::string err = advance_rapl_domain(d); !err.empty()) return Reading::fail(err);
     total_uj += d.accumulated_uj;
+    restarts += d.restarts;
   }
-  return Reading::ok(total_uj * 1e-6);
+  return Reading::ok(total_uj * 1e-6, restarts);
 }
 
 nlohmann::json RaplMeter::info() {

@@ -20,9 +20,12 @@ struct RaplDomain {
   bool has_last = false;
   double last_raw_uj = 0;
   double accumulated_uj = 0;  // unwrapped energy since the first read
+  unsigned restarts = 0;      // times the counter went backwards without a wrap to explain it
 };
 
 // Reads energy_uj of one domain and advances its unwrapped total; "" on success, else the reason.
+// A counter lower than the last read is a wrap when max_range_uj explains it; otherwise it
+// restarted: the total is carried on from the new value and `restarts` counts it.
 std::string advance_rapl_domain(RaplDomain& domain);
 
 // The energy of a set of RAPL domains of one kind (all packages, or all DRAM domains).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace jouleval::energy {
 
@@ -54,7 +55,8 @@ void Sampler::sample_once() {
       case PowerSource::kInstant: {
         const double t = clock_.now();
         Reading r = m->power_watts();
-        if (!r.value) break;  // a missed sample is a gap, never a zero
+        // A missed sample is a gap, never a zero; so is an impossible one (negative, NaN, infinite).
+        if (!r.value || !std::isfinite(*r.value) || *r.value < 0) break;
         std::lock_guard lock(data_mu_);
         samples_[i].push_back({t, *r.value});
         break;
@@ -64,11 +66,12 @@ void Sampler::sample_once() {
         Reading r = m->energy_joules();
         if (!r.value) break;
         Derivation& d = derivations_[i];
-        if (d.has && t > d.t) {
+        // Across a counter restart or a backwards step the power is unknown: a gap.
+        if (d.has && t > d.t && d.restarts == r.restarts && *r.value >= d.joules) {
           std::lock_guard lock(data_mu_);
           samples_[i].push_back({(t + d.t) / 2, (*r.value - d.joules) / (t - d.t)});
         }
-        d = {true, t, *r.value};
+        d = {true, t, *r.value, r.restarts};
         break;
       }
     }

@@ -26,7 +26,8 @@ class Sampler {
   void start(double interval_seconds);
   void stop();
 
-  // Takes one sample of every sampled meter now (thread-safe; also called at window edges).
+  // Takes one sample of every sampled meter now (thread-safe; also called at window edges). A failed
+  // or impossible reading (negative or non-finite power, a counter that went backwards) is a gap.
   void sample_once();
 
   // Samples of meter `index` inside [t0, t1] plus the nearest one on each side (for edge interpolation).
@@ -43,6 +44,7 @@ class Sampler {
     bool has = false;
     double t = 0;
     double joules = 0;
+    unsigned restarts = 0;
   };
 
   std::vector<Meter*> meters_;

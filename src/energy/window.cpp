@@ -1,5 +1,7 @@
 #include "energy/window.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -18,8 +20,19 @@ results::MeterEnergy compute_meter_energy(const MeterWindowInput& in, double t0,
   const double seconds = t1 - t0;
   std::string note;
   if (in.has_counter) {
-    if (in.begin.energy.value && in.end.energy.value) {
-      e.counter_joules = *in.end.energy.value - *in.begin.energy.value;
+    const Reading& b = in.begin.energy;
+    const Reading& f = in.end.energy;
+    if (b.value && f.value) {
+      const double delta = *f.value - *b.value;
+      if (delta < 0) {
+        // Energy is never negative: the counter was reset (a driver reload, a replaced meter).
+        note = fmt::format("counter went backwards: {:.3f} J at the window's start, {:.3f} J at its end (reset?)",
+                           *b.value, *f.value);
+      } else if (f.restarts != b.restarts) {
+        note = "counter went backwards during the window (reset?); its energy in the window is unknown";
+      } else {
+        e.counter_joules = delta;
+      }
     } else {
       note = "energy counter: " + (in.begin.energy.value ? in.end.energy.error : in.begin.energy.error);
     }

@@ -31,7 +31,9 @@ struct MeterWindowInput {
 // itself), their relative disagreement (flagged above `threshold`), totals, idle-subtracted energy,
 // average/peak power and temperatures. A meter that yields no energy is unavailable with the reason;
 // a meter whose counter failed but whose power integrates is available, total from the integral,
-// and the counter failure is kept in unavailable_reason as a note.
+// and the counter failure is kept in unavailable_reason as a note. A counter that went backwards
+// between the edges (lower at the end, or restarted: Reading::restarts differ) failed: never a
+// negative energy.
 results::MeterEnergy compute_meter_energy(const MeterWindowInput& in, double t0, double t1, double threshold);
 
 }  // namespace jouleval::energy

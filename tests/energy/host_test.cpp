@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "energy/child_process.h"
 #include "energy/external_meter.h"
 #include "energy/fingerprint.h"
 #include "energy/monitor.h"
 #include "test_support.h"
+#include "util/error.h"
 
 namespace jouleval::energy {
 namespace {
@@ -33,6 +36,89 @@ TEST(energy_external, FileHoldsCumulativeJoules) {
   EXPECT_EQ(r.meters[0].kind, "external");
   EXPECT_DOUBLE_EQ(*r.meters[0].total_joules, 250.0);
   EXPECT_DOUBLE_EQ(*r.meters[0].avg_watts, 125.0);
+}
+
+// A Monitor with only the external meter, on a manual clock.
+std::unique_ptr<Monitor> external_monitor(const std::string& file, const std::string& command,
+                                          std::shared_ptr<ManualClock> clock, double timeout_seconds = 10) {
+  MonitorOptions o;
+  o.use_nvml = false;
+  o.use_rapl = false;
+  o.external_file = file;
+  o.external_command = command;
+  o.external_timeout_seconds = timeout_seconds;
+  o.sampler_thread = false;
+  o.sample_interval_ms = 100;
+  o.clock = clock;
+  return std::make_unique<Monitor>(o);
+}
+
+TEST(energy_external, DecreasingCounterIsUnavailableNeverNegative) {
+  TempDir d;
+  const auto file = d.path() / "wall.txt";
+  write_file(file, "100\n");
+  auto clock = std::make_shared<ManualClock>();
+  auto m = external_monitor(file.string(), "", clock);
+  auto window = m->open_window();
+  clock->advance(2);
+  write_file(file, "50\n");  // the meter was reset
+  const auto e = window.close().meters.at(0);
+  EXPECT_FALSE(e.available);
+  EXPECT_FALSE(e.total_joules);
+  EXPECT_FALSE(e.counter_joules);
+  EXPECT_FALSE(e.avg_watts);
+  EXPECT_NE(e.unavailable_reason.find("counter went backwards"), std::string::npos) << e.unavailable_reason;
+  EXPECT_NE(e.unavailable_reason.find("(reset?)"), std::string::npos) << e.unavailable_reason;
+  // The next window measures again from the new value.
+  auto next = m->open_window();
+  clock->advance(1);
+  write_file(file, "80\n");
+  const auto f = next.close().meters.at(0);
+  EXPECT_TRUE(f.available) << f.unavailable_reason;
+  EXPECT_DOUBLE_EQ(*f.total_joules, 30.0);
+}
+
+TEST(energy_external, SlowCommandMakesTheMeterUnavailableInsteadOfHanging) {
+  auto clock = std::make_shared<ManualClock>();
+  const auto start = std::chrono::steady_clock::now();
+  auto m = external_monitor("", "sleep 30; echo 5", clock, 0.5);
+  EXPECT_LT(testing::seconds_since(start), 5.0);
+  const auto status = m->meters_status().at(0);
+  EXPECT_FALSE(status.available);
+  EXPECT_NE(status.reason.find("did not finish within 0.5 s"), std::string::npos) << status.reason;
+}
+
+TEST(energy_external, FailedReadingAtAnEdgeMakesOnlyThatWindowUnavailable) {
+  TempDir d;
+  const auto file = d.path() / "wall.txt";
+  write_file(file, "10\n");
+  auto clock = std::make_shared<ManualClock>();
+  auto m = external_monitor(file.string(), "", clock);
+  auto window = m->open_window();
+  clock->advance(1);
+  write_file(file, "no reading\n");
+  const auto e = window.close().meters.at(0);
+  EXPECT_FALSE(e.available);
+  EXPECT_NE(e.unavailable_reason.find("no number in output 'no reading?'"), std::string::npos) << e.unavailable_reason;
+  write_file(file, "25\n");
+  auto next = m->open_window();
+  clock->advance(1);
+  write_file(file, "40\n");
+  const auto f = next.close().meters.at(0);
+  EXPECT_TRUE(f.available) << f.unavailable_reason;
+  EXPECT_DOUBLE_EQ(*f.total_joules, 15.0);
+}
+
+TEST(energy_external, OversizedOrEndlessFileIsRefused) {
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    ExternalMeter zero(ExternalMeter::Source::kFile, "/dev/zero");
+    FAIL() << "expected util::Error";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.kind(), util::ErrorKind::kUnavailable);
+    EXPECT_NE(std::string(e.what()).find("/dev/zero: holds more than 65536 bytes"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(testing::seconds_since(start), 2.0);
 }
 
 TEST(energy_external, CommandOutputAndFailures) {

@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 
 #include "energy/json.h"
 #include "energy/monitor.h"
+#include "energy/nvml_meter.h"
 #include "test_support.h"
 
 namespace jouleval::energy {
@@ -111,6 +113,35 @@ TEST(energy_nvml, TimelineHoldsSamplesRelativeToWindowStart) {
   EXPECT_EQ(r.timeline[3].meter, "nvml:0");
   EXPECT_NEAR(*r.meters[0].integrated_joules, 0.5 * (1.5 + 2.5 + 3.5), 1e-9);
   EXPECT_DOUBLE_EQ(*r.meters[0].peak_watts, 4.0);
+}
+
+TEST(energy_nvml, CounterResetFallsBackToIntegratedPower) {
+  TempDir dir;
+  // probe 0, begin 50 J, end 10 J: the driver was reloaded during the window. Power 25 W throughout.
+  testing::set_fake_nvml_script(dir, "energy_mj 0 50000 10000\npower_mw 25000\n");
+  auto clock = std::make_shared<ManualClock>();
+  auto m = testing::fake_gpu_monitor(clock);
+  auto window = m->open_window();
+  testing::run_for(*m, *clock, 2.0, 4);
+  const auto e = window.close().meters.at(0);
+  EXPECT_TRUE(e.available);
+  EXPECT_FALSE(e.counter_joules.has_value());
+  EXPECT_NEAR(*e.total_joules, 50.0, 1e-9);
+  EXPECT_NEAR(*e.avg_watts, 25.0, 1e-9);
+  EXPECT_FALSE(e.disagreement.has_value());
+  EXPECT_NE(e.unavailable_reason.find("counter went backwards: 50.000 J at the window's start, 10.000 J at its end"),
+            std::string::npos)
+      << e.unavailable_reason;
+}
+
+TEST(energy_nvml, LibraryPathThatIsAFifoIsRefusedNotWaitedFor) {
+  TempDir dir;
+  const auto fifo = dir.path() / "libnvidia-ml.so.1";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto meters = open_nvml_meters(fifo.string());
+  ASSERT_EQ(meters.size(), 1u);
+  EXPECT_FALSE(meters[0]->status().available);
+  EXPECT_NE(meters[0]->status().reason.find("not a regular file"), std::string::npos) << meters[0]->status().reason;
 }
 
 TEST(energy_nvml, CounterFailureAtWindowEndFallsBackToIntegratedPowerWithNote) {

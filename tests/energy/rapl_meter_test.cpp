@@ -1,6 +1,9 @@
 #include "energy/rapl_meter.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <functional>
 
 #include "energy/monitor.h"
 #include "test_support.h"
@@ -76,6 +79,58 @@ TEST(energy_rapl, CounterWrapAroundIsUnwrapped) {
   // No DRAM domain on this machine: unavailable with the reason, not zero.
   EXPECT_FALSE(meters[1]->status().available);
   EXPECT_NE(meters[1]->status().reason.find("no RAPL DRAM domain"), std::string::npos);
+}
+
+TEST(energy_rapl, RestartWithoutKnownRangeFailsThatWindowOnlyNeverNegative) {
+  TempDir d;
+  domain(d, "intel-rapl:0", "package-0", 10000000);
+  std::filesystem::remove(d.path() / "intel-rapl:0" / "max_energy_range_uj");  // range unknown
+  auto clock = std::make_shared<ManualClock>();
+  MonitorOptions o;
+  o.use_nvml = false;
+  o.rapl_root = d.path().string();
+  o.sampler_thread = false;
+  o.sample_interval_ms = 100;
+  o.clock = clock;
+  Monitor m(o);
+  auto window = m.open_window();
+  clock->advance(1.0);
+  set_energy(d, "intel-rapl:0", 1000000);  // went backwards: 10 J -> 1 J, no wrap can explain it
+  const auto e = window.close().meters.at(0);
+  EXPECT_FALSE(e.available);
+  EXPECT_FALSE(e.total_joules.has_value());
+  EXPECT_NE(e.unavailable_reason.find("counter went backwards"), std::string::npos) << e.unavailable_reason;
+  // The counter carries on from its new value: the next window measures.
+  auto next = m.open_window();
+  clock->advance(1.0);
+  set_energy(d, "intel-rapl:0", 5000000);
+  const auto f = next.close().meters.at(0);
+  EXPECT_TRUE(f.available) << f.unavailable_reason;
+  EXPECT_DOUBLE_EQ(*f.total_joules, 4.0);
+}
+
+// A --rapl-root tree whose package-0 energy_uj is replaced by `make` (which creates it).
+std::string reason_with_counter(const std::function<void(const std::filesystem::path&)>& make) {
+  TempDir d;
+  domain(d, "intel-rapl:0", "package-0", 1);
+  const auto counter = d.path() / "intel-rapl:0" / "energy_uj";
+  std::filesystem::remove(counter);
+  make(counter);
+  auto meters = open_rapl_meters(d.path());
+  EXPECT_FALSE(meters[0]->status().available);
+  return meters[0]->status().reason;
+}
+
+TEST(energy_rapl, CounterFilesThatAreNotPlainCountersAreRefused) {
+  // A FIFO would block a plain read forever, a device would never end.
+  const std::string fifo =
+      reason_with_counter([](const std::filesystem::path& p) { ASSERT_EQ(mkfifo(p.c_str(), 0600), 0); });
+  EXPECT_NE(fifo.find("energy_uj: not a regular file"), std::string::npos) << fifo;
+  const std::string zero =
+      reason_with_counter([](const std::filesystem::path& p) { std::filesystem::create_symlink("/dev/zero", p); });
+  EXPECT_NE(zero.find("energy_uj: not a regular file"), std::string::npos) << zero;
+  const std::string negative = reason_with_counter([](const std::filesystem::path& p) { write_file(p, "-5\n"); });
+  EXPECT_NE(negative.find("not a counter value: '-5'"), std::string::npos) << negative;
 }
 
 TEST(energy_rapl, UnreadableCounterIsUnavailableWithReason) {

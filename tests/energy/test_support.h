@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -34,6 +38,37 @@ class TempDir {
 inline void write_file(const std::filesystem::path& p, const std::string& text) {
   std::filesystem::create_directories(p.parent_path());
   std::ofstream(p) << text;
+}
+
+// Whether process `pid` no longer runs: gone, or a zombie nobody reaped yet (in a container whose
+// init does not reap orphans, a killed orphan stays a zombie).
+inline bool process_gone(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) return true;
+  const auto paren = text.rfind(')');
+  return paren != std::string::npos && paren + 2 < text.size() && (text[paren + 2] == 'Z' || text[paren + 2] == 'X');
+}
+
+// Reads a whole (small) file; "" when it does not exist.
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Waits up to `seconds` for `p` to exist with a newline-terminated content; returns that content.
+inline std::string wait_for_line(const std::filesystem::path& p, double seconds = 10) {
+  for (int i = 0; i < seconds * 100; ++i) {
+    const std::string text = read_text(p);
+    if (!text.empty() && text.back() == '\n') return text;
+    usleep(10000);
+  }
+  return {};
+}
+
+// Seconds since `start` on the steady clock.
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // Writes the fake NVML script and points the fake library at it (per test process).

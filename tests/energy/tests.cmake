@@ -4,8 +4,10 @@ add_library(fake_nvml SHARED ${CMAKE_CURRENT_LIST_DIR}/fake_nvml.cpp)
 target_include_directories(fake_nvml PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_link_libraries(fake_nvml PRIVATE jouleval_flags)
 if(TARGET test_energy)
-  add_dependencies(test_energy fake_nvml)
+  # meter_cli_test.cpp runs the real program; forkpty (its terminal tests) is in libutil before glibc 2.34.
+  add_dependencies(test_energy fake_nvml jouleval_cli)
   target_compile_definitions(test_energy PRIVATE JOULEVAL_FAKE_NVML_PATH="$<TARGET_FILE:fake_nvml>")
+  target_link_libraries(test_energy PRIVATE util)
 endif()
 
 # Runs `jouleval meter` and checks its exit code and output (see run_meter.cmake).
@@ -37,3 +39,21 @@ jouleval_meter_test(fake_gpu_repeat_timeline 0
   meter --json --idle 0.2 --repeat 2 --sample-interval-ms 20 --nvml-library %FAKE_NVML% --timeline %WORK_DIR%/t.csv -- sleep 0.1)
 set_tests_properties(energy.cli.fake_gpu_repeat_timeline PROPERTIES
   ENVIRONMENT "JOULEVAL_FAKE_NVML_SCRIPT=${CMAKE_CURRENT_LIST_DIR}/fake_nvml_cli.txt")
+
+# Every numeric option is a finite number in its documented range (docs/energy.md, "Options and
+# their ranges"): anything else is a usage error naming the option, before anything is measured.
+foreach(_case IN ITEMS "idle|-1" "idle|nan" "idle|inf" "idle|3601" "repeat|0" "repeat|1001"
+                       "sample-interval-ms|-5" "sample-interval-ms|0.5" "sample-interval-ms|nan"
+                       "disagreement-threshold|-0.1" "disagreement-threshold|nan" "disagreement-threshold|2"
+                       "external-timeout|0" "external-timeout|inf")
+  string(REPLACE "|" ";" _pair "${_case}")
+  list(GET _pair 0 _option)
+  list(GET _pair 1 _value)
+  jouleval_meter_test(option_${_option}_${_value} 2 "--${_option}: '${_value}' is not a number in range"
+    meter --${_option} ${_value} -- true)
+endforeach()
+# The shared measurement options are checked the same way for run (and sweep, demo).
+jouleval_meter_test(run_option_sample_interval_nan 2 "--sample-interval-ms: 'nan' is not a number in range"
+  run --model x.gguf --task mmlu --samples --sample-interval-ms nan)
+jouleval_meter_test(external_cmd_and_file_exclude 2 "--external-cmd excludes --external-file"
+  meter --external-cmd "echo 1" --external-file f -- true)
