@@ -29,6 +29,7 @@
 #include "results/stats.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/json_text.h"
 
 namespace jouleval::cli {
 
@@ -37,8 +38,6 @@ namespace {
 // Ranges of meter's own numeric options (docs/energy.md, "Options and their ranges").
 constexpr double kMaxIdleSeconds = 3600;
 constexpr int kMaxRepeat = 1000;
-// How long an output FIFO may wait for its reader.
-constexpr int kFifoReaderWaitSeconds = 10;
 
 struct MeterArgs {
   bool json = false;
@@ -147,26 +146,6 @@ std::string timeline_csv(const std::vector<Repetition>& reps) {
   return out;
 }
 
-// A device or a FIFO named as an output (/dev/stdout, /dev/null, a named pipe): written in place,
-// since it cannot be replaced by a renamed temporary file (and must not be).
-bool is_special_file(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
-}
-
-// Checks an output path before anything is measured: the directory exists and is writable (a
-// regular file is written atomically later), or the device or FIFO is writable.
-void check_output(const std::string& path, std::string_view option) {
-  if (is_special_file(path)) {
-    if (::access(path.c_str(), W_OK) != 0) {
-      throw util::Error(fmt::format("{} {}: cannot write: {}", option, path, std::strerror(errno)),
-                        util::ErrorKind::kBadInput);
-    }
-    return;
-  }
-  util::check_output_path(path, util::Existing::kReplace, option);
-}
-
 [[noreturn]] void write_failed(const std::string& where, int error_number) {
   throw util::Error(fmt::format("{}: cannot write: {}", where, std::strerror(error_number)),
                     util::write_error_kind(error_number));
@@ -182,35 +161,6 @@ void write_all(int fd, std::string_view data, const std::string& where) {
     }
     data.remove_prefix(static_cast<size_t>(n));
   }
-}
-
-// Writes a finished output: a regular file atomically (never truncated or empty), a device or FIFO
-// in place (a FIFO without a reader is an error, not a wait).
-void write_output(const std::string& path, std::string_view option, std::string_view data) {
-  if (!is_special_file(path)) {
-    util::write_file_atomically(path, data, util::Existing::kReplace, option);
-    return;
-  }
-  const std::string where = fmt::format("{} {}", option, path);
-  int fd = -1;
-  // A FIFO opens only once a reader has it open: wait for one, up to kFifoReaderWaitSeconds.
-  for (int waited_ms = 0;; waited_ms += 10) {
-    fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd >= 0 || errno != ENXIO) break;
-    if (waited_ms >= kFifoReaderWaitSeconds * 1000) {
-      throw util::Error(
-          fmt::format("{}: no process opened the FIFO for reading within {} s", where, kFifoReaderWaitSeconds),
-          util::ErrorKind::kFailure);
-    }
-    ::usleep(10000);
-  }
-  if (fd < 0) write_failed(where, errno);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  write_all(fd, data, where);
 }
 
 // Writes the result to standard output; a closed pipe is an error (EPIPE) rather than SIGPIPE, so
@@ -255,7 +205,7 @@ std::string report_json(const MeterArgs& a, const std::vector<std::string>& comm
                                                    : nlohmann::json()}};
   j["fingerprint"] = monitor.fingerprint().json;
   // Arguments or a device name that are not UTF-8 must not lose the result: such bytes become U+FFFD.
-  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return util::json_text(j, 2) + "\n";
 }
 
 std::string report_text(const MeterArgs& a, const std::vector<std::string>& command, energy::Monitor& monitor,
@@ -308,8 +258,8 @@ int run_meter(const MeterArgs& a, std::vector<std::string> command) {
                       util::ErrorKind::kUsage);
   }
   // Every output is checked before anything is measured; they are written once the work is done.
-  if (!a.output.empty()) check_output(a.output, "-o");
-  if (!a.timeline.empty()) check_output(a.timeline, "--timeline");
+  if (!a.output.empty()) util::check_output_path(a.output, util::Existing::kReplace, "-o");
+  if (!a.timeline.empty()) util::check_output_path(a.timeline, util::Existing::kReplace, "--timeline");
 
   energy::MonitorOptions options = a.monitor;
   options.timeline = !a.timeline.empty();
@@ -372,7 +322,7 @@ int run_meter(const MeterArgs& a, std::vector<std::string> command) {
     if (a.output.empty()) {
       write_stdout(report);
     } else {
-      write_output(a.output, "-o", report);
+      util::write_file_atomically(a.output, report, util::Existing::kReplace, "-o");
     }
   } catch (const util::Error& e) {
     failure = e;
@@ -380,7 +330,7 @@ int run_meter(const MeterArgs& a, std::vector<std::string> command) {
   }
   if (!a.timeline.empty()) {
     try {
-      write_output(a.timeline, "--timeline", timeline_csv(reps));
+      util::write_file_atomically(a.timeline, timeline_csv(reps), util::Existing::kReplace, "--timeline");
     } catch (const util::Error& e) {
       if (!failure) failure = e;
       note("jouleval meter: {} (the command exited with {})\n", e.what(), exit_code);

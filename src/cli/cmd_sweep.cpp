@@ -15,6 +15,7 @@
 #include "sweep/runner.h"
 #include "sweep/slurm.h"
 #include "util/error.h"
+#include "util/json_text.h"
 
 namespace jouleval::cli {
 
@@ -115,7 +116,7 @@ Command add_sweep_command(CLI::App& root) {
     if (o->dry_run) {
       const sweep::DryRun plan = sweep::dry_run(config);
       if (o->run.json) {
-        fmt::print("{}\n", sweep::dry_run_json(plan).dump(2));
+        fmt::print("{}\n", util::json_text(sweep::dry_run_json(plan), 2));
       } else {
         fmt::print("{}", sweep::dry_run_text(plan));
       }

@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "engine/backend.h"
 #include "util/build_info.h"
+#include "util/json_text.h"
 
 namespace jouleval::cli {
 
@@ -28,7 +29,7 @@ Command add_version_command(CLI::App& root) {
 #ifdef JOULEVAL_HAVE_CUDA
       j["cuda_arch"] = b::kCudaArch;
 #endif
-      fmt::print("{}\n", j.dump(2));
+      fmt::print("{}\n", util::json_text(j, 2));
       return 0;
     }
     fmt::print("jouleval {}\n", b::kVersion);

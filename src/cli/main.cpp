@@ -17,6 +17,16 @@ constexpr const char* kDescription =
     "TruthfulQA, GSM8K) while measuring the energy the work costs, across precisions and hardware.\n"
     "Start with `jouleval demo` (no GPU or model needed), then `jouleval run --help`.";
 
+// Prints an error on stderr; a stderr that cannot be written (full, closed) must not turn the
+// error into an abort: the exit code still tells.
+void report_error(const char* what, const char* message) noexcept {
+  try {
+    std::fflush(stdout);
+    fmt::print(stderr, "jouleval: {}: {}\n", what, jouleval::cli::terminal_safe(message));
+  } catch (...) {
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,12 +74,10 @@ int main(int argc, char** argv) {
       if (command.app->parsed()) return command.run();
     }
   } catch (const util::Error& e) {
-    std::fflush(stdout);
-    fmt::print(stderr, "jouleval: error: {}\n", cli::terminal_safe(e.what()));
+    report_error("error", e.what());
     return cli::exit_code(e.kind());
   } catch (const std::exception& e) {
-    std::fflush(stdout);
-    fmt::print(stderr, "jouleval: internal error: {}\n", cli::terminal_safe(e.what()));
+    report_error("internal error", e.what());
     return cli::exit_code(util::ErrorKind::kFailure);
   }
   return cli::exit_code(util::ErrorKind::kUsage);

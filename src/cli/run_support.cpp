@@ -14,6 +14,7 @@
 #include "sweep/runner.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/json_text.h"
 
 namespace jouleval::cli {
 
@@ -136,7 +137,7 @@ int run_configured_sweep(const sweep::SweepConfig& config, const energy::Monitor
                         {"complete", !result.stopped_at_budget},
                         {"cells_remaining", result.cells_remaining},
                         {"results", results_table_json(cells, store.machines())}};
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", util::json_text(j, 2));
   } else {
     fmt::print("\n{}", results_table_text(cells, store.machines()));
     fmt::print("results stored in {} ({} new, {} already done, {} skipped, {} failed)\n", config.database.string(),

@@ -1,4 +1,5 @@
 #include "energy/fingerprint.h"
+#include "util/json_text.h"
 
 #include <fmt/format.h>
 #include <sys/utsname.h>
@@ -96,7 +97,7 @@ results::Machine Fingerprint::machine() const {
   m.hostname = json.value("/host/hostname"_json_pointer, std::string());
   m.cpu_model = json.value("/host/cpu_model"_json_pointer, std::string());
   if (json.contains("gpus") && !json["gpus"].empty()) m.gpu_name = json["gpus"][0].value("name", std::string());
-  m.fingerprint_json = json.dump();
+  m.fingerprint_json = util::json_text(json);
   return m;
 }
 

@@ -83,8 +83,8 @@ class Model {
   const ModelInfo& info() const;
   const ModelOptions& options() const;
 
-  // Batched scoring (scoring.md); results in the order of `requests`. Identical, up to floating
-  // point noise, to scoring each request alone.
+  // Batched scoring (docs/engine.md "Batched loglikelihood"); results in the order of `requests`. Identical, up to
+  // floating point noise, to scoring each request alone.
   std::vector<LoglikelihoodResult> loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
                                                  const ProgressFn& progress = {});
 

@@ -10,7 +10,7 @@
 
 namespace jouleval::engine {
 
-// Score `continuation` given `context` (scoring.md "Common mechanics"). The engine computes the
+// Score `continuation` given `context` (docs/engine.md "Batched loglikelihood"). The engine computes the
 // split point from the tokenisation of context+continuation, adds BOS when the model asks for it,
 // moves trailing whitespace of the context onto the continuation, and left-truncates to the context
 // window.

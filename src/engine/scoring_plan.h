@@ -1,4 +1,4 @@
-// Preparation of loglikelihood requests (scoring.md "Common mechanics"): whitespace moved onto the
+// Preparation of loglikelihood requests (docs/engine.md "Batched loglikelihood"): whitespace moved onto the
 // continuation, split point from the whole-string tokenisation, BOS, left truncation, preamble
 // check; then grouping of requests that share a prefix into units that fit one decode pack.
 #pragma once

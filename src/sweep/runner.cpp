@@ -207,7 +207,7 @@ class SweepRun {
     results::Run run;
     run.started_at = now_iso8601();
     run.command_line = options_.command_line;
-    run.config_json = config_.to_json().dump();
+    run.config_json = util::json_text(config_.to_json());
     run.machine_id = machine_id_;
     run.jouleval_version = util::build::kVersion;
     store_.begin_run(run);
@@ -665,7 +665,7 @@ PreparedModelFile prepare_precision(const fs::path& source, const std::string& s
                                  {"stamp", made.stamp},
                                  {"jouleval_version", util::build::kVersion},
                                  {"llama_cpp_revision", util::build::kLlamaRevision}};
-  util::write_file_atomically(made_from_path(out), record.dump(2) + "\n", util::Existing::kReplace,
+  util::write_file_atomically(made_from_path(out), util::json_text(record, 2) + "\n", util::Existing::kReplace,
                               "quantized model record");
   return {out, made.sha256};
 }

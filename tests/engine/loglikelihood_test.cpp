@@ -1,6 +1,6 @@
-// Batched loglikelihood must equal scoring one request at a time (scoring.md "Speed without
-// changing the answer"), whatever the packing: shared prefixes, preambles, small sequence limits,
-// truncation.
+// Batched loglikelihood must equal scoring one request at a time (docs/engine.md "Batched
+// loglikelihood": speed without changing the numbers), whatever the packing: shared prefixes,
+// preambles, small sequence limits, truncation.
 #include <gtest/gtest.h>
 
 #include <cmath>
