@@ -339,6 +339,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   info.n_layers = llama_model_n_layer(impl->model.get());
   info.n_ctx_train = llama_model_n_ctx_train(impl->model.get());
   info.n_vocab = impl->n_vocab;
+  info.kv_bytes_per_token = kv_cache_bytes(summary, 1, kv_type);
   info.n_ctx = impl->n_ctx;
   info.n_seq_max = impl->n_seq_max;
   info.n_batch = impl->n_batch;

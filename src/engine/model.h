@@ -67,6 +67,7 @@ struct ModelInfo {
   bool add_bos = false;
   double load_seconds = 0.0;
   uint64_t peak_gpu_memory_bytes = 0;  // 0 when no GPU is used or it cannot be read
+  uint64_t kv_bytes_per_token = 0;     // K and V of one token in every layer, at the KV cache type
 };
 
 class Model {

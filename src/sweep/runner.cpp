@@ -146,7 +146,8 @@ std::string engine_used_json(const engine::ModelInfo& info) {
                         {"batch_size", info.n_batch},
                         {"ubatch_size", info.n_ubatch},
                         {"max_sequences", info.n_seq_max},
-                        {"threads", info.threads}}
+                        {"threads", info.threads},
+                        {"kv_bytes_per_token", info.kv_bytes_per_token}}
       .dump();
 }
 
