@@ -29,6 +29,7 @@
 #include "results/stats.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
+#include "util/file_lock.h"
 #include "util/json_text.h"
 
 namespace jouleval::cli {
@@ -264,6 +265,12 @@ int run_meter(const MeterArgs& a, std::vector<std::string> command) {
   energy::MonitorOptions options = a.monitor;
   options.timeline = !a.timeline.empty();
   energy::Monitor monitor(options);
+  // A sweep measuring on this machine now puts its work inside this measurement (docs/energy.md).
+  if (monitor.any_meter_available() && util::FileLock::held_elsewhere(util::measurement_lock_path())) {
+    note(
+        "jouleval meter: warning: another jouleval process is measuring on this machine; its work will be "
+        "inside this measurement\n");
+  }
 
   std::optional<energy::WindowResult> idle;
   std::string idle_skipped;

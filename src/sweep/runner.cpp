@@ -142,12 +142,9 @@ engine::ModelOptions model_options(const SweepConfig& config, const PlannedCell&
 
 // What the engine used, auto choices resolved (stored with the cell, beside its identity).
 std::string engine_used_json(const engine::ModelInfo& info) {
-  return nlohmann::json{{"context_size", info.n_ctx},
-                        {"batch_size", info.n_batch},
-                        {"ubatch_size", info.n_ubatch},
-                        {"max_sequences", info.n_seq_max},
-                        {"threads", info.threads},
-                        {"kv_bytes_per_token", info.kv_bytes_per_token}}
+  return nlohmann::json{{"context_size", info.n_ctx},   {"batch_size", info.n_batch},
+                        {"ubatch_size", info.n_ubatch}, {"max_sequences", info.n_seq_max},
+                        {"threads", info.threads},      {"kv_bytes_per_token", info.kv_bytes_per_token}}
       .dump();
 }
 
@@ -338,6 +335,12 @@ class SweepRun {
     for (size_t i : group)
       if (!resolved_.count(i)) open.push_back(i);
     if (open.empty() || over_budget(0)) return true;
+    // One process measures on this machine at a time: another process's work (a load, a warm-up, a
+    // quantization, its own windows) would be inside this group's windows, on the same meters.
+    util::FileLock machine(util::measurement_lock_path(), [this] {
+      observer_.message(fmt::format("waiting for another jouleval process measuring on this machine (lock {})",
+                                    util::measurement_lock_path().string()));
+    });
     const PlannedCell& first = sweep_.cells()[open.front()];
     const ModelSpec& spec = config_.models[first.model_index];
     const std::string& source_sha256 = source_hash(first.model_index);

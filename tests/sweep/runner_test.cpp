@@ -20,6 +20,7 @@
 #include "util/build_info.h"
 #include "util/error.h"
 #include "util/file_hash.h"
+#include "util/file_lock.h"
 
 namespace jouleval::sweep {
 namespace {
@@ -311,6 +312,34 @@ TEST_F(Runner, AClaimOfADeadProcessIsTakenOver) {
   EXPECT_EQ(r.cells_done, 1);
   store::Store s(c.database, {.create = false, .read_only = true});
   EXPECT_FALSE(s.claim_holder(s.cells().at(0).id)) << "claims are released when the sweep ends";
+}
+
+// One process measures on a machine at a time: while another holds the machine's measurement lock, a
+// sweep loads and measures nothing, and says it is waiting; it goes on when the lock is released.
+TEST_F(Runner, ASweepWaitsWhileAnotherProcessMeasuresOnTheMachine) {
+  struct Recorder : Observer {
+    std::atomic<bool> waiting{false};
+    std::atomic<int> repetitions{0};
+    void message(const std::string& line) override {
+      if (line.find("waiting for another jouleval process measuring on this machine") != std::string::npos)
+        waiting = true;
+    }
+    void repetition_started(const results::CellKey&, int, int, int64_t) override { ++repetitions; }
+  } recorder;
+  const fs::path lock = dir_ / "measure.lock";
+  ::setenv("JOULEVAL_MEASURE_LOCK", lock.c_str(), 1);
+  SweepConfig c = config();
+  std::optional<util::FileLock> other(std::in_place, lock);  // another process measuring
+  std::thread sweep([&] { run(c, recorder); });
+  for (int i = 0; i < 600 && !recorder.waiting; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(recorder.waiting) << "the sweep did not wait for the machine's measurement lock";
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(recorder.repetitions, 0) << "the sweep measured while the lock was held";
+  other.reset();
+  sweep.join();
+  ::unsetenv("JOULEVAL_MEASURE_LOCK");
+  EXPECT_EQ(recorder.repetitions, 1);
+  EXPECT_EQ(cells_of(c.database).at(0).status, results::CellStatus::kDone);
 }
 
 // Bad input is found before anything is created: a model file that is not GGUF.
