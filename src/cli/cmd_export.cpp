@@ -69,7 +69,7 @@ Command add_export_command(CLI::App& root) {
       if (!o->table.empty()) which = report::parse_export_table(o->table);
       if (o->items) {
         if (!o->table.empty() && which != report::ExportTable::kItems)
-          throw util::Error(fmt::format("--items conflicts with --table {}", o->table), util::ExitCode::kUsage);
+          throw util::Error(fmt::format("--items conflicts with --table {}", o->table), util::ErrorKind::kUsage);
         which = report::ExportTable::kItems;
       }
       // Every option is checked before the database is opened (its columns do not depend on it).

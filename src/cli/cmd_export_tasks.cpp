@@ -50,7 +50,7 @@ std::string names(const std::vector<tasks::TaskId>& ids) {
 tasks::TaskId checked_task(const ExportTasksOptions& o) {
   if (o.format != "llama-mc" && o.format != "llama-hellaswag") {
     throw util::Error(fmt::format("--format {}: unsupported (use llama-mc or llama-hellaswag)", o.format),
-                      util::ExitCode::kBadInput);
+                      util::ErrorKind::kBadInput);
   }
   const auto& supported = supported_tasks(o.format);
   for (auto id : supported) {
@@ -64,7 +64,7 @@ tasks::TaskId checked_task(const ExportTasksOptions& o) {
   }
   throw util::Error(
       fmt::format("--task {}: not supported by --format {} (supported: {}){}", o.task, o.format, names(supported), why),
-      util::ExitCode::kBadInput);
+      util::ErrorKind::kBadInput);
 }
 
 // The task exactly as `jouleval run --task T --data DIR --limit N --shots K --preset P --seed S` loads
@@ -125,7 +125,7 @@ Command add_export_tasks_command(CLI::App& root) {
     const tasks::TaskId id = checked_task(*o);
     if (o->data.empty() && !o->use_samples) {
       throw util::Error("export-tasks: give --data DIR (benchmark files) or --samples (built-in items)",
-                        util::ExitCode::kUsage);
+                        util::ErrorKind::kUsage);
     }
     const tasks::Task task = load_like_run(*o, id);
     const auto& items = task.choice_items();

@@ -34,7 +34,7 @@ int run_recommend(const RecommendOptions& o) {
   k.objective = report::parse_objective(o.objective);
   if (!o.task.empty()) k.task = o.task;
   if (k.min_accuracy_retention && (*k.min_accuracy_retention <= 0.0 || *k.min_accuracy_retention > 1.5))
-    throw util::Error("--min-accuracy-retention is a fraction, e.g. 0.98", util::ExitCode::kUsage);
+    throw util::Error("--min-accuracy-retention is a fraction, e.g. 0.98", util::ErrorKind::kUsage);
   k = report::apply_scenario(o.scenario, k, o.retention.has_value());
   const report::Results results = report::load_results(o.db, false, false);
   const report::Recommendation rec = report::recommend(results.cells, results.machines, k);

@@ -75,7 +75,8 @@ Command add_run_command(CLI::App& root) {
     c.database = o->db;
     c.data_dir = o->data;
     if (c.data_dir.empty() && !c.use_samples) {
-      throw util::Error("run: give --data DIR (benchmark files) or --samples (built-in items)", util::ExitCode::kUsage);
+      throw util::Error("run: give --data DIR (benchmark files) or --samples (built-in items)",
+                        util::ErrorKind::kUsage);
     }
     sweep::ModelSpec spec = sweep::parse_model_spec(o->model, std::filesystem::path(o->db).parent_path() / "models");
     c.models = {spec};

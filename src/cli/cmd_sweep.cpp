@@ -49,12 +49,12 @@ int emit_slurm(const sweep::SweepConfig& config, Options& o) {
   fs::create_directories(so.shard_dir / "logs", ec);
   if (ec)
     throw util::Error(fmt::format("--slurm-dir: cannot create {}", (so.shard_dir / "logs").string()),
-                      util::ExitCode::kBadInput);
+                      util::ErrorKind::kBadInput);
   const std::string script = sweep::slurm_script(config, so);
   std::ofstream out(o.emit_slurm);
   out << script;
   out.close();
-  if (!out) throw util::Error(fmt::format("--emit-slurm: cannot write {}", o.emit_slurm), util::ExitCode::kBadInput);
+  if (!out) throw util::Error(fmt::format("--emit-slurm: cannot write {}", o.emit_slurm), util::ErrorKind::kBadInput);
   fs::permissions(o.emit_slurm, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add, ec);
   fmt::print(stderr,
              "wrote {}: {} array tasks. Make the models once with `jouleval sweep --config {} --prepare-models`,\n"

@@ -72,7 +72,7 @@ NvmlLibrary::NvmlLibrary(const std::string& path) : path_(path) {
   if (handle_ == nullptr) {
     const char* why = dlerror();
     throw util::Error(fmt::format("cannot load NVML library {}: {}", path, why ? why : "unknown dlopen error"),
-                      util::ExitCode::kUnavailable);
+                      util::ErrorKind::kUnavailable);
   }
   try {
     auto& a = api_;
@@ -110,7 +110,7 @@ NvmlLibrary::NvmlLibrary(const std::string& path) : path_(path) {
 
     if (nvml::Return rc = a.init(); rc != nvml::kSuccess) {
       throw util::Error(fmt::format("NVML library {}: {}", path, failure("nvmlInit_v2", rc)),
-                        util::ExitCode::kUnavailable);
+                        util::ErrorKind::kUnavailable);
     }
     initialised_ = true;
   } catch (...) {
@@ -129,7 +129,7 @@ void* NvmlLibrary::symbol(const char* name, bool required) {
   dlerror();
   void* p = dlsym(handle_, name);
   if (p == nullptr && required) {
-    throw util::Error(fmt::format("NVML library {} does not export {}", path_, name), util::ExitCode::kUnavailable);
+    throw util::Error(fmt::format("NVML library {} does not export {}", path_, name), util::ErrorKind::kUnavailable);
   }
   return p;
 }

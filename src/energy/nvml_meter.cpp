@@ -68,7 +68,7 @@ NvmlMeter::NvmlMeter(std::shared_ptr<const NvmlLibrary> library, unsigned index)
   status_.kind = "gpu";
   if (nvml::Return rc = api.device_get_handle_by_index(index, &device_); rc != nvml::kSuccess) {
     throw util::Error(fmt::format("GPU {}: {}", index, lib_->failure("nvmlDeviceGetHandleByIndex_v2", rc)),
-                      util::ExitCode::kUnavailable);
+                      util::ErrorKind::kUnavailable);
   }
   std::array<char, nvml::kNameBufferSize> name{};
   if (api.device_get_name == nullptr) {
@@ -105,7 +105,7 @@ NvmlMeter::NvmlMeter(std::shared_ptr<const NvmlLibrary> library, unsigned index)
   if (!has_counter_ && power_ == Power::kNone) {
     throw util::Error(fmt::format("GPU {} ({}): no energy counter ({}) and no power reading ({})", index,
                                   status_.device, counter_error_, fmt::join(probe_notes_, "; ")),
-                      util::ExitCode::kUnavailable);
+                      util::ErrorKind::kUnavailable);
   }
   status_.available = true;
 }

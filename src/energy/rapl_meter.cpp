@@ -91,7 +91,7 @@ RaplMeter::RaplMeter(std::string name, std::string kind, std::vector<RaplDomain>
   std::vector<std::string> names;
   for (auto& d : domains_) {
     names.push_back(d.name);
-    if (std::string err = advance_rapl_domain(d); !err.empty()) throw util::Error(err, util::ExitCode::kUnavailable);
+    if (std::string err = advance_rapl_domain(d); !err.empty()) throw util::Error(err, util::ErrorKind::kUnavailable);
   }
   status_.device = fmt::format("{}", fmt::join(names, " + "));
   status_.available = true;

@@ -35,7 +35,7 @@ void check_reserved(const GgufKeyEdit& e) {
   const auto* v = std::get_if<uint32_t>(&e.value);
   if (v == nullptr || !is_power_of_two(*v)) {
     throw util::Error("GGUF key 'general.alignment': the gguf API only writes a power-of-two u32",
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
 }
 
@@ -88,7 +88,7 @@ void apply(gguf_context* g, const GgufKeyEdit& e) {
 // ggml_new_tensor asserts on these: refused with the tensor's name instead.
 void check_tensor(const GgufTensorEdit& t) {
   const auto fail = [&](const std::string& what) {
-    throw util::Error(fmt::format("tensor '{}': {}", t.name, what), util::ExitCode::kUsage);
+    throw util::Error(fmt::format("tensor '{}': {}", t.name, what), util::ErrorKind::kUsage);
   };
   if (t.name.empty() || t.name.size() >= GGML_MAX_NAME) fail(fmt::format("a name of 1 to {} bytes", GGML_MAX_NAME - 1));
   if (t.type < 0 || t.type >= GGML_TYPE_COUNT || ggml_blck_size(static_cast<ggml_type>(t.type)) == 0) {
@@ -118,7 +118,7 @@ void write_bytes(FILE* f, const void* data, size_t n, const fs::path& path) {
 
 void rewrite_gguf(const fs::path& input, const fs::path& output, const GgufRewrite& rewrite) {
   GgufPtr src(gguf_init_from_file(input.c_str(), gguf_init_params{/*no_alloc=*/true, /*ctx=*/nullptr}));
-  if (!src) throw util::Error(fmt::format("{}: not a valid GGUF file", input.string()), util::ExitCode::kBadInput);
+  if (!src) throw util::Error(fmt::format("{}: not a valid GGUF file", input.string()), util::ErrorKind::kBadInput);
 
   GgufPtr dst(gguf_init_empty());
   gguf_set_kv(dst.get(), src.get());
@@ -146,7 +146,7 @@ void rewrite_gguf(const fs::path& input, const fs::path& output, const GgufRewri
   for (const auto& t : tensors) {
     check_tensor(t);
     if (!names.insert(t.name).second) {
-      throw util::Error(fmt::format("tensor '{}': twice in the rewrite", t.name), util::ExitCode::kUsage);
+      throw util::Error(fmt::format("tensor '{}': twice in the rewrite", t.name), util::ErrorKind::kUsage);
     }
   }
   ggml_init_params ip{ggml_tensor_overhead() * (tensors.size() + 1), nullptr, /*no_alloc=*/true};
@@ -161,11 +161,11 @@ void rewrite_gguf(const fs::path& input, const fs::path& output, const GgufRewri
   FilePtr in(std::fopen(input.c_str(), "rb"));
   if (!in)
     throw util::Error(fmt::format("{}: cannot open: {}", input.string(), std::strerror(errno)),
-                      util::ExitCode::kBadInput);
+                      util::ErrorKind::kBadInput);
   FilePtr file(std::fopen(out.temp_path().c_str(), "wb"));
   if (!file) {
     throw util::Error(fmt::format("{}: cannot open for writing: {}", output.string(), std::strerror(errno)),
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
   errno = 0;
   if (!gguf_write_to_file_ptr(dst.get(), file.get(), /*only_meta=*/true)) {
@@ -194,7 +194,7 @@ void rewrite_gguf(const fs::path& input, const fs::path& output, const GgufRewri
       if (std::fseek(in.get(), static_cast<long>(src_data + gguf_get_tensor_offset(src.get(), t.source)), SEEK_SET) !=
           0) {
         throw util::Error(fmt::format("{}: cannot seek to tensor '{}'", input.string(), t.name),
-                          util::ExitCode::kBadInput);
+                          util::ErrorKind::kBadInput);
       }
     }
     for (uint64_t done = 0; done < size;) {
@@ -204,7 +204,7 @@ void rewrite_gguf(const fs::path& input, const fs::path& output, const GgufRewri
         const size_t want = static_cast<size_t>(std::min<uint64_t>(n, copy - done));
         if (std::fread(buffer.data(), 1, want, in.get()) != want) {
           throw util::Error(fmt::format("{}: tensor '{}' is cut short", input.string(), t.name),
-                            util::ExitCode::kBadInput);
+                            util::ErrorKind::kBadInput);
         }
       }
       write_bytes(file.get(), buffer.data(), n, output);

@@ -60,11 +60,11 @@ double GgufSummary::bits_per_weight() const {
 GgufSummary read_gguf_summary(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
-    throw util::Error(fmt::format("{}: no such model file", path.string()), util::ExitCode::kBadInput);
+    throw util::Error(fmt::format("{}: no such model file", path.string()), util::ErrorKind::kBadInput);
   }
   gguf_init_params params{/*no_alloc=*/true, /*ctx=*/nullptr};
   GgufPtr g(gguf_init_from_file(path.c_str(), params));
-  if (!g) throw util::Error(fmt::format("{}: not a valid GGUF file", path.string()), util::ExitCode::kBadInput);
+  if (!g) throw util::Error(fmt::format("{}: not a valid GGUF file", path.string()), util::ErrorKind::kBadInput);
 
   GgufSummary s;
   s.file_size = std::filesystem::file_size(path, ec);

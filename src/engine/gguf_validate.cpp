@@ -580,13 +580,13 @@ std::vector<GgufProblem> gguf_problems(const gguf_context* g, GgufScope scope) {
 void validate_gguf(const std::filesystem::path& path, GgufScope scope) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
-    throw util::Error(fmt::format("{}: no such model file", path.string()), util::ExitCode::kBadInput);
+    throw util::Error(fmt::format("{}: no such model file", path.string()), util::ErrorKind::kBadInput);
   }
   GgufPtr g(gguf_init_from_file(path.c_str(), gguf_init_params{/*no_alloc=*/true, /*ctx=*/nullptr}));
-  if (!g) throw util::Error(fmt::format("{}: not a valid GGUF file", path.string()), util::ExitCode::kBadInput);
+  if (!g) throw util::Error(fmt::format("{}: not a valid GGUF file", path.string()), util::ErrorKind::kBadInput);
   const std::vector<GgufProblem> problems = gguf_problems(g.get(), scope);
   if (!problems.empty()) {
-    throw util::Error(fmt::format("{}: {}", path.string(), problems.front().to_string()), util::ExitCode::kBadInput);
+    throw util::Error(fmt::format("{}: {}", path.string(), problems.front().to_string()), util::ErrorKind::kBadInput);
   }
 }
 

@@ -24,7 +24,7 @@ ggml_type kv_cache_type(const std::string& name) {
   if (name == "f16") return GGML_TYPE_F16;
   if (name == "q8_0") return GGML_TYPE_Q8_0;
   if (name == "q4_0") return GGML_TYPE_Q4_0;
-  throw util::Error(fmt::format("kv cache type '{}': expected f16, q8_0 or q4_0", name), util::ExitCode::kUsage);
+  throw util::Error(fmt::format("kv cache type '{}': expected f16, q8_0 or q4_0", name), util::ErrorKind::kUsage);
 }
 
 llama_flash_attn_type flash_type(FlashAttention fa) {
@@ -82,7 +82,7 @@ void check_memory(const std::filesystem::path& path, const GgufSummary& s, const
       throw util::Error(fmt::format("{}: placement {} needs a GPU, but this build/machine has none (backends: {}); use "
                                     "--placement cpu",
                                     path.string(), o.placement.to_string(), fmt::join(compiled_backends(), ", ")),
-                        util::ExitCode::kUnavailable);
+                        util::ErrorKind::kUnavailable);
     }
     uint64_t free = 0;
     for (const auto& g : gpus) free += g.free_bytes;
@@ -94,7 +94,7 @@ void check_memory(const std::filesystem::path& path, const GgufSummary& s, const
                                     format_bytes(static_cast<uint64_t>(frac * static_cast<double>(s.file_size))),
                                     format_bytes(static_cast<uint64_t>(frac * static_cast<double>(kv))), n_ctx,
                                     o.placement.to_string(), format_bytes(free), gpus.front().description),
-                        util::ExitCode::kUnavailable);
+                        util::ErrorKind::kUnavailable);
     }
   }
   const uint64_t host_avail = available_host_memory();
@@ -106,7 +106,7 @@ void check_memory(const std::filesystem::path& path, const GgufSummary& s, const
                     "{} lane(s)), but only {} is available",
                     path.string(), format_bytes(host_need), o.placement.to_string(), n_ctx, sizes.batch, sizes.ubatch,
                     lanes, format_bytes(host_avail)),
-        util::ExitCode::kUnavailable);
+        util::ErrorKind::kUnavailable);
   }
 }
 
@@ -162,7 +162,7 @@ void check_options(const ModelOptions& o) {
     if (v >= lo && v <= hi) return;
     throw util::Error(
         fmt::format("{} {}: must be {}{} to {}{}", name, v, zero ? fmt::format("0 ({}) or ", zero) : "", lo, hi, why),
-        util::ExitCode::kUsage);
+        util::ErrorKind::kUsage);
   };
   check("context_size", o.context_size, kMinContextSize, kMaxContextSize, "the model's training context",
         " (llama.cpp allocates the KV cache in blocks of 256 cells)");
@@ -175,13 +175,13 @@ void check_options(const ModelOptions& o) {
   if (o.batch_size > 0 && o.ubatch_size > o.batch_size) {
     throw util::Error(fmt::format("ubatch_size {} is larger than batch_size {}: a micro-batch is a part of a batch",
                                   o.ubatch_size, o.batch_size),
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
   if (o.batch_size > 0 && o.max_sequences > o.batch_size) {
     throw util::Error(fmt::format("max_sequences {} is larger than batch_size {}: llama.cpp reserves one output per "
                                   "sequence in every batch; lower max_sequences or raise batch_size",
                                   o.max_sequences, o.batch_size),
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
   kv_cache_type(o.kv_type);
 }
@@ -207,7 +207,7 @@ Placement Placement::parse(const std::string& text) {
     }
   }
   throw util::Error(fmt::format("placement '{}': expected gpu, cpu or partial:N (N = layers on the GPU)", text),
-                    util::ExitCode::kUsage);
+                    util::ErrorKind::kUsage);
 }
 
 std::string Placement::to_string() const {
@@ -233,7 +233,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   if (options.placement.kind == Placement::Kind::kPartial && options.placement.gpu_layers > summary.n_layers) {
     throw util::Error(fmt::format("placement {}: {} has {} layers; N must be 0 to {}", options.placement.to_string(),
                                   path.string(), summary.n_layers, summary.n_layers),
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -249,7 +249,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
     throw util::Error(fmt::format("max_sequences {} is larger than the batch of {} tokens (batch_size {}, context {}): "
                                   "llama.cpp reserves one output per sequence in every batch",
                                   n_seq, n_batch_used, sizes.batch, n_ctx_wanted),
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
   check_memory(path, summary, options, n_ctx_wanted, sizes, wanted_scoring_lanes(options));
 
@@ -281,7 +281,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
           fmt::format("{}: llama.cpp could not load the model: {} (set JOULEVAL_LLAMA_LOG=1 for "
                       "llama.cpp's log)",
                       path.string(), why.empty() ? "unsupported architecture, corrupt file or out of memory" : why),
-          util::ExitCode::kBadInput);
+          util::ErrorKind::kBadInput);
     }
   }
 
@@ -310,7 +310,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
                       why.empty() ? "out of memory, or a quantized KV cache without flash attention or with a head "
                                     "size that is not a multiple of 32"
                                   : why),
-          util::ExitCode::kUnavailable);
+          util::ErrorKind::kUnavailable);
     }
   }
   if (llama_model_has_encoder(impl->model.get()) || !llama_model_has_decoder(impl->model.get()) ||
@@ -318,7 +318,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
     throw util::Error(fmt::format("{}: a {} model that llama.cpp runs as an encoder or embedding model; jouleval "
                                   "scores causal language models",
                                   path.string(), summary.architecture),
-                      util::ExitCode::kBadInput);
+                      util::ErrorKind::kBadInput);
   }
 
   impl->vocab = llama_model_get_vocab(impl->model.get());

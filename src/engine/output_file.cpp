@@ -34,7 +34,7 @@ int64_t free_bytes(const fs::path& dir) {
 
 OutputFile::OutputFile(fs::path path, bool overwrite, std::string force_hint)
     : path_(std::move(path)), overwrite_(overwrite), force_hint_(std::move(force_hint)) {
-  if (path_.empty()) throw util::Error("an output path is required", util::ExitCode::kUsage);
+  if (path_.empty()) throw util::Error("an output path is required", util::ErrorKind::kUsage);
   std::error_code ec;
   // A link to a file is followed: the file it names is the output.
   if (fs::is_symlink(fs::symlink_status(path_, ec))) {
@@ -68,7 +68,7 @@ OutputFile::OutputFile(fs::path path, bool overwrite, std::string force_hint)
                         util::ErrorKind::kNoSpace);
     }
     throw util::Error(fmt::format("{}: cannot create the output there: {}", dir.string(), std::strerror(err)),
-                      util::ExitCode::kBadInput);
+                      util::ErrorKind::kBadInput);
   }
 }
 
@@ -124,11 +124,11 @@ void OutputFile::commit() {
     if (err == EEXIST) {
       throw util::Error(
           fmt::format("{}: was created while this one was written; pass {} to replace it", path_.string(), force_hint_),
-          util::ExitCode::kUsage);
+          util::ErrorKind::kUsage);
     }
     throw util::Error(
         fmt::format("{}: cannot move the finished file into place: {}", path_.string(), std::strerror(err)),
-        util::ExitCode::kFailure);
+        util::ErrorKind::kFailure);
   }
   committed_ = true;
 }

@@ -76,7 +76,7 @@ const Precision& resolve_precision(const std::string& alias_or_name) {
     names += p.alias.empty() ? p.type_name : fmt::format("{} ({})", p.alias, p.type_name);
   }
   throw util::Error(fmt::format("--type {}: unsupported precision; choose one of: {}", alias_or_name, names),
-                    util::ExitCode::kUsage);
+                    util::ErrorKind::kUsage);
 }
 
 std::string file_type_name(int32_t ftype) {

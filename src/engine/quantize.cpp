@@ -34,14 +34,14 @@ QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progre
   if (options.threads < 0 || options.threads > kMaxThreads) {
     throw util::Error(
         fmt::format("--threads {}: must be 0 (all hardware threads) or 1 to {}", options.threads, kMaxThreads),
-        util::ExitCode::kUsage);
+        util::ErrorKind::kUsage);
   }
   const GgufSummary src = read_gguf_summary(options.input);
-  if (options.output.empty()) throw util::Error("quantize: an output path (-o) is required", util::ExitCode::kUsage);
+  if (options.output.empty()) throw util::Error("quantize: an output path (-o) is required", util::ErrorKind::kUsage);
   std::error_code ec;
   if (std::filesystem::equivalent(options.input, options.output, ec)) {
     throw util::Error(fmt::format("{}: output must differ from the input", options.output.string()),
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
   validate_gguf(options.input);  // llama.cpp's quantizer aborts on some broken metadata
 
@@ -65,7 +65,7 @@ QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progre
         fmt::format("{}: is already quantized to {} ({:.2f} bits/weight), below the target {} ({:.2f}): "
                     "quantizing up cannot restore precision; start from the F16/BF16/F32 model",
                     options.input.string(), result.source_type, src_bpw, target.type_name, target.bits_per_weight),
-        util::ExitCode::kUsage);
+        util::ErrorKind::kUsage);
   }
 
   llama_model_quantize_params qp = llama_model_quantize_default_params();

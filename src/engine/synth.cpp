@@ -86,7 +86,7 @@ ggml_type parse_weight_type(const std::string& name, int32_t* ftype) {
   }
   throw util::Error(
       fmt::format("--type {}: synth writes f32, f16 or bf16 (use `jouleval quantize` for the rest)", name),
-      util::ExitCode::kUsage);
+      util::ErrorKind::kUsage);
 }
 
 // Copies every tokenizer.* key of `src` into `dst`.
@@ -192,15 +192,15 @@ SynthResult synthesize(const SynthOptions& options, const ProgressFn& progress) 
   const SynthShape& shape = find_synth_preset(options.preset);
   int32_t ftype = 0;
   const ggml_type wtype = parse_weight_type(options.weight_type, &ftype);
-  if (options.output.empty()) throw util::Error("synth: an output path (-o) is required", util::ExitCode::kUsage);
+  if (options.output.empty()) throw util::Error("synth: an output path (-o) is required", util::ErrorKind::kUsage);
   if (options.threads < 0 || options.threads > kMaxThreads) {
     throw util::Error(
         fmt::format("--threads {}: must be 0 (all hardware threads) or 1 to {}", options.threads, kMaxThreads),
-        util::ExitCode::kUsage);
+        util::ErrorKind::kUsage);
   }
   if (!(options.init_scale > 0.0f) || !std::isfinite(options.init_scale)) {
     throw util::Error(fmt::format("--init-scale {}: must be a positive number", options.init_scale),
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
   // Every check of the output (directory, existing file, writable) before the work starts.
   OutputFile out(options.output, options.overwrite);
@@ -210,11 +210,11 @@ SynthResult synthesize(const SynthOptions& options, const ProgressFn& progress) 
   if (!vocab) {
     throw util::Error(
         fmt::format("{}: tokenizer file missing or invalid (set JOULEVAL_SHARE_DIR)", vocab_path.string()),
-        util::ExitCode::kBadInput);
+        util::ErrorKind::kBadInput);
   }
   const int64_t tokens_key = gguf_find_key(vocab.get(), "tokenizer.ggml.tokens");
   if (tokens_key < 0)
-    throw util::Error(fmt::format("{}: no tokenizer.ggml.tokens", vocab_path.string()), util::ExitCode::kBadInput);
+    throw util::Error(fmt::format("{}: no tokenizer.ggml.tokens", vocab_path.string()), util::ErrorKind::kBadInput);
   const auto n_vocab = static_cast<int64_t>(gguf_get_arr_n(vocab.get(), tokens_key));
 
   // Metadata.
@@ -268,7 +268,7 @@ SynthResult synthesize(const SynthOptions& options, const ProgressFn& progress) 
   FilePtr file(std::fopen(out.temp_path().c_str(), "wb"));
   if (!file) {
     throw util::Error(fmt::format("{}: cannot open for writing: {}", options.output.string(), std::strerror(errno)),
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
   const int32_t threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
 

@@ -35,7 +35,8 @@ const SynthShape& find_synth_preset(const std::string& name) {
     if (p.preset == name) return p;
     names += names.empty() ? p.preset : ", " + p.preset;
   }
-  throw util::Error(fmt::format("--preset {}: unknown preset; choose one of: {}", name, names), util::ExitCode::kUsage);
+  throw util::Error(fmt::format("--preset {}: unknown preset; choose one of: {}", name, names),
+                    util::ErrorKind::kUsage);
 }
 
 }  // namespace jouleval::engine

@@ -14,14 +14,14 @@ void Vocab::ModelDeleter::operator()(llama_model* m) const { llama_model_free(m)
 Vocab Vocab::load(const std::filesystem::path& path) {
   ensure_backend();
   if (!std::filesystem::exists(path))
-    throw util::Error(fmt::format("{}: no such file", path.string()), util::ExitCode::kBadInput);
+    throw util::Error(fmt::format("{}: no such file", path.string()), util::ErrorKind::kBadInput);
   validate_gguf(path, GgufScope::kVocabOnly);  // llama.cpp's tokenizer aborts on some broken ones
   llama_model_params params = llama_model_default_params();
   params.vocab_only = true;
   params.n_gpu_layers = 0;
   llama_model* model = llama_model_load_from_file(path.c_str(), params);
   if (model == nullptr)
-    throw util::Error(fmt::format("{}: not a GGUF file llama.cpp can load", path.string()), util::ExitCode::kBadInput);
+    throw util::Error(fmt::format("{}: not a GGUF file llama.cpp can load", path.string()), util::ErrorKind::kBadInput);
   std::unique_ptr<llama_model, ModelDeleter> owned(model);
   const llama_vocab* vocab = llama_model_get_vocab(model);
   return Vocab(std::move(owned), vocab);

@@ -24,7 +24,7 @@ std::vector<JsAsset> load_js_assets(const std::filesystem::path& dir) {
           fmt::format("charting script {} not found: run scripts/fetch-deps.sh, then re-run cmake (or set "
                       "JOULEVAL_SHARE_DIR to a directory whose js/ holds {})",
                       path.string(), name),
-          util::ExitCode::kUnavailable);
+          util::ErrorKind::kUnavailable);
     std::ostringstream ss;
     ss << in.rdbuf();
     out.push_back({name, ss.str()});

@@ -88,7 +88,7 @@ ExportFormat parse_export_format(const std::string& name) {
   if (name == "markdown" || name == "md") return ExportFormat::kMarkdown;
   if (name == "latex" || name == "tex") return ExportFormat::kLatex;
   throw util::Error(fmt::format("unknown export format '{}' (csv, jsonl, markdown, latex)", name),
-                    util::ExitCode::kUsage);
+                    util::ErrorKind::kUsage);
 }
 
 ExportTable parse_export_table(const std::string& name) {
@@ -96,7 +96,7 @@ ExportTable parse_export_table(const std::string& name) {
   if (name == "items") return ExportTable::kItems;
   if (name == "precision") return ExportTable::kPrecision;
   throw util::Error(fmt::format("unknown table '{}' for --table (summary, items, precision)", name),
-                    util::ExitCode::kUsage);
+                    util::ErrorKind::kUsage);
 }
 
 std::string latex_escape(const std::string& text) {

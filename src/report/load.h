@@ -26,7 +26,7 @@ struct Results {
 inline Results load_results(const std::filesystem::path& db, bool with_items, bool with_timeline) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(db, ec))
-    throw util::Error(fmt::format("{}: no such results database", db.string()), util::ExitCode::kBadInput);
+    throw util::Error(fmt::format("{}: no such results database", db.string()), util::ErrorKind::kBadInput);
   store::Store s(db, {.create = false, .durable = false, .read_only = true});
   s.check_integrity();
   store::CellQuery query;

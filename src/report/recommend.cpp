@@ -254,7 +254,7 @@ Objective parse_objective(const std::string& name) {
   if (name == "tweor") return Objective::kTweor;
   if (name == "throughput") return Objective::kThroughput;
   throw util::Error(fmt::format("unknown objective '{}' (energy, eor, tweor, throughput)", name),
-                    util::ExitCode::kUsage);
+                    util::ErrorKind::kUsage);
 }
 
 std::string objective_name(Objective objective) {
@@ -281,10 +281,10 @@ Constraints apply_scenario(const std::string& scenario, Constraints k, bool rete
   else if (scenario == "edge") {
     retention = 0.95;
     if (!k.max_power_w && !k.max_memory_gb)
-      throw util::Error("--scenario edge needs --max-power-w or --max-memory-gb", util::ExitCode::kUsage);
+      throw util::Error("--scenario edge needs --max-power-w or --max-memory-gb", util::ErrorKind::kUsage);
   } else if (!scenario.empty()) {
     throw util::Error(fmt::format("unknown scenario '{}' (datacenter, enterprise, edge)", scenario),
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
   if (!scenario.empty() && !retention_given) k.min_accuracy_retention = retention;
   return k;

@@ -33,7 +33,7 @@ Table select_columns(const Table& table, const std::vector<std::string>& keys) {
     if (!i) {
       std::string known;
       for (const auto& c : table.columns) known += (known.empty() ? "" : ", ") + c.key;
-      throw util::Error(fmt::format("unknown column '{}'; known columns: {}", key, known), util::ExitCode::kUsage);
+      throw util::Error(fmt::format("unknown column '{}'; known columns: {}", key, known), util::ErrorKind::kUsage);
     }
     idx.push_back(*i);
     out.columns.push_back(table.columns[*i]);

@@ -25,7 +25,7 @@ CellStatus parse_cell_status(const std::string& text) {
   if (text == "skipped") return CellStatus::kSkipped;
   if (text == "failed") return CellStatus::kFailed;
   if (text == "pending") return CellStatus::kPending;
-  throw util::Error(fmt::format("unknown cell status '{}' in results database", text), util::ExitCode::kBadInput);
+  throw util::Error(fmt::format("unknown cell status '{}' in results database", text), util::ErrorKind::kBadInput);
 }
 
 std::string describe(const CellKey& key) {

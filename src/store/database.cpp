@@ -13,18 +13,18 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 10000;
 
-util::ExitCode exit_code_for(int rc) {
+util::ErrorKind exit_code_for(int rc) {
   switch (rc & 0xff) {
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
     case SQLITE_CANTOPEN:
-      return util::ExitCode::kBadInput;
+      return util::ErrorKind::kBadInput;
     case SQLITE_FULL:
       return util::ErrorKind::kNoSpace;
     case SQLITE_NOMEM:
       return util::ErrorKind::kUnavailable;
     default:
-      return util::ExitCode::kFailure;
+      return util::ErrorKind::kFailure;
   }
 }
 
@@ -40,7 +40,7 @@ std::string sql_summary(std::string_view sql) {
 
 Database::Database(const std::filesystem::path& file, OpenMode mode) : file_(file) {
   if (mode != OpenMode::kCreate && !std::filesystem::exists(file)) {
-    throw util::Error(fmt::format("{}: no such results database", file.string()), util::ExitCode::kBadInput);
+    throw util::Error(fmt::format("{}: no such results database", file.string()), util::ErrorKind::kBadInput);
   }
   int flags = (mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
   if (mode == OpenMode::kCreate) flags |= SQLITE_OPEN_CREATE;
@@ -89,13 +89,13 @@ void Database::fail(std::string_view operation, int rc) const {
   if ((rc & 0xff) == SQLITE_NOTADB) {
     throw util::Error(
         fmt::format("{}: not a jouleval results database (not an SQLite file: {})", file_.string(), message),
-        util::ExitCode::kBadInput);
+        util::ErrorKind::kBadInput);
   }
   throw util::Error(fmt::format("{}: {} failed: {}", file_.string(), operation, message), exit_code_for(rc));
 }
 
 void Database::fail_message(std::string_view message) const {
-  throw util::Error(fmt::format("{}: {}", file_.string(), message), util::ExitCode::kBadInput);
+  throw util::Error(fmt::format("{}: {}", file_.string(), message), util::ErrorKind::kBadInput);
 }
 
 }  // namespace jouleval::store

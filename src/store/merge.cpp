@@ -17,12 +17,12 @@ namespace {
 constexpr const char* kOutputLabel = "<output>";
 
 void check_inputs(const std::vector<std::filesystem::path>& inputs, const std::filesystem::path& output) {
-  if (inputs.empty()) throw util::Error("merge: no input databases given", util::ExitCode::kUsage);
+  if (inputs.empty()) throw util::Error("merge: no input databases given", util::ErrorKind::kUsage);
   for (const auto& input : inputs) {
     std::error_code ec;
     if (std::filesystem::exists(output) && std::filesystem::equivalent(input, output, ec)) {
       throw util::Error(fmt::format("merge: input {} is the output file; name a different output", input.string()),
-                        util::ExitCode::kUsage);
+                        util::ErrorKind::kUsage);
     }
     // Throws for a missing, foreign, unsupported or damaged file.
     Store probe(input, {.create = false, .durable = false, .read_only = true});

@@ -15,7 +15,7 @@ namespace jouleval::sweep {
 namespace {
 
 using util::Error;
-using util::ExitCode;
+using util::ErrorKind;
 
 // A TOML file being read: names a field with its line, for every message.
 class TomlFile {
@@ -32,7 +32,7 @@ class TomlFile {
   }
 
   [[noreturn]] void bad(const std::string& field, const std::string& what) const {
-    throw Error(fmt::format("{}: {}", name(field), what), ExitCode::kBadInput);
+    throw Error(fmt::format("{}: {}", name(field), what), ErrorKind::kBadInput);
   }
 
   void remember(const std::string& field, const toml::node& node) {
@@ -219,7 +219,7 @@ ModelSpec parse_model_spec(const std::string& text, const std::filesystem::path&
       rest = rest.substr(0, colon);
     }
     if (rest.empty())
-      throw Error(fmt::format("model '{}': missing synth preset after 'synth:'", text), ExitCode::kUsage);
+      throw Error(fmt::format("model '{}': missing synth preset after 'synth:'", text), ErrorKind::kUsage);
     spec.synth_preset = rest;
     spec.synth_weight_type = weight_type;
     spec.path = synth_dir / fmt::format("{}-{}.gguf", rest, weight_type);
@@ -238,7 +238,7 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   } catch (const toml::parse_error& e) {
     throw Error(
         fmt::format("{}:{}:{}: {}", file.string(), e.source().begin.line, e.source().begin.column, e.description()),
-        ExitCode::kBadInput);
+        ErrorKind::kBadInput);
   }
   TomlFile f(file);
   const std::filesystem::path base = file.parent_path();
@@ -357,7 +357,7 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   validate_config(config, {[&](const std::string& field) {
                              return f.name(field.rfind("tasks.", 0) == 0 ? field : prefix_sweep + field);
                            },
-                           ExitCode::kBadInput});
+                           ErrorKind::kBadInput});
   return config;
 }
 

@@ -77,7 +77,7 @@ struct SweepConfig {
 // "tasks.mmlu.shots") and returns how to show it ("--ctx", "s.toml:7: field 'sweep.context_size'").
 struct SettingNames {
   std::function<std::string(const std::string& field)> name;
-  util::ExitCode code = util::ExitCode::kUsage;  // kUsage for options, kBadInput for a file
+  util::ErrorKind code = util::ErrorKind::kUsage;  // kUsage for options, kBadInput for a file
 };
 
 // Checks every numeric and named setting against its allowed range (docs/sweep.md "Settings"): the

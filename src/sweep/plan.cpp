@@ -33,7 +33,7 @@ std::vector<PlannedCell> selected_cells(const SweepConfig& config, std::optional
   if (*only_cell >= plan.size()) {
     throw util::Error(fmt::format("--cell {}: the sweep has {} cells (0 to {})", *only_cell, plan.size(),
                                   plan.empty() ? 0 : plan.size() - 1),
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
   return {plan[*only_cell]};
 }

@@ -23,7 +23,7 @@ fs::path first_existing(const fs::path& root, const std::vector<fs::path>& candi
     tried += fmt::format("\n  {}", p.lexically_normal().string());
   }
   throw util::Error(fmt::format("{} not found under data directory '{}'; looked for:{}", what, root.string(), tried),
-                    util::ExitCode::kBadInput);
+                    util::ErrorKind::kBadInput);
 }
 
 // Files in `dir` whose names end in `suffix`, sorted by name.
@@ -58,7 +58,7 @@ MmluFiles find_mmlu_files(const fs::path& root) {
     return files;
   }
   throw util::Error(fmt::format("MMLU data not found under data directory '{}'; looked for:{}", root.string(), tried),
-                    util::ExitCode::kBadInput);
+                    util::ErrorKind::kBadInput);
 }
 
 fs::path find_arc_file(const fs::path& root, const std::string& split) {

@@ -46,7 +46,7 @@ struct Gsm8kRow {
 };
 
 // Every parser checks the whole text before returning (docs/tasks.md "Malformed data" and "Limits"):
-// on malformed input it throws util::Error(ExitCode::kBadInput) naming `source`, the line and the
+// on malformed input it throws util::Error(ErrorKind::kBadInput) naming `source`, the line and the
 // field, and it never returns an empty vector (a text without items is an error). `source` is only
 // used in messages. A byte order mark at the very start of `text` is skipped.
 

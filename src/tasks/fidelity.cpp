@@ -14,7 +14,7 @@ namespace {
 std::string id_of(const nlohmann::json& rec, const char* side) {
   if (!rec.is_object() || !rec.contains("id") || !rec.contains("chosen")) {
     throw util::Error(fmt::format("fidelity: {} item record without \"id\" or \"chosen\"", side),
-                      util::ExitCode::kBadInput);
+                      util::ErrorKind::kBadInput);
   }
   const nlohmann::json& id = rec["id"];
   return id.is_string() ? id.get<std::string>() : id.dump();
@@ -38,7 +38,7 @@ Fidelity fidelity(const std::vector<nlohmann::json>& reference_items, const std:
   for (const auto& rec : reference_items) {
     if (!reference.emplace(id_of(rec, "reference"), &rec).second) {
       throw util::Error(fmt::format("fidelity: duplicate reference item id {}", id_of(rec, "reference")),
-                        util::ExitCode::kBadInput);
+                        util::ErrorKind::kBadInput);
     }
   }
   Fidelity out;
@@ -48,7 +48,7 @@ Fidelity fidelity(const std::vector<nlohmann::json>& reference_items, const std:
   for (const auto& rec : items) {
     std::string id = id_of(rec, "candidate");
     if (seen[id]++ > 0) {
-      throw util::Error(fmt::format("fidelity: duplicate item id {}", id), util::ExitCode::kBadInput);
+      throw util::Error(fmt::format("fidelity: duplicate item id {}", id), util::ErrorKind::kBadInput);
     }
     auto it = reference.find(id);
     if (it == reference.end()) continue;

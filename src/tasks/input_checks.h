@@ -1,6 +1,6 @@
 // Checks shared by the dataset parsers (docs/tasks.md "Malformed data" and "Limits"): the whole
 // file before parsing, each text field, each item's size, the item ids of a file, and that a file
-// holds at least one item. Every check throws util::Error(ExitCode::kBadInput) naming the source,
+// holds at least one item. Every check throws util::Error(ErrorKind::kBadInput) naming the source,
 // the line (when there is one) and the field. Not thread-safe per ItemIds object; the functions are.
 #pragma once
 

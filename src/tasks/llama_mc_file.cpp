@@ -15,7 +15,7 @@ namespace {
 
 [[noreturn]] void bad_item(size_t index, const ChoiceItem& item, std::string_view field, std::string_view problem) {
   throw util::Error(fmt::format("item {} (id '{}'): field '{}': {}", index, item.id, field, problem),
-                    util::ExitCode::kBadInput);
+                    util::ErrorKind::kBadInput);
 }
 
 // llama-perplexity reads the integers with istream::read into uint32_t / int, i.e. in the host's
@@ -60,10 +60,10 @@ void check_choice_item(size_t index, const ChoiceItem& item) {
 
 std::string llama_mc_file_bytes(const std::vector<ChoiceItem>& items) {
   if (items.empty()) {
-    throw util::Error("no items to write (llama-perplexity rejects a file with no tasks)", util::ExitCode::kBadInput);
+    throw util::Error("no items to write (llama-perplexity rejects a file with no tasks)", util::ErrorKind::kBadInput);
   }
   constexpr uint64_t kMax = std::numeric_limits<uint32_t>::max();
-  if (items.size() > kMax) throw util::Error("too many items for a llama-perplexity file", util::ExitCode::kBadInput);
+  if (items.size() > kMax) throw util::Error("too many items for a llama-perplexity file", util::ErrorKind::kBadInput);
 
   // Header: task count, then one absolute byte offset per task (filled in below).
   std::string out;
@@ -91,7 +91,7 @@ std::string llama_mc_file_bytes(const std::vector<ChoiceItem>& items) {
 }
 
 std::string llama_hellaswag_file_text(const std::vector<ChoiceItem>& items) {
-  if (items.empty()) throw util::Error("no items to write", util::ExitCode::kBadInput);
+  if (items.empty()) throw util::Error("no items to write", util::ErrorKind::kBadInput);
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {
     const ChoiceItem& item = items[i];
@@ -134,12 +134,12 @@ void write_task_file(const std::filesystem::path& path, const std::string& bytes
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   if (!file) {
     throw util::Error(fmt::format("{}: cannot open the output file for writing", path.string()),
-                      util::ExitCode::kBadInput);
+                      util::ErrorKind::kBadInput);
   }
   file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   file.close();
   if (!file)
-    throw util::Error(fmt::format("{}: cannot write the output file", path.string()), util::ExitCode::kBadInput);
+    throw util::Error(fmt::format("{}: cannot write the output file", path.string()), util::ErrorKind::kBadInput);
 }
 
 }  // namespace jouleval::tasks

@@ -79,7 +79,7 @@ Task load_mmlu(const TaskOptions& opt, int shots) {
       if (files.dev.empty()) {
         throw util::Error(fmt::format("MMLU {}-shot needs the dev split (dev/<subject>_dev.csv) next to {}", shots,
                                       files.test.front().parent_path().string()),
-                          util::ExitCode::kBadInput);
+                          util::ErrorKind::kBadInput);
       }
       auto [din, dnames] = mmlu_inputs(files.dev);
       dev = load_mmlu_split(din, dnames);
@@ -90,7 +90,7 @@ Task load_mmlu(const TaskOptions& opt, int shots) {
         if (dev_subjects.count(t.subject) == 0) {
           throw util::Error(fmt::format("MMLU {}-shot: no dev rows for subject '{}' (expected {})", shots, t.subject,
                                         (files.dev.front().parent_path() / (t.subject + "_dev.csv")).string()),
-                            util::ExitCode::kBadInput);
+                            util::ErrorKind::kBadInput);
         }
       }
     }
@@ -159,7 +159,7 @@ Task load_task(TaskId id, const TaskOptions& options) {
   const int shots = resolve_shots(options, id);
   if (!options.use_samples && options.data_dir.empty()) {
     throw util::Error(fmt::format("{}: no data directory given (set one, or use the built-in samples)", task_name(id)),
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
   switch (id) {
     case TaskId::kMmlu:
@@ -174,7 +174,7 @@ Task load_task(TaskId id, const TaskOptions& options) {
     case TaskId::kGsm8k:
       return load_gsm8k(options, shots);
   }
-  throw util::Error("unknown task id", util::ExitCode::kUsage);
+  throw util::Error("unknown task id", util::ErrorKind::kUsage);
 }
 
 }  // namespace jouleval::tasks

@@ -29,19 +29,19 @@ int preset_shots(std::string_view preset, TaskId task) {
     }
   }
   throw util::Error(fmt::format("unknown shot preset '{}' (valid: lm-eval, leaderboard)", preset),
-                    util::ExitCode::kUsage);
+                    util::ErrorKind::kUsage);
 }
 
 int resolve_shots(const TaskOptions& options, TaskId task) {
   int shots = options.shots ? *options.shots : preset_shots(options.preset, task);
   if (shots < 0) {
-    throw util::Error(fmt::format("{}: shots must be >= 0, got {}", task_name(task), shots), util::ExitCode::kUsage);
+    throw util::Error(fmt::format("{}: shots must be >= 0, got {}", task_name(task), shots), util::ErrorKind::kUsage);
   }
   if (shots > 0 && (task == TaskId::kTruthfulqaMc1 || task == TaskId::kTruthfulqaMc2)) {
     throw util::Error(fmt::format("{}: few-shot is not supported (the task's fixed six-pair primer is its only "
                                   "context; use 0 shots)",
                                   task_name(task)),
-                      util::ExitCode::kUsage);
+                      util::ErrorKind::kUsage);
   }
   return shots;
 }

@@ -15,7 +15,7 @@ void throw_bad_input(const SourcePos& pos, std::string_view field, std::string_v
   if (pos.line > 0) where += fmt::format(":{}", pos.line);
   std::string msg =
       field.empty() ? fmt::format("{}: {}", where, problem) : fmt::format("{}: field '{}': {}", where, field, problem);
-  throw util::Error(msg, util::ExitCode::kBadInput);
+  throw util::Error(msg, util::ErrorKind::kBadInput);
 }
 
 std::string excerpt(std::string_view text, size_t max_bytes) {
@@ -41,16 +41,16 @@ std::string excerpt(std::string_view text, size_t max_bytes) {
 std::string read_text_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw util::Error(fmt::format("{}: cannot open file", path.string()), util::ExitCode::kBadInput);
+    throw util::Error(fmt::format("{}: cannot open file", path.string()), util::ErrorKind::kBadInput);
   }
   std::string data;
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw util::Error(fmt::format("{}: cannot read file size", path.string()), util::ExitCode::kBadInput);
+  if (ec) throw util::Error(fmt::format("{}: cannot read file size", path.string()), util::ErrorKind::kBadInput);
   data.resize(static_cast<size_t>(size));
   in.read(data.data(), static_cast<std::streamsize>(data.size()));
   if (static_cast<size_t>(in.gcount()) != data.size()) {
-    throw util::Error(fmt::format("{}: read error", path.string()), util::ExitCode::kBadInput);
+    throw util::Error(fmt::format("{}: read error", path.string()), util::ErrorKind::kBadInput);
   }
   return data;
 }

@@ -1,5 +1,5 @@
 // Input text and its position for error messages: reading a whole file, splitting lines, and the
-// util::Error thrown for malformed data ("file:line: field 'x': problem", ExitCode::kBadInput).
+// util::Error thrown for malformed data ("file:line: field 'x': problem", ErrorKind::kBadInput).
 #pragma once
 
 #include <filesystem>

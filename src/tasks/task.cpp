@@ -27,7 +27,7 @@ const std::vector<std::string>& gsm8k_stop_strings() {
 
 Task Task::multiple_choice(TaskId id, int shots, std::vector<ChoiceItem> items) {
   if (id == TaskId::kGsm8k) {
-    throw util::Error("gsm8k is a generation task, not multiple choice", util::ExitCode::kFailure);
+    throw util::Error("gsm8k is a generation task, not multiple choice", util::ErrorKind::kFailure);
   }
   Task t(id, RequestKind::kLoglikelihood, shots);
   t.ranges_.reserve(items.size());
@@ -44,7 +44,7 @@ Task Task::multiple_choice(TaskId id, int shots, std::vector<ChoiceItem> items) 
 
 Task Task::generation(TaskId id, int shots, std::vector<GenerationItem> items) {
   if (id != TaskId::kGsm8k) {
-    throw util::Error(fmt::format("{} is not a generation task", task_name(id)), util::ExitCode::kFailure);
+    throw util::Error(fmt::format("{} is not a generation task", task_name(id)), util::ErrorKind::kFailure);
   }
   Task t(id, RequestKind::kGeneration, shots);
   t.gen_requests_.reserve(items.size());

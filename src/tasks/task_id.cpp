@@ -50,7 +50,7 @@ TaskId parse_task_name(std::string_view name) {
   }
   std::string valid;
   for (const auto& [id, n] : kNames) valid += fmt::format("{}{}", valid.empty() ? "" : ", ", n);
-  throw util::Error(fmt::format("unknown task '{}' (valid tasks: {}, or 'all')", name, valid), util::ExitCode::kUsage);
+  throw util::Error(fmt::format("unknown task '{}' (valid tasks: {}, or 'all')", name, valid), util::ErrorKind::kUsage);
 }
 
 std::vector<TaskId> parse_task_list(std::string_view list) {
@@ -64,7 +64,7 @@ std::vector<TaskId> parse_task_list(std::string_view list) {
     std::string_view part =
         trim(list.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
     if (part.empty()) {
-      throw util::Error(fmt::format("empty task name in task list '{}'", list), util::ExitCode::kUsage);
+      throw util::Error(fmt::format("empty task name in task list '{}'", list), util::ErrorKind::kUsage);
     }
     if (part == "all") {
       for (TaskId id : all_tasks()) add(id);

@@ -16,8 +16,6 @@ enum class ErrorKind {
   kNoSpace,      // a write failed for lack of space (disk full, quota): nothing more can be stored
   kIncomplete,   // stopped at a time budget: finished work is stored, the same command resumes
 };
-// The kinds were named for the exit codes they map to; the old name stays for the code that says so.
-using ExitCode = ErrorKind;
 
 class Error : public std::runtime_error {
  public:

@@ -28,7 +28,7 @@ std::string cache_stamp(const std::filesystem::path& file) {
 std::string sha256_file(const std::filesystem::path& file, bool use_cache) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec))
-    throw Error(fmt::format("{}: no such file", file.string()), ExitCode::kBadInput);
+    throw Error(fmt::format("{}: no such file", file.string()), ErrorKind::kBadInput);
   const std::filesystem::path sidecar = file.string() + ".sha256";
   const std::string stamp = cache_stamp(file);
   if (use_cache) {
@@ -40,13 +40,13 @@ std::string sha256_file(const std::filesystem::path& file, bool use_cache) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw Error("SHA-256 unavailable in libcrypto");
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot open for reading", file.string()), ExitCode::kBadInput);
+  if (!in) throw Error(fmt::format("{}: cannot open for reading", file.string()), ErrorKind::kBadInput);
   std::vector<char> buffer(8 << 20);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(in.gcount()));
   }
-  if (in.bad()) throw Error(fmt::format("{}: read error", file.string()), ExitCode::kBadInput);
+  if (in.bad()) throw Error(fmt::format("{}: read error", file.string()), ErrorKind::kBadInput);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_DigestFinal_ex(ctx.get(), digest, &n);

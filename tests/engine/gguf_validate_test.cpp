@@ -70,7 +70,7 @@ TEST(GgufValidate, MissingAndNonGgufFilesAreBadInput) {
     validate_gguf("/nonexistent/m.gguf");
     FAIL();
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kBadInput);
+    EXPECT_EQ(e.code(), util::ErrorKind::kBadInput);
     EXPECT_NE(std::string(e.what()).find("/nonexistent/m.gguf"), std::string::npos);
   }
 }
@@ -100,7 +100,7 @@ TEST_P(BrokenGgufTest, ValidationNamesTheKey) {
       std::fprintf(stderr, "%s accepted the file\n", what);
       ok = false;
     } catch (const util::Error& e) {
-      if (e.code() != util::ExitCode::kBadInput || std::string(e.what()).rfind(expected, 0) != 0) {
+      if (e.code() != util::ErrorKind::kBadInput || std::string(e.what()).rfind(expected, 0) != 0) {
         std::fprintf(stderr, "%s: code %d, message: %s\n", what, static_cast<int>(e.code()), e.what());
         ok = false;
       }

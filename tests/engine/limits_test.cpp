@@ -37,7 +37,7 @@ namespace {
 
 // Loading the tiny model with `o` fails with util::Error `code` whose message matches `regex`; in a
 // child process, since llama.cpp aborted on some of these options before they were checked.
-void expect_refused(const ModelOptions& o, util::ExitCode code, const std::string& regex) {
+void expect_refused(const ModelOptions& o, util::ErrorKind code, const std::string& regex) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(exit_with_outcome([&] { Model::load(testing::tiny_model(), o); }),
               ::testing::ExitedWithCode(cli::exit_code(code)), regex);
@@ -121,7 +121,7 @@ TEST(ModelLimits, OutOfRangeOptionsNameTheOptionAndRange) {
     set(o);
     return o;
   };
-  const auto usage = util::ExitCode::kUsage;
+  const auto usage = util::ErrorKind::kUsage;
   expect_refused(with([](ModelOptions& o) { o.context_size = -1; }), usage, "context_size -1: must be 0");
   expect_refused(with([](ModelOptions& o) { o.context_size = kMaxContextSize + 1; }), usage,
                  "context_size 16777217: must be 0 \\(the model's training context\\) or 256 to 16777216");
@@ -151,7 +151,7 @@ TEST(ModelLimits, BuffersThatDoNotFitAreUnavailableBeforeLoading) {
   o.batch_size = kMaxBatchSize;
   o.ubatch_size = kMaxBatchSize;
   if (available_host_memory() == 0 || available_host_memory() > (120ull << 30)) GTEST_SKIP() << "host too large";
-  expect_refused(o, util::ExitCode::kUnavailable, "does not fit in host memory");
+  expect_refused(o, util::ErrorKind::kUnavailable, "does not fit in host memory");
 }
 
 TEST(ModelRequests, DegenerateRequestsAreAnswered) {

@@ -55,7 +55,7 @@ TEST(ModelLoad, MissingFileNamesIt) {
     Model::load("/nonexistent/dir/model.gguf", testing::cpu_options());
     FAIL();
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kBadInput);
+    EXPECT_EQ(e.code(), util::ErrorKind::kBadInput);
     EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/model.gguf"), std::string::npos);
   }
 }
@@ -67,7 +67,7 @@ TEST(ModelLoad, NotAGgufFile) {
     Model::load(path, testing::cpu_options());
     FAIL();
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kBadInput);
+    EXPECT_EQ(e.code(), util::ErrorKind::kBadInput);
     EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos);
   }
   std::filesystem::remove(path);
@@ -81,7 +81,7 @@ TEST(ModelLoad, GpuPlacementWithoutGpuIsUnavailable) {
     Model::load(testing::tiny_model(), o);
     FAIL();
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kUnavailable);
+    EXPECT_EQ(e.code(), util::ErrorKind::kUnavailable);
     EXPECT_NE(std::string(e.what()).find("GPU"), std::string::npos);
   }
 }
@@ -93,7 +93,7 @@ TEST(ModelLoad, BadKvTypeIsAUsageError) {
     Model::load(testing::tiny_model(), o);
     FAIL();
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+    EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
   }
 }
 

@@ -53,7 +53,7 @@ TEST(QuantizeOutput, ExistingFileIsKeptWithoutOverwrite) {
   const fs::path out = dir / "mine.gguf";
   write_text(out, "precious");
   const util::Error e = expect_error([&] { quantize({testing::tiny_model(), out, "int8", 1}); });
-  EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+  EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
   EXPECT_NE(std::string(e.what()).find(out.string() + ": exists; pass --force"), std::string::npos) << e.what();
   EXPECT_TRUE(holds(out, "precious"));
   EXPECT_TRUE(testing::partial_files(dir).empty());
@@ -76,18 +76,18 @@ TEST(QuantizeOutput, DirectoryMissingDirectoryAndUnwritablePlaceAreRefusedBefore
   QuantizeOptions o{testing::tiny_model(), empty_dir, "int8", 1};
   o.overwrite = true;  // not even --force makes a directory an output
   util::Error e = expect_error([&] { quantize(o, progress); });
-  EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+  EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
   EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
   EXPECT_TRUE(fs::is_directory(empty_dir));
 
   e = expect_error([&] { quantize({testing::tiny_model(), dir / "no" / "such" / "m.gguf", "int8", 1}, progress); });
-  EXPECT_EQ(e.code(), util::ExitCode::kBadInput);
+  EXPECT_EQ(e.code(), util::ErrorKind::kBadInput);
   EXPECT_NE(std::string(e.what()).find((dir / "no" / "such").string() + ": no such directory"), std::string::npos)
       << e.what();
 
   // /proc takes no new files, not even from root.
   e = expect_error([&] { quantize({testing::tiny_model(), "/proc/jouleval-test.gguf", "int8", 1}, progress); });
-  EXPECT_EQ(e.code(), util::ExitCode::kBadInput);
+  EXPECT_EQ(e.code(), util::ErrorKind::kBadInput);
   EXPECT_NE(std::string(e.what()).find("/proc: cannot create the output there"), std::string::npos) << e.what();
   EXPECT_FALSE(worked);
   fs::remove_all(dir);
@@ -134,14 +134,14 @@ TEST(SynthOutput, ExistingFileAndDirectoryAreKept) {
   SynthOptions o;
   o.output = out;
   util::Error e = expect_error([&] { synthesize(o); });
-  EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+  EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
   EXPECT_NE(std::string(e.what()).find(out.string() + ": exists; pass --force"), std::string::npos) << e.what();
   EXPECT_TRUE(holds(out, "precious"));
 
   o.output = dir;
   o.overwrite = true;
   e = expect_error([&] { synthesize(o); });
-  EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+  EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
   EXPECT_TRUE(fs::is_directory(dir));
 
   o.output = out;
@@ -173,11 +173,11 @@ TEST(QuantizeAndSynth, ThreadsOutOfRangeAreUsageErrors) {
     EXPECT_EQ(expect_error([&] {
                 quantize({testing::tiny_model(), out, "int8", threads});
               }).code(),
-              util::ExitCode::kUsage);
+              util::ErrorKind::kUsage);
     SynthOptions o;
     o.output = out;
     o.threads = threads;
-    EXPECT_EQ(expect_error([&] { synthesize(o); }).code(), util::ExitCode::kUsage);
+    EXPECT_EQ(expect_error([&] { synthesize(o); }).code(), util::ErrorKind::kUsage);
   }
   EXPECT_FALSE(fs::exists(out));
 }

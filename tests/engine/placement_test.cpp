@@ -24,7 +24,7 @@ TEST(Placement, RejectsOtherText) {
       Placement::parse(bad);
       FAIL() << "accepted " << bad;
     } catch (const util::Error& e) {
-      EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+      EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
       EXPECT_NE(std::string(e.what()).find("placement"), std::string::npos);
     }
   }
@@ -50,7 +50,7 @@ TEST(Precision, UnknownTypeIsAUsageErrorListingNames) {
     resolve_precision("int3");
     FAIL();
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+    EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
     EXPECT_NE(std::string(e.what()).find("int3"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("Q4_K_M"), std::string::npos);
   }

@@ -48,7 +48,7 @@ TEST(Quantize, RefusesToGoAboveAQuantizedSource) {
     quantize({q4, out_path("never"), "int8", 2});
     FAIL();
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+    EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
     EXPECT_NE(std::string(e.what()).find("below the target"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find(q4.string()), std::string::npos);
   }
@@ -60,14 +60,14 @@ TEST(Quantize, ErrorsForMissingInputAndBadType) {
     quantize({"/nonexistent/m.gguf", out_path("never"), "int8", 2});
     FAIL();
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kBadInput);
+    EXPECT_EQ(e.code(), util::ErrorKind::kBadInput);
     EXPECT_NE(std::string(e.what()).find("/nonexistent/m.gguf"), std::string::npos);
   }
   try {
     quantize({testing::tiny_model(), out_path("never"), "int3", 2});
     FAIL();
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+    EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
   }
 }
 

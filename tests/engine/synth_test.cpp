@@ -79,7 +79,7 @@ TEST(Synth, RejectsUnknownPresetAndType) {
     synthesize(o);
     FAIL();
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+    EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
   }
   EXPECT_FALSE(std::filesystem::exists(o.output));
 }

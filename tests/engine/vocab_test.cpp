@@ -41,7 +41,7 @@ TEST(Vocab, MissingFileNamesThePath) {
     FAIL() << "expected an error";
   } catch (const util::Error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/model.gguf"), std::string::npos);
-    EXPECT_EQ(e.code(), util::ExitCode::kBadInput);
+    EXPECT_EQ(e.code(), util::ErrorKind::kBadInput);
   }
 }
 

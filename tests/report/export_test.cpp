@@ -94,7 +94,7 @@ TEST(report_export, SelectedColumnsAndErrors) {
     FAIL() << "expected an error";
   } catch (const util::Error& e) {
     EXPECT_NE(std::string(e.what()).find("unknown column 'bogus'"), std::string::npos);
-    EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+    EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
   }
   EXPECT_THROW(parse_export_format("xlsx"), util::Error);
   EXPECT_EQ(parse_export_format("md"), ExportFormat::kMarkdown);

@@ -154,7 +154,7 @@ TEST_F(store_merge, InputOfAnotherSchemaVersionIsRefusedBeforeWriting) {
     merge({path("A.db"), path("B.db")}, path("all.db"));
     FAIL() << "expected an error";
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kBadInput);
+    EXPECT_EQ(e.code(), util::ErrorKind::kBadInput);
     EXPECT_NE(std::string(e.what()).find(path("B.db").string()), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("schema version 7"), std::string::npos) << e.what();
   }

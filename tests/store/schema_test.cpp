@@ -26,7 +26,7 @@ int64_t query_int(Database& db, const std::string& sql) {
   return st.column_int64(0);
 }
 
-std::string error_of(const std::function<void()>& f, util::ExitCode* code = nullptr) {
+std::string error_of(const std::function<void()>& f, util::ErrorKind* code = nullptr) {
   try {
     f();
   } catch (const util::Error& e) {
@@ -80,9 +80,9 @@ TEST_F(store_schema, OtherVersionIsRefusedNamingFileAndVersions) {
   { Store store(path("old.db")); }
   raw_sql(path("old.db"),
           "PRAGMA user_version = 99; UPDATE meta SET value = 'jouleval 9.9.9' WHERE key = 'created_by'");
-  util::ExitCode code{};
+  util::ErrorKind code{};
   const std::string message = error_of([&] { Store store(path("old.db")); }, &code);
-  EXPECT_EQ(code, util::ExitCode::kBadInput);
+  EXPECT_EQ(code, util::ErrorKind::kBadInput);
   EXPECT_NE(message.find(path("old.db").string()), std::string::npos) << message;
   EXPECT_NE(message.find("schema version 99"), std::string::npos) << message;
   EXPECT_NE(message.find("jouleval 9.9.9"), std::string::npos) << message;
@@ -240,22 +240,22 @@ TEST_F(store_schema, DamagedFileFailsTheIntegrityCheck) {
     const std::string garbage(8192, '\x5a');
     f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
   }
-  util::ExitCode code{};
+  util::ErrorKind code{};
   const std::string message = error_of(
       [&] {
         Store store(path("d.db"), {.create = false, .read_only = true});
         store.check_integrity();
       },
       &code);
-  EXPECT_EQ(code, util::ExitCode::kBadInput) << message;
+  EXPECT_EQ(code, util::ErrorKind::kBadInput) << message;
   EXPECT_NE(message.find(path("d.db").string()), std::string::npos) << message;
 }
 
 TEST_F(store_schema, TextFileIsNotADatabase) {
   std::ofstream(path("notes.db")) << "this is not a database, just some text that is long enough to fill a header\n";
-  util::ExitCode code{};
+  util::ErrorKind code{};
   const std::string message = error_of([&] { Store store(path("notes.db")); }, &code);
-  EXPECT_EQ(code, util::ExitCode::kBadInput);
+  EXPECT_EQ(code, util::ErrorKind::kBadInput);
   EXPECT_NE(message.find(path("notes.db").string()), std::string::npos) << message;
   EXPECT_NE(message.find("not a jouleval results database"), std::string::npos) << message;
 }
@@ -289,9 +289,9 @@ TEST_F(store_schema, CorruptDatabaseIsReported) {
 }
 
 TEST_F(store_schema, MissingFileWithoutCreate) {
-  util::ExitCode code{};
+  util::ErrorKind code{};
   const std::string message = error_of([&] { Store store(path("missing.db"), {.create = false}); }, &code);
-  EXPECT_EQ(code, util::ExitCode::kBadInput);
+  EXPECT_EQ(code, util::ErrorKind::kBadInput);
   EXPECT_NE(message.find("missing.db"), std::string::npos) << message;
   EXPECT_FALSE(std::filesystem::exists(path("missing.db")));
 }

@@ -71,7 +71,7 @@ void expect_error_mentions(const std::function<void()>& fn, const std::string& n
     FAIL() << "expected an error mentioning " << needle;
   } catch (const util::Error& e) {
     EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    EXPECT_EQ(e.code(), util::ExitCode::kBadInput);
+    EXPECT_EQ(e.code(), util::ErrorKind::kBadInput);
   }
 }
 

@@ -237,7 +237,7 @@ TEST(tasks_LoadTask, MissingFilesNameThePlacesTried) {
     load_task(TaskId::kMmlu, none);
     FAIL();
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+    EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
   }
 }
 

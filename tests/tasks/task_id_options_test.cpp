@@ -26,7 +26,7 @@ TEST(tasks_TaskId, UnknownNameIsAUsageErrorListingValidNames) {
     parse_task_list("mmlu,arc");
     FAIL();
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kUsage);
+    EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
     EXPECT_NE(std::string(e.what()).find("'arc'"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("arc_challenge"), std::string::npos);
   }

@@ -24,7 +24,7 @@ void expect_bad_input(Fn&& fn, const std::vector<std::string>& parts) {
     fn();
     ADD_FAILURE() << "expected util::Error(kBadInput)";
   } catch (const util::Error& e) {
-    EXPECT_EQ(e.code(), util::ExitCode::kBadInput) << e.what();
+    EXPECT_EQ(e.code(), util::ErrorKind::kBadInput) << e.what();
     // Messages end up in JSON and the results store: never invalid UTF-8, never huge.
     EXPECT_EQ(utf8_error_offset(e.what()), std::string_view::npos) << e.what();
     EXPECT_LT(std::string_view(e.what()).size(), 1000u) << e.what();
