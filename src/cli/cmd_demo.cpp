@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <fstream>
 #include <memory>
 
 #include "cli/command.h"
@@ -15,6 +14,7 @@
 #include "report/assets.h"
 #include "report/html.h"
 #include "report/load.h"
+#include "util/atomic_file.h"
 #include "util/paths.h"
 
 namespace jouleval::cli {
@@ -76,8 +76,7 @@ Command add_demo_command(CLI::App& root) {
     input.generated_at = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
                                      std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
     const std::string html = report::render_html(input, report::load_js_assets(util::share_dir() / "js"));
-    std::ofstream file(html_path, std::ios::binary);
-    if (!file || !(file << html)) throw util::Error(fmt::format("{}: cannot write the report", html_path.string()));
+    util::write_file_atomically(html_path, html, util::Existing::kReplace, "demo report");
     if (!o->run.json) {
       fmt::print("report written to {}\n", html_path.string());
       fmt::print("next: jouleval export {} --format markdown   |   jouleval recommend {} --scenario datacenter\n",

@@ -101,7 +101,7 @@ class TomlFile {
   std::map<std::string, int> lines_;
 };
 
-std::string range_text(double lo, double hi) { return fmt::format("{:g} to {:g}", lo, hi); }
+std::string range_text(double lo, double hi) { return fmt::format("{} to {}", lo, hi); }
 
 }  // namespace
 
