@@ -140,6 +140,12 @@ Json parse_json_text(std::string_view text, const SourcePos& pos) {
     // nlohmann's message starts with "[json.exception.parse_error.101] "; keep the readable part.
     if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
     throw_bad_input({pos.source, line}, "", fmt::format("invalid JSON: {}", excerpt(what, 300)));
+  } catch (const nlohmann::json::exception& e) {
+    // Anything else the JSON reader refuses (a number beyond double range: out_of_range 406) is bad
+    // input too; the exception carries no position, so the record's first line is named.
+    std::string what = e.what();
+    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    throw_bad_input(pos, "", fmt::format("invalid JSON: {}", excerpt(what, 300)));
   }
 }
 

@@ -444,5 +444,18 @@ TEST(tasks_LoadersReject, InvalidUtf8WrongTypesAndRanges) {
   expect_bad_input([] { parse_mmlu_csv("q,a,b,c,d,AB\n", "m.csv", "m"); }, {"m.csv:1", "field 'answer'"});
 }
 
+// A number beyond the range of a double anywhere in a record (found by fuzzing: nlohmann::json throws
+// out_of_range, not parse_error, and it escaped as an internal error) is bad input naming the line.
+TEST(tasks_LoadersReject, NumberBeyondDoubleRange) {
+  expect_bad_input(
+      [] { parse_gsm8k_jsonl(kGsmLine + "\n{\"question\":\"q\",\"answer\":\"#### 4\",\"x\":1e999}", "g.jsonl"); },
+      {"g.jsonl:2", "number overflow"});
+  expect_bad_input([] { parse_truthfulqa_json("[\n" + kTqaItem + ",\n-1e400]", "t.json"); },
+                   {"t.json:1", "number overflow"});
+  std::string line = hs_line("1");
+  line.replace(line.find("\"label\":0"), 9, "\"label\":1e999");
+  expect_bad_input([&] { parse_hellaswag_jsonl(line, "h.jsonl"); }, {"h.jsonl:1", "number overflow"});
+}
+
 }  // namespace
 }  // namespace jouleval::tasks
