@@ -5,6 +5,7 @@
 #
 #   scripts/fuzz.sh                        # every harness, 60 s each, one at a time
 #   scripts/fuzz.sh -t 600 -j 2 gguf_summary sweep_config
+#   scripts/fuzz.sh --total 170 -j 2       # about 170 s of fuzzing in all, shared out (CI)
 #   scripts/fuzz.sh --datasets DIR ...     # also seed with the first items of the benchmark files in DIR
 #   scripts/fuzz.sh --replay               # only replay the seeds and regressions (no fuzzing)
 #   scripts/fuzz.sh --keep-going ...       # go on after a finding (libFuzzer -fork=1), for long runs
@@ -19,12 +20,13 @@ fuzz_build=${JOULEVAL_FUZZ_BUILD_DIR:-$root/build-fuzz}
 all=(mmlu_csv arc_jsonl hellaswag_jsonl hellaswag_text truthfulqa_json gsm8k_jsonl sweep_config gguf_summary
   external_meter)
 
-seconds=60 jobs=1 datasets= replay_only=0 fresh=0 keep_going=0 harnesses=()
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+seconds=60 total= jobs=1 datasets= replay_only=0 fresh=0 keep_going=0 harnesses=()
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case $1 in
     -t | --time) seconds=$2 && shift ;;
     -j | --jobs) jobs=$2 && shift ;;
+    --total) total=$2 && shift ;;
     --datasets) datasets=$2 && shift ;;
     --replay) replay_only=1 ;;
     --fresh) fresh=1 ;;
@@ -39,7 +41,13 @@ done
 for h in "${harnesses[@]}"; do
   [[ " ${all[*]} " == *" $h "* ]] || { echo "fuzz: no harness '$h' (have: ${all[*]})" >&2 && exit 2; }
 done
-[[ $seconds =~ ^[0-9]+$ && $jobs =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: -t and -j take whole numbers" >&2 && exit 2; }
+[[ $seconds =~ ^[0-9]+$ && $jobs =~ ^[1-9][0-9]*$ && $total =~ ^[0-9]*$ ]] ||
+  { echo "fuzz: -t, --total and -j take whole numbers" >&2 && exit 2; }
+if [[ -n $total ]]; then  # rounds of `jobs` harnesses at a time share the total
+  rounds=$(((${#harnesses[@]} + jobs - 1) / jobs))
+  seconds=$((total / rounds))
+  ((seconds > 0)) || seconds=1
+fi
 
 # ---- build ---------------------------------------------------------------------------------------
 cc=clang-14 cxx=clang++-14
@@ -51,11 +59,13 @@ if command -v ccache >/dev/null 2>&1; then
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
+t0=$SECONDS
 cmake --build "$build" -j "$(nproc)" --target llama ggml >/dev/null
 cmake -S "$root" -B "$fuzz_build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$cc" \
   -DCMAKE_CXX_COMPILER="$cxx" "${launcher[@]}" -DJOULEVAL_FUZZ=ON -DJOULEVAL_BUILD_TESTS=OFF \
   -DJOULEVAL_LLAMA_PREBUILT="$build" >/dev/null
 cmake --build "$fuzz_build" -j "$(nproc)" --target "${harnesses[@]/#/fuzz_}"
+echo "fuzz: built $fuzz_build in $((SECONDS - t0)) s"
 
 # ---- replay the seeds and the regression inputs -------------------------------------------------
 regex=$(IFS='|' && echo "${harnesses[*]}")
@@ -111,6 +121,9 @@ fuzz_one() {
 }
 
 echo "fuzz: ${#harnesses[@]} harnesses, ${seconds} s each, $jobs at a time"
+mkdir -p "$fuzz_build/work"
+echo "# $(date -u +%FT%TZ): ${#harnesses[@]} harnesses, ${seconds} s each, $jobs at a time" \
+  "$( ((keep_going)) && echo '(--keep-going)')" >>"$fuzz_build/work/summary.txt"
 running=0
 for h in "${harnesses[@]}"; do
   if ((running >= jobs)); then
