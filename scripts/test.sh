@@ -44,6 +44,9 @@ if [[ ${JOULEVAL_CUDA:-OFF} == ON ]] && in_ci "${JOULEVAL_FUZZ_TESTS:-}"; then
   echo "test: fuzzing skipped: the fuzz build links the llama.cpp of a CPU build (docs/fuzzing.md)"
 elif in_ci "${JOULEVAL_FUZZ_TESTS:-}"; then
   echo "test: fuzzing ($root/build-fuzz)"
-  JOULEVAL_BUILD_DIR=$build "$root/scripts/fuzz.sh" --total "${JOULEVAL_FUZZ_BUDGET:-150}" -j "$(nproc)"
+  fuzz_status=0
+  JOULEVAL_BUILD_DIR=$build "$root/scripts/fuzz.sh" --total "${JOULEVAL_FUZZ_BUDGET:-150}" -j "$(nproc)" ||
+    fuzz_status=$?
   step "fuzzing (build, replay, fuzz)"
+  exit $fuzz_status
 fi
