@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const std::string error = energy::parse_joules(text, joules);
         if (error.empty() && !std::isfinite(joules)) fuzz::finding("parse_joules accepted a non-finite value");
       },
-      util::ExitCode::kFailure, "");
+      util::ErrorKind::kFailure, "");
   const std::filesystem::path file = fuzz::write_scratch(data, size, "joules.txt");
   fuzz::expect_clean(
       [&] {
@@ -28,6 +28,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (r.value && !std::isfinite(*r.value)) fuzz::finding("a non-finite reading");
         (void)meter.info().dump();
       },
-      util::ExitCode::kUnavailable, file.string());
+      util::ErrorKind::kUnavailable, file.string());
   return 0;
 }

@@ -44,7 +44,7 @@ void finding(std::string_view what) {
   std::abort();
 }
 
-void expect_clean(const std::function<void()>& fn, util::ExitCode code, std::string_view input_name) {
+void expect_clean(const std::function<void()>& fn, util::ErrorKind code, std::string_view input_name) {
   try {
     fn();
   } catch (const util::Error& e) {

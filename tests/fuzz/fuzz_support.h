@@ -21,7 +21,7 @@ namespace jouleval::fuzz {
 
 // Runs fn(). A util::Error is a normal rejection when it carries `code` and its message contains
 // `input_name`; any other outcome than success or such a rejection is a finding.
-void expect_clean(const std::function<void()>& fn, util::ExitCode code, std::string_view input_name);
+void expect_clean(const std::function<void()>& fn, util::ErrorKind code, std::string_view input_name);
 
 // Writes the input to `file_name` in a scratch directory of this process (in /dev/shm, else $TMPDIR
 // or /tmp; removed at exit) and returns its path. Not thread-safe (libFuzzer runs inputs one at a time).

@@ -1,5 +1,6 @@
-// libFuzzer harness: the GGUF metadata reader, engine::read_gguf_summary, on a file holding the input
-// (docs/fuzzing.md). The harness also compiles llama.cpp's GGUF parser (ggml/src/gguf.cpp) with
+// libFuzzer harness: the GGUF metadata reader, engine::read_gguf_summary, and the metadata validation
+// that runs before llama.cpp loads or quantizes a file, engine::validate_gguf, on a file holding the
+// input (docs/fuzzing.md). The harness also compiles llama.cpp's GGUF parser (ggml/src/gguf.cpp) with
 // coverage (tests/fuzz/CMakeLists.txt); a report from inside it is a finding in llama.cpp.
 #include <cmath>
 #include <cstddef>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "engine/gguf_info.h"
+#include "engine/gguf_validate.h"
 #include "fuzz_support.h"
 #include "ggml.h"
 
@@ -26,6 +28,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::filesystem::path file = fuzz::write_scratch(data, size, "model.gguf");
+  fuzz::expect_clean([&] { engine::validate_gguf(file); }, util::ErrorKind::kBadInput, file.string());
+  fuzz::expect_clean([&] { engine::validate_gguf(file, engine::GgufScope::kVocabOnly); }, util::ErrorKind::kBadInput,
+                     file.string());
   fuzz::expect_clean(
       [&] {
         const engine::GgufSummary s = engine::read_gguf_summary(file);
@@ -40,6 +45,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                        s.weight_types.size(), static_cast<unsigned long long>(s.tensor_bytes), s.bits_per_weight());
         }
       },
-      util::ExitCode::kBadInput, file.string());
+      util::ErrorKind::kBadInput, file.string());
   return 0;
 }

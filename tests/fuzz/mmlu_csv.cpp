@@ -35,6 +35,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           }
         }
       },
-      util::ExitCode::kBadInput, kName);
+      util::ErrorKind::kBadInput, kName);
   return 0;
 }

@@ -22,10 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         config = sweep::load_sweep_config(file);
         loaded = true;
       },
-      util::ExitCode::kBadInput, file.string());
+      util::ErrorKind::kBadInput, file.string());
   if (!loaded) return 0;
   // runner.cpp stores config.to_json().dump() with the run (strict UTF-8, as there).
-  fuzz::expect_clean([&] { (void)config.to_json().dump(); }, util::ExitCode::kBadInput, file.string());
+  fuzz::expect_clean([&] { (void)config.to_json().dump(); }, util::ErrorKind::kBadInput, file.string());
   // Planning is linear in the number of cells; skip matrices larger than a real sweep would be.
   const size_t cells = config.models.size() * config.precisions.size() * config.kv_types.size() *
                        config.placements.size() * config.tasks.size();

@@ -25,6 +25,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           fuzz::run_choice_task(tasks::TaskId::kTruthfulqaMc2, 0, tasks::make_truthfulqa_items(rows, selected, true));
         }
       },
-      util::ExitCode::kBadInput, kName);
+      util::ErrorKind::kBadInput, kName);
   return 0;
 }
