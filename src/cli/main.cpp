@@ -2,6 +2,7 @@
 // library; this file only maps errors to messages and exit codes.
 #include <fmt/format.h>
 
+#include <csignal>
 #include <cstdio>
 #include <vector>
 
@@ -31,6 +32,9 @@ void report_error(const char* what, const char* message) noexcept {
 
 int main(int argc, char** argv) {
   using namespace jouleval;
+  // Child processes (a measured command, an external meter's command) are waited for: a SIGCHLD
+  // ignored by whoever started jouleval would make the kernel reap them first.
+  std::signal(SIGCHLD, SIG_DFL);
   CLI::App app{kDescription, "jouleval"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Print help for every subcommand");

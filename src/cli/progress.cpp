@@ -71,7 +71,9 @@ void ProgressPrinter::repetition_finished(const results::CellKey& /*key*/, const
 }
 
 void ProgressPrinter::cell_finished(const results::CellKey& key, const sweep::CellOutcome& outcome) {
-  if (quiet_) return;
+  // A cell without a result is said even with --quiet: it is not progress, it is the outcome.
+  if (quiet_ && outcome.kind != sweep::CellOutcome::Kind::kSkipped && outcome.kind != sweep::CellOutcome::Kind::kFailed)
+    return;
   clear_line();
   using Kind = sweep::CellOutcome::Kind;
   const std::string cell =

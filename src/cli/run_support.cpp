@@ -68,6 +68,7 @@ void add_evaluation_options(CLI::App& app, sweep::SweepConfig& c) {
 
 void check_options(const sweep::SweepConfig& config) {
   static const std::map<std::string, std::string> kOption = {{"repetitions", "--repetitions"},
+                                                             {"precisions", "--precision"},
                                                              {"idle_seconds", "--idle"},
                                                              {"cooldown_seconds", "--cooldown"},
                                                              {"min_window_seconds", "--min-window"},

@@ -178,6 +178,27 @@ void validate_config(const SweepConfig& c, const SettingNames& names) {
     if (v != 0 && (v < min || v > max))
       fail(field, fmt::format("{} is out of range (0 for automatic, or {} to {})", v, min, max));
   };
+  // An axis that names a value twice would plan the same cell twice.
+  auto once = [&](const std::string& field, const std::vector<std::string>& values,
+                  const std::function<std::string(const std::string&)>& canonical) {
+    std::map<std::string, std::string> seen;
+    for (const auto& v : values) {
+      const auto [it, added] = seen.emplace(canonical(v), v);
+      if (!added)
+        fail(field, it->second == v ? fmt::format("'{}' is listed twice", v)
+                                    : fmt::format("'{}' and '{}' are the same", it->second, v));
+    }
+  };
+  const auto same = [](const std::string& v) { return v; };
+  once("precisions", c.precisions, [](const std::string& p) {
+    const engine::Precision& resolved = engine::resolve_precision(p);
+    return resolved.type_name;
+  });
+  once("kv_types", c.kv_types, same);
+  once("placements", c.placements, same);
+  std::vector<std::string> model_paths;
+  for (const auto& m : c.models) model_paths.push_back(std::filesystem::absolute(m.path).lexically_normal().string());
+  once("models", model_paths, same);
   in_range("repetitions", c.repetitions, 1, 1000);
   in_range("idle_seconds", c.idle_seconds, 0, 3600);
   in_range("cooldown_seconds", c.cooldown_seconds, 0, 3600);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine/gguf_info.h"
+#include "engine/gguf_validate.h"
 #include "engine/model.h"
 #include "engine/quantize.h"
 #include "engine/synth.h"
@@ -623,7 +624,8 @@ PreparedSweep prepare_sweep(const SweepConfig& config, std::optional<size_t> onl
     if (!fs::is_regular_file(spec.path, ec)) {
       throw Error(fmt::format("model {}: no such file", spec.path.string()), ErrorKind::kBadInput);
     }
-    engine::read_gguf_summary(spec.path);  // throws (bad input) naming the file when it is not a GGUF model
+    // Throws (bad input) naming the file and the key when it is not a GGUF model llama.cpp can load.
+    engine::validate_gguf(spec.path);
   }
   return p;
 }

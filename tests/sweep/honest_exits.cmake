@@ -39,6 +39,9 @@ expect_exit(2 "--seed" ${run} --seed -1)
 expect_exit(2 "--out" synth --out x)
 expect_exit(2 "frobnicate" frobnicate)
 
+# An axis naming one value twice (the same cell would be planned twice).
+expect_exit(2 "--precision: 'fp16' is listed twice" ${run} --precision fp16,F16)
+
 # The same ranges in a TOML file: exit 3 naming the file, line and field.
 file(WRITE ${OUT}/idle.toml "[sweep]\nsamples = true\nmodels = [\"tiny.gguf\"]\ntasks = [\"mmlu\"]\nplacements = [\"cpu\"]\n"
      "idle_seconds = 1e9\n")
@@ -47,6 +50,9 @@ file(WRITE ${OUT}/seed.toml "[sweep]\nsamples = true\nmodels = [\"tiny.gguf\"]\n
 expect_exit(3 "seed.toml:5: field 'sweep.seed': -1 is out of range" sweep --config seed.toml)
 file(WRITE ${OUT}/ctx.toml "[sweep]\nsamples = true\nmodels = [\"tiny.gguf\"]\ntasks = [\"mmlu\"]\ncontext_size = 1\n")
 expect_exit(3 "ctx.toml:5: field 'sweep.context_size': 1 is out of range" sweep --config ctx.toml)
+file(WRITE ${OUT}/twice.toml "[sweep]\nsamples = true\nmodels = [\"tiny.gguf\"]\ntasks = [\"mmlu\"]\n"
+     "kv_types = [\"f16\", \"f16\"]\n")
+expect_exit(3 "twice.toml:5: field 'sweep.kv_types': 'f16' is listed twice" sweep --config twice.toml)
 # Unknown keys anywhere, [tasks.NAME] included.
 file(WRITE ${OUT}/key.toml "[sweep]\nsamples = true\nmodels = [\"tiny.gguf\"]\ntasks = [\"mmlu\"]\n\n[tasks.mmlu]\n"
      "limit = 5\nshotz = 5\n")

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "energy/monitor.h"
+#include "engine/gguf_edit.h"
 #include "engine/synth.h"
 #include "store/store.h"
 #include "sweep/claims.h"
@@ -340,6 +341,24 @@ TEST_F(Runner, ASweepWaitsWhileAnotherProcessMeasuresOnTheMachine) {
   ::unsetenv("JOULEVAL_MEASURE_LOCK");
   EXPECT_EQ(recorder.repetitions, 1);
   EXPECT_EQ(cells_of(c.database).at(0).status, results::CellStatus::kDone);
+}
+
+// A GGUF file whose metadata llama.cpp would abort on is bad input naming the key, found before any
+// database is opened or anything measured (it used to fail the cell after loading: exit 1).
+TEST_F(Runner, AModelWithBrokenMetadataIsBadInputBeforeAnythingIsMeasured) {
+  engine::GgufRewrite rewrite;
+  rewrite.keys.push_back({"qwen2.block_count", uint32_t{0}});
+  engine::rewrite_gguf(dir_ / "tiny.gguf", dir_ / "broken.gguf", rewrite);
+  SweepConfig c = config();
+  c.models[0].path = dir_ / "broken.gguf";
+  try {
+    prepare_sweep(c);
+    FAIL() << "accepted a model with block_count = 0";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.kind(), util::ErrorKind::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("block_count"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(c.database));
 }
 
 // Bad input is found before anything is created: a model file that is not GGUF.
