@@ -17,28 +17,15 @@
 #include <thread>
 #include <vector>
 
+#include "util/unique_fd.h"
+
 namespace jouleval::energy {
 
 namespace {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-// Closes a file descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
+using Fd = util::UniqueFd;
 
 SteadyTime deadline_after(double seconds) {
   const double s = std::isfinite(seconds) ? std::clamp(seconds, 0.0, 1e6) : 0.0;

@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "util/unique_fd.h"
+
 namespace jouleval::energy {
 
 namespace {
@@ -57,22 +59,7 @@ void restore_handlers() {
   g_active = false;
 }
 
-// Closes a file descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
+using Fd = util::UniqueFd;
 
 }  // namespace
 

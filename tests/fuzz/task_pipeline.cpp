@@ -1,8 +1,12 @@
 #include "task_pipeline.h"
+#include "tasks/prompts.h"
+#include "tasks/selection.h"
 
 #include <string>
 
 #include "fuzz_support.h"
+#include "tasks/prompts.h"
+#include "tasks/selection.h"
 #include "util/json_text.h"
 
 namespace jouleval::fuzz {
@@ -52,6 +56,14 @@ void run_generation_task(int shots, std::vector<tasks::GenerationItem> items) {
     results[i].n_generated_tokens = static_cast<int32_t>(results[i].text.size() / 4);
   }
   store_records(task.score(results));
+}
+
+void run_hellaswag(const std::vector<tasks::HellaswagRow>& rows) {
+  for (int limit : kLimits) {
+    const std::vector<size_t> selected = tasks::select_first(rows.size(), limit);
+    for (int shots : {0, 10})
+      run_choice_task(tasks::TaskId::kHellaswag, shots, tasks::make_hellaswag_items(rows, selected, shots, 1234));
+  }
 }
 
 }  // namespace jouleval::fuzz

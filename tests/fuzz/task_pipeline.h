@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "tasks/datasets.h"
 #include "tasks/task.h"
 
 namespace jouleval::fuzz {
@@ -16,6 +17,9 @@ void run_choice_task(tasks::TaskId id, int shots, std::vector<tasks::ChoiceItem>
 
 // GSM8K.
 void run_generation_task(int shots, std::vector<tasks::GenerationItem> items);
+
+// HellaSwag rows (from either file format) through every limit and 0 and 10 shots.
+void run_hellaswag(const std::vector<tasks::HellaswagRow>& rows);
 
 // The limits the harnesses try: all items (0) and the first few.
 inline constexpr int kLimits[] = {0, 3};
