@@ -1,6 +1,4 @@
 #include "task_pipeline.h"
-#include "tasks/prompts.h"
-#include "tasks/selection.h"
 
 #include <string>
 
