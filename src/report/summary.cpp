@@ -70,7 +70,6 @@ void append_one_hz_columns(Table& t, const Summary& summary) {
 
 }  // namespace
 
-std::string machine_label(const results::Machine& machine) { return machine_base_label(machine); }
 
 std::vector<Value> identity_values(const std::string& machine_label, const std::string& machine_id,
                                    const results::CellKey& k) {

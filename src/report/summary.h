@@ -51,9 +51,6 @@ struct Summary {
   std::vector<NotDoneRow> not_done_rows;
 };
 
-// "hostname / GPU name" (the CPU model without a GPU): not unique by itself; Summary rows carry the
-// label made unique among the machines shown.
-std::string machine_label(const results::Machine& machine);
 Summary build_summary(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines);
 
 // The identity columns (key and label) of the summary and per-item tables, in identity order:
