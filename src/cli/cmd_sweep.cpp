@@ -73,7 +73,10 @@ Command add_sweep_command(CLI::App& root) {
       "Run the matrix of models x precisions x KV types x placements x tasks from a TOML config; resumable.\n"
       "A killed sweep started again continues at the first unfinished cell, without duplicates.\n"
       "Cells that cannot run (model too big, unsupported type) are recorded as skipped and the sweep goes on.\n"
-      "Config format: docs/sweep.md (example: bench/sweep-example.toml).");
+      "Several sweeps may share one database: each cell is claimed and measured once (a dead process's\n"
+      "cells are taken over), and one process measures on a machine at a time.\n"
+      "Exit codes: 0 every cell has a result, 1 a cell failed, 4 cells skipped for a missing resource,\n"
+      "5 stopped at --time-budget. Config format: docs/sweep.md (example: bench/sweep-example.toml).");
   CLI::App& app = *command.app;
   app.add_option("-c,--config", o->config_file, "Sweep configuration (TOML)")->required()->check(CLI::ExistingFile);
   app.add_flag("--dry-run", o->dry_run, "List the cells and an estimate of their work; measure nothing");
