@@ -117,7 +117,7 @@ Command add_export_tasks_command(CLI::App& root) {
   app.add_option("-n,--limit", o->limit, "Items (0 = all; the same items as `jouleval run --limit`)")
       ->capture_default_str();
   app.add_option("--shots", o->shots, "Few-shot examples (overrides the preset; as for `jouleval run`)");
-  app.add_option("--preset", o->preset, "Shot preset: lm-eval or leaderboard")->capture_default_str();
+  app.add_option("--preset", o->preset, "Shot preset: lm-eval, leaderboard or demo")->capture_default_str();
   app.add_option("--seed", o->seed, "Few-shot selection seed")->capture_default_str();
   app.add_flag("-q,--quiet", o->quiet, "Print nothing on success");
 

@@ -57,7 +57,7 @@ Command add_run_command(CLI::App& root) {
                  "in proportion to their size)")
       ->capture_default_str();
   app.add_option("--shots", o->shots, "Few-shot examples (overrides the preset)");
-  app.add_option("--preset", o->config.shot_preset, "Shot preset: lm-eval or leaderboard")->capture_default_str();
+  app.add_option("--preset", o->config.shot_preset, "Shot preset: lm-eval, leaderboard or demo (GSM8K answers of at most 32 tokens)")->capture_default_str();
   app.add_option("--seed", o->config.seed, "Few-shot selection seed")->capture_default_str();
   app.add_option("--placement", o->placement, "gpu, cpu or partial:N (default: gpu when compiled in, else cpu)");
   app.add_option("--kv", o->kv, "KV cache type: f16, q8_0 or q4_0")

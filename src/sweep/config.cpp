@@ -1,7 +1,9 @@
 #include "sweep/config.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -10,6 +12,7 @@
 #include "engine/limits.h"
 #include "engine/model.h"
 #include "engine/quantize.h"
+#include "tasks/options.h"
 
 namespace jouleval::sweep {
 namespace {
@@ -221,8 +224,9 @@ void validate_config(const SweepConfig& c, const SettingNames& names) {
   in_range("scoring_lanes", c.scoring_lanes, 0, engine::kMaxScoringLanes);
   if (c.flash_attention != "auto" && c.flash_attention != "on" && c.flash_attention != "off")
     fail("flash_attention", fmt::format("'{}': use auto, on or off", c.flash_attention));
-  if (c.shot_preset != "lm-eval" && c.shot_preset != "leaderboard")
-    fail("shot_preset", fmt::format("'{}': use lm-eval or leaderboard", c.shot_preset));
+  const auto& presets = tasks::shot_presets();
+  if (std::find(presets.begin(), presets.end(), c.shot_preset) == presets.end())
+    fail("shot_preset", fmt::format("'{}': use {}", c.shot_preset, fmt::join(presets, ", ")));
   for (const auto& [task, settings] : c.task_settings) {
     const std::string prefix = fmt::format("tasks.{}.", tasks::task_name(task));
     if (settings.limit) in_range(prefix + "limit", *settings.limit, 0, 100000000);

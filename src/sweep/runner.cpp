@@ -434,7 +434,9 @@ class SweepRun {
       // A full disk stops the sweep: nothing more could be stored.
       try {
         if (!prepared) {
-          if (config_.idle_seconds > 0) {
+          if (config_.idle_seconds > 0 && !monitor_.any_meter_available()) {
+            observer_.message("idle baseline: skipped, no energy meter available");
+          } else if (config_.idle_seconds > 0) {
             observer_.message(fmt::format("measuring idle baseline for {:.0f} s", config_.idle_seconds));
             model->synchronize();
             monitor_.measure_idle(config_.idle_seconds);

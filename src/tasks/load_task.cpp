@@ -150,7 +150,8 @@ Task load_gsm8k(const TaskOptions& opt, int shots) {
     train = parse_gsm8k_jsonl(in.text, in.name);
   }
   std::vector<size_t> selected = select_first(test.size(), opt.limit);
-  return Task::generation(TaskId::kGsm8k, shots, make_gsm8k_items(test, train, selected, shots, opt.seed));
+  return Task::generation(TaskId::kGsm8k, shots, make_gsm8k_items(test, train, selected, shots, opt.seed),
+                          preset_max_new_tokens(opt.preset));
 }
 
 }  // namespace

@@ -2,17 +2,27 @@
 
 #include <fmt/format.h>
 
+#include "tasks/task.h"
 #include "util/error.h"
 
 namespace jouleval::tasks {
 
 const std::vector<std::string>& shot_presets() {
-  static const std::vector<std::string> kPresets = {"lm-eval", "leaderboard"};
+  static const std::vector<std::string> kPresets = {"lm-eval", "leaderboard", "demo"};
   return kPresets;
 }
 
+namespace {
+
+[[noreturn]] void unknown_preset(std::string_view preset) {
+  throw util::Error(fmt::format("unknown shot preset '{}' (valid: lm-eval, leaderboard, demo)", preset),
+                    util::ErrorKind::kUsage);
+}
+
+}  // namespace
+
 int preset_shots(std::string_view preset, TaskId task) {
-  if (preset == "lm-eval") return task == TaskId::kGsm8k ? 5 : 0;
+  if (preset == "lm-eval" || preset == "demo") return task == TaskId::kGsm8k ? 5 : 0;
   if (preset == "leaderboard") {
     switch (task) {
       case TaskId::kMmlu:
@@ -28,8 +38,13 @@ int preset_shots(std::string_view preset, TaskId task) {
         return 5;
     }
   }
-  throw util::Error(fmt::format("unknown shot preset '{}' (valid: lm-eval, leaderboard)", preset),
-                    util::ErrorKind::kUsage);
+  unknown_preset(preset);
+}
+
+int preset_max_new_tokens(std::string_view preset) {
+  if (preset == "lm-eval" || preset == "leaderboard") return kGsm8kMaxNewTokens;
+  if (preset == "demo") return kDemoMaxNewTokens;
+  unknown_preset(preset);
 }
 
 int resolve_shots(const TaskOptions& options, TaskId task) {

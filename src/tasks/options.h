@@ -18,7 +18,7 @@ struct TaskOptions {
   bool use_samples = false;        // use the built-in sample items instead of files
   int limit = 0;                   // <= 0: all items; else at most this many (selection.h)
   std::optional<int> shots;        // explicit few-shot count; overrides the preset
-  std::string preset = "lm-eval";  // "lm-eval" or "leaderboard" (see preset_shots)
+  std::string preset = "lm-eval";  // "lm-eval", "leaderboard" or "demo" (see preset_shots)
   uint64_t seed = 1234;            // few-shot draw seed (lm-eval's fewshot_random_seed)
 };
 
@@ -26,8 +26,15 @@ struct TaskOptions {
 const std::vector<std::string>& shot_presets();
 
 // Shots of `preset` for `task`: lm-eval = harness defaults (0, GSM8K 5); leaderboard = MMLU 5,
-// ARC 25, HellaSwag 10, TruthfulQA 0, GSM8K 5. Throws util::Error(kUsage) on an unknown preset.
+// ARC 25, HellaSwag 10, TruthfulQA 0, GSM8K 5; demo = lm-eval's. Throws util::Error(kUsage) on an
+// unknown preset.
 int preset_shots(std::string_view preset, TaskId task);
+
+// At most how many tokens a GSM8K answer may have under `preset`: 256 (lm-eval's gsm8k.yaml) for
+// lm-eval and leaderboard; 32 for demo, which `jouleval demo` uses to finish in seconds on a small
+// CPU (a shorter answer is a different measurement: the preset is part of a cell's identity).
+// Throws util::Error(kUsage) on an unknown preset.
+int preset_max_new_tokens(std::string_view preset);
 
 // The shot count to use: options.shots if set, else the preset's. Throws util::Error(kUsage) for a
 // negative count or for few-shot TruthfulQA (it has no few-shot pool; its primer is fixed).

@@ -42,14 +42,14 @@ Task Task::multiple_choice(TaskId id, int shots, std::vector<ChoiceItem> items) 
   return t;
 }
 
-Task Task::generation(TaskId id, int shots, std::vector<GenerationItem> items) {
+Task Task::generation(TaskId id, int shots, std::vector<GenerationItem> items, int max_new_tokens) {
   if (id != TaskId::kGsm8k) {
     throw util::Error(fmt::format("{} is not a generation task", task_name(id)), util::ErrorKind::kFailure);
   }
   Task t(id, RequestKind::kGeneration, shots);
   t.gen_requests_.reserve(items.size());
   for (const GenerationItem& item : items) {
-    t.gen_requests_.push_back(engine::GenerationRequest{item.prompt, gsm8k_stop_strings(), kGsm8kMaxNewTokens});
+    t.gen_requests_.push_back(engine::GenerationRequest{item.prompt, gsm8k_stop_strings(), max_new_tokens});
   }
   t.gen_items_ = std::move(items);
   return t;

@@ -62,10 +62,16 @@ struct TaskResult {
   double headline_value() const;
 };
 
+// GSM8K generation settings (lm-eval gsm8k.yaml); the demo preset's shorter answers.
+inline constexpr int kGsm8kMaxNewTokens = 256;
+inline constexpr int kDemoMaxNewTokens = 32;
+const std::vector<std::string>& gsm8k_stop_strings();  // "Question:", "</s>", "<|im_end|>"
+
 class Task {
  public:
   static Task multiple_choice(TaskId id, int shots, std::vector<ChoiceItem> items);
-  static Task generation(TaskId id, int shots, std::vector<GenerationItem> items);
+  static Task generation(TaskId id, int shots, std::vector<GenerationItem> items,
+                         int max_new_tokens = kGsm8kMaxNewTokens);
 
   TaskId id() const { return id_; }
   std::string_view name() const { return task_name(id_); }
@@ -103,9 +109,5 @@ class Task {
   std::vector<GenerationItem> gen_items_;
   std::vector<engine::GenerationRequest> gen_requests_;
 };
-
-// GSM8K generation settings (lm-eval gsm8k.yaml).
-inline constexpr int kGsm8kMaxNewTokens = 256;
-const std::vector<std::string>& gsm8k_stop_strings();  // "Question:", "</s>", "<|im_end|>"
 
 }  // namespace jouleval::tasks

@@ -343,6 +343,24 @@ TEST_F(Runner, ASweepWaitsWhileAnotherProcessMeasuresOnTheMachine) {
   EXPECT_EQ(cells_of(c.database).at(0).status, results::CellStatus::kDone);
 }
 
+// Without an energy meter an idle baseline measures nothing: the sweep says it skips it and does not
+// wait (`jouleval demo` on a machine without meters used to spend 2 s per model doing nothing).
+TEST_F(Runner, NoIdleBaselineIsWaitedForWithoutAnEnergyMeter) {
+  struct Recorder : Observer {
+    std::vector<std::string> lines;
+    void message(const std::string& line) override { lines.push_back(line); }
+  } recorder;
+  SweepConfig c = config();
+  c.idle_seconds = 20;  // waited for in vain without the fix
+  ASSERT_EQ(run(c, recorder).cells_done, 1);
+  bool skipped = false;
+  for (const std::string& line : recorder.lines) {
+    EXPECT_EQ(line.find("measuring idle baseline"), std::string::npos) << line;
+    if (line == "idle baseline: skipped, no energy meter available") skipped = true;
+  }
+  EXPECT_TRUE(skipped);
+}
+
 // A GGUF file whose metadata llama.cpp would abort on is bad input naming the key, found before any
 // database is opened or anything measured (it used to fail the cell after loading: exit 1).
 TEST_F(Runner, AModelWithBrokenMetadataIsBadInputBeforeAnythingIsMeasured) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "tasks/load_task.h"
 #include "tasks/options.h"
 #include "tasks/task_id.h"
 #include "util/error.h"
@@ -46,6 +47,25 @@ TEST(tasks_Options, Presets) {
   EXPECT_EQ(preset_shots("leaderboard", TaskId::kTruthfulqaMc2), 0);
   EXPECT_EQ(preset_shots("leaderboard", TaskId::kGsm8k), 5);
   EXPECT_THROW(preset_shots("open-llm", TaskId::kMmlu), util::Error);
+  EXPECT_EQ(preset_shots("demo", TaskId::kMmlu), 0);
+  EXPECT_EQ(preset_shots("demo", TaskId::kGsm8k), 5);
+}
+
+// GSM8K answers: 256 tokens at most (lm-eval's gsm8k.yaml) except in the demo preset (32), and the
+// loaded task's requests carry that limit.
+TEST(tasks_Options, PresetsSetTheGsm8kAnswerLength) {
+  EXPECT_EQ(preset_max_new_tokens("lm-eval"), 256);
+  EXPECT_EQ(preset_max_new_tokens("leaderboard"), 256);
+  EXPECT_EQ(preset_max_new_tokens("demo"), 32);
+  EXPECT_THROW(preset_max_new_tokens("open-llm"), util::Error);
+  for (const auto& [preset, expected] : {std::pair{"lm-eval", 256}, std::pair{"demo", 32}}) {
+    TaskOptions o;
+    o.use_samples = true;
+    o.preset = preset;
+    const Task task = load_task(TaskId::kGsm8k, o);
+    ASSERT_FALSE(task.generation_requests().empty());
+    for (const auto& request : task.generation_requests()) EXPECT_EQ(request.max_new_tokens, expected) << preset;
+  }
 }
 
 TEST(tasks_Options, ExplicitShotsOverridePreset) {
