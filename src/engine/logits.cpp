@@ -87,24 +87,60 @@ JOULEVAL_VECTOR_CLONES double sum_exp_shifted(const float* x, int32_t n, float s
 
 }  // namespace
 
+namespace {
+
+struct MaxAt {
+  float max = -INFINITY;
+  int32_t argmax = -1;
+};
+
+// Maximum and argmax (first index of the maximum) in one pass over memory: the maximum of each block
+// of kBlock entries (vectorised, the block stays in L1), keeping the first block that raises it;
+// then the first index of the maximum inside that block. A degenerate row (maximum NaN or infinite,
+// or every entry NaN) takes the plain definition: first index of a strictly greater value.
+MaxAt max_and_argmax(const float* x, int32_t n) {
+  MaxAt r;
+  int32_t best_block = 0;
+  for (int32_t b = 0; b < n; b += kBlock) {
+    const float m = row_max(x + b, std::min(kBlock, n - b));
+    if (m > r.max) {
+      r.max = m;
+      best_block = b;
+    }
+  }
+  if (std::isnan(r.max) || std::isinf(r.max)) {
+    r.argmax = 0;
+    for (int32_t i = 1; i < n; ++i) {
+      if (x[i] > x[r.argmax]) r.argmax = i;
+    }
+    r.max = x[r.argmax];
+    return r;
+  }
+  r.argmax = best_block + first_index_of(x + best_block, std::min(kBlock, n - best_block), r.max);
+  return r;
+}
+
+}  // namespace
+
 RowStats row_stats(const float* logits, int32_t n_vocab) {
   RowStats s;
   if (n_vocab <= 0) return s;
-  s.max = row_max(logits, n_vocab);
+  const MaxAt at = max_and_argmax(logits, n_vocab);
+  s.max = at.max;
+  s.argmax = at.argmax;
   if (std::isnan(s.max) || std::isinf(s.max)) {  // degenerate row: fall back to the plain definition
-    s.argmax = 0;
-    for (int32_t i = 1; i < n_vocab; ++i) {
-      if (logits[i] > logits[s.argmax]) s.argmax = i;
-    }
-    s.max = logits[s.argmax];
     double total = 0.0;
     for (int32_t i = 0; i < n_vocab; ++i) total += std::exp(static_cast<double>(logits[i]) - s.max);
     s.log_sum_exp = static_cast<double>(s.max) + std::log(total);
     return s;
   }
-  s.argmax = first_index_of(logits, n_vocab, s.max);
   s.log_sum_exp = static_cast<double>(s.max) + std::log(sum_exp_shifted(logits, n_vocab, s.max));
   return s;
+}
+
+int32_t row_argmax(const float* logits, int32_t n_vocab) {
+  if (n_vocab <= 0) return -1;
+  return max_and_argmax(logits, n_vocab).argmax;
 }
 
 void parallel_for(int64_t n, int32_t threads, const std::function<void(int64_t)>& fn) {

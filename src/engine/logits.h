@@ -19,6 +19,10 @@ struct RowStats {
 
 RowStats row_stats(const float* logits, int32_t n_vocab);
 
+// row_stats(logits, n_vocab).argmax without the log-sum-exp pass (greedy decoding needs only the
+// argmax: one exp per vocabulary entry less per sequence and step). -1 when n_vocab <= 0.
+int32_t row_argmax(const float* logits, int32_t n_vocab);
+
 // Runs fn(i) for i in [0, n) on up to `threads` threads (the calling thread included).
 void parallel_for(int64_t n, int32_t threads, const std::function<void(int64_t)>& fn);
 

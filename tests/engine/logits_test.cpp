@@ -96,5 +96,25 @@ TEST(Logits, NaNMaximumFallsBackToThePlainDefinition) {
   EXPECT_TRUE(std::isinf(s.max));
 }
 
+// Greedy decoding's argmax: the first index of the maximum, over a vocabulary-sized row, as row_stats
+// defines it (a tie goes to the lower index; an infinite maximum is found; an empty row has none).
+TEST(Logits, RowArgmaxIsTheFirstIndexOfTheMaximum) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-10.0f, 10.0f);
+  std::vector<float> x(151936);
+  for (float& v : x) v = u(rng);
+  x[151000] = 20.0f;
+  EXPECT_EQ(row_argmax(x.data(), 151936), 151000);
+  x[150999] = 20.0f;  // a tie just before it
+  x[151500] = 20.0f;  // and one after it
+  EXPECT_EQ(row_argmax(x.data(), 151936), 150999);
+  EXPECT_EQ(row_argmax(x.data(), 151000), 150999);  // a shorter row
+  x[17] = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(row_argmax(x.data(), 151936), 17);
+  EXPECT_EQ(row_argmax(x.data(), 0), -1);
+  const std::vector<float> three = {1.0f, 3.0f, 3.0f};
+  EXPECT_EQ(row_argmax(three.data(), 3), 1);
+}
+
 }  // namespace
 }  // namespace jouleval::engine
