@@ -538,11 +538,10 @@ std::vector<std::string> matching_lines(const std::string& text, const std::stri
   return out;
 }
 
-// A command tree whose CPU time is in a child the shell waits for: awk spins for 0.8 s, then is
-// killed. On a busy 2-core host it still gets well over 0.2 s of CPU.
+// A command tree whose CPU time is in a child the shell waits for: perl (Essential on Debian) spins
+// until it has used 0.3 s of user CPU time, however busy the host is.
 const std::vector<std::string> kBurnCpu = {"sh", "-c",
-                                           "awk 'BEGIN { while (1) n++ }' & pid=$!; sleep 0.8; kill $pid; wait $pid; "
-                                           "exit 0"};
+                                           "perl -e 'while ((times)[0] < 0.3) { for (1..100000) {} }'; true"};
 
 TEST(energy_meter_cli, CpuTimeAndPeakMemoryOfTheCommandTree) {
   TempDir d;
