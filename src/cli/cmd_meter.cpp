@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -371,10 +372,12 @@ void write_stderr(std::string_view data) {
 // after that.
 class IntervalPrinter {
  public:
-  IntervalPrinter(energy::Monitor& monitor, double interval_seconds, std::string prefix)
+  // `header`: print the column line first (before the first repetition's lines).
+  IntervalPrinter(energy::Monitor& monitor, double interval_seconds, std::string prefix, bool header)
       : monitor_(monitor),
         interval_(interval_seconds),
         prefix_(std::move(prefix)),
+        header_(header),
         no_meter_(monitor.any_meter_available()
                       ? "no sampled meter (an external meter is read at the window's edges only)"
                       : "no energy meter"),
@@ -392,6 +395,26 @@ class IntervalPrinter {
 
  private:
   void run() {
+    // A closed standard error (`2>&1 | head`) must not kill jouleval while it measures: SIGPIPE is
+    // blocked in this thread only (the command, forked from the main thread, keeps its disposition),
+    // so a write fails with EPIPE and the lines stop.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    try {
+      if (header_ &&
+          !write_line(fmt::format("#      time  energy and average power of each meter over the last {:g} ms "
+                                  "(jouleval meter -I)\n",
+                                  interval_ * 1000)))
+        return;
+      print_lines();
+    } catch (const std::exception& e) {
+      write_line(fmt::format("jouleval meter: interval lines stopped: {}\n", e.what()));
+    }
+  }
+
+  void print_lines() {
     const double t0 = monitor_.window_start();
     double since = t0;
     double k = 1;
@@ -412,16 +435,29 @@ class IntervalPrinter {
         }
       }
       if (iv.meters.empty()) put(line, " {}", no_meter_);
-      note("{}\n", line);
+      if (!write_line(line + "\n")) return;
       since = iv.t_end;
       k = std::max(k + 1, std::floor((monitor_.now() - t0) / interval_) + 1);
       lock.lock();
     }
   }
 
+  // One write(2) per line, so that lines do not interleave with the command's own output mid-line.
+  // False once standard error cannot be written.
+  static bool write_line(std::string_view line) {
+    while (!line.empty()) {
+      const ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      line.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
   energy::Monitor& monitor_;
   const double interval_;
   const std::string prefix_;
+  const bool header_;
   const std::string no_meter_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -560,10 +596,6 @@ int run_meter(const MeterArgs& a, std::vector<std::string> command, bool estimat
       idle = monitor.measure_idle(a.idle_seconds);
     }
   }
-  if (a.interval_ms > 0) {
-    note("#      time  energy and average power of each meter over the last {:g} ms (jouleval meter -I)\n",
-         a.interval_ms);
-  }
 
   // From here on a stop signal does not end jouleval: it is forwarded to the command, no further
   // repetition starts, and what was measured is reported. Under a terminal's job control the command
@@ -584,7 +616,8 @@ int run_meter(const MeterArgs& a, std::vector<std::string> command, bool estimat
       energy::ChildProcess child(command, group);
       std::optional<IntervalPrinter> printer;
       if (a.interval_ms > 0)
-        printer.emplace(monitor, a.interval_ms / 1000, a.repeat > 1 ? fmt::format("[{}/{}]", i + 1, a.repeat) : "");
+        printer.emplace(monitor, a.interval_ms / 1000, a.repeat > 1 ? fmt::format("[{}/{}]", i + 1, a.repeat) : "",
+                        i == 0);
       rep.exit_code = child.wait(stop);
       printer.reset();  // no interval line after the window's end
       rep.usage = child.usage().value_or(energy::ResourceUsage{});
@@ -605,6 +638,9 @@ int run_meter(const MeterArgs& a, std::vector<std::string> command, bool estimat
     if (exit_code != 0) break;  // a failing command is not repeated
   }
   const int stop_signal = stop.received();
+  // No command runs any more: a closed standard error (a reader that went away) is from now on a
+  // write error (EPIPE, exit 1) rather than death by SIGPIPE.
+  ::signal(SIGPIPE, SIG_IGN);
   if (reps.empty()) {
     note("jouleval meter: stopped by {} before the command started\n", energy::signal_name(stop_signal));
     return 128 + stop_signal;

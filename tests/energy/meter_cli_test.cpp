@@ -735,6 +735,24 @@ TEST(energy_meter_cli, IntervalLinesGiveEachMetersEnergyAndPower) {
   EXPECT_LE(second.size(), 3u) << g.err;
 }
 
+// `jouleval meter -I 20 -- CMD 2>&1 | head -1`: the reader of standard error goes away while the
+// command runs. jouleval is not killed by SIGPIPE (which would leave the command unwaited): the
+// command runs to its end, and the lost report is exit 1.
+TEST(energy_meter_cli, ClosedStandardErrorDuringIntervalLinesDoesNotKillMeter) {
+  TempDir d;
+  Launch l;
+  l.cwd = d.path();
+  l.args = meter_args({"--idle", "0", "-I", "20"}, {"sh", "-c", "sleep 0.5; echo done > finished"});
+  Running r = start(l);
+  ::close(r.err);  // before anything is written
+  r.err = -1;
+  const Finished f = finish(r, 10);
+  ASSERT_FALSE(f.timed_out);
+  EXPECT_EQ(f.signal, 0) << "jouleval was killed by signal " << f.signal;
+  EXPECT_EQ(f.exit_code, 1);
+  EXPECT_EQ(read_text(d.path() / "finished"), "done\n");
+}
+
 TEST(energy_meter_cli, EstimateIsLabelledAndKeptApartFromMeasuredEnergy) {
   TempDir d;
   Launch l;
