@@ -714,14 +714,15 @@ TEST(energy_meter_cli, IntervalLinesGiveEachMetersEnergyAndPower) {
   const Finished f = run_to_end(l);
   ASSERT_EQ(f.exit_code, 0) << f.err;
   EXPECT_EQ(f.out, "");
-  // Lines at 0.1, 0.2, ... 0.5 s; one may be lost to a late wake-up on a busy host.
+  // Lines at 0.1, 0.2, ... 0.5 s; on a busy host one may be lost to a late wake-up, or one more come
+  // when starting `sleep` takes long.
   const auto lines = matching_lines(f.err, "^ +[0-9]+\\.[0-9]{3} s  nvml:0 [0-9.]+ J 100\\.0 W$");
   EXPECT_GE(lines.size(), 4u) << f.err;
-  EXPECT_LE(lines.size(), 5u) << f.err;
+  EXPECT_LE(lines.size(), 6u) << f.err;
   EXPECT_EQ(matching_lines(f.err, "^#      time  energy and average power").size(), 1u) << f.err;
   EXPECT_TRUE(lines.empty() || contains(lines[0], "     0.1")) << f.err;
 
-  // Without meters the lines still come, and say so.
+  // Without meters the lines still come (0.1, 0.2, 0.3 s in each repetition), and say so.
   Launch none;
   none.cwd = d.path();
   none.args = meter_args({"--idle", "0", "-I", "100", "--repeat", "2"}, {"sleep", "0.35"});
@@ -730,9 +731,9 @@ TEST(energy_meter_cli, IntervalLinesGiveEachMetersEnergyAndPower) {
   const auto first = matching_lines(g.err, "^\\[1/2\\] +0\\.[0-9]{3} s  no energy meter$");
   const auto second = matching_lines(g.err, "^\\[2/2\\] +0\\.[0-9]{3} s  no energy meter$");
   EXPECT_GE(first.size(), 2u) << g.err;
-  EXPECT_LE(first.size(), 3u) << g.err;
+  EXPECT_LE(first.size(), 4u) << g.err;
   EXPECT_GE(second.size(), 2u) << g.err;
-  EXPECT_LE(second.size(), 3u) << g.err;
+  EXPECT_LE(second.size(), 4u) << g.err;
 }
 
 // `jouleval meter -I 20 -- CMD 2>&1 | head -1`: the reader of standard error goes away while the
