@@ -30,7 +30,7 @@ for stage in "$@"; do
       "$bin/jouleval" version | tee "$out/version.txt"
       ;;
     meter)
-      "$bin/jouleval" meter --json --idle 5 --timeline "$out/meter_timeline.csv" -- /tmp/gpu_load 25 >"$out/meter.json" 2>"$out/meter.err"
+      "$bin/jouleval" meter --json --idle 5 --timeline "$out/meter_timeline.csv" -o "$out/meter.json" -- /tmp/gpu_load 25 >"$out/meter.out" 2>"$out/meter.err"
       echo "meter rc=$?"; cat "$out/meter.err"; head -c 4000 "$out/meter.json"; echo
       "$bin/jouleval" meter --idle 5 -- /tmp/gpu_load 25 2>&1 | tee "$out/meter.txt"
       ;;
@@ -70,10 +70,10 @@ for stage in "$@"; do
     peers)
       # llama.cpp's own tools on the same model file, measured with jouleval meter.
       JOULEVAL_LLAMA_TOOLS=ON "$root/scripts/build-gpu.sh" "$root/build-gpu" >>"$out/build.log" 2>&1 || { tail -20 "$out/build.log"; exit 1; }
-      timeout 120 "$bin/jouleval" meter --json --idle 0 -- "$bin/llama-bench" -m "$model" -p 512 -n 128 -ngl 99 -o json \
+      timeout 120 "$bin/jouleval" meter --json --idle 0 -o "$out/peer-llama-bench.meter.json" -- "$bin/llama-bench" -m "$model" -p 512 -n 128 -ngl 99 -o json \
         >"$out/peer-llama-bench.txt" 2>"$out/peer-llama-bench.err"
       echo "llama-bench rc=$?"; grep -E '"(n_prompt|n_gen|avg_ts)"' "$out/peer-llama-bench.txt" | head -8
-      timeout 240 "$bin/jouleval" meter --json --idle 0 -- "$bin/llama-perplexity" -m "$model" -ngl 99 -c 2048 \
+      timeout 240 "$bin/jouleval" meter --json --idle 0 -o "$out/peer-perplexity-hellaswag.meter.json" -- "$bin/llama-perplexity" -m "$model" -ngl 99 -c 2048 \
         -f "$data/hellaswag/hellaswag_val_full.txt" --hellaswag --hellaswag-tasks 2000 \
         >"$out/peer-perplexity-hellaswag.txt" 2>"$out/peer-perplexity-hellaswag.err"
       echo "llama-perplexity rc=$?"; tail -4 "$out/peer-perplexity-hellaswag.err"

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -197,8 +198,10 @@ ChildProcess::~ChildProcess() {
   }
 }
 
-int ChildProcess::finish(int status) {
+int ChildProcess::finish(int status, const ::rusage& usage) {
   pid_ = -1;
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  usage_ = ResourceUsage{seconds(usage.ru_utime), seconds(usage.ru_stime), usage.ru_maxrss};
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
@@ -207,12 +210,13 @@ int ChildProcess::finish(int status) {
 int ChildProcess::wait() {
   if (pid_ <= 0) throw std::runtime_error("ChildProcess::wait: no child");
   int status = 0;
+  struct rusage usage {};
   pid_t r;
   do {
-    r = waitpid(pid_, &status, 0);
+    r = wait4(pid_, &status, 0, &usage);
   } while (r < 0 && errno == EINTR);
-  if (r < 0) throw std::runtime_error(fmt::format("waitpid: {}", std::strerror(errno)));
-  return finish(status);
+  if (r < 0) throw std::runtime_error(fmt::format("wait4: {}", std::strerror(errno)));
+  return finish(status, usage);
 }
 
 void ChildProcess::forward_pending(bool terminal_signals_too) {
@@ -231,9 +235,10 @@ int ChildProcess::wait(StopSignals& /*signals*/) {
   while (true) {
     forward_pending(terminal_signals_too);
     int status = 0;
-    const pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) return finish(status);
-    if (r < 0 && errno != EINTR) throw std::runtime_error(fmt::format("waitpid: {}", std::strerror(errno)));
+    struct rusage usage {};
+    const pid_t r = wait4(pid_, &status, WNOHANG, &usage);
+    if (r == pid_) return finish(status, usage);
+    if (r < 0 && errno != EINTR) throw std::runtime_error(fmt::format("wait4: {}", std::strerror(errno)));
     // Sleep until a signal arrives (SIGCHLD included); the handler writes to the wake pipe, so one
     // arriving after the checks above still ends the poll at once.
     pollfd p{g_wake_read.load(), POLLIN, 0};

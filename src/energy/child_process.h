@@ -4,8 +4,10 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,6 +39,16 @@ class StopSignals {
 // The conventional name of a signal: "SIGTERM", else "signal N".
 std::string signal_name(int signal_number);
 
+// What a command and the descendants it waited for used (wait4's rusage: getrusage RUSAGE_CHILDREN
+// semantics for that one child). CPU times are sums over those processes; the peak resident set
+// size is that of the single largest of them, never a sum. A descendant the command left running
+// (reparented to init) is not counted.
+struct ResourceUsage {
+  double user_seconds = 0;
+  double system_seconds = 0;
+  long max_rss_kib = 0;  // ru_maxrss (Linux: KiB)
+};
+
 class ChildProcess {
  public:
   // Where the child runs: in jouleval's own process group (so that a terminal's signals and input
@@ -61,13 +73,16 @@ class ChildProcess {
   int wait(StopSignals& signals);
 
   pid_t pid() const { return pid_; }
+  // The resources the command used: set once wait() has returned, nullopt before.
+  const std::optional<ResourceUsage>& usage() const { return usage_; }
 
  private:
   void forward_pending(bool terminal_signals_too);
-  int finish(int status);
+  int finish(int status, const ::rusage& usage);
 
   pid_t pid_ = -1;
   Group group_ = Group::kShared;
+  std::optional<ResourceUsage> usage_;
 };
 
 // The command could not be executed; `exit_code` follows the shell convention (127 not found, 126

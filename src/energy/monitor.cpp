@@ -70,6 +70,21 @@ void Monitor::sample_once() { sampler_->sample_once(); }
 
 std::optional<double> Monitor::live_watts() const { return sampler_->live_watts(); }
 
+Monitor::Interval Monitor::read_interval(double since) {
+  sampler_->sample_once();
+  Interval out;
+  out.t_end = clock_->now();
+  for (size_t i = 0; i < meters_.size(); ++i) {
+    const Meter& m = *meters_[i];
+    if (!m.status().available || m.power_source() == PowerSource::kNone) continue;
+    IntervalEnergy e{m.status().name, std::nullopt};
+    if (auto integral = integrate_power(sampler_->samples_around(i, since, out.t_end), since, out.t_end))
+      e.joules = integral->joules;
+    out.meters.push_back(std::move(e));
+  }
+  return out;
+}
+
 Monitor::Window Monitor::open_window(const std::function<void()>& sync) {
   begin_window(sync);
   return Window(this);

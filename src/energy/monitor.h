@@ -86,6 +86,25 @@ class Monitor {
   [[nodiscard]] Window open_window(const std::function<void()>& sync = {});
   bool window_open() const { return window_open_; }
 
+  // The energy of each meter over part of the open window, from its power samples: for printing
+  // intervals while the measured work runs (`jouleval meter -I`). Not the window's result (that
+  // comes from the counters at its edges).
+  struct IntervalEnergy {
+    std::string meter;
+    std::optional<double> joules;  // nullopt: no power samples around the interval
+  };
+  struct Interval {
+    double t_end = 0;  // Clock seconds
+    std::vector<IntervalEnergy> meters;
+  };
+  // Takes a power sample now, then integrates each available sampled meter's power over
+  // [since, now] (a meter read only at window edges, e.g. external, is left out). Thread-safe with
+  // the sampler and with the thread that owns the open window. Needs an open window.
+  Interval read_interval(double since);
+  // Clock seconds at which the open window started.
+  double window_start() const { return t0_; }
+  double now() const { return clock_->now(); }
+
   // Latest total sampled power (W) for a progress display; nullopt before the first sample.
   std::optional<double> live_watts() const;
 

@@ -1,7 +1,8 @@
 // `jouleval meter` run as a user runs it (the real program, as a child process): stop signals
-// forwarded to the measured command with the result still reported, outputs checked before the
-// command runs and never left truncated (a full disk simulated with RLIMIT_FSIZE), the idle
-// baseline skipped without meters, external meters bounded. $JOULEVAL_TEST_BINARY runs these tests
+// forwarded to the measured command with the result still reported, the report on standard error
+// (standard output is the command's), outputs checked before the command runs and never left
+// truncated (a full disk simulated with RLIMIT_FSIZE), the idle baseline skipped without meters,
+// external meters bounded, CPU time and peak memory, --csv, -I and --estimate. $JOULEVAL_TEST_BINARY runs these tests
 // against another build of jouleval (to see them fail without a fix).
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -17,6 +18,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "test_support.h"
@@ -47,6 +50,7 @@ struct Launch {
   fs::path cwd;
   long file_size_limit = -1;     // RLIMIT_FSIZE in bytes, with SIGXFSZ ignored: writes past it fail (EFBIG)
   std::string stdout_path;       // "" -> a pipe the test reads
+  std::string stderr_path;       // "" -> a pipe the test reads
   bool terminal = false;         // run as the foreground job of a new pseudo-terminal
   std::vector<std::string> env;  // extra NAME=VALUE
 };
@@ -90,7 +94,12 @@ Running start(const Launch& l) {
       } else {
         ::dup2(out[1], STDOUT_FILENO);
       }
-      ::dup2(err[1], STDERR_FILENO);
+      if (!l.stderr_path.empty()) {
+        const int f = ::open(l.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(f, STDERR_FILENO);
+      } else {
+        ::dup2(err[1], STDERR_FILENO);
+      }
     }
     if (l.file_size_limit >= 0) {
       ::signal(SIGXFSZ, SIG_IGN);
@@ -231,7 +240,8 @@ TEST(energy_meter_cli, SigintAndSighupAreForwardedAndNoFurtherRepetitionStarts) 
     const Finished f = finish(r, 10);
     ASSERT_FALSE(f.timed_out);
     EXPECT_EQ(f.exit_code, 128 + sig) << f.err;
-    const auto j = nlohmann::json::parse(f.out);
+    EXPECT_EQ(f.out, "") << "the JSON result goes to standard error";
+    const auto j = nlohmann::json::parse(f.err);
     EXPECT_EQ(j["exit_code"], 128 + sig);
     EXPECT_EQ(j["stopped_by"], sig == SIGINT ? "SIGINT" : "SIGHUP");
     EXPECT_EQ(j["repetitions"].size(), 1u);
@@ -310,11 +320,11 @@ TEST(energy_meter_cli, RepetitionsMeasuredBeforeACommandCannotRunAnyMoreAreRepor
   fs::permissions(d.path() / "once.sh", fs::perms::owner_all);
   Launch l;
   l.cwd = d.path();
-  l.args = meter_args({"--idle", "0", "--json", "--repeat", "3"}, {"./once.sh"});
+  l.args = meter_args({"--idle", "0", "--json", "-o", "m.json", "--repeat", "3"}, {"./once.sh"});
   const Finished f = run_to_end(l);
   EXPECT_EQ(f.exit_code, 127) << f.err;
   EXPECT_TRUE(contains(f.err, "cannot run './once.sh'")) << f.err;
-  const auto j = nlohmann::json::parse(f.out);
+  const auto j = nlohmann::json::parse(read_text(d.path() / "m.json"));
   EXPECT_EQ(j["exit_code"], 127);
   ASSERT_EQ(j["repetitions"].size(), 1u);
   EXPECT_EQ(j["repetitions"][0]["exit_code"], 0);
@@ -327,7 +337,7 @@ TEST(energy_meter_cli, JsonResultOfACommandLineThatIsNotUtf8IsStillWritten) {
   l.args = meter_args({"--idle", "0", "--json"}, {"true", "caf\xe9"});
   const Finished f = run_to_end(l);
   EXPECT_EQ(f.exit_code, 0) << f.err;
-  const auto j = nlohmann::json::parse(f.out);
+  const auto j = nlohmann::json::parse(f.err);
   EXPECT_EQ(j["command"][1], "caf\xef\xbf\xbd");  // the Latin-1 byte became U+FFFD
 }
 
@@ -388,21 +398,50 @@ TEST(energy_meter_cli, FullDiskForTheTimelineKeepsTheReport) {
   const Finished f = run_to_end(l);
   EXPECT_EQ(f.exit_code, 4) << f.err;
   EXPECT_TRUE(contains(f.err, "t.csv: cannot write: File too large")) << f.err;
-  EXPECT_TRUE(contains(f.out, "jouleval meter: 'sleep 0.3' (exit 0)")) << f.out;
-  EXPECT_TRUE(contains(f.out, "nvml:0")) << f.out;
+  EXPECT_TRUE(contains(f.err, "jouleval meter: 'sleep 0.3' (exit 0)")) << f.err;
+  EXPECT_TRUE(contains(f.err, "nvml:0")) << f.err;
   EXPECT_EQ(listing(d.path()), std::vector<std::string>{"nvml.txt"});
 }
 
-TEST(energy_meter_cli, FullStandardOutputIsExit4AndTheResultGoesToStandardError) {
+// Standard output is the command's alone, like perf stat and /usr/bin/time: the report (text or
+// JSON) and jouleval's notes go to standard error.
+TEST(energy_meter_cli, StandardOutputIsTheCommandsAlone) {
+  TempDir d;
+  for (const bool json : {false, true}) {
+    SCOPED_TRACE(json);
+    Launch l;
+    l.cwd = d.path();
+    l.args = meter_args(json ? std::vector<std::string>{"--json"} : std::vector<std::string>{}, {"echo", "hi"});
+    const Finished f = run_to_end(l);
+    EXPECT_EQ(f.exit_code, 0) << f.err;
+    EXPECT_EQ(f.out, "hi\n");
+    if (json) {
+      EXPECT_EQ(nlohmann::json::parse(f.err)["command"], nlohmann::json({"echo", "hi"})) << f.err;
+    } else {
+      EXPECT_TRUE(contains(f.err, "jouleval meter: 'echo hi' (exit 0)")) << f.err;
+    }
+  }
+}
+
+TEST(energy_meter_cli, FullStandardOutputIsTheCommandsBusiness) {
   TempDir d;
   Launch l;
   l.cwd = d.path();
   l.stdout_path = "/dev/full";
   l.args = meter_args({"--idle", "0"}, {"true"});
   const Finished f = run_to_end(l);
-  EXPECT_EQ(f.exit_code, 4) << f.err;
-  EXPECT_TRUE(contains(f.err, "standard output: cannot write: No space left on device")) << f.err;
+  EXPECT_EQ(f.exit_code, 0) << f.err;
   EXPECT_TRUE(contains(f.err, "jouleval meter: 'true' (exit 0)")) << f.err;
+}
+
+TEST(energy_meter_cli, FullStandardErrorIsExit4) {
+  TempDir d;
+  Launch l;
+  l.cwd = d.path();
+  l.stderr_path = "/dev/full";
+  l.args = meter_args({"--idle", "0"}, {"true"});
+  const Finished f = run_to_end(l);
+  EXPECT_EQ(f.exit_code, 4) << "the report was lost: the exit code says so";
 }
 
 TEST(energy_meter_cli, OutputToAFifoIsWrittenInPlace) {
@@ -433,8 +472,33 @@ TEST(energy_meter_cli, IdleBaselineIsSkippedWhenNoMeterCanMeasureIt) {
   ASSERT_FALSE(f.timed_out) << "waited for an idle baseline no meter measures";
   EXPECT_LT(seconds_since(begin), 10);
   EXPECT_EQ(f.exit_code, 0) << f.err;
-  EXPECT_TRUE(contains(f.err, "no meter available; idle baseline skipped")) << f.err;
-  EXPECT_TRUE(contains(f.out, "idle baseline  skipped: no meter available")) << f.out;
+  EXPECT_TRUE(contains(f.err, "idle baseline  skipped, no energy meter")) << f.err;
+  EXPECT_FALSE(contains(f.err, "measuring idle power")) << f.err;
+
+  l.args = meter_args({"--idle", "30", "--json"}, {"true"});
+  const Finished g = run_to_end(l, 10);
+  const auto j = nlohmann::json::parse(g.err);
+  EXPECT_EQ(j["idle_skipped"], "no energy meter");
+  EXPECT_TRUE(j["idle"].is_null());
+}
+
+// The first step a README reader takes, on a machine without GPU or RAPL, with the default 5 s idle
+// baseline: about 1 s, exit 0, each meter named unavailable with its reason.
+TEST(energy_meter_cli, SleepOneWithoutMetersTakesOneSecondAndNamesTheMissingMeters) {
+  TempDir d;
+  Launch l;
+  l.cwd = d.path();
+  l.args = meter_args({}, {"sleep", "1"});
+  const auto begin = std::chrono::steady_clock::now();
+  const Finished f = run_to_end(l, 20);
+  const double seconds = seconds_since(begin);
+  EXPECT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_GE(seconds, 1.0);
+  EXPECT_LT(seconds, 4.0) << "a sanity bound: the 5 s idle baseline must not run";
+  EXPECT_EQ(f.out, "");
+  EXPECT_TRUE(contains(f.err, "  nvml           unavailable: cannot load NVML library")) << f.err;
+  EXPECT_TRUE(contains(f.err, "  rapl           unavailable: no RAPL domains under /nonexistent")) << f.err;
+  EXPECT_TRUE(contains(f.err, "idle baseline  skipped, no energy meter")) << f.err;
 }
 
 TEST(energy_meter_cli, ExternalMeterThatHangsOrGoesBackwardsIsUnavailableWithTheReason) {
@@ -445,10 +509,10 @@ TEST(energy_meter_cli, ExternalMeterThatHangsOrGoesBackwardsIsUnavailableWithThe
   const Finished f = run_to_end(slow, 10);
   ASSERT_FALSE(f.timed_out);
   EXPECT_EQ(f.exit_code, 0) << f.err;
-  EXPECT_TRUE(contains(f.out,
+  EXPECT_TRUE(contains(f.err,
                        "external       unavailable: external meter command 'sleep 30; echo 5': did not "
                        "finish within 0.5 s"))
-      << f.out;
+      << f.err;
 
   testing::write_file(d.path() / "counter", "100\n");
   Launch reset;
@@ -456,11 +520,290 @@ TEST(energy_meter_cli, ExternalMeterThatHangsOrGoesBackwardsIsUnavailableWithThe
   reset.args = meter_args({"--idle", "0", "--external-file", "counter"}, {"sh", "-c", "echo 50 > counter"});
   const Finished g = run_to_end(reset, 10);
   EXPECT_EQ(g.exit_code, 0) << g.err;
-  EXPECT_TRUE(contains(g.out,
+  EXPECT_TRUE(contains(g.err,
                        "external       unavailable: counter went backwards: 100.000 J at the window's start, "
                        "50.000 J at its end (reset?)"))
-      << g.out;
-  EXPECT_FALSE(contains(g.out, "-50")) << g.out;
+      << g.err;
+  EXPECT_FALSE(contains(g.err, "-50")) << g.err;
+}
+
+// The lines of `text` that match `pattern` (ECMAScript).
+std::vector<std::string> matching_lines(const std::string& text, const std::string& pattern) {
+  const std::regex re(pattern);
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (std::regex_search(line, re)) out.push_back(line);
+  }
+  return out;
+}
+
+// A command tree whose CPU time is in a child the shell waits for: perl (Essential on Debian) spins
+// until it has used 0.3 s of user CPU time, however busy the host is.
+const std::vector<std::string> kBurnCpu = {"sh", "-c",
+                                           "perl -e 'while ((times)[0] < 0.3) { for (1..100000) {} }'; true"};
+
+TEST(energy_meter_cli, CpuTimeAndPeakMemoryOfTheCommandTree) {
+  TempDir d;
+  Launch l;
+  l.cwd = d.path();
+  l.args = meter_args({"--idle", "0", "--json", "-o", "burn.json"}, kBurnCpu);
+  Finished f = run_to_end(l);
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  auto j = nlohmann::json::parse(read_text(d.path() / "burn.json"));
+  const auto& burn = j["repetitions"][0];
+  EXPECT_GE(burn["user_seconds"].get<double>(), 0.2) << burn.dump();
+  EXPECT_LE(burn["user_seconds"].get<double>() + burn["system_seconds"].get<double>(),
+            burn["seconds"].get<double>() * 1.05)
+      << "one thread cannot use more CPU than wall time";
+
+  // 200 MB held by the shell itself (a command substitution): the largest single process.
+  l.args = meter_args({"--idle", "0"}, {"sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo ${#x}"});
+  f = run_to_end(l, 60);
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_EQ(f.out, "200000000\n");
+  const auto rss = matching_lines(f.err, "^  peak RSS       [0-9]+ KiB");
+  ASSERT_EQ(rss.size(), 1u) << f.err;
+  EXPECT_GE(std::stol(rss[0].substr(17)), 150L * 1024) << rss[0];
+  const auto user = matching_lines(f.err, "^  user           [0-9]+\\.[0-9]{3} s$");
+  const auto sys = matching_lines(f.err, "^  sys            [0-9]+\\.[0-9]{3} s$");
+  EXPECT_EQ(user.size(), 1u) << f.err;
+  EXPECT_EQ(sys.size(), 1u) << f.err;
+}
+
+const std::string kCsvHeader =
+    "time_utc,host,command,repetition,exit_code,stopped_by,elapsed_s,user_s,sys_s,max_rss_kib,gpu_j,gpu_active_j,"
+    "cpu_j,cpu_active_j,dram_j,dram_active_j,external_j,external_active_j,unavailable_meters,estimated_cpu_j,"
+    "estimate_tdp_w,estimate_cores";
+
+std::vector<std::string> csv_cells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::string cell;
+  std::istringstream in(line);
+  while (std::getline(in, cell, ',')) cells.push_back(cell);
+  if (!line.empty() && line.back() == ',') cells.push_back("");
+  return cells;
+}
+
+TEST(energy_meter_cli, CsvHeaderIsWrittenOnceOverAppends) {
+  TempDir d;
+  Launch l;
+  l.cwd = d.path();
+  l.args = meter_args({"--idle", "0", "--csv", "m.csv"}, {"true"});
+  Finished f = run_to_end(l);
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  l.args = meter_args({"--idle", "0", "--csv", "m.csv", "--repeat", "2"}, {"echo", "a,b"});
+  f = run_to_end(l);
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_EQ(f.out, "a,b\na,b\n");
+
+  const auto lines = matching_lines(read_text(d.path() / "m.csv"), ".");
+  ASSERT_EQ(lines.size(), 4u) << read_text(d.path() / "m.csv");
+  EXPECT_EQ(lines[0], kCsvHeader);
+  const std::vector<std::string> commands = {"true", "\"echo a,b\"", "\"echo a,b\""};
+  const std::vector<std::string> repetitions = {"1", "1", "2"};
+  for (size_t i = 1; i < 4; ++i) {
+    SCOPED_TRACE(lines[i]);
+    EXPECT_TRUE(std::regex_search(lines[i], std::regex("^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z,")));
+    // The quoted command holds a comma: cut it out before splitting the rest.
+    const size_t at = lines[i].find("," + commands[i - 1] + ",");
+    ASSERT_NE(at, std::string::npos);
+    const auto cells = csv_cells(lines[i].substr(at + commands[i - 1].size() + 2));
+    ASSERT_EQ(cells.size(), 19u);
+    EXPECT_EQ(cells[0], repetitions[i - 1]);
+    EXPECT_EQ(cells[1], "0");  // exit code
+    EXPECT_EQ(cells[2], "");   // stopped_by
+    EXPECT_EQ(cells[7], "");   // gpu_j: no meter, never a zero
+    EXPECT_EQ(cells[9], "");   // cpu_j
+    EXPECT_EQ(cells[15], "nvml rapl");
+    EXPECT_EQ(cells[16], "");  // no estimate asked for
+  }
+}
+
+TEST(energy_meter_cli, CsvEnergyColumnsComeFromTheMeters) {
+  TempDir d;
+  // Counter readings: at start-up, at the window's start, at its end: 3 J.
+  testing::write_file(d.path() / "nvml.txt", "energy_mj 0 1000 4000\npower_mw 100000\n");
+  Launch l;
+  l.cwd = d.path();
+  l.env = {"JOULEVAL_FAKE_NVML_SCRIPT=" + (d.path() / "nvml.txt").string()};
+  l.args = {"meter",
+            "--idle",
+            "0",
+            "--nvml-library",
+            JOULEVAL_FAKE_NVML_PATH,
+            "--rapl-root",
+            "/nonexistent",
+            "--sample-interval-ms",
+            "20",
+            "--csv",
+            "m.csv",
+            "--",
+            "true"};
+  const Finished f = run_to_end(l);
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  const auto lines = matching_lines(read_text(d.path() / "m.csv"), ".");
+  ASSERT_EQ(lines.size(), 2u);
+  const auto cells = csv_cells(lines[1]);
+  ASSERT_EQ(cells.size(), 22u) << lines[1];
+  EXPECT_EQ(cells[2], "true");
+  EXPECT_EQ(cells[10], "3.000000");  // gpu_j
+  EXPECT_EQ(cells[11], "");          // gpu_active_j: no idle baseline
+  EXPECT_EQ(cells[12], "");          // cpu_j: RAPL unavailable
+  EXPECT_EQ(cells[18], "rapl");
+}
+
+TEST(energy_meter_cli, CsvWithAnotherHeaderIsRefusedBeforeTheCommandRuns) {
+  TempDir d;
+  testing::write_file(d.path() / "other.csv", "a,b\n1,2\n");
+  Launch l;
+  l.cwd = d.path();
+  l.args = meter_args({"--idle", "0", "--csv", "other.csv"}, {"sh", "-c", "echo > ran"});
+  Finished f = run_to_end(l);
+  EXPECT_EQ(f.exit_code, 3) << f.err;
+  EXPECT_TRUE(contains(f.err, "other.csv:1: not the header of jouleval meter's CSV")) << f.err;
+  EXPECT_FALSE(fs::exists(d.path() / "ran"));
+  EXPECT_EQ(read_text(d.path() / "other.csv"), "a,b\n1,2\n");
+
+  // A cut-off last row is refused too; a directory is a usage error.
+  testing::write_file(d.path() / "cut.csv", kCsvHeader + "\n2026-01-01T00:00:00Z,h,true,1");
+  l.args = meter_args({"--idle", "0", "--csv", "cut.csv"}, {"true"});
+  f = run_to_end(l);
+  EXPECT_EQ(f.exit_code, 3) << f.err;
+  EXPECT_TRUE(contains(f.err, "cut.csv: does not end with a newline")) << f.err;
+  l.args = meter_args({"--idle", "0", "--csv", "."}, {"true"});
+  f = run_to_end(l);
+  EXPECT_EQ(f.exit_code, 2) << f.err;
+  EXPECT_TRUE(contains(f.err, ".: is a directory (for --csv)")) << f.err;
+}
+
+TEST(energy_meter_cli, CsvOnAFullDiskIsExit4AndLeavesNoPartialRow) {
+  TempDir d;
+  const std::string before = kCsvHeader + "\n";
+  testing::write_file(d.path() / "m.csv", before);
+  Launch l;
+  l.cwd = d.path();
+  l.file_size_limit = static_cast<long>(before.size()) + 20;  // a row is longer than 20 bytes
+  l.args = meter_args({"--idle", "0", "--csv", "m.csv"}, {"true"});
+  const Finished f = run_to_end(l);
+  EXPECT_EQ(f.exit_code, 4) << f.err;
+  EXPECT_TRUE(contains(f.err, "m.csv: cannot write: File too large (for --csv)")) << f.err;
+  EXPECT_TRUE(contains(f.err, "the rows follow")) << f.err;
+  EXPECT_EQ(read_text(d.path() / "m.csv"), before);
+}
+
+TEST(energy_meter_cli, IntervalLinesGiveEachMetersEnergyAndPower) {
+  TempDir d;
+  testing::write_file(d.path() / "nvml.txt", "energy_mj 0\npower_mw 100000\n");  // a steady 100 W
+  Launch l;
+  l.cwd = d.path();
+  l.env = {"JOULEVAL_FAKE_NVML_SCRIPT=" + (d.path() / "nvml.txt").string()};
+  l.args = {"meter",
+            "--idle",
+            "0",
+            "--nvml-library",
+            JOULEVAL_FAKE_NVML_PATH,
+            "--no-rapl",
+            "--sample-interval-ms",
+            "500",
+            "-I",
+            "100",
+            "--",
+            "sleep",
+            "0.55"};
+  const Finished f = run_to_end(l);
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_EQ(f.out, "");
+  // Lines at 0.1, 0.2, ... 0.5 s; on a busy host one may be lost to a late wake-up, or one more come
+  // when starting `sleep` takes long.
+  const auto lines = matching_lines(f.err, "^ +[0-9]+\\.[0-9]{3} s  nvml:0 [0-9.]+ J 100\\.0 W$");
+  EXPECT_GE(lines.size(), 4u) << f.err;
+  EXPECT_LE(lines.size(), 6u) << f.err;
+  EXPECT_EQ(matching_lines(f.err, "^#      time  energy and average power").size(), 1u) << f.err;
+  EXPECT_TRUE(lines.empty() || contains(lines[0], "     0.1")) << f.err;
+
+  // Without meters the lines still come (0.1, 0.2, 0.3 s in each repetition), and say so.
+  Launch none;
+  none.cwd = d.path();
+  none.args = meter_args({"--idle", "0", "-I", "100", "--repeat", "2"}, {"sleep", "0.35"});
+  const Finished g = run_to_end(none);
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  const auto first = matching_lines(g.err, "^\\[1/2\\] +0\\.[0-9]{3} s  no energy meter$");
+  const auto second = matching_lines(g.err, "^\\[2/2\\] +0\\.[0-9]{3} s  no energy meter$");
+  EXPECT_GE(first.size(), 2u) << g.err;
+  EXPECT_LE(first.size(), 4u) << g.err;
+  EXPECT_GE(second.size(), 2u) << g.err;
+  EXPECT_LE(second.size(), 4u) << g.err;
+}
+
+// `jouleval meter -I 20 -- CMD 2>&1 | head -1`: the reader of standard error goes away while the
+// command runs. jouleval is not killed by SIGPIPE (which would leave the command unwaited): the
+// command runs to its end, and the lost report is exit 1.
+TEST(energy_meter_cli, ClosedStandardErrorDuringIntervalLinesDoesNotKillMeter) {
+  TempDir d;
+  Launch l;
+  l.cwd = d.path();
+  l.args = meter_args({"--idle", "0", "-I", "20"}, {"sh", "-c", "sleep 0.5; echo done > finished"});
+  Running r = start(l);
+  ::close(r.err);  // before anything is written
+  r.err = -1;
+  const Finished f = finish(r, 10);
+  ASSERT_FALSE(f.timed_out);
+  EXPECT_EQ(f.signal, 0) << "jouleval was killed by signal " << f.signal;
+  EXPECT_EQ(f.exit_code, 1);
+  EXPECT_EQ(read_text(d.path() / "finished"), "done\n");
+}
+
+TEST(energy_meter_cli, EstimateIsLabelledAndKeptApartFromMeasuredEnergy) {
+  TempDir d;
+  Launch l;
+  l.cwd = d.path();
+  l.args = meter_args({"--idle", "0", "--estimate", "cpu-tdp=100,cores=2", "--json", "-o", "m.json", "--csv", "m.csv"},
+                      kBurnCpu);
+  Finished f = run_to_end(l);
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  const auto j = nlohmann::json::parse(read_text(d.path() / "m.json"));
+  const auto& rep = j["repetitions"][0];
+  ASSERT_EQ(rep["estimates"].size(), 1u) << rep.dump();
+  const auto& e = rep["estimates"][0];
+  EXPECT_EQ(e["estimated"], true);
+  EXPECT_EQ(e["name"], "cpu-tdp");
+  EXPECT_EQ(e["tdp_watts"], 100.0);
+  EXPECT_EQ(e["cores"], 2);
+  const double cpu = rep["user_seconds"].get<double>() + rep["system_seconds"].get<double>();
+  EXPECT_NEAR(e["joules"].get<double>(), 100.0 * cpu / 2, 1e-9);  // TDP x (user + sys) / cores
+  EXPECT_GE(e["joules"].get<double>(), 10.0);                     // >= 0.2 s of CPU
+  for (const auto& m : rep["meters"]) EXPECT_EQ(m["estimated"], false) << "an estimate among the meters";
+  EXPECT_EQ(j["stats"]["estimates"]["cpu-tdp"]["estimated"], true);
+
+  const auto lines = matching_lines(read_text(d.path() / "m.csv"), ".");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(contains(lines[0], ",estimated_cpu_j,estimate_tdp_w,estimate_cores"));
+  const auto cells = csv_cells(lines[1].substr(lines[1].find(",0,,")));  // after the quoted command
+  EXPECT_EQ(cells[cells.size() - 2], "100");
+  EXPECT_EQ(cells.back(), "2");
+
+  l.args = meter_args({"--idle", "0", "--estimate", "cpu-tdp=65,cores=4"}, {"true"});
+  f = run_to_end(l);
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_TRUE(contains(f.err, "  cpu-tdp        ")) << f.err;
+  EXPECT_TRUE(contains(f.err, " J ESTIMATED, not measured: 65 W TDP x ")) << f.err;
+  EXPECT_TRUE(contains(f.err, " s CPU time / 4 logical CPUs")) << f.err;
+}
+
+TEST(energy_meter_cli, BadEstimateIsAUsageErrorBeforeTheCommandRuns) {
+  TempDir d;
+  for (const std::string spec : {"cpu-tdp=0", "cpu-tdp=nan", "cpu-tdp=65,cores=0", "cpu-tdp=65,cores=1.5",
+                                 "gpu-tdp=300", "cores=4", "cpu-tdp", "", "cpu-tdp=65,cpu-tdp=70"}) {
+    SCOPED_TRACE(spec);
+    Launch l;
+    l.cwd = d.path();
+    l.args = meter_args({"--idle", "0", "--estimate", spec}, {"sh", "-c", "echo > ran"});
+    const Finished f = run_to_end(l);
+    EXPECT_EQ(f.exit_code, 2) << f.err;
+    EXPECT_TRUE(contains(f.err, "--estimate: '" + spec + "'")) << f.err;
+    EXPECT_FALSE(fs::exists(d.path() / "ran"));
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "energy/clock.h"
+#include "energy/cpu_estimate.h"
 #include "energy/integrate.h"
 #include "energy/sampler.h"
 #include "energy/window.h"
@@ -160,6 +161,20 @@ TEST(energy_sampler, PowerFromACounterSkipsItsRestartsAndBackwardSteps) {
   EXPECT_DOUBLE_EQ(s[0].watts, 10);
   EXPECT_DOUBLE_EQ(s[1].t, 3.5);
   EXPECT_DOUBLE_EQ(s[1].watts, 20);
+}
+
+// docs/energy.md "Estimates": joules = TDP x (user + sys) / cores.
+TEST(energy_estimate, CpuTdpIsTdpTimesCpuSecondsOverCores) {
+  const CpuTdpEstimate e = estimate_cpu_tdp(100, 4, 1.5, 0.5, 2.0);
+  EXPECT_DOUBLE_EQ(e.cpu_seconds, 2.0);
+  EXPECT_DOUBLE_EQ(e.utilization, 0.25);  // 2 CPU seconds over 2 s on 4 CPUs
+  EXPECT_DOUBLE_EQ(e.joules, 50.0);       // 100 W x 0.25 x 2 s
+  EXPECT_DOUBLE_EQ(e.tdp_watts, 100);
+  EXPECT_EQ(e.cores, 4u);
+
+  const CpuTdpEstimate none = estimate_cpu_tdp(65, 8, -1, 0, 0);  // no time, no window
+  EXPECT_DOUBLE_EQ(none.joules, 0.0);
+  EXPECT_DOUBLE_EQ(none.utilization, 0.0);
 }
 
 }  // namespace

@@ -64,6 +64,29 @@ TEST(energy_nvml, DisagreementAboveThresholdIsFlagged) {
   EXPECT_DOUBLE_EQ(*e.total_joules, 50.0);  // the counter stays the primary source
 }
 
+// `jouleval meter -I`: each interval's energy from the power samples, one taken at each reading.
+TEST(energy_nvml, ReadIntervalIntegratesPowerSinceTheLastReading) {
+  TempDir dir;
+  // Power readings: probe 100 W, window start (t = 0) 100 W, t = 1: 100 W, t = 2: 300 W.
+  testing::set_fake_nvml_script(dir, "energy_mj 0\npower_mw 100000 100000 100000 300000\n");
+  auto clock = std::make_shared<ManualClock>(10.0);
+  auto m = testing::fake_gpu_monitor(clock);
+  auto window = m->open_window();
+  EXPECT_DOUBLE_EQ(m->window_start(), 10.0);
+  clock->advance(1);
+  Monitor::Interval first = m->read_interval(10.0);
+  EXPECT_DOUBLE_EQ(first.t_end, 11.0);
+  ASSERT_EQ(first.meters.size(), 1u);
+  EXPECT_EQ(first.meters[0].meter, "nvml:0");
+  ASSERT_TRUE(first.meters[0].joules);
+  EXPECT_DOUBLE_EQ(*first.meters[0].joules, 100.0);  // 100 W for 1 s
+  clock->advance(1);
+  Monitor::Interval second = m->read_interval(first.t_end);
+  ASSERT_TRUE(second.meters.at(0).joules);
+  EXPECT_DOUBLE_EQ(*second.meters[0].joules, 200.0);  // 100 W rising to 300 W over 1 s
+  window.close();
+}
+
 TEST(energy_nvml, ShortWindowIsFlagged) {
   TempDir dir;
   testing::set_fake_nvml_script(dir, "energy_mj 0 0 1000\npower_mw 2000\n");

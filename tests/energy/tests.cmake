@@ -29,6 +29,12 @@ jouleval_meter_test(sleep_json 0
 jouleval_meter_test(text_summary_names_unavailable 0
   "elapsed.*nvml +unavailable: cannot load NVML library.*rapl +unavailable: no RAPL domains"
   meter --idle 0 --nvml-library /nonexistent/libnvidia-ml.so.1 --rapl-root /nonexistent -- true)
+# The README's first step on a machine without GPU or RAPL, default idle baseline included: no idle
+# wait (it would take 5 s), both meters plainly unavailable, exit 0.
+jouleval_meter_test(sleep_1_no_meters 0
+  "elapsed +1\\.[0-9]+ s.*nvml +unavailable: cannot load NVML library.*rapl +unavailable: no RAPL domains.*idle baseline +skipped, no energy meter"
+  meter --nvml-library /nonexistent/libnvidia-ml.so.1 --rapl-root /nonexistent -- sleep 1)
+set_tests_properties(energy.cli.sleep_1_no_meters PROPERTIES TIMEOUT 4)
 jouleval_meter_test(false_exits_1 1 "elapsed" meter --idle 0 -- false)
 jouleval_meter_test(signal_exit_code 137 "elapsed" meter --idle 0 -- sh -c "kill -9 $$")
 jouleval_meter_test(missing_command 127 "cannot run 'jouleval-no-such-command'"
@@ -45,7 +51,8 @@ set_tests_properties(energy.cli.fake_gpu_repeat_timeline PROPERTIES
 foreach(_case IN ITEMS "idle|-1" "idle|nan" "idle|inf" "idle|3601" "repeat|0" "repeat|1001"
                        "sample-interval-ms|-5" "sample-interval-ms|0.5" "sample-interval-ms|nan"
                        "disagreement-threshold|-0.1" "disagreement-threshold|nan" "disagreement-threshold|2"
-                       "external-timeout|0" "external-timeout|inf")
+                       "external-timeout|0" "external-timeout|inf"
+                       "interval|9" "interval|nan" "interval|600001")
   string(REPLACE "|" ";" _pair "${_case}")
   list(GET _pair 0 _option)
   list(GET _pair 1 _value)
