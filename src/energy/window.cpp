@@ -58,8 +58,11 @@ results::MeterEnergy compute_meter_energy(const MeterWindowInput& in, double t0,
   }
   e.available = true;
   if (!note.empty()) e.unavailable_reason = note + "; total from integrated power";
-  if (e.counter_joules && e.integrated_joules && std::abs(*e.counter_joules) > 0) {
-    e.disagreement = std::abs(*e.counter_joules - *e.integrated_joules) / std::abs(*e.counter_joules);
+  // Relative to the larger of the two, so that a counter that did not move while power was drawn
+  // reads as a complete disagreement (1), not as none (a zero counter) or as 10^5 % (a tiny one).
+  const double scale = std::max(std::abs(e.counter_joules.value_or(0.0)), std::abs(e.integrated_joules.value_or(0.0)));
+  if (e.counter_joules && e.integrated_joules && scale > 0) {
+    e.disagreement = std::abs(*e.counter_joules - *e.integrated_joules) / scale;
     e.disagreement_flag = *e.disagreement > threshold;
   }
   if (seconds > 0) e.avg_watts = *e.total_joules / seconds;

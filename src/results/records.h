@@ -71,7 +71,7 @@ struct MeterEnergy {
   bool estimated = false;                   // true only for opt-in estimates; labelled everywhere
   std::optional<double> counter_joules;     // energy-counter delta (primary)
   std::optional<double> integrated_joules;  // trapezoid integral of sampled power
-  std::optional<double> disagreement;       // |counter - integrated| / counter
+  std::optional<double> disagreement;       // |counter - integrated| / max(|counter|, |integrated|)
   bool disagreement_flag = false;           // disagreement above threshold (default 5%)
   std::optional<double> idle_watts;         // idle baseline of this meter
   std::optional<double> total_joules;       // counter if present, else integrated

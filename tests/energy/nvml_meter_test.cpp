@@ -59,9 +59,27 @@ TEST(energy_nvml, DisagreementAboveThresholdIsFlagged) {
   const auto e = window.close().meters.at(0);
   EXPECT_DOUBLE_EQ(*e.counter_joules, 50.0);
   EXPECT_NEAR(*e.integrated_joules, 60.0, 1e-9);
-  EXPECT_NEAR(*e.disagreement, 0.2, 1e-9);
+  EXPECT_NEAR(*e.disagreement, 10.0 / 60.0, 1e-9);
   EXPECT_TRUE(e.disagreement_flag);
   EXPECT_DOUBLE_EQ(*e.total_joules, 50.0);  // the counter stays the primary source
+}
+
+// A counter that does not move while 30 W are drawn: a complete disagreement, flagged (it used to be
+// left out: no disagreement at all), and a counter that moves by 1 mJ reads about 1, not 10^5.
+TEST(energy_nvml, ACounterThatDoesNotMoveWhilePowerIsDrawnIsFlagged) {
+  TempDir dir;
+  for (const auto& [script, expected] : {std::pair{"energy_mj 0 7000 7000\npower_mw 30000\n", 1.0},
+                                         std::pair{"energy_mj 0 7000 7001\npower_mw 30000\n", (60.0 - 0.001) / 60.0}}) {
+    testing::set_fake_nvml_script(dir, script);
+    auto clock = std::make_shared<ManualClock>();
+    auto m = testing::fake_gpu_monitor(clock);
+    auto window = m->open_window();
+    testing::run_for(*m, *clock, 2.0, 4);
+    const auto e = window.close().meters.at(0);
+    ASSERT_TRUE(e.disagreement.has_value()) << script;
+    EXPECT_NEAR(*e.disagreement, expected, 1e-9) << script;
+    EXPECT_TRUE(e.disagreement_flag) << script;
+  }
 }
 
 // `jouleval meter -I`: each interval's energy from the power samples, one taken at each reading.
