@@ -72,7 +72,8 @@ Command add_recommend_command(CLI::App& root) {
   command.app->add_option("--min-accuracy-retention", o->retention,
                           "Fraction of the reference precision's score (0-1)");
   command.app->add_option("--max-power-w", o->power, "Power cap in W (peak when measured, else average)");
-  command.app->add_option("--max-memory-gb", o->memory, "Memory cap in GB (max of peak GPU memory and model size)");
+  command.app->add_option("--max-memory-gb", o->memory,
+                          "Memory cap in GB (the measured peak: GPU memory on a GPU, the host's peak RSS on the CPU)");
   command.app->add_option("--max-latency-ms-per-token", o->latency, "Latency cap in ms per token");
   command.app
       ->add_option("--objective", o->objective,
