@@ -169,6 +169,14 @@ std::vector<ModelComparison> compare_models(const Summary& summary, const std::v
     groups[it->second].push_back(i);
   }
   std::set<std::string> all_models;
+  // A group where one model name stands for two cells (two source files of the same name: different
+  // hashes) pairs nothing: which of them is the baseline's twin would be a guess.
+  std::erase_if(groups, [&](const std::vector<size_t>& g) {
+    std::set<std::string> models;
+    for (size_t i : g)
+      if (!models.insert(summary.rows[i].key.model).second) return true;
+    return false;
+  });
   for (const auto& g : groups) {
     std::set<std::string> models;
     for (size_t i : g) models.insert(summary.rows[i].key.model);
