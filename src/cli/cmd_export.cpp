@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "report/export.h"
 #include "report/load.h"
+#include "report/model_compare.h"
 #include "report/precision.h"
 #include "report/summary.h"
 #include "util/atomic_file.h"
@@ -25,6 +26,8 @@ report::Table table_of(report::ExportTable which, const report::Summary& summary
       return report::items_table(results.cells, results.machines);
     case report::ExportTable::kPrecision:
       return report::precision_table(summary);
+    case report::ExportTable::kModels:
+      return report::model_table(summary);
     case report::ExportTable::kSummary:
       break;
   }
@@ -53,7 +56,7 @@ Command add_export_command(CLI::App& root) {
   command.app->add_option("--format", o->format, "csv | jsonl | markdown | latex")->capture_default_str();
   command.app->add_option("--table", o->table,
                           "summary (one row per cell, the default) | items (per-item records) | precision (each "
-                          "precision against its reference)");
+                          "precision against its reference) | models (each model against the baseline model)");
   command.app->add_flag("--items", o->items, "Per-item records (same as --table items)");
   command.app->add_option("--columns", o->columns,
                           "Comma-separated column keys (default: all for csv/jsonl, a compact set for markdown/latex)");
@@ -97,6 +100,7 @@ Command add_export_command(CLI::App& root) {
       const report::Table table = keys.empty() ? full : report::select_columns(full, keys);
       const char* label = which == report::ExportTable::kItems       ? "tab:jouleval-items"
                           : which == report::ExportTable::kPrecision ? "tab:jouleval-precision"
+                          : which == report::ExportTable::kModels    ? "tab:jouleval-models"
                                                                      : "tab:jouleval";
       const std::string text = report::export_table(table, format, {o->caption, label});
       if (o->output.empty()) {

@@ -1,14 +1,18 @@
-// `jouleval recommend DB [--scenario datacenter|enterprise|edge] [constraints] [--json]`: the
-// decision matrix and the chosen configuration; exit code 1 when no configuration qualifies. The
-// database is opened read-only; text from it is escaped on the terminal.
+// `jouleval recommend DB [--scenario datacenter|enterprise|edge] [constraints] [--task/--model/--machine]
+// [--json]`: the decision matrix, each model against the baseline model, and the chosen configuration;
+// exit code 1 when no configuration qualifies, 2 for a filter value not in the results. The database
+// is opened read-only; text from it is escaped on the terminal.
 #include <fmt/format.h>
 
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "cli/command.h"
 #include "cli/exit_codes.h"
 #include "report/load.h"
 #include "report/recommend.h"
+#include "report/table.h"
 #include "util/error.h"
 #include "util/terminal_text.h"
 
@@ -21,7 +25,7 @@ struct RecommendOptions {
   std::string scenario;
   std::optional<double> retention, power, memory, latency;
   std::string objective = "eor";
-  std::string task;
+  std::vector<std::string> tasks, models, machines;  // repeatable, each may be a comma list
   bool json = false;
 };
 
@@ -32,7 +36,10 @@ int run_recommend(const RecommendOptions& o) {
   k.max_memory_gb = o.memory;
   k.max_latency_ms_per_token = o.latency;
   k.objective = report::parse_objective(o.objective);
-  if (!o.task.empty()) k.task = o.task;
+  for (const auto& [given, out] :
+       {std::pair{&o.tasks, &k.tasks}, std::pair{&o.models, &k.models}, std::pair{&o.machines, &k.machines}})
+    for (const auto& text : *given)
+      for (auto& value : report::split_list(text)) out->push_back(std::move(value));
   if (k.min_accuracy_retention && (*k.min_accuracy_retention <= 0.0 || *k.min_accuracy_retention > 1.5))
     throw util::Error("--min-accuracy-retention is a fraction, e.g. 0.98", util::ErrorKind::kUsage);
   k = report::apply_scenario(o.scenario, k, o.retention.has_value());
@@ -56,7 +63,8 @@ Command add_recommend_command(CLI::App& root) {
   Command command;
   command.app = root.add_subcommand(
       "recommend",
-      "Recommend a deployment configuration (precision, placement) for a scenario or explicit constraints.");
+      "Recommend a deployment configuration (precision, placement) for a scenario or explicit constraints, and "
+      "compare the models on the cells they share.");
   command.app->add_option("db", o->db, "Results database (opened read-only)")->capture_default_str();
   command.app->add_option("--scenario", o->scenario,
                           "datacenter (>=98% of reference accuracy), enterprise (>=99%), edge (>=95% and a power or "
@@ -64,10 +72,19 @@ Command add_recommend_command(CLI::App& root) {
   command.app->add_option("--min-accuracy-retention", o->retention,
                           "Fraction of the reference precision's score (0-1)");
   command.app->add_option("--max-power-w", o->power, "Power cap in W (peak when measured, else average)");
-  command.app->add_option("--max-memory-gb", o->memory, "Memory cap in GB (max of peak GPU memory and model size)");
+  command.app->add_option("--max-memory-gb", o->memory,
+                          "Memory cap in GB (the measured peak: GPU memory on a GPU, the host's peak RSS on the CPU)");
   command.app->add_option("--max-latency-ms-per-token", o->latency, "Latency cap in ms per token");
-  command.app->add_option("--objective", o->objective, "energy | eor | tweor | throughput")->capture_default_str();
-  command.app->add_option("--task", o->task, "Consider this task only");
+  command.app
+      ->add_option("--objective", o->objective,
+                   "energy | eor | tweor | throughput | accuracy (without any energy reading, an energy objective "
+                   "falls back to throughput, saying so)")
+      ->capture_default_str();
+  command.app->add_option("--task", o->tasks, "Only these tasks (repeatable or a comma list)");
+  command.app->add_option("--model", o->models, "Only these models (repeatable or a comma list)");
+  command.app->add_option("--machine", o->machines,
+                          "Only these machines: label, hostname, id or id prefix of 8+ characters (repeatable or a "
+                          "comma list)");
   command.app->add_flag("--json", o->json, "Print as JSON");
   command.run = [o] { return [&] { return run_recommend(*o); }(); };
   return command;

@@ -95,7 +95,8 @@ ExportTable parse_export_table(const std::string& name) {
   if (name == "summary") return ExportTable::kSummary;
   if (name == "items") return ExportTable::kItems;
   if (name == "precision") return ExportTable::kPrecision;
-  throw util::Error(fmt::format("unknown table '{}' for --table (summary, items, precision)", name),
+  if (name == "models") return ExportTable::kModels;
+  throw util::Error(fmt::format("unknown table '{}' for --table (summary, items, precision, models)", name),
                     util::ErrorKind::kUsage);
 }
 

@@ -15,10 +15,11 @@ namespace jouleval::report {
 enum class ExportFormat { kCsv, kJsonl, kMarkdown, kLatex };
 
 // What an export holds: the summary (one row per finished cell), the per-item records, or the
-// precision comparisons (report/precision.h: one row per precision against its reference).
-enum class ExportTable { kSummary, kItems, kPrecision };
+// precision comparisons (report/precision.h: one row per precision against its reference), or the
+// model comparisons (report/model_compare.h: one row per cell shared with the baseline model).
+enum class ExportTable { kSummary, kItems, kPrecision, kModels };
 
-// "summary" | "items" | "precision"; throws util::Error (usage) otherwise.
+// "summary" | "items" | "precision" | "models"; throws util::Error (usage) otherwise.
 ExportTable parse_export_table(const std::string& name);
 
 // "csv" | "jsonl" | "markdown" (or "md") | "latex" (or "tex"); throws util::Error (usage) otherwise.

@@ -10,6 +10,7 @@
 #include "report/html_script.h"
 #include "report/identify.h"
 #include "report/limits.h"
+#include "report/model_compare.h"
 #include "report/one_hz_table.h"
 #include "report/precision.h"
 #include "report/summary.h"
@@ -234,7 +235,8 @@ std::string html_escape(const std::string& raw) {
 
 std::string render_html(const ReportInput& input, const std::vector<JsAsset>& scripts) {
   const Summary summary = build_summary(input.cells, input.machines);
-  const auto charts = build_charts(summary, input.cells);
+  auto charts = build_charts(summary, input.cells);
+  if (auto models = model_chart(summary)) charts.push_back(std::move(*models));
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<title>" + html_escape(input.title) + "</title>\n<style>" + std::string(kStyle) + "</style>\n";
   out += "<script>" + std::string(kErrorCaptureScript) + "</script>\n";

@@ -118,7 +118,11 @@ CellMetrics compute_cell_metrics(const results::Cell& cell) {
   c.random_weights = cell.random_weights;
   c.cpu_placement = cell.key.placement == "cpu";
   double prompt = 0.0, generated = 0.0, decode_calls = 0.0;
+  bool rss_recorded = !cell.repetitions.empty();
   for (const auto& rep : cell.repetitions) {
+    rss_recorded = rss_recorded && rep.peak_rss_bytes.has_value();
+    if (rep.peak_rss_bytes)
+      c.peak_rss_bytes = std::max(c.peak_rss_bytes.value_or(0.0), static_cast<double>(*rep.peak_rss_bytes));
     c.repetitions.push_back(compute_repetition(rep, c.score, c.cpu_placement));
     c.estimated = c.estimated || c.repetitions.back().estimated;
     c.short_window = c.short_window || rep.short_window;
@@ -141,6 +145,7 @@ CellMetrics compute_cell_metrics(const results::Cell& cell) {
         c.unavailable_meters.push_back(note);
     }
   }
+  if (!rss_recorded) c.peak_rss_bytes.reset();
   if (!cell.repetitions.empty()) {
     c.prompt_tokens = prompt / static_cast<double>(cell.repetitions.size());
     c.generated_tokens = generated / static_cast<double>(cell.repetitions.size());

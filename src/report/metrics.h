@@ -61,6 +61,9 @@ struct CellMetrics {
   double prompt_tokens = 0.0;   // mean over repetitions
   double generated_tokens = 0.0;
   double decode_calls = 0.0;  // mean over repetitions (0: not recorded)
+  // Highest host peak resident memory of the repetitions (bytes); absent unless every repetition
+  // recorded it (databases before schema version 4 did not).
+  std::optional<double> peak_rss_bytes;
   std::vector<RepetitionMetrics> repetitions;
   MetricStats stats;
   std::vector<std::string> unavailable_meters;  // "meter (kind): reason", once each

@@ -28,6 +28,8 @@ std::optional<double> objective_value(const Candidate& c, Objective o) {
       return c.tweor_item;
     case Objective::kThroughput:
       return c.tokens_per_s;
+    case Objective::kAccuracy:
+      return c.score;
   }
   return std::nullopt;
 }
@@ -104,7 +106,8 @@ Candidate aggregate(const std::vector<const SummaryRow*>& rows,
   bool scores_ok = true, refs_ok = true, energy_ok = true, time_ok = true;
   std::optional<double> peak, avg, worst;
   bool peak_ok = true;
-  double memory = 0.0;
+  std::optional<double> gpu_memory, host_memory;
+  bool host_ok = true;
   for (const SummaryRow* r : rows) {
     const auto& m = r->metrics;
     c.tasks.push_back(workloads.at(r));
@@ -142,8 +145,12 @@ Candidate aggregate(const std::vector<const SummaryRow*>& rows,
     else
       peak_ok = false;
     if (m.stats.avg_power_w) avg = std::max(avg.value_or(0.0), m.stats.avg_power_w->mean);
-    memory =
-        std::max({memory, static_cast<double>(r->peak_gpu_memory_bytes), static_cast<double>(r->model_size_bytes)});
+    if (r->peak_gpu_memory_bytes > 0)
+      gpu_memory = std::max(gpu_memory.value_or(0.0), static_cast<double>(r->peak_gpu_memory_bytes));
+    if (m.peak_rss_bytes)
+      host_memory = std::max(host_memory.value_or(0.0), *m.peak_rss_bytes);
+    else
+      host_ok = false;
   }
   const double n_tasks = static_cast<double>(rows.size());
   const double items = static_cast<double>(c.items);
@@ -168,7 +175,17 @@ Candidate aggregate(const std::vector<const SummaryRow*>& rows,
     c.power_w = avg;
     c.power_basis = "average";
   }
-  if (memory > 0.0) c.memory_gb = memory / 1e9;
+  // The memory the placement's device needed: the GPU's for a GPU or partial placement, the host's
+  // for a CPU placement (docs/report.md "Recommendations").
+  if (gpu_memory) c.gpu_memory_gb = *gpu_memory / 1e9;
+  if (host_ok && host_memory) c.host_memory_gb = *host_memory / 1e9;
+  if (c.placement == "cpu") {
+    c.memory_basis = "host peak RSS";
+    c.memory_gb = c.host_memory_gb;
+  } else {
+    c.memory_basis = "GPU peak";
+    c.memory_gb = c.gpu_memory_gb;
+  }
   if (gen_tokens > 0.0) {
     c.latency_ms_per_token = 1000.0 * gen_seconds / gen_tokens;
     c.latency_basis = "per generated token";
@@ -183,16 +200,19 @@ void check(Candidate& c, std::string name, bool passed, std::string detail) {
   c.checks.push_back({std::move(name), passed, std::move(detail)});
 }
 
-void apply_checks(Candidate& c, const Constraints& k, const std::vector<std::string>& all_tasks) {
+void apply_checks(Candidate& c, const Constraints& k, Objective objective, const std::vector<std::string>& all_tasks) {
+  c.checks.clear();
   std::vector<std::string> missing;
   for (const auto& t : all_tasks)
     if (std::find(c.tasks.begin(), c.tasks.end(), t) == c.tasks.end()) missing.push_back(t);
   check(c, "covers all tasks", missing.empty(),
         missing.empty() ? fmt::format("{} workload(s)", c.tasks.size())
                         : fmt::format("missing {}", fmt::join(missing, ", ")));
-  c.objective = objective_value(c, k.objective);
-  check(c, fmt::format("{} measured", objective_name(k.objective)), c.objective.has_value(),
-        c.objective ? fmt::format("{:.4g}", *c.objective) : "unavailable (no energy or score)");
+  c.objective = objective_value(c, objective);
+  check(c, fmt::format("{} measured", objective_name(objective)), c.objective.has_value(),
+        c.objective               ? fmt::format("{:.4g}", *c.objective)
+        : needs_energy(objective) ? "unavailable (no energy or score)"
+                                  : "unavailable");
   if (k.min_accuracy_retention) {
     const std::string name = fmt::format("accuracy retention >= {}", pct(*k.min_accuracy_retention));
     if (c.retention)
@@ -213,9 +233,9 @@ void apply_checks(Candidate& c, const Constraints& k, const std::vector<std::str
   if (k.max_memory_gb) {
     const std::string name = fmt::format("memory <= {:g} GB", *k.max_memory_gb);
     if (c.memory_gb)
-      check(c, name, *c.memory_gb <= *k.max_memory_gb, fmt::format("{:.2f} GB", *c.memory_gb));
+      check(c, name, *c.memory_gb <= *k.max_memory_gb, fmt::format("{:.2f} GB ({})", *c.memory_gb, c.memory_basis));
     else
-      check(c, name, false, "memory unknown");
+      check(c, name, false, fmt::format("{} not recorded", c.memory_basis));
   }
   if (k.max_latency_ms_per_token) {
     const std::string name = fmt::format("latency <= {:g} ms/token", *k.max_latency_ms_per_token);
@@ -244,6 +264,79 @@ void label_candidates(std::vector<Candidate>& candidates) {
   }
 }
 
+// The rows `--task`, `--model` and `--machine` keep. Every value must name something in the results.
+struct Filters {
+  std::set<std::string> tasks, models, machine_ids;
+  std::vector<std::string> task_names, model_names, machine_names;  // as given
+
+  bool any() const { return !tasks.empty() || !models.empty() || !machine_ids.empty(); }
+  bool keep(const SummaryRow& r) const {
+    return (tasks.empty() || tasks.count(r.key.task)) && (models.empty() || models.count(r.key.model)) &&
+           (machine_ids.empty() || machine_ids.count(r.machine_id));
+  }
+  std::string describe() const {
+    std::vector<std::string> parts;
+    if (!task_names.empty()) parts.push_back(fmt::format("task {}", fmt::join(task_names, ", ")));
+    if (!model_names.empty()) parts.push_back(fmt::format("model {}", fmt::join(model_names, ", ")));
+    if (!machine_names.empty()) parts.push_back(fmt::format("machine {}", fmt::join(machine_names, ", ")));
+    return fmt::format("{}", fmt::join(parts, " and "));
+  }
+};
+
+[[noreturn]] void unknown_value(const char* option, const std::string& value, const char* what,
+                                const std::vector<std::string>& known) {
+  throw util::Error(fmt::format("{} '{}': no {} of that name in the results (known: {})", option, value, what,
+                                known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", "))),
+                    util::ErrorKind::kUsage);
+}
+
+// Checks each filter value against every cell of the results (whatever its status).
+Filters check_filters(const std::vector<results::Cell>& cells, const Summary& summary, const Constraints& k) {
+  Filters f;
+  std::set<std::string> tasks, models, machine_ids;
+  for (const auto& c : cells) {
+    tasks.insert(c.key.task);
+    models.insert(c.key.model);
+    machine_ids.insert(c.machine_id);
+  }
+  for (const auto& t : k.tasks) {
+    if (!tasks.count(t)) unknown_value("--task", t, "task", {tasks.begin(), tasks.end()});
+    f.tasks.insert(t);
+    f.task_names.push_back(t);
+  }
+  for (const auto& m : k.models) {
+    if (!models.count(m)) unknown_value("--model", m, "model", {models.begin(), models.end()});
+    f.models.insert(m);
+    f.model_names.push_back(m);
+  }
+  const auto labels = machine_labels(summary.machines, {machine_ids.begin(), machine_ids.end()});
+  for (const auto& name : k.machines) {
+    std::set<std::string> found;
+    for (const auto& id : machine_ids) {
+      const auto label = labels.find(id);
+      const auto recorded = std::find_if(summary.machines.begin(), summary.machines.end(),
+                                         [&](const results::Machine& m) { return m.id == id; });
+      if (id == name || (name.size() >= 8 && id.rfind(name, 0) == 0) ||
+          (label != labels.end() && label->second == name) ||
+          (recorded != summary.machines.end() && recorded->hostname == name))
+        found.insert(id);
+    }
+    if (found.empty()) {
+      std::vector<std::string> known;
+      for (const auto& id : machine_ids) {
+        const auto label = labels.find(id);
+        known.push_back(label != labels.end() && label->second != id
+                            ? fmt::format("{} [{}]", label->second, id.substr(0, 12))
+                            : id);
+      }
+      unknown_value("--machine", name, "machine", known);
+    }
+    f.machine_ids.insert(found.begin(), found.end());
+    f.machine_names.push_back(name);
+  }
+  return f;
+}
+
 const std::string& describe(const Candidate& c) { return c.label; }
 
 }  // namespace
@@ -253,7 +346,8 @@ Objective parse_objective(const std::string& name) {
   if (name == "eor") return Objective::kEor;
   if (name == "tweor") return Objective::kTweor;
   if (name == "throughput") return Objective::kThroughput;
-  throw util::Error(fmt::format("unknown objective '{}' (energy, eor, tweor, throughput)", name),
+  if (name == "accuracy") return Objective::kAccuracy;
+  throw util::Error(fmt::format("unknown objective '{}' (energy, eor, tweor, throughput, accuracy)", name),
                     util::ErrorKind::kUsage);
 }
 
@@ -267,8 +361,14 @@ std::string objective_name(Objective objective) {
       return "TWEOR per item";
     case Objective::kThroughput:
       return "tokens/s";
+    case Objective::kAccuracy:
+      return "accuracy (mean headline score)";
   }
   return "";
+}
+
+bool needs_energy(Objective objective) {
+  return objective == Objective::kEnergy || objective == Objective::kEor || objective == Objective::kTweor;
 }
 
 Constraints apply_scenario(const std::string& scenario, Constraints k, bool retention_given) {
@@ -294,11 +394,18 @@ Recommendation recommend(const std::vector<results::Cell>& cells, const std::vec
                          const Constraints& constraints) {
   Recommendation rec;
   rec.constraints = constraints;
+  rec.objective = constraints.objective;
   const Summary summary = build_summary(cells, machines);
+  const Filters filters = check_filters(cells, summary, constraints);
   const auto refs = references(summary);
   std::vector<const SummaryRow*> rows;
-  for (const auto& r : summary.rows)
-    if (!constraints.task || r.key.task == *constraints.task) rows.push_back(&r);
+  std::vector<size_t> row_indices;
+  for (size_t i = 0; i < summary.rows.size(); ++i) {
+    const SummaryRow& r = summary.rows[i];
+    if (!filters.keep(r)) continue;
+    rows.push_back(&r);
+    row_indices.push_back(i);
+  }
   const auto workloads = workload_labels(rows);
   // One candidate per configuration, in the order of its first row.
   std::map<std::string, size_t> group_of;
@@ -311,13 +418,24 @@ Recommendation recommend(const std::vector<results::Cell>& cells, const std::vec
     tasks.insert(workloads.at(r));
   }
   rec.tasks.assign(tasks.begin(), tasks.end());
-  for (const auto& group : groups) {
-    Candidate c = aggregate(group, refs, workloads);
-    apply_checks(c, constraints, rec.tasks);
-    rec.candidates.push_back(std::move(c));
+  for (const auto& group : groups) rec.candidates.push_back(aggregate(group, refs, workloads));
+  // Without any energy reading an energy objective ranks nothing: rank by what was measured.
+  if (!rec.candidates.empty() && needs_energy(constraints.objective) &&
+      std::none_of(rec.candidates.begin(), rec.candidates.end(),
+                   [](const Candidate& c) { return c.j_per_question.has_value(); })) {
+    rec.energy_measured = false;
+    const bool timed = std::any_of(rec.candidates.begin(), rec.candidates.end(),
+                                   [](const Candidate& c) { return c.tokens_per_s.has_value(); });
+    rec.objective = timed ? Objective::kThroughput : Objective::kAccuracy;
+    std::set<std::string> seen;
+    for (const auto* r : rows)
+      for (const auto& why : r->metrics.unavailable_meters)
+        if (seen.insert(why).second) rec.no_energy.push_back(why);
   }
+  for (auto& c : rec.candidates) apply_checks(c, constraints, rec.objective, rec.tasks);
   label_candidates(rec.candidates);
-  const bool max = maximize(constraints.objective);
+  rec.models = compare_models(summary, row_indices);
+  const bool max = maximize(rec.objective);
   std::stable_sort(rec.candidates.begin(), rec.candidates.end(), [max](const Candidate& a, const Candidate& b) {
     if (a.eligible != b.eligible) return a.eligible;
     if (a.objective.has_value() != b.objective.has_value()) return a.objective.has_value();
@@ -325,20 +443,32 @@ Recommendation recommend(const std::vector<results::Cell>& cells, const std::vec
     return max ? *a.objective > *b.objective : *a.objective < *b.objective;
   });
   if (rec.candidates.empty()) {
-    rec.message = constraints.task ? fmt::format("No finished cells for task '{}'.", *constraints.task)
-                                   : "No finished cells in the results.";
+    rec.message = filters.any() ? fmt::format("No finished cells for {}.", filters.describe())
+                                : "No finished cells in the results.";
     return rec;
+  }
+  std::string prefix;
+  if (!rec.energy_measured) {
+    prefix = fmt::format(
+        "No energy was measured in these results{}, so {} cannot rank them. Ranked by {} instead, under the same "
+        "constraints. To measure energy, run on a machine with an NVIDIA GPU (NVML) or readable RAPL counters "
+        "(/sys/class/powercap/intel-rapl:*/energy_uj), or give an external meter (--external-cmd or "
+        "--external-file) to run, sweep or demo; see docs/energy.md.\n",
+        rec.no_energy.empty() ? "" : fmt::format(" ({})", fmt::join(rec.no_energy, "; ")),
+        objective_name(constraints.objective), objective_name(rec.objective));
   }
   if (rec.candidates.front().eligible) {
     rec.chosen = 0;
     const Candidate& c = rec.candidates.front();
-    rec.message = fmt::format(
-        "Chosen: {} — best {} ({:.4g}) among {} of {} candidates meeting every constraint", describe(c),
-        objective_name(constraints.objective), *c.objective,
-        std::count_if(rec.candidates.begin(), rec.candidates.end(), [](const Candidate& x) { return x.eligible; }),
-        rec.candidates.size());
+    rec.message =
+        prefix + fmt::format("Chosen: {} — best {} ({:.4g}) among {} of {} candidates meeting every constraint",
+                             describe(c), objective_name(rec.objective), *c.objective,
+                             std::count_if(rec.candidates.begin(), rec.candidates.end(),
+                                           [](const Candidate& x) { return x.eligible; }),
+                             rec.candidates.size());
     if (c.retention) rec.message += fmt::format("; accuracy retention {}", pct(*c.retention));
     if (c.j_per_question) rec.message += fmt::format("; {:.4g} J per question", *c.j_per_question);
+    if (c.tokens_per_s && !rec.energy_measured) rec.message += fmt::format("; {:.4g} tokens/s", *c.tokens_per_s);
     if (c.estimated) rec.message += " (energy estimated)";
     if (c.random_weights) rec.message += "; accuracy is chance level (random-weight model)";
     rec.message += ".";
@@ -349,9 +479,8 @@ Recommendation recommend(const std::vector<results::Cell>& cells, const std::vec
   for (const auto& c : rec.candidates)
     for (const auto& ch : c.checks)
       if (!ch.passed) ++excluded[ch.name];
-  std::string msg = "No configuration meets the constraints.";
-  msg += fmt::format(" Best candidates by {} and the constraints that excluded them:",
-                     objective_name(constraints.objective));
+  std::string msg = prefix + "No configuration meets the constraints.";
+  msg += fmt::format(" Best candidates by {} and the constraints that excluded them:", objective_name(rec.objective));
   for (size_t i = 0; i < rec.candidates.size() && i < 3; ++i) {
     const auto& c = rec.candidates[i];
     std::vector<std::string> failed;

@@ -10,14 +10,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/model_compare.h"
 #include "results/identity.h"
 #include "results/records.h"
 
 namespace jouleval::report {
 
-enum class Objective { kEnergy, kEor, kTweor, kThroughput };
-Objective parse_objective(const std::string& name);  // energy | eor | tweor | throughput
+enum class Objective { kEnergy, kEor, kTweor, kThroughput, kAccuracy };
+Objective parse_objective(const std::string& name);  // energy | eor | tweor | throughput | accuracy
 std::string objective_name(Objective objective);     // the objective's quantity, with its unit
+bool needs_energy(Objective objective);              // energy, eor, tweor
 
 struct Constraints {
   std::string scenario;                          // datacenter | enterprise | edge | "" (explicit)
@@ -26,7 +28,9 @@ struct Constraints {
   std::optional<double> max_memory_gb;
   std::optional<double> max_latency_ms_per_token;
   Objective objective = Objective::kEor;
-  std::optional<std::string> task;  // only this task
+  // Only these tasks, models and machines (empty: all). A machine is named by its label
+  // ("hostname / GPU name"), hostname, id or an id prefix of 8 characters or more.
+  std::vector<std::string> tasks, models, machines;
 };
 
 // Scenario defaults (datacenter >= 98%, enterprise >= 99%, edge >= 95% with a power or memory cap),
@@ -56,9 +60,15 @@ struct Candidate {
   std::vector<std::string> mixed_versions;  // "workload: mixed versions: ..." of cells that mix versions
   std::optional<double> worst_retention;    // lowest per-task ratio
   std::optional<double> j_per_question, s_per_question, eor_item, tweor_item, tokens_per_s;
-  std::optional<double> power_w;    // peak if measured, else average
-  std::string power_basis;          // "peak" | "average"
-  std::optional<double> memory_gb;  // max(peak GPU memory, model file size)
+  std::optional<double> power_w;  // peak if measured, else average
+  std::string power_basis;        // "peak" | "average"
+  // The measured peak memory: GPU peak memory for a GPU or partial placement, the host's peak
+  // resident memory (highest of its cells; absent unless every repetition recorded it) for a CPU
+  // placement. Absent when not recorded ("not recorded": a database before schema version 4 for
+  // the host, a run where the GPU memory could not be read).
+  std::optional<double> memory_gb;
+  std::string memory_basis;                             // "GPU peak" | "host peak RSS"
+  std::optional<double> gpu_memory_gb, host_memory_gb;  // both, where recorded
   std::optional<double> latency_ms_per_token;
   std::string latency_basis;  // "per generated token" | "per processed token"
   bool estimated = false, random_weights = false;
@@ -69,12 +79,20 @@ struct Candidate {
 
 struct Recommendation {
   Constraints constraints;
+  // The objective ranked by: the requested one, or, when it needs energy and no candidate has an
+  // energy reading, tokens/s (accuracy when time is missing too).
+  Objective objective = Objective::kEor;
+  bool energy_measured = true;          // some candidate has an energy reading
+  std::vector<std::string> no_energy;   // without energy: the meters' reasons ("rapl (cpu): ...")
+  std::vector<ModelComparison> models;  // each model against the baseline model (report/model_compare.h)
   std::vector<std::string> tasks;
   std::vector<Candidate> candidates;  // eligible first, each group best objective first
   std::optional<size_t> chosen;       // index into candidates
   std::string message;                // why this one, or which constraints excluded the best
 };
 
+// Throws util::Error (usage) naming the option and the value when a task, model or machine of the
+// constraints is not in the results, listing the known ones.
 Recommendation recommend(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines,
                          const Constraints& constraints);
 

@@ -105,6 +105,10 @@ struct Repetition {
   int32_t passes = 1;
   std::string jouleval_version;  // the jouleval that measured it ("" = not recorded)
   std::string llama_revision;    // the llama.cpp revision it ran on ("" = not recorded)
+  // Peak resident memory of the measuring process during the window (Linux VmHWM, reset when the
+  // window opens; util/peak_memory.h), model weights mapped from the file included; absent when not
+  // recorded (databases before schema version 4, or a system without it).
+  std::optional<uint64_t> peak_rss_bytes;
   std::vector<MeterEnergy> meters;
   std::vector<PowerSample> timeline;  // may be empty
 };

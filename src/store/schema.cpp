@@ -66,6 +66,7 @@ CREATE TABLE repetitions (
   prompt_tokens INTEGER NOT NULL, generated_tokens INTEGER NOT NULL, decode_calls INTEGER NOT NULL,
   items INTEGER NOT NULL, passes INTEGER NOT NULL DEFAULT 1,
   jouleval_version TEXT NOT NULL DEFAULT '', llama_revision TEXT NOT NULL DEFAULT '',
+  peak_rss_bytes INTEGER,
   UNIQUE (cell_id, idx));
 CREATE TABLE meters (
   id INTEGER PRIMARY KEY,
@@ -169,6 +170,10 @@ void upgrade_schema(Database& db) {
       db.exec(kCreateClaims);
       Statement check(db, "PRAGMA foreign_key_check");
       if (check.step()) db.fail_message("upgrading to schema version 3: a foreign key check failed");
+    }
+    // Version 3 -> 4: the host's peak resident memory per repetition (NULL: not recorded).
+    if (version <= 3) {
+      db.exec("ALTER TABLE repetitions ADD COLUMN peak_rss_bytes INTEGER");
       set_version(db, kSchemaVersion);
     }
     tx.commit();

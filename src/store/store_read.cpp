@@ -25,11 +25,13 @@ std::string cell_select(int version) {
 
 std::string repetition_select(int version) {
   return fmt::format(R"sql(
-    SELECT id, idx, started_at, seconds, short_window, prompt_tokens, generated_tokens, decode_calls, items, {}, {}
+    SELECT id, idx, started_at, seconds, short_window, prompt_tokens, generated_tokens, decode_calls, items, {}, {},
+           {}
     FROM repetitions WHERE cell_id = ? ORDER BY idx)sql",
                      version >= 2 ? "passes" : "1",
                      version >= 3 ? "jouleval_version, llama_revision"
-                                  : "coalesce((SELECT jouleval_version FROM runs WHERE runs.id = run_id), ''), ''");
+                                  : "coalesce((SELECT jouleval_version FROM runs WHERE runs.id = run_id), ''), ''",
+                     version >= 4 ? "peak_rss_bytes" : "NULL");
 }
 
 Cell read_cell_row(const Statement& st) {
@@ -137,6 +139,7 @@ std::vector<Cell> Store::read_cells(const std::string& where, std::optional<int6
       r.passes = static_cast<int32_t>(reps.column_int64(9));
       r.jouleval_version = reps.column_text(10);
       r.llama_revision = reps.column_text(11);
+      if (const auto rss = reps.column_optional_int64(12)) r.peak_rss_bytes = static_cast<uint64_t>(*rss);
       c.repetitions.push_back(std::move(r));
     }
     reps.reset();

@@ -153,10 +153,11 @@ bool Store::add_repetition(int64_t cell_id, const Repetition& repetition) {
 void Store::write_repetition(int64_t cell_id, const Repetition& r, std::optional<int64_t> run_id) {
   Statement rep(db_, R"sql(
     INSERT INTO repetitions (cell_id, idx, run_id, started_at, seconds, short_window, prompt_tokens,
-                             generated_tokens, decode_calls, items, passes, jouleval_version, llama_revision)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
+                             generated_tokens, decode_calls, items, passes, jouleval_version, llama_revision,
+                             peak_rss_bytes)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
   rep.bind_all(cell_id, r.index, run_id, r.started_at, r.seconds, r.short_window, r.prompt_tokens, r.generated_tokens,
-               r.decode_calls, r.items, r.passes, r.jouleval_version, r.llama_revision)
+               r.decode_calls, r.items, r.passes, r.jouleval_version, r.llama_revision, r.peak_rss_bytes)
       .run();
   const int64_t rep_id = db_.last_insert_rowid();
 

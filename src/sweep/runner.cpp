@@ -26,6 +26,7 @@
 #include "util/file_hash.h"
 #include "util/file_lock.h"
 #include "util/json_text.h"
+#include "util/peak_memory.h"
 
 namespace jouleval::sweep {
 namespace {
@@ -495,6 +496,7 @@ class SweepRun {
       engine::ProgressFn progress = [this](int64_t d, int64_t t) { observer_.progress(d, t, monitor_.live_watts()); };
       const std::string started_at = now_iso8601();
       model.reset_counters();
+      const util::PeakRssWindow host_memory;  // the process's peak resident memory over this window
       auto window = monitor_.open_window([&] { model.synchronize(); });
       tasks::TaskResult result = evaluate(model, task, progress);
       for (int32_t p = 1; p < passes; ++p) evaluate(model, task, {});  // same work again (deterministic)
@@ -524,6 +526,7 @@ class SweepRun {
       rep.passes = passes;
       rep.jouleval_version = util::build::kVersion;
       rep.llama_revision = util::build::kLlamaRevision;
+      rep.peak_rss_bytes = host_memory.peak_bytes();
       rep.meters = std::move(measured.meters);
       if (config_.timeline) rep.timeline = std::move(measured.timeline);
       last_seconds = measured.seconds;

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -354,6 +355,86 @@ TEST_F(ReportCli, StudyTablesTakeTheReferenceFromJouleval) {
   EXPECT_EQ(rows.size(), 6u) << section;
   for (const auto& row : rows) EXPECT_NE(row.find("| fp16 |"), std::string::npos) << row;
   EXPECT_EQ(section.find("| fp16 | fp32 |"), std::string::npos) << section;
+}
+
+// recommend on results without any energy reading (a machine without meters, as `jouleval demo` on a
+// laptop): exit 0, saying plainly that no energy was measured, why, and what to run; a misspelt task
+// is a usage error naming it and the known ones.
+TEST_F(ReportCli, RecommendWithoutEnergyAndUnknownFilters) {
+  std::vector<results::Cell> cells;
+  for (const char* precision : {"fp32", "q8_0"}) {
+    auto c = testing::cell("synth-tiny", precision, "mmlu", 0.25, 0.1, "m-cpu");
+    c.key.placement = "cpu";
+    c.random_weights = true;
+    for (auto& rep : c.repetitions) {
+      rep.meters = {testing::meter("rapl", "cpu", std::nullopt)};
+      rep.peak_rss_bytes = std::string(precision) == "fp32" ? 400'000'000 : 300'000'000;
+    }
+    cells.push_back(c);
+  }
+  testing::write_database(path("demo.db"), cells, {testing::cpu_machine()});
+  const Output o = jouleval("recommend demo.db --scenario datacenter");
+  EXPECT_EQ(o.rc, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("No energy was measured in these results (rapl (cpu): permission denied)"), std::string::npos)
+      << o.out;
+  EXPECT_NE(o.out.find("Chosen: synth-tiny"), std::string::npos) << o.out;
+  const Output j = jouleval("recommend demo.db --json");
+  EXPECT_EQ(j.rc, 0) << j.err;
+  const json rec = json::parse(j.out);
+  EXPECT_EQ(rec["energy_measured"], false);
+  EXPECT_EQ(rec["objective"], "tokens/s");
+  for (const auto& c : rec["candidates"]) {
+    EXPECT_EQ(c["memory_basis"], "host peak RSS");
+    EXPECT_NEAR(c["memory_gb"].get<double>(), c["precision"] == "fp32" ? 0.4 : 0.3, 1e-12);
+  }
+
+  const Output typo = jouleval("recommend demo.db --task hellaswg");
+  EXPECT_EQ(typo.rc, 2);
+  EXPECT_NE(typo.err.find("--task 'hellaswg': no task of that name in the results (known: mmlu)"), std::string::npos)
+      << typo.err;
+  const Output model = jouleval("recommend demo.db --model synth-tiny,nope");
+  EXPECT_EQ(model.rc, 2);
+  EXPECT_NE(model.err.find("--model 'nope'"), std::string::npos) << model.err;
+  EXPECT_EQ(jouleval("recommend demo.db --machine laptop --machine m-cpu --task mmlu").rc, 0);
+
+  // A database of schema version 3 did not record the host's peak memory: "not recorded".
+  {
+    store::Store s(path("demo.db"), {.create = false});
+    s.database().exec(
+        "ALTER TABLE repetitions DROP COLUMN peak_rss_bytes; PRAGMA user_version = 3; "
+        "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+  }
+  const Output old = jouleval("recommend demo.db --json");
+  EXPECT_EQ(old.rc, 0) << old.err;
+  for (const auto& c : json::parse(old.out)["candidates"]) {
+    EXPECT_TRUE(c["memory_gb"].is_null());
+    EXPECT_EQ(c["memory_basis"], "host peak RSS not recorded");
+  }
+  EXPECT_NE(jouleval("recommend demo.db").out.find("n/r = not recorded"), std::string::npos);
+}
+
+// export --table models: one row per cell two models share.
+TEST_F(ReportCli, ExportModelsTable) {
+  std::vector<results::Cell> cells;
+  for (const auto& [model, params, scale] :
+       {std::tuple{"base-7b", 7'600'000'000ULL, 1.0}, std::tuple{"distill-1.5b", 1'500'000'000ULL, 0.8}}) {
+    auto c = testing::cell(model, "fp16", "mmlu", 0.6, scale);
+    c.key.model_sha256 = std::string("sha-") + model;
+    c.model_params = params;
+    cells.push_back(c);
+  }
+  testing::write_database(path("m.db"), cells, {testing::h100_machine()});
+  const Output o = jouleval("export m.db --table models --format jsonl");
+  EXPECT_EQ(o.rc, 0) << o.err;
+  std::istringstream lines(o.out);
+  std::string line;
+  std::vector<json> rows;
+  while (std::getline(lines, line)) rows.push_back(json::parse(line));
+  ASSERT_EQ(rows.size(), 1u) << o.out;
+  EXPECT_EQ(rows[0]["model"], "distill-1.5b");
+  EXPECT_EQ(rows[0]["baseline_model"], "base-7b");
+  EXPECT_NEAR(rows[0]["energy_ratio"].get<double>(), 0.8, 1e-12);
+  EXPECT_EQ(jouleval("export m.db --table model").rc, 2);
 }
 
 }  // namespace

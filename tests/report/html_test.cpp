@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <regex>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -204,6 +205,28 @@ TEST(report_html, RenderCheckReportsAMissingLibrary) {
   EXPECT_EQ(result->check["rendered"], 0);
   ASSERT_FALSE(result->check["errors"].empty());
   EXPECT_NE(result->check["errors"][0].get<std::string>().find("vega-embed did not load"), std::string::npos);
+}
+
+// Two models sharing cells add the model-against-model chart, which renders like the others.
+TEST(report_html, ModelChartRendersWhenTwoModelsShareCells) {
+  ReportInput in;
+  in.machines = {testing::h100_machine()};
+  for (const auto& [model, params, scale] :
+       {std::tuple{"base-7b", 7'600'000'000ULL, 1.0}, std::tuple{"distill-1.5b", 1'500'000'000ULL, 0.8}})
+    for (const char* task : {"mmlu", "gsm8k"}) {
+      auto c = testing::cell(model, "fp16", task, 0.6 - (scale < 1.0 ? 0.01 : 0.0), scale);
+      c.key.model_sha256 = std::string("sha-") + model;
+      c.model_params = params;
+      in.cells.push_back(c);
+    }
+  const std::string html = render_html(in, real_scripts());
+  EXPECT_NE(html.find("id=\"chart-models\""), std::string::npos);
+  EXPECT_NE(html.find("Model against model on the cells they share"), std::string::npos);
+  const auto result = open_in_browser(html);
+  REQUIRE_BROWSER(result);
+  ASSERT_TRUE(result->check.contains("status")) << result->dom.size();
+  EXPECT_EQ(result->check["errors"].size(), 0u) << result->check["errors"].dump(2);
+  EXPECT_EQ(result->check["rendered"], result->check["charts"]) << result->check.dump(2);
 }
 
 }  // namespace

@@ -132,7 +132,7 @@ TEST(report_like_with_like, SummaryTableHasAColumnForEveryIdentityField) {
 TEST(report_like_with_like, RecommendationRetentionUsesTheSameCellExceptPrecision) {
   const auto study = merged_study();
   Constraints k;
-  k.task = "mmlu";
+  k.tasks = {"mmlu"};
   const Recommendation rec = recommend(study.cells, study.machines, k);
   // One candidate per configuration (machine x precision); limit and shots are per task. Retention
   // sums each cell's score over the score of the cell identical to it except precision -- never a

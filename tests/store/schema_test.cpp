@@ -221,6 +221,55 @@ TEST_F(store_schema, VersionOneIsUpgradedInPlace) {
   EXPECT_EQ(cells[0].repetitions[0].passes, 1);
 }
 
+// The host's peak resident memory per repetition (v4) is stored exactly, and absent stays absent.
+TEST_F(store_schema, PeakRssRoundTripsAndAbsentStaysAbsent) {
+  Store store(path("rss.db"));
+  store.upsert_machine(test_util::make_machine("m1"));
+  const int64_t id = store.upsert_cell_pending(test_util::make_pending_cell("m1", test_util::make_key("fp16", "mmlu")));
+  Repetition measured = test_util::make_repetition(0);
+  measured.peak_rss_bytes = 5'000'000'123ULL;  // beyond 32 bits
+  store.add_repetition(id, measured);
+  store.add_repetition(id, test_util::make_repetition(1));
+  const auto cell = store.cell(id);
+  ASSERT_TRUE(cell);
+  ASSERT_EQ(cell->repetitions.size(), 2u);
+  EXPECT_EQ(cell->repetitions[0].peak_rss_bytes, 5'000'000'123ULL);
+  EXPECT_FALSE(cell->repetitions[1].peak_rss_bytes);
+}
+
+// A version 3 file (before repetitions.peak_rss_bytes) reads as "not recorded" read-only, unchanged,
+// and is upgraded in place by a writable open, its repetitions still "not recorded".
+TEST_F(store_schema, VersionThreeHasNoPeakRss) {
+  {
+    Store store(path("v3.db"));
+    store.upsert_machine(test_util::make_machine("m1"));
+    const int64_t id =
+        store.upsert_cell_pending(test_util::make_pending_cell("m1", test_util::make_key("fp16", "mmlu")));
+    store.add_repetition(id, test_util::make_repetition(0));
+  }
+  raw_sql(path("v3.db"),
+          "ALTER TABLE repetitions DROP COLUMN peak_rss_bytes; PRAGMA user_version = 3; "
+          "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
+  {
+    Store read_only(path("v3.db"), {.create = false, .read_only = true});
+    EXPECT_EQ(read_only.schema_version(), 3);
+    const auto cells = read_only.cells();
+    ASSERT_EQ(cells.at(0).repetitions.size(), 1u);
+    EXPECT_FALSE(cells[0].repetitions[0].peak_rss_bytes);
+    EXPECT_EQ(query_int(read_only.database(), "PRAGMA user_version"), 3);
+  }
+  Store store(path("v3.db"), {.create = false});
+  EXPECT_EQ(query_int(store.database(), "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(query_int(store.database(), "SELECT value FROM meta WHERE key = 'schema_version'"), kSchemaVersion);
+  EXPECT_EQ(query_int(store.database(), "SELECT count(*) FROM repetitions WHERE peak_rss_bytes IS NULL"), 1);
+  const auto cells = store.cells();
+  EXPECT_FALSE(cells.at(0).repetitions.at(0).peak_rss_bytes);
+  Repetition next = test_util::make_repetition(1);
+  next.peak_rss_bytes = 4096;
+  store.add_repetition(cells[0].id, next);
+  EXPECT_EQ(store.cell(cells[0].id)->repetitions.at(1).peak_rss_bytes, 4096u);
+}
+
 // PRAGMA quick_check failures are reported naming the file, as bad input.
 TEST_F(store_schema, DamagedFileFailsTheIntegrityCheck) {
   {

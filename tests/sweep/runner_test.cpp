@@ -124,6 +124,22 @@ TEST_F(Runner, AQuantizedFileMadeFromAnotherSourceIsMadeAgain) {
   EXPECT_NE(a.items.at(0).json, b.items.at(0).json);
 }
 
+// Each repetition records the process's peak resident memory over its window (Linux VmHWM, reset
+// when the window opens): at least the model file's weights, which the engine maps and reads.
+TEST_F(Runner, RepetitionsRecordTheHostPeakMemory) {
+  if (!fs::exists("/proc/self/clear_refs")) GTEST_SKIP() << "no /proc/self/clear_refs";
+  SweepConfig c = config();
+  c.repetitions = 2;
+  ASSERT_EQ(run(c).cells_done, 1);
+  const results::Cell cell = cells_of(c.database).at(0);
+  ASSERT_EQ(cell.repetitions.size(), 2u);
+  for (const auto& rep : cell.repetitions) {
+    ASSERT_TRUE(rep.peak_rss_bytes.has_value()) << rep.index;
+    EXPECT_GE(*rep.peak_rss_bytes, fs::file_size(dir_ / "tiny.gguf")) << rep.index;
+    EXPECT_LT(*rep.peak_rss_bytes, 64ull << 30) << rep.index;
+  }
+}
+
 // A changed setting is another cell: it is measured, not answered with the old cell's results.
 TEST_F(Runner, EverySettingThatCanChangeTheResultIsPartOfTheCell) {
   SweepConfig c = config();
