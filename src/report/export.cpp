@@ -83,15 +83,13 @@ std::string human_number(const Value& v, const Column& c) {
   return c.exact ? fmt::format("{}", n) : format_count(n);
 }
 
-// The text of a present value for people, escaped for the format.
+// The text of a present value for people: LaTeX escaped; Markdown as it is (markdown_cell escapes).
 std::string human_cell(const Table& t, size_t r, const HumanColumn& h, const HumanStyle& style, MarksUsed& used) {
   const Column& c = t.columns[h.index];
   const Value& v = t.rows[r][h.index];
   if (const bool* b = std::get_if<bool>(&v)) return *b ? "yes" : "no";
-  if (const std::string* text = std::get_if<std::string>(&v)) {
-    const std::string safe = util::terminal_safe(*text);
-    return style.latex ? latex_escape(safe) : safe;
-  }
+  if (const std::string* text = std::get_if<std::string>(&v))
+    return style.latex ? latex_escape(util::terminal_safe(*text)) : *text;  // Markdown: markdown_cell escapes
   std::string s = human_number(v, c);
   if (const double* d = std::get_if<double>(&v); d && h.low) {
     const Value& lo = t.rows[r][*h.low];
@@ -111,7 +109,8 @@ std::string human_cell(const Table& t, size_t r, const HumanColumn& h, const Hum
   return s;
 }
 
-// The sentences that end a caption: the caption, the notes, and the marks used.
+// The sentences that end a caption: the caption, the notes, and the marks used (LaTeX escaped;
+// Markdown as it is, for markdown_cell).
 std::string caption_text(const ExportOptions& options, const Table& t, const MarksUsed& used, bool latex) {
   std::vector<std::string> sentences;
   auto add = [&](std::string s) {
@@ -143,9 +142,8 @@ std::string caption_text(const ExportOptions& options, const Table& t, const Mar
   if (used.no_interval) add("No ±: too few repetitions or items for an interval");
   std::string out;
   for (const auto& s : sentences) out += (out.empty() ? "" : " ") + s;
-  out = util::terminal_safe(out);
   if (latex) {
-    out = latex_escape(out);
+    out = latex_escape(util::terminal_safe(out));
     if (used.absent) out += " --: unavailable.";
     if (used.not_recorded) out += " n/r: not recorded.";
     if (used.estimated) out += " *: estimated.";

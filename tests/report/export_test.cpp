@@ -238,6 +238,23 @@ TEST(report_export, LatexManyColumnsUsesTableStarAndResizebox) {
   EXPECT_NE(tex.find("--: unavailable"), std::string::npos);
 }
 
+// The meters a caption and the `meters` column name are the ones whose readings make the energy: a
+// CPU placement leaves the GPU out, a machine without GPU or CPU meters falls back to the wall meter.
+TEST(report_export, MetersUsedAreTheOnesSummed) {
+  auto gpu = testing::cell("m", "fp16", "mmlu", 0.5, 1.0);
+  EXPECT_EQ(compute_cell_metrics(gpu).meters_used,
+            (std::vector<std::string>{"nvml:0 (gpu: nvml:0 device)", "rapl (cpu: rapl device)"}));
+  auto cpu = gpu;
+  cpu.key.placement = "cpu";
+  EXPECT_EQ(compute_cell_metrics(cpu).meters_used, (std::vector<std::string>{"rapl (cpu: rapl device)"}));
+  auto wall = gpu;
+  for (auto& rep : wall.repetitions) {
+    rep.meters = {testing::meter("external", "external", 500.0), testing::meter("nvml:1", "gpu", std::nullopt)};
+    rep.meters[0].device.clear();
+  }
+  EXPECT_EQ(compute_cell_metrics(wall).meters_used, (std::vector<std::string>{"external (external)"}));
+}
+
 TEST(report_export, ItemsCsvAndJsonl) {
   const auto cells = export_cells();
   const Table items = items_table(cells, {testing::h100_machine()});
