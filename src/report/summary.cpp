@@ -279,7 +279,9 @@ std::vector<std::string> caption_notes(const Summary& summary, const std::vector
   const std::string energy = "Energy: each meter's total over the run, idle draw included (not idle-subtracted)";
   const bool same_everywhere =
       std::all_of(meters.begin(), meters.end(), [&](const auto& m) { return m.second == meters[0].second; });
-  if (same_everywhere) {
+  if (same_everywhere && meters[0].second.empty()) {
+    notes.push_back("Energy: unavailable, no meter had a reading.");
+  } else if (same_everywhere) {
     notes.push_back(
         fmt::format("{}; meters{}: {}.", energy, meters.size() > 1 ? " on every machine" : "", list(meters[0].second)));
   } else {

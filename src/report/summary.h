@@ -86,7 +86,8 @@ std::vector<std::string> markdown_default_columns(const Summary& summary);
 std::vector<std::string> latex_default_columns(const Summary& summary);
 // Sentences for an export's caption about the cells `cell_ids` (every finished cell when empty):
 // which meters' readings make the energy (per machine when the cells ran on several), that it is
-// each meter's total with idle draw included (not idle-subtracted), and, when some cell's model has
+// each meter's total with idle draw included (not idle-subtracted) ("Energy: unavailable, no meter
+// had a reading." when no cell has a reading), and, when some cell's model has
 // random weights, "Random-weight model (name): accuracy is chance level." Text as stored (the
 // exports escape it).
 std::vector<std::string> caption_notes(const Summary& summary, const std::vector<int64_t>& cell_ids = {});

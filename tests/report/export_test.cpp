@@ -207,6 +207,8 @@ TEST(report_export, CaptionNotesPerMachine) {
   EXPECT_EQ(caption_notes(s, {1})[0],
             "Energy: each meter's total over the run, idle draw included (not idle-subtracted); meters: nvml:0 (gpu: "
             "nvml:0 device), rapl (cpu: rapl device).");
+  // No meter on any machine: said once.
+  EXPECT_EQ(caption_notes(s, {3}), std::vector<std::string>{"Energy: unavailable, no meter had a reading."});
   Table t;
   t.columns = {{"a", "A"}};
   t.rows = {{Value{1.5}}};
