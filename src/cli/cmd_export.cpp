@@ -1,4 +1,4 @@
-// `jouleval export DB --format csv|jsonl|markdown|latex [--table summary|items|precision]
+// `jouleval export DB --format csv|jsonl|markdown|latex [--table summary|items|precision|models]
 // [--columns a,b] [-o FILE]`: the summary table (one row per cell), the per-item records or the
 // precision comparisons. The output path is checked before the database is read; the file is
 // written whole or not at all (an existing one is replaced only when the new one is complete).
@@ -34,6 +34,49 @@ report::Table table_of(report::ExportTable which, const report::Summary& summary
   return report::summary_table(summary);
 }
 
+// The compact columns of the formats for people (Markdown, LaTeX).
+std::vector<std::string> default_keys(report::ExportTable which, report::ExportFormat format,
+                                      const report::Summary& summary, const report::Table& full) {
+  switch (which) {
+    case report::ExportTable::kSummary:
+      return format == report::ExportFormat::kLatex ? report::latex_default_columns(summary)
+                                                    : report::markdown_default_columns(summary);
+    case report::ExportTable::kPrecision:
+      return report::precision_export_columns(full);
+    case report::ExportTable::kItems:
+    case report::ExportTable::kModels:
+      break;
+  }
+  return full.default_columns;
+}
+
+std::string default_caption(report::ExportTable which) {
+  switch (which) {
+    case report::ExportTable::kItems:
+      return "Scored items per configuration";
+    case report::ExportTable::kPrecision:
+      return "Energy and accuracy of each precision against its reference precision";
+    case report::ExportTable::kModels:
+      return "Each model against the baseline model on the cells they share";
+    case report::ExportTable::kSummary:
+      break;
+  }
+  return "Energy and accuracy per configuration";
+}
+
+// The cells a table's rows stand for (its cell_id, reference_cell_id and baseline_cell_id columns), for
+// the caption.
+std::vector<int64_t> cell_ids(const report::Table& table) {
+  std::vector<int64_t> ids;
+  for (const char* key : {"cell_id", "reference_cell_id", "baseline_cell_id"}) {
+    const auto i = table.column_index(key);
+    if (!i) continue;
+    for (const auto& row : table.rows)
+      if (const int64_t* id = std::get_if<int64_t>(&row[*i])) ids.push_back(*id);
+  }
+  return ids;
+}
+
 }  // namespace
 
 Command add_export_command(CLI::App& root) {
@@ -44,7 +87,7 @@ Command add_export_command(CLI::App& root) {
     bool items = false;
     std::string columns;
     std::string output;
-    std::string caption = "Energy and accuracy per configuration";
+    std::string caption;
     bool list_columns = false;
   };
   auto o = std::make_shared<Options>();
@@ -62,7 +105,9 @@ Command add_export_command(CLI::App& root) {
                           "Comma-separated column keys (default: all for csv/jsonl, a compact set for markdown/latex)");
   command.app->add_flag("--list-columns", o->list_columns,
                         "Print the column keys and labels of the table, then exit (no database needed)");
-  command.app->add_option("--caption", o->caption, "LaTeX caption")->capture_default_str();
+  command.app->add_option("--caption", o->caption,
+                          "First sentence of the caption (LaTeX) or of the note under the table (Markdown); "
+                          "default: what the table holds");
   command.app->add_option("-o,--output", o->output,
                           "File to write (default: standard output; an existing file is replaced)");
   command.run = [o] {
@@ -90,19 +135,19 @@ Command add_export_command(CLI::App& root) {
       const report::Results results = report::load_results(o->db, items, timeline);
       const report::Summary summary = report::build_summary(results.cells, results.machines);
       const report::Table full = table_of(which, summary, results);
+      const bool for_people = format == report::ExportFormat::kMarkdown || format == report::ExportFormat::kLatex;
       std::vector<std::string> keys = keys_given;
-      if (keys.empty()) {
-        if (format == report::ExportFormat::kLatex && which == report::ExportTable::kSummary)
-          keys = report::latex_default_columns(summary);
-        else if (format == report::ExportFormat::kMarkdown || format == report::ExportFormat::kLatex)
-          keys = full.default_columns;
-      }
+      if (keys.empty() && for_people) keys = default_keys(which, format, summary, full);
       const report::Table table = keys.empty() ? full : report::select_columns(full, keys);
-      const char* label = which == report::ExportTable::kItems       ? "tab:jouleval-items"
-                          : which == report::ExportTable::kPrecision ? "tab:jouleval-precision"
-                          : which == report::ExportTable::kModels    ? "tab:jouleval-models"
-                                                                     : "tab:jouleval";
-      const std::string text = report::export_table(table, format, {o->caption, label});
+      report::ExportOptions options;
+      options.caption = o->caption.empty() ? default_caption(which) : o->caption;
+      options.label = which == report::ExportTable::kItems       ? "tab:jouleval-items"
+                      : which == report::ExportTable::kPrecision ? "tab:jouleval-precision"
+                      : which == report::ExportTable::kModels    ? "tab:jouleval-models"
+                                                                 : "tab:jouleval";
+      if (which != report::ExportTable::kItems && !full.rows.empty())
+        options.notes = report::caption_notes(summary, cell_ids(full));
+      const std::string text = report::export_table(table, format, options);
       if (o->output.empty()) {
         // Markdown and LaTeX escape control characters, JSON Lines escapes them; CSV stays exact.
         fmt::print("{}", text);

@@ -2,11 +2,17 @@
 // two-column ACM sigconf paper). Unavailable values are empty / null / "unavailable" / "--" (a value
 // an older database did not record: "not recorded" / "n/r"). Opt-in columns (Column::opt_in) are
 // left out unless the table was made by select_columns naming them. CSV and JSON Lines keep text
-// exactly (JSON escapes control characters); Markdown and LaTeX, meant for people, escape control
-// characters visibly (util/terminal_text.h).
+// and numbers exactly (JSON escapes control characters), one column each; Markdown and LaTeX, meant
+// for people, escape control characters visibly (util/terminal_text.h), write numbers by
+// report/number_format.h (Column::decimals; identity fields as stored), write a value and the ends
+// of its 95% interval (Column::interval_of), when the table has all three, as one cell
+// "value ± half-width", and end with a caption: the LaTeX \caption, a note line under the
+// Markdown table. The caption is ExportOptions::caption, then ExportOptions::notes, then what the
+// marks mean (±, a value without ±, --, n/r, *), only for the marks the table shows.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "report/table.h"
 
@@ -26,17 +32,19 @@ ExportTable parse_export_table(const std::string& name);
 ExportFormat parse_export_format(const std::string& name);
 
 struct ExportOptions {
-  std::string caption = "Results";  // LaTeX caption
-  std::string label = "tab:jouleval";
+  std::string caption;                  // first sentence of the caption (LaTeX: "Results" when empty)
+  std::string label = "tab:jouleval";   // LaTeX \label
+  std::vector<std::string> notes = {};  // sentences after it (summary.h caption_notes)
 };
 
 std::string export_csv(const Table& table);
 std::string export_jsonl(const Table& table);
-std::string export_markdown(const Table& table);
+std::string export_markdown(const Table& table, const ExportOptions& options = {});
 std::string export_latex(const Table& table, const ExportOptions& options = {});
 std::string export_table(const Table& table, ExportFormat format, const ExportOptions& options = {});
 
-// Escapes LaTeX specials (\ { } $ & % # _ ~ ^).
+// Escapes LaTeX specials (\ { } $ & % # _ ~ ^) and writes the few non-ASCII characters jouleval's own
+// text uses in math mode (± × √ ² as $\pm$ $\times$ $\surd$ $^2$), which compile in any input encoding.
 std::string latex_escape(const std::string& text);
 
 }  // namespace jouleval::report

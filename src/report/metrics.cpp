@@ -21,6 +21,7 @@ std::optional<double> ratio(std::optional<double> a, double b) {
 struct KindSum {
   std::optional<double> total, active, peak;
   bool all_active = true, all_peak = true, estimated = false;
+  std::vector<std::string> meters;  // meter_description of each meter summed
 };
 
 KindSum sum_kinds(const std::vector<results::MeterEnergy>& meters, std::initializer_list<std::string_view> kinds,
@@ -39,6 +40,7 @@ KindSum sum_kinds(const std::vector<results::MeterEnergy>& meters, std::initiali
     else
       s.all_peak = false;
     s.estimated = s.estimated || m.estimated;
+    s.meters.push_back(meter_description(m));
     if (first_only) break;
   }
   if (!s.all_active) s.active.reset();
@@ -46,7 +48,16 @@ KindSum sum_kinds(const std::vector<results::MeterEnergy>& meters, std::initiali
   return s;
 }
 
+void add_once(std::vector<std::string>& list, const std::string& item) {
+  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
 }  // namespace
+
+std::string meter_description(const results::MeterEnergy& m) {
+  return m.device.empty() ? fmt::format("{} ({})", m.meter, m.kind)
+                          : fmt::format("{} ({}: {})", m.meter, m.kind, m.device);
+}
 
 RepetitionMetrics compute_repetition(const results::Repetition& rep, std::optional<double> score, bool cpu_placement) {
   RepetitionMetrics r;
@@ -67,11 +78,14 @@ RepetitionMetrics compute_repetition(const results::Repetition& rep, std::option
     const bool peak_ok = (!gpu.total || gpu.peak) && (!cpu.total || cpu.peak) && (!dram.total || dram.peak);
     if (peak_ok) r.peak_power_w = gpu.peak.value_or(0.0) + cpu.peak.value_or(0.0) + dram.peak.value_or(0.0);
     r.estimated = gpu.estimated || cpu.estimated || dram.estimated;
+    for (const KindSum* k : {&gpu, &cpu, &dram})
+      r.meters_used.insert(r.meters_used.end(), k->meters.begin(), k->meters.end());
   } else if (system.total) {
     r.total_j = system.total;
     r.active_j = system.active;
     r.peak_power_w = system.peak;
     r.estimated = system.estimated;
+    r.meters_used = system.meters;
   }
   // A window that held several passes of the task's work: every figure is per pass (one task run).
   const double passes = std::max(1, rep.passes);
@@ -125,6 +139,7 @@ CellMetrics compute_cell_metrics(const results::Cell& cell) {
       c.peak_rss_bytes = std::max(c.peak_rss_bytes.value_or(0.0), static_cast<double>(*rep.peak_rss_bytes));
     c.repetitions.push_back(compute_repetition(rep, c.score, c.cpu_placement));
     c.estimated = c.estimated || c.repetitions.back().estimated;
+    for (const auto& m : c.repetitions.back().meters_used) add_once(c.meters_used, m);
     c.short_window = c.short_window || rep.short_window;
     c.items = std::max(c.items, rep.items);
     const double passes = std::max(1, rep.passes);

@@ -40,6 +40,7 @@ struct RepetitionMetrics {
   std::optional<double> eor_item;                // score / (Wh / items)
   std::optional<double> tweor_item;              // score / ((Wh / items) * (s / items))
   bool estimated = false;                        // an opt-in estimate entered total_j
+  std::vector<std::string> meters_used;          // meter_description of the meters summed in total_j
   std::optional<OneHzEstimate> one_hz;           // the study's 1 Hz GPU method (needs a stored timeline)
 };
 
@@ -67,11 +68,16 @@ struct CellMetrics {
   std::vector<RepetitionMetrics> repetitions;
   MetricStats stats;
   std::vector<std::string> unavailable_meters;  // "meter (kind): reason", once each
+  std::vector<std::string> meters_used;         // the repetitions' meters_used, once each, in order
   bool estimated = false;                       // some energy is an opt-in estimate
   bool short_window = false;                    // a repetition's window was under ~1 s
   bool disagreement_flag = false;               // counter vs integrated power disagreed
   std::optional<OneHzSummary> one_hz;           // every repetition has a 1 Hz estimate
 };
+
+// "nvml:0 (gpu: NVIDIA H100 80GB HBM3)": a meter as the exports name it ("meter (kind)" without a
+// device).
+std::string meter_description(const results::MeterEnergy& meter);
 
 // The energy of a repetition sums the meters of the devices that did the work: GPU, CPU package and
 // DRAM for a GPU (or partial) placement; CPU package and DRAM only for a CPU placement, whose total

@@ -85,9 +85,11 @@ std::vector<PrecisionComparison> compare_precisions(const Summary& summary) {
 Table precision_table(const Summary& s) {
   Table t;
   t.columns = {{"cell_id", "Cell"}, {"reference_cell_id", "Reference cell"}};
+  for (auto& c : t.columns) c.exact = true;
   for (const auto& [key, label] : identity_columns()) {
     Column c{key, label};
     c.absent_text = "not recorded";
+    c.exact = true;
     t.columns.push_back(c);
   }
   const std::vector<Column> numbers = {{"reference", "Reference"},
@@ -103,8 +105,25 @@ Table precision_table(const Summary& s) {
                                        {"reference_seconds", "Reference time (s)"},
                                        {"score", "Score"},
                                        {"reference_score", "Reference score"},
-                                       {"random_weights", "Random weights"}};
+                                       {"random_weights", "Random weights"},
+                                       {"items", "Items"},
+                                       {"metric", "Metric"}};
   t.columns.insert(t.columns.end(), numbers.begin(), numbers.end());
+  for (const char* k : {"energy_reduction_pct", "energy_ci_low_pct", "energy_ci_high_pct", "accuracy_change_pts",
+                        "accuracy_ci_low_pts", "accuracy_ci_high_pts"})
+    t.columns[*t.column_index(k)].decimals = 1;
+  for (const char* k : {"score", "reference_score"}) t.columns[*t.column_index(k)].decimals = 3;
+  auto link = [&](const char* value, const char* low, const char* high, const char* note) {
+    t.columns[*t.column_index(value)].interval_note = note;
+    t.columns[*t.column_index(low)].interval_of = value;
+    Column& h = t.columns[*t.column_index(high)];
+    h.interval_of = value;
+    h.interval_high = true;
+  };
+  link("energy_reduction_pct", "energy_ci_low_pct", "energy_ci_high_pct",
+       "delta method on the ratio of the mean J/question, Student t over the repetitions");
+  link("accuracy_change_pts", "accuracy_ci_low_pts", "accuracy_ci_high_pts",
+       "1.96 × √(se² + se_ref²) from the items' standard errors");
   auto pct = [](const std::optional<double>& v) -> Value { return v ? Value{100.0 * *v} : Value{}; };
   auto mean = [](const std::optional<results::Stat>& v) -> Value { return v ? Value{v->mean} : Value{}; };
   const auto comps = compare_precisions(s);
@@ -128,7 +147,9 @@ Table precision_table(const Summary& s) {
                                      mean(ref.metrics.stats.seconds),
                                      opt_value(r.metrics.score),
                                      opt_value(ref.metrics.score),
-                                     Value{c.random_weights}};
+                                     Value{c.random_weights},
+                                     Value{int64_t{r.metrics.items}},
+                                     Value{r.metrics.headline.name}};
     row.insert(row.end(), rest.begin(), rest.end());
     t.rows.push_back(std::move(row));
     t.row_estimated.push_back(r.metrics.estimated || ref.metrics.estimated);
@@ -138,6 +159,19 @@ Table precision_table(const Summary& s) {
                         "accuracy_change_pts", "accuracy_ci_low_pts", "accuracy_ci_high_pts", "random_weights"})
     t.default_columns.push_back(k);
   return t;
+}
+
+std::vector<std::string> precision_export_columns(const Table& precision) {
+  std::vector<std::string> keys;
+  for (const auto& k : precision.default_columns) {
+    if (k == "energy_reduction_pct") {
+      if (std::find(keys.begin(), keys.end(), "shots") == keys.end()) keys.push_back("shots");
+      keys.push_back("items");
+      keys.push_back("metric");
+    }
+    keys.push_back(k);
+  }
+  return keys;
 }
 
 }  // namespace jouleval::report

@@ -33,8 +33,15 @@ std::vector<PrecisionComparison> compare_precisions(const Summary& summary);
 
 // One row per comparison: both cells' ids, every identity field of the compared cell, the
 // reference precision, energy reduction and accuracy change (percent and points) with their 95%
-// intervals, both cells' J/question, seconds and scores. default_columns (HTML, Markdown): the
-// identity fields that tell the comparisons apart, the precisions and the changes.
+// intervals, both cells' J/question, seconds and scores, random_weights, and the compared cell's
+// items and metric. default_columns (the HTML report): the identity fields that tell the
+// comparisons apart, the precisions and the changes.
+// Numbers for people: percentages and points with one decimal, scores with three; the changes carry
+// their intervals (Column::interval_of), written "-12.3 ± 4.5" by the Markdown and LaTeX exports.
 Table precision_table(const Summary& summary);
+
+// The columns of the precision table for the exports for people (Markdown, LaTeX): default_columns
+// with the shots, items and metric of the compared cell before the changes.
+std::vector<std::string> precision_export_columns(const Table& precision);
 
 }  // namespace jouleval::report

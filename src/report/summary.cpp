@@ -37,8 +37,23 @@ void add_identity_columns(Table& t) {
   for (const auto& [key, label] : identity_columns()) {
     Column c{key, label};
     c.absent_text = kNotRecordedText;
+    c.exact = true;
     t.columns.push_back(c);
   }
+}
+
+// z of a two-sided 95% normal interval: the score's interval from its standard error over the items.
+constexpr double kZ95 = 1.959964;
+
+// Marks the columns `low` and `high` of `t` as the ends of the 95% interval of `value`.
+void link_interval(Table& t, const std::string& value, const std::string& low, const std::string& high,
+                   const std::string& note) {
+  t.columns[*t.column_index(value)].interval_note = note;
+  Column& l = t.columns[*t.column_index(low)];
+  l.interval_of = value;
+  Column& h = t.columns[*t.column_index(high)];
+  h.interval_of = value;
+  h.interval_high = true;
 }
 
 // The opt-in columns of the study's 1 Hz GPU method (docs/report.md): key and label.
@@ -69,7 +84,6 @@ void append_one_hz_columns(Table& t, const Summary& summary) {
 }
 
 }  // namespace
-
 
 std::vector<Value> identity_values(const std::string& machine_label, const std::string& machine_id,
                                    const results::CellKey& k) {
@@ -182,35 +196,130 @@ bool any_mixed_versions(const Summary& s) {
   return std::any_of(s.rows.begin(), s.rows.end(), [](const SummaryRow& r) { return !r.mixed_versions.empty(); });
 }
 
+// The flags of a row (the `flags` column): what makes its numbers need care.
+std::vector<std::string> row_flags(const SummaryRow& r) {
+  const CellMetrics& m = r.metrics;
+  std::vector<std::string> flags;
+  if (m.short_window) flags.push_back("short window");
+  if (m.max_passes > 1)
+    flags.push_back(fmt::format("work repeated up to {}x per window (figures per run)", m.max_passes));
+  if (m.disagreement_flag) flags.push_back("counter/integral disagree");
+  if (m.random_weights) flags.push_back("random weights (chance level)");
+  if (m.cpu_placement && !m.stats.total_j && m.stats.gpu_j)
+    flags.push_back("CPU placement: no CPU meter, the GPU's reading is not the work's energy");
+  if (!r.mixed_versions.empty()) flags.push_back(r.mixed_versions);
+  return flags;
+}
+
+// The identity columns of the exports for people: machine, model, precision, task, the other
+// identity fields that vary, and the shots always.
+std::vector<std::string> export_identity_columns(const Summary& summary) {
+  std::vector<std::string> keys = compact_identity_columns(identities(summary));
+  if (std::find(keys.begin(), keys.end(), "shots") == keys.end()) keys.push_back("shots");
+  return keys;
+}
+
+// `key` and the ends of its 95% interval (shown as "value ± half-width" by the formats for people).
+void add_with_interval(std::vector<std::string>& keys, const std::string& key) {
+  keys.push_back(key);
+  keys.push_back(key + "_ci_low");
+  keys.push_back(key + "_ci_high");
+}
+
 }  // namespace
 
+std::vector<std::string> markdown_default_columns(const Summary& summary) {
+  std::vector<std::string> keys = export_identity_columns(summary);
+  keys.push_back("items");
+  keys.push_back("metric");
+  add_with_interval(keys, "score");
+  add_with_interval(keys, "energy_wh");
+  keys.push_back("seconds");
+  keys.push_back("tokens_per_s");
+  add_with_interval(keys, "j_per_question");
+  add_with_interval(keys, "eor");
+  add_with_interval(keys, "eor_item");
+  keys.push_back("tweor_item");
+  if (std::any_of(summary.rows.begin(), summary.rows.end(), [](const SummaryRow& r) { return !row_flags(r).empty(); }))
+    keys.push_back("flags");
+  return keys;
+}
+
 std::vector<std::string> latex_default_columns(const Summary& summary) {
-  std::vector<std::string> keys = distinguishing_fields(identities(summary), {"model", "precision", "task"});
-  for (const char* k : {"score", "energy_wh", "j_per_question", "eor_item"}) keys.push_back(k);
+  std::vector<std::string> keys = export_identity_columns(summary);
+  keys.push_back("items");
+  keys.push_back("metric");
+  for (const char* k : {"score", "energy_wh", "j_per_question", "eor_item"}) add_with_interval(keys, k);
   if (any_mixed_versions(summary)) keys.push_back("flags");
   return keys;
 }
 
+std::vector<std::string> caption_notes(const Summary& summary, const std::vector<int64_t>& cell_ids) {
+  std::vector<const SummaryRow*> rows;
+  for (const auto& r : summary.rows)
+    if (cell_ids.empty() || std::find(cell_ids.begin(), cell_ids.end(), r.cell_id) != cell_ids.end())
+      rows.push_back(&r);
+  if (rows.empty()) return {};
+  std::vector<std::string> notes;
+  // The meters whose readings make the energy, per machine when the rows ran on several.
+  std::vector<std::pair<std::string, std::vector<std::string>>> meters;  // machine label -> meters
+  std::vector<std::string> random_models;
+  for (const SummaryRow* r : rows) {
+    auto it = std::find_if(meters.begin(), meters.end(), [&](const auto& m) { return m.first == r->machine_label; });
+    if (it == meters.end()) it = meters.insert(meters.end(), {r->machine_label, {}});
+    for (const auto& m : r->metrics.meters_used)
+      if (std::find(it->second.begin(), it->second.end(), m) == it->second.end()) it->second.push_back(m);
+    if (r->metrics.random_weights &&
+        std::find(random_models.begin(), random_models.end(), r->key.model) == random_models.end())
+      random_models.push_back(r->key.model);
+  }
+  auto list = [](const std::vector<std::string>& m) {
+    return m.empty() ? std::string("no meter available") : join(m, ", ");
+  };
+  const std::string energy = "Energy: each meter's total over the run, idle draw included (not idle-subtracted)";
+  const bool same_everywhere =
+      std::all_of(meters.begin(), meters.end(), [&](const auto& m) { return m.second == meters[0].second; });
+  if (same_everywhere && meters[0].second.empty()) {
+    notes.push_back("Energy: unavailable, no meter had a reading.");
+  } else if (same_everywhere) {
+    notes.push_back(
+        fmt::format("{}; meters{}: {}.", energy, meters.size() > 1 ? " on every machine" : "", list(meters[0].second)));
+  } else {
+    std::vector<std::string> parts;
+    for (const auto& [machine, m] : meters) parts.push_back(fmt::format("{}: {}", machine, list(m)));
+    notes.push_back(fmt::format("{}; meters on {}.", energy, join(parts, "; on ")));
+  }
+  if (!random_models.empty())
+    notes.push_back(fmt::format("Random-weight model{} ({}): accuracy is chance level.",
+                                random_models.size() > 1 ? "s" : "", join(random_models, ", ")));
+  return notes;
+}
+
 Table summary_table(const Summary& summary) {
   Table t;
-  auto col = [&](const char* key, const char* label, bool energy = false) {
+  auto col = [&](const char* key, const char* label, bool energy = false) -> Column& {
     t.columns.push_back(Column{key, label, energy, false});
+    return t.columns.back();
   };
-  col("cell_id", "Cell");
+  col("cell_id", "Cell").exact = true;
   add_identity_columns(t);
   col("jouleval_version", "jouleval");
   col("llama_revision", "llama.cpp");
   col("reps", "Reps");
   col("items", "Items");
   col("metric", "Metric");
-  col("score", "Score");
-  col("score_stderr", "Score SE");
+  col("score", "Score").decimals = 3;
+  col("score_stderr", "Score SE").decimals = 3;
+  col("score_ci_low", "Score CI low").decimals = 3;
+  col("score_ci_high", "Score CI high").decimals = 3;
   col("random_weights", "Random weights");
   col("energy_j", "Energy (J)", true);
   col("energy_j_sd", "Energy SD (J)", true);
   col("energy_j_ci_low", "Energy CI low (J)", true);
   col("energy_j_ci_high", "Energy CI high (J)", true);
   col("energy_wh", "Energy (Wh)", true);
+  col("energy_wh_ci_low", "Energy CI low (Wh)", true);
+  col("energy_wh_ci_high", "Energy CI high (Wh)", true);
   col("gpu_j", "GPU (J)", true);
   col("cpu_j", "CPU (J)", true);
   col("dram_j", "DRAM (J)", true);
@@ -242,11 +351,20 @@ Table summary_table(const Summary& summary) {
   col("model_gb", "Model (GB)");
   col("params_b", "Params (B)");
   col("reference_precision", "Reference");
-  col("answer_flips", "Answer flips");
+  col("answer_flips", "Answer flips").decimals = 3;
   col("mean_kl", "Mean KL");
   col("energy_estimated", "Estimated");
+  col("meters", "Meters");
   col("unavailable_meters", "Unavailable meters");
   col("flags", "Flags");
+  const std::string over_items = "1.96 × the standard error over the items";
+  const std::string over_reps = "Student t over the repetitions";
+  link_interval(t, "score", "score_ci_low", "score_ci_high", over_items);
+  link_interval(t, "energy_j", "energy_j_ci_low", "energy_j_ci_high", over_reps);
+  link_interval(t, "energy_wh", "energy_wh_ci_low", "energy_wh_ci_high", over_reps);
+  link_interval(t, "j_per_question", "j_per_question_ci_low", "j_per_question_ci_high", over_reps);
+  link_interval(t, "eor", "eor_ci_low", "eor_ci_high", over_reps);
+  link_interval(t, "eor_item", "eor_item_ci_low", "eor_item_ci_high", over_reps);
   t.default_columns = compact_identity_columns(identities(summary));
   for (const char* k :
        {"score", "energy_wh", "seconds", "tokens_per_s", "j_per_question", "eor", "eor_item", "tweor_item"})
@@ -256,15 +374,7 @@ Table summary_table(const Summary& summary) {
   for (const auto& r : summary.rows) {
     const auto& m = r.metrics;
     const auto& st = m.stats;
-    std::vector<std::string> flags;
-    if (m.short_window) flags.push_back("short window");
-    if (m.max_passes > 1)
-      flags.push_back(fmt::format("work repeated up to {}x per window (figures per run)", m.max_passes));
-    if (m.disagreement_flag) flags.push_back("counter/integral disagree");
-    if (m.random_weights) flags.push_back("random weights (chance level)");
-    if (m.cpu_placement && !m.stats.total_j && m.stats.gpu_j)
-      flags.push_back("CPU placement: no CPU meter, the GPU's reading is not the work's energy");
-    if (!r.mixed_versions.empty()) flags.push_back(r.mixed_versions);
+    const std::vector<std::string> flags = row_flags(r);
     any_flag = any_flag || !flags.empty();
     std::vector<Value> row = {Value{r.cell_id}};
     for (Value& v : identity_values(r.machine_label, r.machine_id, r.key)) row.push_back(std::move(v));
@@ -276,12 +386,16 @@ Table summary_table(const Summary& summary) {
         Value{m.headline.name},
         opt_value(m.score),
         opt_value(m.score_stderr),
+        m.score && m.score_stderr ? Value{*m.score - kZ95 * *m.score_stderr} : Value{},
+        m.score && m.score_stderr ? Value{*m.score + kZ95 * *m.score_stderr} : Value{},
         Value{m.random_weights},
         mean(st.total_j),
         sd(st.total_j),
         ci_low(st.total_j),
         ci_high(st.total_j),
         mean(st.total_wh),
+        ci_low(st.total_wh),
+        ci_high(st.total_wh),
         mean(st.gpu_j),
         mean(st.cpu_j),
         mean(st.dram_j),
@@ -316,6 +430,7 @@ Table summary_table(const Summary& summary) {
         opt_value(r.answer_flips),
         opt_value(r.mean_kl),
         Value{m.estimated},
+        Value{join(m.meters_used, "; ")},
         Value{join(m.unavailable_meters, "; ")},
         Value{join(flags, "; ")},
     };
@@ -331,6 +446,7 @@ Table summary_table(const Summary& summary) {
 Table items_table(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines) {
   Table t;
   t.columns = {{"cell_id", "Cell"}};
+  t.columns[0].exact = true;
   add_identity_columns(t);
   t.columns.push_back({"item_id", "Item"});
   t.columns.push_back({"correct", "Correct"});

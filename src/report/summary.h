@@ -66,18 +66,31 @@ std::vector<Value> identity_values(const std::string& machine_label, const std::
 // then the identity fields that vary among them (report/identify.h distinguishing_fields).
 std::vector<std::string> compact_identity_columns(const std::vector<std::vector<results::IdentityField>>& rows);
 
-// All summary columns (every identity field always); default_columns holds the compact set
-// (Markdown, HTML): the identity columns that tell the rows apart, the headline numbers, and the
+// All summary columns (every identity field always); default_columns holds the compact set of the
+// HTML report: the identity columns that tell the rows apart, the headline numbers, and the
 // flags when some row has one. The 1 Hz columns (gpu_j_1hz, one_hz_*) are opt-in: exported only
 // when named.
 Table summary_table(const Summary& summary);
 // Whether any of the summary column `keys` is computed from stored power timelines (the 1 Hz
 // columns): the database must then be read with timelines.
 bool summary_columns_need_timeline(const std::vector<std::string>& keys);
-// Compact default column keys of the summary table for LaTeX (fits a two-column paper): model,
-// precision, task and the other identity fields that vary, score, energy_wh, j_per_question,
-// eor_item, and the flags when some cell mixes versions.
+// Default column keys of the summary table for Markdown: machine, model, precision, task, the other
+// identity fields that vary, shots, items, metric, score, energy_wh, seconds, tokens_per_s,
+// j_per_question, eor, eor_item, tweor_item, and the flags when some cell has one. The value columns
+// that have an interval come with its ends (`score_ci_low`, `score_ci_high`, ...), which the
+// formats for people write in the value's cell ("0.620 ± 0.039"; report/export.h).
+std::vector<std::string> markdown_default_columns(const Summary& summary);
+// The same for LaTeX (fewer numbers, to fit a paper): machine, model, precision, task, the other
+// identity fields that vary, shots, items, metric, score, energy_wh, j_per_question, eor_item (each
+// with its interval), and the flags when some cell mixes versions.
 std::vector<std::string> latex_default_columns(const Summary& summary);
+// Sentences for an export's caption about the cells `cell_ids` (every finished cell when empty):
+// which meters' readings make the energy (per machine when the cells ran on several), that it is
+// each meter's total with idle draw included (not idle-subtracted) ("Energy: unavailable, no meter
+// had a reading." when no cell has a reading), and, when some cell's model has
+// random weights, "Random-weight model (name): accuracy is chance level." Text as stored (the
+// exports escape it).
+std::vector<std::string> caption_notes(const Summary& summary, const std::vector<int64_t>& cell_ids = {});
 // One row per scored item of the finished cells; `record` holds the full per-item JSON.
 Table items_table(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines);
 

@@ -335,6 +335,52 @@ TEST_F(ReportCli, MergeSaysWhichCopyItKeptAndWhy) {
                                             "equal, the first copy stays"}));
 }
 
+// `export` for people as a user runs it: the --caption text first, then the meters, the idle
+// handling and the random-weight note; a default caption per table; the items table still exports.
+TEST_F(ReportCli, ExportCaptionStartsWithTheUsersText) {
+  auto fp16 = testing::cell("synth-q7b", "fp16", "mmlu", 0.25, 1.0);
+  fp16.random_weights = true;
+  auto int8 = testing::cell("synth-q7b", "int8", "mmlu", 0.24, 0.75);
+  int8.random_weights = true;
+  fp16.items = int8.items = {{"mmlu/0", true, "{}"}};
+  testing::write_database(path("synth.db"), {fp16, int8}, {testing::h100_machine()});
+
+  const Output tex = jouleval("export synth.db --format latex --caption 'Our 7B study'");
+  ASSERT_EQ(tex.rc, 0) << tex.err;
+  EXPECT_NE(tex.out.find("\\caption{Our 7B study. Energy: each meter's total over the run, idle draw included (not "
+                         "idle-subtracted); meters: nvml:0 (gpu: nvml:0 device), rapl (cpu: rapl device). "
+                         "Random-weight model (synth-q7b): accuracy is chance level. $\\pm$: half-width"),
+            std::string::npos)
+      << tex.out;
+  EXPECT_NE(tex.out.find("synth-q7b & fp16 & mmlu & 0 & 100 & acc & 0.250 $\\pm$ 0.039 &"), std::string::npos)
+      << tex.out;
+
+  const Output md = jouleval("export synth.db --format markdown");
+  ASSERT_EQ(md.rc, 0) << md.err;
+  EXPECT_EQ(md.out.rfind("| Machine | Model | Precision | Task | Shots | Items | Metric | Score | Energy (Wh) |", 0),
+            0u)
+      << md.out;
+  EXPECT_NE(md.out.find("\n\nEnergy and accuracy per configuration. Energy: each meter's total"), std::string::npos)
+      << md.out;
+  EXPECT_NE(md.out.find("Random-weight model (synth-q7b): accuracy is chance level."), std::string::npos) << md.out;
+
+  const Output precision = jouleval("export synth.db --format markdown --table precision");
+  ASSERT_EQ(precision.rc, 0) << precision.err;
+  EXPECT_NE(precision.out.find("| int8 | fp16 | 0 | 100 | acc | 25.0 ± 64.2 | -1.0 ± 5.5 | yes |"), std::string::npos)
+      << precision.out;
+  EXPECT_NE(precision.out.find("\n\nEnergy and accuracy of each precision against its reference precision."),
+            std::string::npos)
+      << precision.out;
+
+  for (const char* format : {"markdown", "latex"}) {
+    const Output items = jouleval(std::string("export synth.db --table items --format ") + format);
+    ASSERT_EQ(items.rc, 0) << items.err;
+    EXPECT_NE(items.out.find("mmlu/0"), std::string::npos) << items.out;
+    EXPECT_NE(items.out.find("Scored items per configuration."), std::string::npos) << items.out;
+    EXPECT_EQ(items.out.find("Energy:"), std::string::npos) << items.out;
+  }
+}
+
 TEST_F(ReportCli, StudyTablesTakeTheReferenceFromJouleval) {
   // A 1.5B study with fp32, fp16 and int8: jouleval's reference is fp16; bench/study_tables.py used
   // to compare with fp32 (its own rule for the 1.5B sweep).
