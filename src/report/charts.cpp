@@ -53,6 +53,41 @@ json base(const std::string& description) {
   return {{"$schema", "https://vega.github.io/schema/vega-lite/v6.json"}, {"description", description}};
 }
 
+// The number of lines joulevalWrap (the page script) splits `label` into at `width` characters.
+int wrapped_lines(const std::string& label, size_t width) {
+  int lines = 0;
+  size_t line = 0;  // characters on the current line
+  size_t start = 0;
+  while (start <= label.size()) {
+    size_t end = label.find(' ', start);
+    if (end == std::string::npos) end = label.size();
+    size_t word = end - start;
+    while (word > width) {
+      if (line > 0) ++lines;
+      ++lines;
+      line = 0;
+      word -= width;
+    }
+    if (line == 0)
+      line = word;
+    else if (line + 1 + word <= width)
+      line += 1 + word;
+    else {
+      ++lines;
+      line = word;
+    }
+    start = end + 1;
+  }
+  return lines + (line > 0 ? 1 : 0);
+}
+
+// A band step (px) that holds the tallest of `labels` wrapped at `width` characters.
+int band_step(const std::vector<std::string>& labels, size_t width, int minimum) {
+  int lines = 1;
+  for (const auto& l : labels) lines = std::max(lines, wrapped_lines(l, width));
+  return std::max(minimum, 13 * lines + 4);
+}
+
 std::string wrap_expr(int width) { return fmt::format("joulevalWrap(datum.label, {})", width); }
 // Legend / axis / facet header properties: full labels, wrapped at word boundaries, never cut.
 json legend(const std::string& title) {
@@ -177,27 +212,26 @@ Chart precision_chart(const Summary& s) {
       retained = *r.metrics.score / *ref.metrics.score;
     auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
     auto mean = [](const std::optional<results::Stat>& v) { return v ? json(v->mean) : json(nullptr); };
-    values.push_back(
-        {{"label", fmt::format("{} · {} vs {}", row_label(r.identity, keys), c.precision, c.reference)},
-         {"workload", row_label(r.identity, workload)},
-         {"config", row_label(r.identity, config)},
-         {"precision", c.precision},
-         {"reference", c.reference},
-         {"energy_reduction", pct(c.energy_reduction)},
-         {"energy_lo", pct(c.energy_ci_low)},
-         {"energy_hi", pct(c.energy_ci_high)},
-         {"accuracy_change", pct(c.accuracy_change)},
-         {"accuracy_lo", pct(c.accuracy_ci_low)},
-         {"accuracy_hi", pct(c.accuracy_ci_high)},
-         {"accuracy_retained", pct(retained)},
-         {"time_ratio", opt(time_ratio)},
-         {"eor_ratio", opt(eor_ratio)},
-         {"score", opt(r.metrics.score)},
-         {"reference_score", opt(ref.metrics.score)},
-         {"j_per_question", mean(r.metrics.stats.j_per_question)},
-         {"reference_j_per_question", mean(ref.metrics.stats.j_per_question)},
-         {"seconds", mean(sec)},
-         {"reference_seconds", mean(ref_sec)}});
+    values.push_back({{"label", fmt::format("{} · {} vs {}", row_label(r.identity, keys), c.precision, c.reference)},
+                      {"workload", row_label(r.identity, workload)},
+                      {"config", row_label(r.identity, config)},
+                      {"precision", c.precision},
+                      {"reference", c.reference},
+                      {"energy_reduction", pct(c.energy_reduction)},
+                      {"energy_lo", pct(c.energy_ci_low)},
+                      {"energy_hi", pct(c.energy_ci_high)},
+                      {"accuracy_change", pct(c.accuracy_change)},
+                      {"accuracy_lo", pct(c.accuracy_ci_low)},
+                      {"accuracy_hi", pct(c.accuracy_ci_high)},
+                      {"accuracy_retained", pct(retained)},
+                      {"time_ratio", opt(time_ratio)},
+                      {"eor_ratio", opt(eor_ratio)},
+                      {"score", opt(r.metrics.score)},
+                      {"reference_score", opt(ref.metrics.score)},
+                      {"j_per_question", mean(r.metrics.stats.j_per_question)},
+                      {"reference_j_per_question", mean(ref.metrics.stats.j_per_question)},
+                      {"seconds", mean(sec)},
+                      {"reference_seconds", mean(ref_sec)}});
     random += c.random_weights;
     with_energy += c.energy_reduction.has_value();
     refs.insert(c.reference);
@@ -205,7 +239,8 @@ Chart precision_chart(const Summary& s) {
   json x = {{"field", "energy_reduction"},
             {"type", "quantitative"},
             {"title", json::array({"energy saved vs the reference (%)", "right = less energy per question"})},
-            {"scale", {{"zero", true}, {"nice", true}, {"padding", 24}}}};
+            {"scale", {{"zero", true}, {"nice", true}, {"padding", 24}}},
+            {"axis", {{"tickCount", 6}, {"labelOverlap", "greedy"}}}};
   json y = {{"field", "accuracy_change"},
             {"type", "quantitative"},
             {"title", json::array({"accuracy change (points)", "up = more accurate"})},
@@ -246,12 +281,14 @@ Chart precision_chart(const Summary& s) {
                          {"x", x},
                          {"color", color}}}};
   // Time cost: the point's area grows with the time per question relative to the reference.
-  json size = {{"field", "time_ratio"},
-               {"type", "quantitative"},
-               {"scale", {{"type", "log"}, {"domain", {0.25, 4}}, {"range", {20, 600}}, {"clamp", true}}},
-               {"legend", {{"title", json::array({"time per question", "× the reference's"})}, {"values", {0.5, 1, 2, 4}}}}};
-  json points = {{"mark", {{"type", "point"}, {"filled", true}, {"opacity", 0.85}, {"stroke", "#333"}, {"strokeWidth", 0.5}}},
-                 {"encoding", {{"x", x}, {"y", y}, {"color", color}, {"shape", shape}, {"size", size}, {"tooltip", tooltip}}}};
+  json size = {
+      {"field", "time_ratio"},
+      {"type", "quantitative"},
+      {"scale", {{"type", "log"}, {"domain", {0.25, 4}}, {"range", {20, 600}}, {"clamp", true}}},
+      {"legend", {{"title", json::array({"time per question", "× the reference's"})}, {"values", {0.5, 1, 2, 4}}}}};
+  json points = {
+      {"mark", {{"type", "point"}, {"filled", true}, {"opacity", 0.85}, {"stroke", "#333"}, {"strokeWidth", 0.5}}},
+      {"encoding", {{"x", x}, {"y", y}, {"color", color}, {"shape", shape}, {"size", size}, {"tooltip", tooltip}}}};
   json spec = base("Precision trade-off: accuracy kept vs energy saved");
   spec["data"] = {{"values", values}};
   spec["facet"] = {{"field", "workload"}, {"type", "nominal"}, {"title", nullptr}, {"header", header()}};
@@ -271,13 +308,15 @@ Chart precision_chart(const Summary& s) {
       "reference J/question); above the horizontal line: more accurate (percentage points of the task's headline "
       "metric). A point up and to the right beats the reference on both. A point's size is its time per question "
       "relative to the reference (larger = slower; ×0.5 = twice as fast, ×2 = twice as slow); its tooltip gives "
-      "that ratio, the accuracy retained and the correct answers per Wh relative to the reference. Error bars: 95% confidence "
+      "that ratio, the accuracy retained and the correct answers per Wh relative to the reference. Error bars: 95% "
+      "confidence "
       "intervals — energy over repetitions (Student t, delta method), accuracy from the items' standard errors "
       "(greedy repetitions give identical answers). One panel per workload ({}), each with its own axes; colour = "
       "precision, shape = {}. {} comparisons, {} with energy on both sides.{} {}{}",
       ref_list.empty() ? "none" : ref_list, join(workload), fields_title(config), comps.size(), with_energy,
       shared_config(ids, config), chance_note(random, static_cast<int>(comps.size())), estimated_note(s));
-  Chart chart = make_chart("chart-precision", "Precision trade-off: accuracy kept vs energy saved, per task", caption, spec);
+  Chart chart =
+      make_chart("chart-precision", "Precision trade-off: accuracy kept vs energy saved, per task", caption, spec);
   chart.needs_energy = true;
   if (comps.empty())
     chart.unavailable =
@@ -519,54 +558,58 @@ Chart eor_heatmap(const Summary& s, const std::string& id, const std::string& ti
                 {"title", xname},
                 {"axis", {{"labelExpr", wrap_expr(16)}, {"labelLimit", 0}, {"labelAngle", 0}}}}},
               {"y", {{"field", "y"}, {"type", "nominal"}, {"title", yname}, {"axis", axis_labels()}}}};
-  json tooltip = json::array(
-      {{{"field", "x"}, {"title", xname}},
-       {{"field", "y"}, {"title", yname}},
-       {{"field", "eor_item"}, {"type", "quantitative"}, {"title", std::string(kEorItemName) + " (mean over the cells)"}},
-       {{"field", "share"}, {"type", "quantitative"}, {"title", "share of the task's best square"}},
-       {{"field", "cells"}, {"title", "cells averaged"}},
-       {{"field", "averaged_over"}, {"title", "averaged over (fields the cells differ in)"}},
-       {{"field", "items"}, {"title", "items (all cells)"}}});
+  json tooltip =
+      json::array({{{"field", "x"}, {"title", xname}},
+                   {{"field", "y"}, {"title", yname}},
+                   {{"field", "eor_item"},
+                    {"type", "quantitative"},
+                    {"title", std::string(kEorItemName) + " (mean over the cells)"}},
+                   {{"field", "share"}, {"type", "quantitative"}, {"title", "share of the task's best square"}},
+                   {{"field", "cells"}, {"title", "cells averaged"}},
+                   {{"field", "averaged_over"}, {"title", "averaged over (fields the cells differ in)"}},
+                   {{"field", "items"}, {"title", "items (all cells)"}}});
   if (!facet_key.empty()) tooltip.insert(tooltip.begin(), {{"field", "facet"}, {"title", facet_key}});
-  json rect = {
-      {"mark", "rect"},
-      {"encoding",
-       {{"color",
-         {{"condition", {{"test", "!isValid(datum.share)"}, {"value", "#d9d9d9"}}},
-          {"field", "share"},
-          {"type", "quantitative"},
-          {"title", "share of the task's best"},
-          {"scale", {{"domain", {0, 1}}, {"scheme", "yellowgreenblue"}}}}},
-        {"tooltip", tooltip}}}};
+  json rect = {{"mark", "rect"},
+               {"encoding",
+                {{"color",
+                  {{"condition", {{"test", "!isValid(datum.share)"}, {"value", "#d9d9d9"}}},
+                   {"field", "share"},
+                   {"type", "quantitative"},
+                   {"title", "share of the task's best"},
+                   {"scale", {{"domain", {0, 1}}, {"scheme", "yellowgreenblue"}}}}},
+                 {"tooltip", tooltip}}}};
   json text = {{"mark", {{"type", "text"}, {"fontSize", 10}}},
                {"encoding",
                 {{"text", {{"field", "text"}}},
                  {"color", {{"condition", {{"test", "datum.share > 0.6"}, {"value", "white"}}}, {"value", "black"}}}}}};
   json layer = {{"encoding", enc}, {"layer", json::array({rect, text})}};
   std::set<std::string> xs, facets;
+  std::vector<std::string> ys;
   for (const auto& [k, q] : squares) {
     xs.insert(std::get<1>(k));
     facets.insert(std::get<0>(k));
+    ys.push_back(std::get<2>(k));
   }
   const int step = 110;
+  const int row = band_step(ys, kAxisWrap, 30);
   if (facet_key.empty()) {
     spec.update(layer);
     spec["width"] = {{"step", step}};
-    spec["height"] = {{"step", 30}};
+    spec["height"] = {{"step", row}};
   } else {
     const int panel = static_cast<int>(xs.size()) * step;
     spec["facet"] = {{"field", "facet"}, {"type", "nominal"}, {"title", facet_key}, {"header", header()}};
     spec["columns"] = std::max(1, std::min(static_cast<int>(facets.size()), 900 / (panel + 40)));
     layer["width"] = {{"step", step}};
-    layer["height"] = {{"step", 30}};
+    layer["height"] = {{"step", row}};
     spec["spec"] = layer;
   }
   std::string caption = fmt::format(
-      "Correct answers per Wh ({}: the task's headline score ÷ Wh per question, in 1/Wh; mean over repetitions) by {} × {}{}; {} "
+      "Correct answers per Wh ({}: the task's headline score ÷ Wh per question, in 1/Wh; mean over repetitions) by {} "
+      "× {}{}; {} "
       "cells, {} items per repetition in all. Colour: the square's share of the best square of the same task "
       "(1 = the task's best), so squares compare within a task; the text gives the value. ",
-      "EOR per item", yname, xname, facet_key.empty() ? "" : ", one panel per " + facet_key, cells,
-      items);
+      "EOR per item", yname, xname, facet_key.empty() ? "" : ", one panel per " + facet_key, cells, items);
   if (averaged > 0)
     caption += fmt::format(
         "{} of {} squares hold several cells and show their mean, averaged over the fields those cells differ in "
@@ -632,10 +675,11 @@ Chart complexity_chart(const Summary& s) {
           {"title", "energy per question (J)"}}},
         {"color", {{"field", "task"}, {"type", "nominal"}, {"legend", legend("task")}}},
         {"shape", {{"field", "precision"}, {"type", "nominal"}, {"legend", legend("precision")}}},
-        {"tooltip", json::array({{{"field", "config"}, {"title", "cell"}},
-                                 {{"field", "tokens_per_question"}, {"type", "quantitative"}, {"title", "tokens per question"}},
-                                 {{"field", "j_per_question"}, {"type", "quantitative"}, {"title", "J per question"}},
-                                 {{"field", "items"}}})}}}};
+        {"tooltip",
+         json::array({{{"field", "config"}, {"title", "cell"}},
+                      {{"field", "tokens_per_question"}, {"type", "quantitative"}, {"title", "tokens per question"}},
+                      {{"field", "j_per_question"}, {"type", "quantitative"}, {"title", "J per question"}},
+                      {{"field", "items"}}})}}}};
   const std::string caption = fmt::format(
       "Task complexity: tokens per question (prompt + generated, mean over repetitions) against energy per question "
       "(J), log–log, one point per cell; colour = task, shape = precision, one panel per {}. {} cells, {} items per "
@@ -694,12 +738,13 @@ Chart timeline_chart(const Summary& s, const std::vector<results::Cell>& cells) 
     spec["transform"] = json::array({{{"filter", "datum.cell == cell"}}});
   }
   spec["mark"] = {{"type", "line"}, {"interpolate", "linear"}};
-  spec["encoding"] = {{"x", {{"field", "t"}, {"type", "quantitative"}, {"title", "time since window start (s)"}}},
-                      {"y", {{"field", "watts"}, {"type", "quantitative"}, {"title", "power (W)"}}},
-                      {"color", {{"field", "meter"}, {"type", "nominal"}, {"legend", legend("meter")}}},
-                      {"tooltip", json::array({{{"field", "meter"}},
-                                               {{"field", "t"}, {"type", "quantitative"}, {"title", "time (s)"}},
-                                               {{"field", "watts"}, {"type", "quantitative"}, {"title", "power (W)"}}})}};
+  spec["encoding"] = {
+      {"x", {{"field", "t"}, {"type", "quantitative"}, {"title", "time since window start (s)"}}},
+      {"y", {{"field", "watts"}, {"type", "quantitative"}, {"title", "power (W)"}}},
+      {"color", {{"field", "meter"}, {"type", "nominal"}, {"legend", legend("meter")}}},
+      {"tooltip", json::array({{{"field", "meter"}},
+                               {{"field", "t"}, {"type", "quantitative"}, {"title", "time (s)"}},
+                               {{"field", "watts"}, {"type", "quantitative"}, {"title", "power (W)"}}})}};
   const std::string caption = fmt::format(
       "Sampled power (W) against time (s) of one repetition of a cell, one line per meter; pick the cell with the "
       "selector. {} cells have a stored timeline ({} points shown, at most {} per meter, evenly thinned).",
@@ -754,10 +799,12 @@ Chart limits_chart(const Summary& s) {
     if (c.energy_fraction)
       add(label, "J/token: bound ÷ achieved (GPU)", *c.energy_fraction, *c.j_per_token, c.bound_j_per_token, c);
   }
+  std::vector<std::string> labels;
+  for (const auto& v : values) labels.push_back(v["label"].get<std::string>());
   json spec = base("Achieved vs physical limit");
   spec["data"] = {{"values", values}};
   spec["width"] = 420;
-  spec["height"] = {{"step", 14}};
+  spec["height"] = {{"step", band_step(labels, 60, 14)}};
   spec["mark"] = "bar";
   spec["encoding"] = {
       {"y",

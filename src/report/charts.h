@@ -19,7 +19,7 @@ struct Chart {
   std::string id;  // HTML element id, "chart-..."
   std::string title;
   std::string caption;
-  nlohmann::json spec;       // Vega-Lite
+  nlohmann::json spec;        // Vega-Lite
   bool needs_energy = false;  // drawn only when some cell has an energy reading
   std::string unavailable;    // non-empty: nothing to draw, and why ("no cell has a stored power timeline")
 };

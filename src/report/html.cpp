@@ -37,13 +37,26 @@ table.details:not(.all) .x { display: none; }
 dl.columns dt { font-weight: 600; } dl.columns dd { margin: 0 0 .3em 1.5em; }
 )CSS";
 
-// Escaped text with a line-break opportunity (<wbr>) after each '_', '-', '/' and ':', so a long
-// name without spaces (a model file name, a hostname) wraps inside its table column.
+// Escaped text where a word longer than 20 characters (a model file name, a hostname) gets a
+// line-break opportunity (<wbr>) after each '_', '-', '/' and ':', so it wraps inside its table column.
 std::string breakable_html(const std::string& raw) {
   std::string out;
-  for (char c : html_escape(raw)) {
-    out += c;
-    if (c == '_' || c == '-' || c == '/' || c == ':') out += "<wbr>";
+  size_t start = 0;
+  while (start <= raw.size()) {
+    size_t end = raw.find(' ', start);
+    if (end == std::string::npos) end = raw.size();
+    const std::string word = raw.substr(start, end - start);
+    if (word.size() <= 20) {
+      out += html_escape(word);
+    } else {
+      // The separators are ASCII: never part of an escape or of a multi-byte character.
+      for (char c : html_escape(word)) {
+        out += c;
+        if (c == '_' || c == '-' || c == '/' || c == ':') out += "<wbr>";
+      }
+    }
+    if (end < raw.size()) out += ' ';
+    start = end + 1;
   }
   return out;
 }
@@ -62,7 +75,12 @@ std::string cell_html(const Value& v, const Column& c, bool estimated, bool extr
     return fmt::format("<td class=\"{}num\" data-v=\"{}\">{}</td>", x, *i, *i);
   const std::string open = extra ? "<td class=\"x\">" : "<td>";
   if (const bool* b = std::get_if<bool>(&v)) return open + (*b ? "yes" : "no") + "</td>";
-  return open + breakable_html(std::get<std::string>(v)) + "</td>";
+  const std::string& text = std::get<std::string>(v);
+  // A hash shows its first 12 characters (docs/report.md "How rows are identified"), all of it on hover.
+  if (is_hash_key(c.key) && text.size() > 12)
+    return fmt::format("<td{} title=\"{}\">{}…</td>", extra ? " class=\"x\"" : "", html_escape(text),
+                       html_escape(text.substr(0, 12)));
+  return open + breakable_html(text) + "</td>";
 }
 
 // The plain-words header of a summary column in the page, and what it means (the header's tooltip
@@ -172,8 +190,8 @@ std::string not_done_html(const Summary& s) {
   for (const auto& r : s.not_done_rows)
     out += fmt::format(
         "<tr><td class=\"num\" data-v=\"{0}\">{0}</td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td></tr>\n",
-        r.cell_id, breakable_html(r.machine_label), breakable_html(results::describe(r.key)), results::to_string(r.status),
-        html_escape(r.reason));
+        r.cell_id, breakable_html(r.machine_label), breakable_html(results::describe(r.key)),
+        results::to_string(r.status), html_escape(r.reason));
   return out + "</tbody></table></div>\n";
 }
 
@@ -288,8 +306,9 @@ std::string charts_html(const Summary& summary, const std::vector<Chart>& charts
           if (std::find(meters.begin(), meters.end(), u) == meters.end()) meters.push_back(u);
       std::string list;
       for (const auto& t : energy_titles) list += (list.empty() ? "" : "; ") + t;
-      out += "<section id=\"no-energy\">\n<h2>Energy charts</h2>\n<p class=\"note\">No cell of this database has an "
-             "energy reading";
+      out +=
+          "<section id=\"no-energy\">\n<h2>Energy charts</h2>\n<p class=\"note\">No cell of this database has an "
+          "energy reading";
       if (!meters.empty()) {
         std::string m;
         for (const auto& u : meters) m += (m.empty() ? "" : "; ") + u;

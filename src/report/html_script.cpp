@@ -65,6 +65,8 @@ const char* const kEmbedScript = R"JS(
   function overflowCheck() {
     var out = [];
     var pageWidth = document.documentElement.clientWidth;
+    // Vega hides overlapping axis labels (labelOverlap) by setting their opacity to 0.
+    function hidden(t) { return t.getAttribute('opacity') === '0' || getComputedStyle(t).opacity === '0'; }
     function where(el) { var c = el.closest('[id]'); return c ? c.id : el.tagName.toLowerCase(); }
     if (document.documentElement.scrollWidth > pageWidth + 1)
       out.push({what: 'page wider than the window', width: document.documentElement.scrollWidth, page: pageWidth});
@@ -74,14 +76,29 @@ const char* const kEmbedScript = R"JS(
       if (b.right > pageWidth + 1) out.push({chart: id, what: 'chart wider than the page', right: Math.round(b.right)});
       svg.querySelectorAll('text').forEach(function (t) {
         var s = t.textContent;
-        if (!s.trim()) return;
+        if (!s.trim() || hidden(t)) return;
         var r = t.getBoundingClientRect();
         if (r.width === 0 && r.height === 0) return;
         if (r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1)
           out.push({chart: id, what: 'text outside the chart', text: s});
         if (r.right > pageWidth + 1) out.push({chart: id, what: 'text beyond the page width', text: s});
         if (s.slice(-1) === '\u2026') out.push({chart: id, what: 'label cut short', text: s});
+        if (/NaN|undefined/.test(s)) out.push({chart: id, what: 'NaN or undefined in a chart', text: s});
       });
+    });
+    // Labels of one axis or legend that overlap each other.
+    document.querySelectorAll('div.chart svg g.role-axis-label, div.chart svg g.role-legend-label').forEach(function (g) {
+      var boxes = [];
+      g.querySelectorAll('text').forEach(function (t) {
+        var r = t.getBoundingClientRect();
+        if (r.width > 0 && t.textContent.trim() && !hidden(t)) boxes.push({r: r, text: t.textContent});
+      });
+      for (var i = 0; i < boxes.length; i++)
+        for (var j = i + 1; j < boxes.length; j++) {
+          var a = boxes[i].r, b = boxes[j].r;
+          if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+            out.push({chart: where(g), what: 'labels overlap', text: boxes[i].text + ' / ' + boxes[j].text});
+        }
     });
     document.querySelectorAll('table').forEach(function (table) {
       var r = table.getBoundingClientRect();
