@@ -180,6 +180,58 @@ bool any_energy(const Summary& s) {
 
 namespace {
 
+// One sentence per group of cells identical except for the precision: each precision's correct
+// answers per Wh (and × the reference's), accuracy change and time ratio, and the precision with the
+// most correct answers per Wh.
+std::vector<std::string> precision_findings(const Summary& s, const std::vector<PrecisionComparison>& comps,
+                                            const std::vector<std::string>& workload,
+                                            const std::vector<std::string>& config) {
+  std::map<size_t, std::vector<const PrecisionComparison*>> groups;  // reference row -> comparisons
+  std::vector<size_t> order;
+  for (const auto& c : comps) {
+    if (!groups.count(c.reference_row)) order.push_back(c.reference_row);
+    groups[c.reference_row].push_back(&c);
+  }
+  auto eor = [&](size_t row) -> std::optional<double> {
+    const auto& e = s.rows[row].metrics.stats.eor_item;
+    return e ? std::optional<double>(e->mean) : std::nullopt;
+  };
+  // When every cell has random weights the caption says so once.
+  const bool all_random =
+      std::all_of(s.rows.begin(), s.rows.end(), [](const SummaryRow& r) { return r.metrics.random_weights; });
+  std::vector<std::string> out;
+  for (size_t ref : order) {
+    const SummaryRow& rr = s.rows[ref];
+    const auto ref_eor = eor(ref);
+    if (!ref_eor) continue;
+    std::string text =
+        fmt::format("{} — {}: {} (reference) {} correct answers per Wh", row_label(rr.identity, workload),
+                    row_label(rr.identity, config), rr.key.precision, page_number(*ref_eor));
+    std::string best = rr.key.precision;
+    double best_eor = *ref_eor;
+    for (const PrecisionComparison* c : groups[ref]) {
+      const SummaryRow& r = s.rows[c->row];
+      const auto e = eor(c->row);
+      text += fmt::format("; {} {}", c->precision, e ? page_number(*e) : std::string("unavailable"));
+      if (e && *ref_eor > 0.0) text += fmt::format(" (×{})", page_number(*e / *ref_eor));
+      if (c->accuracy_change)
+        text += fmt::format(", accuracy {}{} points", *c->accuracy_change > 0.0 ? "+" : "",
+                            page_number(100.0 * *c->accuracy_change));
+      const auto& sec = r.metrics.stats.seconds;
+      const auto& ref_sec = rr.metrics.stats.seconds;
+      if (sec && ref_sec && ref_sec->mean > 0.0) text += ", time ×" + page_number(sec->mean / ref_sec->mean);
+      if (e && *e > best_eor) {
+        best_eor = *e;
+        best = c->precision;
+      }
+    }
+    text += best_eor > 0.0 ? ". Most correct answers per Wh: " + best + "." : ". No correct answer at any precision.";
+    if (rr.metrics.random_weights && !all_random) text += " (Random weights: chance-level accuracy.)";
+    out.push_back(text);
+  }
+  return out;
+}
+
 // The headline: each precision against the reference precision of the same model, machine and
 // settings (results/precision.h), one panel per workload: energy saved (x) against the accuracy
 // change (y), 95% CIs on both, the time per question relative to the reference on every point.
@@ -318,6 +370,7 @@ Chart precision_chart(const Summary& s) {
   Chart chart =
       make_chart("chart-precision", "Precision trade-off: accuracy kept vs energy saved, per task", caption, spec);
   chart.needs_energy = true;
+  chart.findings = precision_findings(s, comps, workload, config);
   if (comps.empty())
     chart.unavailable =
         "no cell has another precision measured with the same model, machine and settings, so no precision can be "

@@ -19,9 +19,10 @@ struct Chart {
   std::string id;  // HTML element id, "chart-..."
   std::string title;
   std::string caption;
-  nlohmann::json spec;        // Vega-Lite
-  bool needs_energy = false;  // drawn only when some cell has an energy reading
-  std::string unavailable;    // non-empty: nothing to draw, and why ("no cell has a stored power timeline")
+  nlohmann::json spec;                // Vega-Lite
+  bool needs_energy = false;          // drawn only when some cell has an energy reading
+  std::string unavailable;            // non-empty: nothing to draw, and why ("no cell has a stored power timeline")
+  std::vector<std::string> findings;  // plain-text sentences shown as a list under the chart
 };
 
 // The page's one number format (the same rule as the page script's joulevalNumber): about 3

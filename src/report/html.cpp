@@ -34,6 +34,7 @@ table.details:not(.all) .x { display: none; }
 .scroll { overflow-x: auto; } pre.fp { font-size: 11px; background: #f8f8f8; padding: .5em; max-height: 24em; overflow: auto;
           white-space: pre-wrap; overflow-wrap: anywhere; }
 .note { background: #fff8e6; border-left: 3px solid #e0a800; padding: .4em .8em; overflow-wrap: anywhere; }
+ul.findings { font-size: 13px; margin: .2em 0 .6em; padding-left: 1.4em; max-width: 1100px; }
 dl.columns dt { font-weight: 600; } dl.columns dd { margin: 0 0 .3em 1.5em; }
 )CSS";
 
@@ -323,9 +324,15 @@ std::string charts_html(const Summary& summary, const std::vector<Chart>& charts
       not_drawn.push_back(c.title + ": " + c.unavailable);
       continue;
     }
+    std::string findings;
+    if (!c.findings.empty()) {
+      findings = "<ul class=\"findings\">\n";
+      for (const auto& f : c.findings) findings += "<li>" + html_escape(f) + "</li>\n";
+      findings += "</ul>\n";
+    }
     out += fmt::format(
-        "<figure>\n<h2>{}</h2>\n<div class=\"chart\" id=\"{}\"></div>\n<figcaption>{}</figcaption>\n</figure>\n",
-        html_escape(c.title), c.id, html_escape(c.caption));
+        "<figure>\n<h2>{}</h2>\n<div class=\"chart\" id=\"{}\"></div>\n{}<figcaption>{}</figcaption>\n</figure>\n",
+        html_escape(c.title), c.id, findings, html_escape(c.caption));
     specs[c.id] = c.spec;
   }
   if (!not_drawn.empty()) {

@@ -187,6 +187,16 @@ TEST(report_html, PrecisionTradeOffPerTask) {
   EXPECT_NEAR(m4["eor_ratio"].get<double>(), 0.61 / 0.62 * 2, 1e-9);  // correct answers per Wh
   for (const char* k : {"energy_lo", "energy_hi", "accuracy_lo", "accuracy_hi"}) EXPECT_TRUE(m4[k].is_number()) << k;
   EXPECT_NEAR(by.at("gsm8k/int8")["time_ratio"].get<double>(), 1.0, 1e-9);
+  // In words under the chart: correct answers per Wh = score x 100 items x 3600 / J (mean of the
+  // two repetitions: 1200 and 1320 J for fp16, x0.75 int8, x0.5 int4) -> 178, 235, 349.
+  const Chart& chart =
+      *std::find_if(charts.begin(), charts.end(), [](const Chart& c) { return c.id == "chart-precision"; });
+  EXPECT_NE(std::find(chart.findings.begin(), chart.findings.end(),
+                      "mmlu — qwen2-7b: fp16 (reference) 178 correct answers per Wh; int8 235 (×1.32), accuracy -0.5 "
+                      "points, time ×1; int4 349 (×1.97), accuracy -1 points, time ×2. Most correct answers per Wh: "
+                      "int4."),
+            chart.findings.end())
+      << nlohmann::json(chart.findings).dump(2);
   // Every mark says its precision (colour) and its model (shape), both with full legends.
   const std::string layers = spec["spec"]["layer"].dump();
   EXPECT_NE(layers.find(R"("shape":{"field":"config")"), std::string::npos) << layers;
