@@ -622,11 +622,15 @@ Chart eor_heatmap(const Summary& s, const std::string& id, const std::string& ti
                    {{"field", "averaged_over"}, {"title", "averaged over (fields the cells differ in)"}},
                    {{"field", "items"}, {"title", "items (all cells)"}}});
   if (!facet_key.empty()) tooltip.insert(tooltip.begin(), {{"field", "facet"}, {"title", facet_key}});
+  // Squares of a task without any correct answer have no share: drawn grey by a layer of their own.
+  json grey = {{"mark", {{"type", "rect"}, {"color", "#d9d9d9"}}},
+               {"transform", json::array({{{"filter", "!isValid(datum.share)"}}})},
+               {"encoding", {{"tooltip", tooltip}}}};
   json rect = {{"mark", "rect"},
+               {"transform", json::array({{{"filter", "isValid(datum.share)"}}})},
                {"encoding",
                 {{"color",
-                  {{"condition", {{"test", "!isValid(datum.share)"}, {"value", "#d9d9d9"}}},
-                   {"field", "share"},
+                  {{"field", "share"},
                    {"type", "quantitative"},
                    {"title", "share of the task's best"},
                    {"scale", {{"domain", {0, 1}}, {"scheme", "yellowgreenblue"}}}}},
@@ -635,7 +639,7 @@ Chart eor_heatmap(const Summary& s, const std::string& id, const std::string& ti
                {"encoding",
                 {{"text", {{"field", "text"}}},
                  {"color", {{"condition", {{"test", "datum.share > 0.6"}, {"value", "white"}}}, {"value", "black"}}}}}};
-  json layer = {{"encoding", enc}, {"layer", json::array({rect, text})}};
+  json layer = {{"encoding", enc}, {"layer", json::array({grey, rect, text})}};
   std::set<std::string> xs, facets;
   std::vector<std::string> ys;
   for (const auto& [k, q] : squares) {
@@ -857,11 +861,11 @@ Chart limits_chart(const Summary& s) {
   json spec = base("Achieved vs physical limit");
   spec["data"] = {{"values", values}};
   spec["width"] = 420;
-  spec["height"] = {{"step", band_step(labels, 60, 14)}};
+  spec["height"] = {{"step", band_step(labels, 90, 14)}};
   spec["mark"] = "bar";
   spec["encoding"] = {
       {"y",
-       {{"field", "label"}, {"type", "nominal"}, {"title", nullptr}, {"sort", nullptr}, {"axis", axis_labels(60)}}},
+       {{"field", "label"}, {"type", "nominal"}, {"title", nullptr}, {"sort", nullptr}, {"axis", axis_labels(90)}}},
       {"yOffset", {{"field", "measure"}, {"type", "nominal"}}},
       {"x",
        {{"field", "fraction"},

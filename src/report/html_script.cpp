@@ -59,7 +59,7 @@ const char* const kEmbedScript = R"JS(
   window.joulevalNumber = joulevalNumber;
   // Every chart gets this config: the number format above for axes, legends, text and tooltips.
   var pageConfig = {customFormatTypes: true, numberFormat: 'jouleval', numberFormatType: 'joulevalNumber',
-                    font: 'system-ui, sans-serif'};
+                    font: 'system-ui, sans-serif', axis: {labelSeparation: 4}};
   // Text that leaves its chart, a table wider than its box or the page, a cell whose text overflows
   // it, a label cut short ("…"): each one listed in the render check.
   function overflowCheck() {
@@ -96,7 +96,8 @@ const char* const kEmbedScript = R"JS(
       for (var i = 0; i < boxes.length; i++)
         for (var j = i + 1; j < boxes.length; j++) {
           var a = boxes[i].r, b = boxes[j].r;
-          if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+          // Side by side, labels that touch read as one: they count too.
+          if (a.left < b.right + 1 && b.left < a.right + 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
             out.push({chart: where(g), what: 'labels overlap', text: boxes[i].text + ' / ' + boxes[j].text});
         }
     });

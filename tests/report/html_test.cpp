@@ -160,7 +160,7 @@ TEST(report_html, HeatmapColourIsTheShareOfTheTasksBest) {
   EXPECT_NEAR(share.at("gsm8k/int4"), 1.0, 1e-9);
   EXPECT_NEAR(share.at("gsm8k/fp16"), g16 / g4, 1e-9);
   EXPECT_NEAR(share.at("arc_challenge/fp32"), 1.0, 1e-9);
-  const auto& color = chart_spec(charts, "chart-eor-precision")["layer"][0]["encoding"]["color"];
+  const auto& color = chart_spec(charts, "chart-eor-precision")["layer"][1]["encoding"]["color"];
   EXPECT_EQ(color["field"], "share");
   EXPECT_EQ(color["scale"]["domain"], nlohmann::json({0, 1}));
 }
@@ -409,7 +409,7 @@ TEST(report_html, OverflowCheckSeesWideChartsAndCutLabels) {
       html.replace(pos, from.size(), to);
   };
   replace_all("\"width\":720", "\"width\":2000");                                                        // the timeline
-  replace_all("\"labelExpr\":\"joulevalWrap(datum.label, 60)\",\"labelLimit\":0", "\"labelLimit\":80");  // limits axis
+  replace_all("\"labelExpr\":\"joulevalWrap(datum.label, 90)\",\"labelLimit\":0", "\"labelLimit\":80");  // limits axis
   const auto result = open_in_browser(html);
   REQUIRE_BROWSER(result);
   ASSERT_TRUE(result->check.contains("overflow")) << result->check.dump(2);
