@@ -835,9 +835,9 @@ Chart limits_chart(const Summary& s) {
     if (fraction > 1.0) {
       ++above;
       v["note"] = fmt::format(
-          "{:.3g} × the bound, drawn clamped at 1: an assumption of the bound does not hold for this cell (see the "
+          "{} × the bound, drawn clamped at 1: an assumption of the bound does not hold for this cell (see the "
           "caption)",
-          fraction);
+          page_number(fraction));
     }
     values.push_back(v);
   };
@@ -892,10 +892,9 @@ Chart limits_chart(const Summary& s) {
       "÷ bound tokens/s; achieved J/token uses GPU meters only. ",
       comps.size());
   if (decode > 0) {
-    caption +=
-        fmt::format("B, the generated tokens per read of the weights, is estimated per cell from {} (here {:.3g}",
-                    join({bases.begin(), bases.end()}, "; "), b_min);
-    caption += b_max != b_min ? fmt::format(" to {:.3g}). ", b_max) : "). ";
+    caption += fmt::format("B, the generated tokens per read of the weights, is estimated per cell from {} (here {}",
+                           join({bases.begin(), bases.end()}, "; "), page_number(b_min));
+    caption += b_max != b_min ? " to " + page_number(b_max) + "). " : "). ";
     if (kv_missing > 0)
       caption += fmt::format(
           "The KV bytes per token are not recorded for {} of {} generating cells: their KV-cache reads are not "
