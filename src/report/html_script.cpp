@@ -83,7 +83,8 @@ const char* const kEmbedScript = R"JS(
           out.push({chart: id, what: 'text outside the chart', text: s});
         if (r.right > pageWidth + 1) out.push({chart: id, what: 'text beyond the page width', text: s});
         if (s.slice(-1) === '\u2026') out.push({chart: id, what: 'label cut short', text: s});
-        if (/NaN|undefined/.test(s)) out.push({chart: id, what: 'NaN or undefined in a chart', text: s});
+        // A number of nothing: what an empty chart's legend shows.
+        if (/NaN|undefined|^n\/a$/.test(s)) out.push({chart: id, what: 'empty value in a chart', text: s});
       });
     });
     // Labels of one axis or legend that overlap each other.

@@ -399,9 +399,20 @@ TEST(report_html, LongNamesStayInsideTheirChartsAndTables) {
   expect_clean_page(*result, 8);
 }
 
-// The check itself must see failures: a chart wider than the page, labels cut short.
-TEST(report_html, OverflowCheckSeesWideChartsAndCutLabels) {
+// The check itself must see failures: a chart wider than the page, labels cut short, a legend of
+// an empty chart (what the page showed before it left such charts out).
+TEST(report_html, OverflowCheckSeesWideChartsCutLabelsAndEmptyLegends) {
   std::string html = render_html(long_names_input(), real_scripts());
+  {
+    const std::string open = R"(<script type="application/json" id="jouleval-specs">)";
+    const auto start = html.find(open) + open.size();
+    const auto end = html.find("</script>", start);
+    auto specs = nlohmann::json::parse(html.substr(start, end - start));
+    // An empty heatmap whose colour scale has no fixed domain: its legend has nothing to show.
+    specs["chart-eor-precision"]["data"]["values"] = nlohmann::json::array();
+    specs["chart-eor-precision"]["layer"][1]["encoding"]["color"]["scale"].erase("domain");
+    html.replace(start, end - start, specs.dump());
+  }
   const auto specs = html.find("id=\"jouleval-specs\"");
   ASSERT_NE(specs, std::string::npos);
   auto replace_all = [&](const std::string& from, const std::string& to) {
@@ -416,6 +427,7 @@ TEST(report_html, OverflowCheckSeesWideChartsAndCutLabels) {
   const std::string overflow = result->check["overflow"].dump();
   EXPECT_NE(overflow.find("chart wider than the page"), std::string::npos) << overflow;
   EXPECT_NE(overflow.find("label cut short"), std::string::npos) << overflow;
+  EXPECT_NE(overflow.find("empty value in a chart"), std::string::npos) << overflow;
 }
 
 // The check itself must see failures: without vega-embed no chart renders and the error is captured.
