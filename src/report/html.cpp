@@ -21,41 +21,126 @@ namespace jouleval::report {
 namespace {
 
 constexpr const char* kStyle = R"CSS(
-body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5em auto; max-width: 1200px; color: #222; padding: 0 1em; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5em auto; max-width: 1320px; color: #222; padding: 0 1em; }
 h1 { margin-bottom: .2em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
-figure { margin: 1em 0 2em; } figcaption { color: #444; font-size: 13px; max-width: 900px; }
+figure { margin: 1em 0 2em; } figcaption { color: #444; font-size: 13px; max-width: 1000px; }
 table { border-collapse: collapse; font-size: 12px; margin: .5em 0 1.5em; }
-th, td { border-bottom: 1px solid #e3e3e3; padding: 3px 7px; text-align: left; vertical-align: top; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th, td { border-bottom: 1px solid #e3e3e3; padding: 3px 7px; text-align: left; vertical-align: top;
+         overflow-wrap: break-word; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.na { color: #a33; font-style: italic; } .est { color: #a60; }
 table.sortable th { cursor: pointer; background: #f6f6f6; }
 th[data-sort=asc]::after { content: " \25B2"; } th[data-sort=desc]::after { content: " \25BC"; }
-.scroll { overflow-x: auto; } pre.fp { font-size: 11px; background: #f8f8f8; padding: .5em; max-height: 24em; overflow: auto; }
-.note { background: #fff8e6; border-left: 3px solid #e0a800; padding: .4em .8em; }
+table.details:not(.all) .x { display: none; }
+.scroll { overflow-x: auto; } pre.fp { font-size: 11px; background: #f8f8f8; padding: .5em; max-height: 24em; overflow: auto;
+          white-space: pre-wrap; overflow-wrap: anywhere; }
+.note { background: #fff8e6; border-left: 3px solid #e0a800; padding: .4em .8em; overflow-wrap: anywhere; }
+ul.findings { font-size: 13px; margin: .2em 0 .6em; padding-left: 1.4em; max-width: 1100px; }
+dl.columns dt { font-weight: 600; } dl.columns dd { margin: 0 0 .3em 1.5em; }
 )CSS";
 
-std::string cell_html(const Value& v, const Column& c, bool estimated) {
-  if (std::holds_alternative<std::monostate>(v))
-    return "<td class=\"na\" data-v=\"\">" + html_escape(c.absent_text) + "</td>";
-  if (const double* d = std::get_if<double>(&v)) {
-    std::string text = format_number(*d);
-    if (c.energy && estimated) text += " <span class=\"est\">(estimated)</span>";
-    return fmt::format("<td class=\"num\" data-v=\"{}\">{}</td>", *d, text);
+// Escaped text where a word longer than 20 characters (a model file name, a hostname) gets a
+// line-break opportunity (<wbr>) after each '_', '-', '/' and ':', so it wraps inside its table column.
+std::string breakable_html(const std::string& raw) {
+  std::string out;
+  size_t start = 0;
+  while (start <= raw.size()) {
+    size_t end = raw.find(' ', start);
+    if (end == std::string::npos) end = raw.size();
+    const std::string word = raw.substr(start, end - start);
+    if (word.size() <= 20) {
+      out += html_escape(word);
+    } else {
+      // The separators are ASCII: never part of an escape or of a multi-byte character.
+      for (char c : html_escape(word)) {
+        out += c;
+        if (c == '_' || c == '-' || c == '/' || c == ':') out += "<wbr>";
+      }
+    }
+    if (end < raw.size()) out += ' ';
+    start = end + 1;
   }
-  if (const int64_t* i = std::get_if<int64_t>(&v))
-    return fmt::format("<td class=\"num\" data-v=\"{}\">{}</td>", *i, *i);
-  if (const bool* b = std::get_if<bool>(&v)) return fmt::format("<td>{}</td>", *b ? "yes" : "no");
-  return "<td>" + html_escape(std::get<std::string>(v)) + "</td>";
+  return out;
 }
 
-std::string table_html(const Table& t, const std::string& id) {
-  std::string out = fmt::format("<div class=\"scroll\"><table class=\"sortable\" id=\"{}\"><thead><tr>", id);
-  for (const auto& c : t.columns) out += "<th title=\"" + html_escape(c.key) + "\">" + html_escape(c.label) + "</th>";
+// One <td>; `extra` adds the class "x" (a detail column, hidden until "show all columns").
+std::string cell_html(const Value& v, const Column& c, bool estimated, bool extra) {
+  const std::string x = extra ? "x " : "";
+  if (std::holds_alternative<std::monostate>(v))
+    return "<td class=\"" + x + "na\" data-v=\"\">" + html_escape(c.absent_text) + "</td>";
+  if (const double* d = std::get_if<double>(&v)) {
+    std::string text = page_number(*d);
+    if (c.energy && estimated) text += " <span class=\"est\">(estimated)</span>";
+    return fmt::format("<td class=\"{}num\" data-v=\"{}\">{}</td>", x, *d, text);
+  }
+  if (const int64_t* i = std::get_if<int64_t>(&v))
+    return fmt::format("<td class=\"{}num\" data-v=\"{}\">{}</td>", x, *i, *i);
+  const std::string open = extra ? "<td class=\"x\">" : "<td>";
+  if (const bool* b = std::get_if<bool>(&v)) return open + (*b ? "yes" : "no") + "</td>";
+  const std::string& text = std::get<std::string>(v);
+  // A hash shows its first 12 characters (docs/report.md "How rows are identified"), all of it on hover.
+  if (is_hash_key(c.key) && text.size() > 12)
+    return fmt::format("<td{} title=\"{}\">{}…</td>", extra ? " class=\"x\"" : "", html_escape(text),
+                       html_escape(text.substr(0, 12)));
+  return open + breakable_html(text) + "</td>";
+}
+
+// The plain-words header of a summary column in the page, and what it means (the header's tooltip
+// and the list under the table); columns not listed keep their label.
+struct ColumnText {
+  const char* key;
+  const char* label;
+  const char* meaning;
+};
+constexpr ColumnText kColumnTexts[] = {
+    {"score", "Score (0–1)", "the task's headline metric (fraction of items answered correctly for most tasks)"},
+    {"eor_item", "Correct answers per Wh",
+     "EOR per item: score ÷ (Wh ÷ items) = correct answers per Wh of energy; size-independent"},
+    {"eor", "Score per Wh of the run (EOR)", "score ÷ the whole repetition's Wh: depends on how many items ran"},
+    {"tweor_item", "Correct answers per Wh × s per question (TWEOR/item)",
+     "score ÷ ((Wh ÷ items) × (s ÷ items)): rewards using less energy and less time per question"},
+    {"tweor", "Score per Wh × s of the run (TWEOR)", "score ÷ (Wh × s) of the whole repetition"},
+    {"j_per_question", "J per question", "energy per question (J): total J ÷ items"},
+    {"energy_wh", "Energy (Wh)", "energy of one repetition of the cell (all counted meters)"},
+    {"seconds", "Time (s)", "the repetition's measured window"},
+    {"tokens_per_s", "Tokens/s", "(prompt + generated tokens) ÷ s"},
+    {"flags", "Flags", "caveats of the cell: short window, repeated work, random weights, mixed versions, ..."},
+};
+
+const ColumnText* column_text(const std::string& key) {
+  for (const auto& c : kColumnTexts)
+    if (key == c.key) return &c;
+  return nullptr;
+}
+
+// A sortable table. With `shown` non-empty, only those columns are visible at first; the others
+// (class "x") appear with the "show all columns" checkbox above the table.
+std::string table_html(const Table& t, const std::string& id, const std::vector<std::string>& shown = {}) {
+  std::vector<bool> extra(t.columns.size(), false);
+  if (!shown.empty())
+    for (size_t i = 0; i < t.columns.size(); ++i)
+      extra[i] = std::find(shown.begin(), shown.end(), t.columns[i].key) == shown.end();
+  const bool any_extra = std::find(extra.begin(), extra.end(), true) != extra.end();
+  std::string out;
+  if (any_extra)
+    out += fmt::format(
+        "<p><label><input type=\"checkbox\" data-show-all=\"{0}\"> show all {1} columns</label> ({2} shown; the "
+        "table then scrolls sideways)</p>\n",
+        id, t.columns.size(), t.columns.size() - static_cast<size_t>(std::count(extra.begin(), extra.end(), true)));
+  out += fmt::format("<div class=\"scroll\"><table class=\"sortable{}\" id=\"{}\"><thead><tr>",
+                     any_extra ? " details" : "", id);
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    const Column& c = t.columns[i];
+    const ColumnText* text = column_text(c.key);
+    const std::string title = text ? c.key + ": " + text->meaning : c.key;
+    out += fmt::format("<th{} title=\"{}\">{}</th>", extra[i] ? " class=\"x\"" : "", html_escape(title),
+                       html_escape(text ? text->label : c.label));
+  }
   out += "</tr></thead><tbody>\n";
   for (size_t r = 0; r < t.rows.size(); ++r) {
     out += "<tr>";
     const bool est = r < t.row_estimated.size() && t.row_estimated[r];
-    for (size_t i = 0; i < t.columns.size(); ++i) out += cell_html(t.rows[r][i], t.columns[i], est);
+    for (size_t i = 0; i < t.columns.size(); ++i) out += cell_html(t.rows[r][i], t.columns[i], est, extra[i]);
     out += "</tr>\n";
   }
   return out + "</tbody></table></div>\n";
@@ -107,8 +192,8 @@ std::string not_done_html(const Summary& s) {
   for (const auto& r : s.not_done_rows)
     out += fmt::format(
         "<tr><td class=\"num\" data-v=\"{0}\">{0}</td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}</td></tr>\n",
-        r.cell_id, html_escape(r.machine_label), html_escape(results::describe(r.key)), results::to_string(r.status),
-        html_escape(r.reason));
+        r.cell_id, breakable_html(r.machine_label), breakable_html(results::describe(r.key)),
+        results::to_string(r.status), html_escape(r.reason));
   return out + "</tbody></table></div>\n";
 }
 
@@ -124,7 +209,7 @@ std::string machines_html(const std::vector<results::Machine>& machines) {
     out += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>show</summary>"
         "<pre class=\"fp\">{}</pre></details></td></tr>\n",
-        html_escape(m.id), html_escape(m.hostname), html_escape(m.cpu_model),
+        breakable_html(m.id), breakable_html(m.hostname), breakable_html(m.cpu_model),
         m.gpu_name.empty() ? "none" : html_escape(m.gpu_name), html_escape(fp));
   }
   return out + "</tbody></table>\n";
@@ -203,6 +288,62 @@ std::string one_hz_html(const Summary& s, const std::vector<results::Cell>& cell
          "</script>\n";
 }
 
+// The plots: one <figure> per chart with something to draw (its spec into `specs`). When no cell has
+// an energy reading, one message stands in place of the energy charts; the other charts with nothing
+// to draw are listed, with the reason, in one note at the end.
+std::string charts_html(const Summary& summary, const std::vector<Chart>& charts, nlohmann::json& specs) {
+  const bool energy = any_energy(summary);
+  std::string out;
+  std::vector<std::string> energy_titles, not_drawn;
+  bool energy_message = false;
+  for (const auto& c : charts)
+    if (c.needs_energy && !energy) energy_titles.push_back(c.title);
+  for (const auto& c : charts) {
+    if (c.needs_energy && !energy) {
+      if (energy_message) continue;
+      energy_message = true;
+      std::vector<std::string> meters;
+      for (const auto& r : summary.rows)
+        for (const auto& u : r.metrics.unavailable_meters)
+          if (std::find(meters.begin(), meters.end(), u) == meters.end()) meters.push_back(u);
+      std::string list;
+      for (const auto& t : energy_titles) list += (list.empty() ? "" : "; ") + t;
+      out +=
+          "<section id=\"no-energy\">\n<h2>Energy charts</h2>\n<p class=\"note\">No cell of this database has an "
+          "energy reading";
+      if (!meters.empty()) {
+        std::string m;
+        for (const auto& u : meters) m += (m.empty() ? "" : "; ") + u;
+        out += " (meters unavailable: " + html_escape(m) + ")";
+      }
+      out += ", so the energy charts are not drawn (" + html_escape(list) +
+             "). Accuracy and time are shown below; run on a machine with a power meter (docs/energy.md) to "
+             "measure energy.</p>\n</section>\n";
+      continue;
+    }
+    if (!c.unavailable.empty()) {
+      not_drawn.push_back(c.title + ": " + c.unavailable);
+      continue;
+    }
+    std::string findings;
+    if (!c.findings.empty()) {
+      findings = "<ul class=\"findings\">\n";
+      for (const auto& f : c.findings) findings += "<li>" + html_escape(f) + "</li>\n";
+      findings += "</ul>\n";
+    }
+    out += fmt::format(
+        "<figure>\n<h2>{}</h2>\n<div class=\"chart\" id=\"{}\"></div>\n{}<figcaption>{}</figcaption>\n</figure>\n",
+        html_escape(c.title), c.id, findings, html_escape(c.caption));
+    specs[c.id] = c.spec;
+  }
+  if (!not_drawn.empty()) {
+    out += "<p class=\"note\" id=\"not-drawn\">Not drawn, nothing to show:<br>";
+    for (const auto& n : not_drawn) out += html_escape(n) + ".<br>";
+    out += "</p>\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string html_escape(const std::string& raw) {
@@ -237,6 +378,7 @@ std::string render_html(const ReportInput& input, const std::vector<JsAsset>& sc
   const Summary summary = build_summary(input.cells, input.machines);
   auto charts = build_charts(summary, input.cells);
   if (auto models = model_chart(summary)) charts.push_back(std::move(*models));
+  nlohmann::json specs = nlohmann::json::object();
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<title>" + html_escape(input.title) + "</title>\n<style>" + std::string(kStyle) + "</style>\n";
   out += "<script>" + std::string(kErrorCaptureScript) + "</script>\n";
@@ -251,33 +393,27 @@ std::string render_html(const ReportInput& input, const std::vector<JsAsset>& sc
                      input.generated_at.empty() ? "" : ", generated " + html_escape(input.generated_at));
   out += "<h2>Machines</h2>\n" + machines_html(input.machines) + energy_notes(summary) + "</header>\n<main>\n";
 
-  nlohmann::json specs = nlohmann::json::object();
-  for (const auto& c : charts) {
-    out += fmt::format(
-        "<figure>\n<h2>{}</h2>\n<div class=\"chart\" id=\"{}\"></div>\n<figcaption>{}</figcaption>\n</figure>\n",
-        html_escape(c.title), c.id, html_escape(c.caption));
-    specs[c.id] = c.spec;
-  }
-  Table summary_all = summary_table(summary);
-  std::vector<std::string> cols = {"cell_id"};
+  out += charts_html(summary, charts, specs);
+  const Table summary_all = without_opt_in_columns(summary_table(summary));
+  std::vector<std::string> compact = {"cell_id"};
   for (const auto& k : summary_all.default_columns)
-    if (k != "flags") cols.push_back(k);
-  for (const char* extra :
-       {"reps", "energy_j", "energy_j_ci_low", "energy_j_ci_high", "gpu_j", "cpu_j", "dram_j", "active_j",
-        "avg_power_w", "peak_power_w", "j_per_prompt_token", "j_per_gen_token", "tweor", "unavailable_meters", "flags"})
-    cols.push_back(extra);
+    if (k != "energy_wh" && k != "eor" && k != "tweor_item") compact.push_back(k);
   out +=
-      "<h2>Summary (one row per cell; means over repetitions)</h2>\n<p>Click a column header to sort. "
-      "Scores are each task's headline metric (0–1); EOR = score / Wh, TWEOR = score / (Wh × s); "
-      "the per-item forms divide energy and time by the item count. The identity columns shown are the ones that "
-      "differ among the cells (<code>jouleval export --format csv</code> has them all).</p>\n";
-  out += table_html(select_columns(summary_all, cols), "summary");
+      "<h2>Summary (one row per cell; means over repetitions)</h2>\n<p>Click a column header to sort; hover over "
+      "it for what the column means. The identity columns shown are the ones that differ among the cells; the "
+      "other columns (every identity field, energy by meter, confidence intervals, ...) appear with \"show all "
+      "columns\" (<code>jouleval export --format csv</code> writes them all).</p>\n";
+  out += table_html(summary_all, "summary", compact);
+  out += "<details><summary>What the columns mean</summary><dl class=\"columns\">\n";
+  for (const auto& c : kColumnTexts)
+    out += fmt::format("<dt>{}</dt><dd>{}</dd>\n", html_escape(c.label), html_escape(c.meaning));
+  out += "</dl></details>\n";
   out += one_hz_html(summary, input.cells);
   const Table precision = precision_table(summary);
   out +=
       "<h2>Precision comparison</h2>\n<p>Each precision against the reference precision among the cells identical "
       "to it except for the precision.</p>\n" +
-      table_html(select_columns(precision, precision.default_columns), "precision");
+      table_html(precision, "precision", precision.default_columns);
   out += "<h2>Achieved vs physical limit</h2>\n" + table_html(limits_table(summary), "limits");
   out += not_done_html(summary);
   out += "</main>\n<pre id=\"render-check\" hidden>pending</pre>\n";

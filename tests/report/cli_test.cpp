@@ -117,9 +117,12 @@ std::map<std::string, std::vector<std::string>> chart_keys(const std::string& ht
   if (start == std::string::npos) return {};
   const auto end = html.find("</script>", start);
   const json specs = json::parse(html.substr(start + open.size(), end - start - open.size()));
-  const std::map<std::string, std::vector<std::string>> fields = {
-      {"chart-eor-machine", {"x", "y"}}, {"chart-eor-precision", {"x", "y"}}, {"chart-pareto", {"task", "config"}},
-      {"chart-complexity", {"config"}},  {"chart-precision", {"label"}},      {"chart-limits", {"label", "measure"}}};
+  const std::map<std::string, std::vector<std::string>> fields = {{"chart-eor-machine", {"x", "y", "facet"}},
+                                                                  {"chart-eor-precision", {"x", "y"}},
+                                                                  {"chart-pareto", {"task", "config"}},
+                                                                  {"chart-complexity", {"config"}},
+                                                                  {"chart-precision", {"label"}},
+                                                                  {"chart-limits", {"label", "measure"}}};
   std::map<std::string, std::vector<std::string>> out;
   for (const auto& [id, keys] : fields) {
     for (const auto& v : specs.at(id)["data"]["values"]) {
