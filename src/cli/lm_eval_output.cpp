@@ -129,11 +129,15 @@ LmEvalOutput::LmEvalOutput(fs::path path, size_t n_precisions, bool log_samples,
 std::vector<fs::path> LmEvalOutput::write(const std::vector<results::Cell>& cells, const std::string& model_args,
                                           std::optional<double> limit,
                                           const std::map<std::string, int>& original_items) const {
-  // One results file per model / precision / KV type / placement / machine, cells in run order.
+  // One results file per machine / model / precision / KV type / placement, cells in run order. The
+  // tasks of one file may differ in limit and shots (a fraction gives each task its own limit).
   std::vector<std::pair<std::string, std::vector<results::Cell>>> groups;
   for (const auto& cell : cells) {
     if (cell.status != results::CellStatus::kDone) continue;
-    const std::string id = results::identity_except(cell.machine_id, cell.key, results::Axis::kTask);
+    const results::CellKey& k = cell.key;
+    const std::string id = nlohmann::json::array({cell.machine_id, k.model, k.model_sha256, k.file_sha256, k.precision,
+                                                  k.kv_type, k.placement})
+                               .dump();
     auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == id; });
     if (it == groups.end()) {
       groups.emplace_back(id, std::vector<results::Cell>{});

@@ -59,6 +59,12 @@ Value group_value(const std::vector<Value>& members) {
   return g;
 }
 
+// The fixed keys of a task's entry in "results" (lm-eval's _TaskMetrics): its name, display name and
+// the number of items evaluated; the metric keys follow.
+Json entry_head(const std::string& name, const std::string& alias, int n) {
+  return {{"name", name}, {"alias", alias}, {"sample_len", n}};
+}
+
 void put_metric(Json& entry, const std::string& name, const std::string& filter, const Value& v) {
   entry[name + "," + filter] = v.value;
   entry[name + "_stderr," + filter] = stderr_json(v.stderr_);
@@ -220,15 +226,13 @@ nlohmann::ordered_json lm_eval_results(const std::vector<results::Cell>& cells, 
     energy[name] = energy_json(cell);
 
     if (name != "mmlu") {
-      Json entry;
-      entry["alias"] = name;
+      Json entry = entry_head(name, name, n);
       for (const auto& m : task->metrics) {
         for (const auto& stored : cell.metrics) {
           if (stored.name != m.stored) continue;
           put_metric(entry, m.name, m.filter, Value{stored.value, stored.stderr_, n});
         }
       }
-      entry["sample_len"] = n;
       results[name] = std::move(entry);
       group_subtasks[name] = Json::array();
       configs[name] = task_config(*task, name, name, task->dataset_name, cell.key.shots, cell.key.seed);
@@ -250,18 +254,19 @@ nlohmann::ordered_json lm_eval_results(const std::vector<results::Cell>& cells, 
     }
     auto group_entry = [&](const std::string& group, const std::string& alias,
                            const std::vector<std::string>& members) {
-      Json entry;
-      entry["alias"] = alias;
       std::vector<Value> a, an;
       for (const auto& subject : members) {
         a.push_back(acc[subject]);
         if (all_norm) an.push_back(acc_norm[subject]);
       }
+      const int size = group_value(a).n;
+      Json entry = {{"alias", alias}, {"name", group}, {"sample_len", size}};
       if (!members.empty()) {
         put_metric(entry, "acc", "none", group_value(a));
         if (all_norm) put_metric(entry, "acc_norm", "none", group_value(an));
+        entry["sample_count"] = {{"acc,none", size}};
+        if (all_norm) entry["sample_count"]["acc_norm,none"] = size;
       }
-      entry["sample_len"] = group_value(a).n;
       results[group] = entry;
       groups[group] = entry;
       versions[group] = results::kMmluGroupVersion;
@@ -289,11 +294,9 @@ nlohmann::ordered_json lm_eval_results(const std::vector<results::Cell>& cells, 
       for (const auto& subject : by_category[c]) {
         const std::string sub = "mmlu_" + subject;
         children.push_back(sub);
-        Json entry;
-        entry["alias"] = subject;
+        Json entry = entry_head(sub, subject, acc[subject].n);
         put_metric(entry, "acc", "none", acc[subject]);
         if (all_norm) put_metric(entry, "acc_norm", "none", acc_norm[subject]);
-        entry["sample_len"] = acc[subject].n;
         results[sub] = std::move(entry);
       }
       group_subtasks[group] = std::move(children);
@@ -302,11 +305,9 @@ nlohmann::ordered_json lm_eval_results(const std::vector<results::Cell>& cells, 
     for (const auto& subject : uncategorised) {
       const std::string sub = "mmlu_" + subject;
       mmlu_children.push_back(sub);
-      Json entry;
-      entry["alias"] = subject;
+      Json entry = entry_head(sub, subject, acc[subject].n);
       put_metric(entry, "acc", "none", acc[subject]);
       if (all_norm) put_metric(entry, "acc_norm", "none", acc_norm[subject]);
-      entry["sample_len"] = acc[subject].n;
       results[sub] = std::move(entry);
     }
     group_subtasks["mmlu"] = std::move(mmlu_children);

@@ -138,6 +138,8 @@ TEST(report_LmEvalJson, TaskMetricsWithStderrUnderLmEvalKeys) {
 TEST(report_LmEvalJson, MmluSubjectsFromItemRecords) {
   const Json r = build()["results"];
   EXPECT_EQ(r["mmlu_anatomy"]["alias"], "anatomy");
+  EXPECT_EQ(r["mmlu_anatomy"]["name"], "mmlu_anatomy");
+  EXPECT_EQ(r["mmlu_anatomy"]["sample_len"], 4);
   EXPECT_DOUBLE_EQ(r["mmlu_anatomy"]["acc,none"].get<double>(), 0.75);
   EXPECT_DOUBLE_EQ(r["mmlu_anatomy"]["acc_stderr,none"].get<double>(), 0.25);  // sqrt(.75*.25/3)
   EXPECT_DOUBLE_EQ(r["mmlu_anatomy"]["acc_norm,none"].get<double>(), 0.5);
@@ -161,6 +163,8 @@ TEST(report_LmEvalJson, MmluGroupsWeightedBySizeWithPooledStderr) {
   EXPECT_NEAR(g["mmlu_stem"]["acc_norm,none"].get<double>(), 2.0 / 7.0, 1e-15);
   EXPECT_NEAR(g["mmlu_stem"]["acc_norm_stderr,none"].get<double>(), std::sqrt(1.0 / 35.0), 1e-15);
   EXPECT_EQ(g["mmlu_stem"]["alias"], "stem");
+  EXPECT_EQ(g["mmlu_stem"]["name"], "mmlu_stem");
+  EXPECT_EQ(g["mmlu_stem"]["sample_count"]["acc,none"], 7);
   // other = marketing only: its own values.
   EXPECT_DOUBLE_EQ(g["mmlu_other"]["acc,none"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(g["mmlu_other"]["acc_stderr,none"].get<double>(), 0.5);
