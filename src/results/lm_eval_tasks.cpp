@@ -97,13 +97,15 @@ std::optional<LmEvalTask> lm_eval_task(std::string_view task) {
                       {metric("acc", "acc"), metric("acc_norm", "acc_norm")}};
   }
   if (task == "hellaswag") {
+    // lm-eval draws HellaSwag's examples from train, which jouleval does not have: it draws them from
+    // validation (docs/tasks.md "Few-shot"), and the config says so.
     return LmEvalTask{"hellaswag",
                       1.0,
                       "Rowan/hellaswag",
                       "",
                       "multiple_choice",
                       "validation",
-                      "train",
+                      "validation",
                       "default",
                       {metric("acc", "acc"), metric("acc_norm", "acc_norm")}};
   }

@@ -31,7 +31,7 @@ struct LmEvalTask {
   std::string dataset_name;           // "" when lm-eval has none (null)
   std::string output_type;            // multiple_choice | generate_until
   std::string test_split;             // the split scored
-  std::string fewshot_split;          // "" when the task takes no examples
+  std::string fewshot_split;          // where jouleval draws examples from; "" when none
   std::string fewshot_sampler;        // "default" (seeded draws) or "first_n"
   std::vector<LmEvalMetric> metrics;  // in lm-eval's order; jouleval may report more (acc_norm)
 };

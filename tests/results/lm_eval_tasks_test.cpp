@@ -106,6 +106,9 @@ TEST(results_LmEvalTasks, VersionsAndMetricsOfTheTaskYamls) {
   EXPECT_EQ(gsm->metrics[1].filter, "flexible-extract");
   EXPECT_EQ(gsm->metrics[1].stored, "exact_match,flexible-extract");
   EXPECT_EQ(lm_eval_task("hellaswag")->test_split, "validation");
+  // jouleval's HellaSwag examples come from validation (lm-eval: train), and the config says so.
+  EXPECT_EQ(lm_eval_task("hellaswag")->fewshot_split, "validation");
+  EXPECT_EQ(lm_eval_task("mmlu")->fewshot_split, "dev");
 }
 
 }  // namespace
