@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <set>
@@ -202,8 +203,10 @@ std::string lm_eval_model_dir_name(const results::CellKey& key) {
 }
 
 std::string lm_eval_date_id(double unix_seconds) {
-  const auto whole = static_cast<std::time_t>(std::floor(unix_seconds));
-  const auto micros = static_cast<long>(std::llround((unix_seconds - std::floor(unix_seconds)) * 1e6) % 1000000);
+  // Rounded to the microsecond first, so that 0.9999999 s becomes the next second, not .000000.
+  const long long total_micros = std::llround(std::max(0.0, unix_seconds) * 1e6);
+  const auto whole = static_cast<std::time_t>(total_micros / 1000000);
+  const auto micros = static_cast<long>(total_micros % 1000000);
   std::tm tm{};
   gmtime_r(&whole, &tm);
   return fmt::format("{:04}-{:02}-{:02}T{:02}-{:02}-{:02}.{:06}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,

@@ -290,6 +290,7 @@ TEST(report_LmEvalJson, FileNames) {
   EXPECT_EQ(lm_eval_model_dir_name(k), "_.__Q4_K_M");
   EXPECT_EQ(lm_eval_date_id(0), "1970-01-01T00-00-00.000000");
   EXPECT_EQ(lm_eval_date_id(1700000000.25), "2023-11-14T22-13-20.250000");
+  EXPECT_EQ(lm_eval_date_id(59.9999999), "1970-01-01T00-01-00.000000");
 }
 
 }  // namespace
