@@ -67,6 +67,7 @@ Command add_run_command(CLI::App& root) {
                  "MMLU, where N is the total over all subjects, NOT N per subject as in lm-eval: it is spread\n"
                  "over the subjects in proportion to their size, each keeping its first items; a fraction\n"
                  "of MMLU is a fraction of all its items, spread the same way")
+      ->type_name("N|FRACTION")
       ->capture_default_str();
   auto* shots = app.add_option("--shots", o->shots, "Few-shot examples (overrides the preset)");
   // lm-eval's name, a separate option so that a message names the one given.
