@@ -2,9 +2,13 @@
 // tasks, one placement, measured and stored. A sweep of one model, configured from the command line.
 #include <fmt/format.h>
 
+#include <chrono>
+#include <map>
 #include <memory>
+#include <optional>
 
 #include "cli/command.h"
+#include "cli/lm_eval_output.h"
 #include "cli/measure_options.h"
 #include "cli/run_support.h"
 #include "engine/gguf_info.h"
@@ -28,6 +32,9 @@ Command add_run_command(CLI::App& root) {
     std::string data;
     std::string db = "jouleval.db";
     std::optional<int> shots;
+    std::string limit = "0";
+    std::string output_path;
+    bool log_samples = false;
     SweepRunOptions run;
   };
   auto o = std::make_shared<Options>();
@@ -40,11 +47,13 @@ Command add_run_command(CLI::App& root) {
       "Examples:\n"
       "  jouleval run --model qwen.gguf --task mmlu,hellaswag --data ../shared/datasets --limit 200\n"
       "  jouleval run --model m.gguf --precision fp16,int8,int4 --task gsm8k --data DIR --limit 50\n"
-      "  jouleval run --model synth:tiny --task all --samples --repetitions 1");
+      "  jouleval run --model synth:tiny --task all --samples --repetitions 1\n"
+      "  jouleval run --model m.gguf --tasks arc_challenge,hellaswag --num_fewshot 0 --limit 0.1 \\\n"
+      "      --data DIR --output_path results --log_samples      # lm-evaluation-harness style (docs/lm-eval.md)");
   CLI::App& app = *command.app;
   app.add_option("-m,--model", o->model, "GGUF model file, or synth:PRESET for a synthetic model")->required();
   app.add_option(
-         "-t,--task", o->tasks,
+         "-t,--task,--tasks", o->tasks,
          "Tasks, comma-separated: mmlu, arc_challenge, hellaswag, truthfulqa_mc1, truthfulqa_mc2, gsm8k, or all")
       ->required();
   app.add_option("-p,--precision", o->precisions,
@@ -52,12 +61,20 @@ Command add_run_command(CLI::App& root) {
                  "and cached next to the model). Default: the model's own type");
   app.add_option("-d,--data", o->data, "Benchmark data directory (layout of shared/datasets or upstream names)");
   app.add_flag("--samples", o->config.use_samples, "Use the built-in sample items instead of data files");
-  app.add_option("-n,--limit", o->config.limit,
-                 "Items per task in all (0 = all; the first N, except MMLU: N in all, spread over the subjects\n"
-                 "in proportion to their size)")
+  app.add_option("-n,--limit", o->limit,
+                 "Items per task: a count N (0 = all) or a fraction 0 < x < 1 of each task's items\n"
+                 "(ceil(x * items), as lm-eval). A count keeps the first N items in file order, except\n"
+                 "MMLU, where N is the total over all subjects, NOT N per subject as in lm-eval: it is spread\n"
+                 "over the subjects in proportion to their size, each keeping its first items; a fraction\n"
+                 "of MMLU is a fraction of all its items, spread the same way")
+      ->type_name("N|FRACTION")
       ->capture_default_str();
-  app.add_option("--shots", o->shots, "Few-shot examples (overrides the preset)");
-  app.add_option("--preset", o->config.shot_preset, "Shot preset: lm-eval, leaderboard or demo (GSM8K answers of at most 32 tokens)")->capture_default_str();
+  auto* shots = app.add_option("--shots", o->shots, "Few-shot examples (overrides the preset)");
+  // lm-eval's name, a separate option so that a message names the one given.
+  app.add_option("--num_fewshot", o->shots, "Same as --shots (lm-evaluation-harness's name)")->excludes(shots);
+  app.add_option("--preset", o->config.shot_preset,
+                 "Shot preset: lm-eval, leaderboard or demo (GSM8K answers of at most 32 tokens)")
+      ->capture_default_str();
   app.add_option("--seed", o->config.seed, "Few-shot selection seed")->capture_default_str();
   app.add_option("--placement", o->placement, "gpu, cpu or partial:N (default: gpu when compiled in, else cpu)");
   app.add_option("--kv", o->kv, "KV cache type: f16, q8_0 or q4_0")
@@ -65,13 +82,27 @@ Command add_run_command(CLI::App& root) {
       ->capture_default_str();
   app.add_option("--db", o->db, "Results database")->capture_default_str();
   app.add_option("--log-items", o->run.log_items, "Also write per-item records to this JSONL file");
-  app.add_flag("--json", o->run.json, "Print the results as JSON on stdout");
+  app.add_option("--output_path", o->output_path,
+                 "Also write a results file laid out like lm-evaluation-harness's: DIR gives\n"
+                 "DIR/<model>__<precision>/results_<date>.json; FILE.json gives FILE_<date>.json\n"
+                 "(one precision only). Adds an energy block per task (docs/lm-eval.md)");
+  app.add_flag("--log_samples", o->log_samples,
+               "With --output_path: also write samples_<task>_<date>.jsonl beside the results file\n"
+               "(per-item records, the schema of --log-items)");
+  app.add_flag("--json", o->run.json, "Print the results as JSON on stdout (every metric with its stderr)");
   app.add_flag("-q,--quiet", o->run.quiet, "No progress output");
   add_evaluation_options(app, o->config);
   add_measure_options(app, o->monitor);
 
   command.run = [o] {
+    const double start = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     sweep::SweepConfig& c = o->config;
+    const LimitOption limit = parse_limit_option(o->limit);
+    c.limit = limit.count;
+    if (o->log_samples && o->output_path.empty()) {
+      throw util::Error("--log_samples: needs --output_path (the samples files go beside the results file)",
+                        util::ErrorKind::kUsage);
+    }
     c.database = o->db;
     c.data_dir = o->data;
     if (c.data_dir.empty() && !c.use_samples) {
@@ -95,7 +126,20 @@ Command add_run_command(CLI::App& root) {
     } else {
       c.precisions = {sweep::canonical_precision(spec.synth_weight_type)};
     }
+    // Items before any limit: the fraction's base and the "original" of the results file's n-samples.
+    std::map<std::string, int> counts;
+    if (limit.fraction || !o->output_path.empty()) counts = original_item_counts(c);
+    if (limit.fraction) apply_limit_fraction(c, *limit.fraction, counts);
     check_options(c);
+    std::optional<LmEvalOutput> output;
+    if (!o->output_path.empty()) {
+      output.emplace(o->output_path, c.precisions.size(), o->log_samples, start);
+      o->run.on_cells = [&output, o, limit, &counts](const std::vector<results::Cell>& cells) {
+        for (const auto& file : output->write(cells, o->model, limit.as_given(), counts)) {
+          if (!o->run.quiet) fmt::print(stderr, "wrote {}\n", file.string());
+        }
+      };
+    }
     o->run.command_line = "jouleval run --model " + o->model + " --task " + o->tasks;
     return run_configured_sweep(c, o->monitor, o->run);
   };

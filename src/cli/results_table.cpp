@@ -1,6 +1,7 @@
 #include "cli/results_table.h"
 
 #include "results/identity.h"
+#include "results/lm_eval_tasks.h"
 #include "util/terminal_text.h"
 
 #include <fmt/format.h>
@@ -90,6 +91,17 @@ nlohmann::json results_table_json(const std::vector<results::Cell>& cells,
   nlohmann::json out = nlohmann::json::array();
   for (const auto& row : summary.rows) {
     const report::CellMetrics& m = row.metrics;
+    // Every stored metric with its standard error (null when undefined), not only the headline.
+    nlohmann::json metrics = nlohmann::json::array();
+    for (const auto& cell : cells) {
+      if (cell.id != row.cell_id) continue;
+      for (const auto& metric : cell.metrics) {
+        metrics.push_back({{"name", metric.name},
+                           {"value", metric.value},
+                           {"stderr", metric.stderr_ ? nlohmann::json(*metric.stderr_) : nlohmann::json(nullptr)}});
+      }
+    }
+    const auto lm_eval = results::lm_eval_task(row.key.task);
     nlohmann::json j = {{"cell_id", row.cell_id},
                         {"machine", row.machine_label},
                         {"task", row.key.task},
@@ -99,9 +111,15 @@ nlohmann::json results_table_json(const std::vector<results::Cell>& cells,
                         {"placement", row.key.placement},
                         {"limit", row.key.limit},
                         {"shots", row.key.shots},
+                        {"seed", row.key.seed},
+                        {"model_sha256", row.key.model_sha256},
+                        {"file_sha256", row.key.file_sha256},
+                        // The lm-evaluation-harness task version whose prompts and scoring are reproduced.
+                        {"task_version", lm_eval ? nlohmann::json(lm_eval->version) : nlohmann::json(nullptr)},
                         {"metric", m.headline.name},
                         {"value", m.score ? nlohmann::json(*m.score) : nlohmann::json(nullptr)},
                         {"stderr", m.score_stderr ? nlohmann::json(*m.score_stderr) : nlohmann::json(nullptr)},
+                        {"metrics", metrics},
                         {"random_weights", m.random_weights},
                         {"items", m.items},
                         {"prompt_tokens", m.prompt_tokens},

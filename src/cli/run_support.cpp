@@ -85,9 +85,9 @@ void check_options(const sweep::SweepConfig& config) {
                                                              {"shot_preset", "--preset"}};
   sweep::validate_config(config, {[](const std::string& field) {
                                     if (auto it = kOption.find(field); it != kOption.end()) return it->second;
-                                    // tasks.NAME.shots: the --shots option
+                                    // tasks.NAME.shots: the --shots option (alias --num_fewshot)
                                     if (field.size() > 6 && field.compare(field.size() - 6, 6, ".shots") == 0)
-                                      return std::string("--shots");
+                                      return std::string("--shots/--num_fewshot");
                                     return field;
                                   },
                                   util::ErrorKind::kUsage});
@@ -128,6 +128,13 @@ int run_configured_sweep(const sweep::SweepConfig& config, const energy::Monitor
   std::vector<results::Cell> cells;
   for (int64_t id : result.cell_ids) {
     if (auto cell = store.cell(id)) cells.push_back(*cell);
+  }
+  if (options.on_cells) {
+    std::vector<results::Cell> with_items;
+    for (int64_t id : result.cell_ids) {
+      if (auto cell = store.cell(id, store::CellQuery{true, false})) with_items.push_back(std::move(*cell));
+    }
+    options.on_cells(with_items);
   }
   if (options.json) {
     nlohmann::json j = {{"database", config.database.string()},

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -28,6 +29,9 @@ struct SweepRunOptions {
   std::string command_line;
   double time_budget_seconds = 0;   // 0 = none; see sweep::RunOptions
   std::optional<size_t> only_cell;  // see sweep::prepare_sweep
+  // Called before it is checked whether the run is complete, with the cells of the run (their
+  // per-item records included): `run --output_path` writes its files there.
+  std::function<void(const std::vector<results::Cell>&)> on_cells;
 };
 
 // Checks the sweep (tasks, model files) before anything is created, then opens the store and the

@@ -10,7 +10,9 @@
 namespace jouleval::tasks {
 namespace {
 
-bool reports_acc_norm(TaskId id) { return id == TaskId::kArcChallenge || id == TaskId::kHellaswag; }
+// acc_norm for every task scored by one choice (docs/tasks.md "Scoring"): ARC, HellaSwag, MMLU and
+// TruthfulQA MC1. MC2 scores the probability mass of the true choices instead.
+bool reports_acc_norm(TaskId id) { return id != TaskId::kTruthfulqaMc2; }
 
 }  // namespace
 
@@ -32,7 +34,7 @@ TaskResult Task::score(const std::vector<engine::LoglikelihoodResult>& results) 
   out.headline = std::string(headline_metric());
 
   std::vector<double> acc, acc_norm, mc2_scores;
-  std::map<std::string, std::vector<double>> by_subject;
+  std::map<std::string, std::vector<double>> by_subject, by_subject_norm;
   out.item_records.reserve(choice_items_.size());
 
   for (size_t i = 0; i < choice_items_.size(); ++i) {
@@ -81,6 +83,7 @@ TaskResult Task::score(const std::vector<engine::LoglikelihoodResult>& results) 
       acc_norm.push_back(correct_norm ? 1.0 : 0.0);
       rec["chosen_norm"] = chosen_norm;
       rec["correct_norm"] = correct_norm;
+      if (!item.subject.empty()) by_subject_norm[item.subject].push_back(correct_norm ? 1.0 : 0.0);
     }
     if (!item.subject.empty()) by_subject[item.subject].push_back(correct ? 1.0 : 0.0);
     out.item_records.push_back(std::move(rec));
@@ -94,7 +97,10 @@ TaskResult Task::score(const std::vector<engine::LoglikelihoodResult>& results) 
   if (norm) out.metrics.push_back(binary_metric("acc_norm", acc_norm));
   if (id_ == TaskId::kMmlu) {
     for (const auto& [subject, scores] : by_subject) {
-      out.subjects.push_back(SubjectResult{subject, static_cast<int>(scores.size()), {binary_metric("acc", scores)}});
+      out.subjects.push_back(
+          SubjectResult{subject,
+                        static_cast<int>(scores.size()),
+                        {binary_metric("acc", scores), binary_metric("acc_norm", by_subject_norm[subject])}});
     }
   }
   return out;

@@ -66,7 +66,40 @@ TEST(tasks_Scoring, TiesGoToTheFirstChoiceLikeNumpyArgmax) {
   EXPECT_EQ(r.item_records[0]["chosen"], 1);
   EXPECT_EQ(r.item_records[0]["correct"], true);
   EXPECT_FALSE(r.find("acc")->std_error.has_value());  // n = 1
-  EXPECT_EQ(r.find("acc_norm"), nullptr);              // MMLU reports acc only
+}
+
+TEST(tasks_Scoring, AccNormForMmluAndMc1TooHeadlineStaysAcc) {
+  // TruthfulQA MC1, gold 0. Item 0: "yes" -3 vs "no way" -4: acc picks 0 (-3 > -4), per character
+  // -1.0 vs -4/6 = -0.667 picks 1. Item 1: "a" -1 vs "bb" -5: both pick 0. acc = 2/2 = 1.0,
+  // acc_norm = 1/2 = 0.5, stderr sqrt(0.5*0.5/1) = 0.5.
+  TaskResult mc1 =
+      Task::multiple_choice(TaskId::kTruthfulqaMc1, 0, {item("0", {"yes", "no way"}, 0), item("1", {"a", "bb"}, 0)})
+          .score(std::vector<engine::LoglikelihoodResult>{ll(-3), ll(-4), ll(-1), ll(-5)});
+  ASSERT_NE(mc1.find("acc_norm"), nullptr);
+  EXPECT_DOUBLE_EQ(mc1.find("acc")->value, 1.0);
+  EXPECT_DOUBLE_EQ(mc1.find("acc_norm")->value, 0.5);
+  EXPECT_DOUBLE_EQ(*mc1.find("acc_norm")->std_error, 0.5);
+  EXPECT_EQ(mc1.item_records[0]["chosen_norm"], 1);
+  EXPECT_EQ(mc1.item_records[0]["correct_norm"], false);
+  EXPECT_EQ(mc1.headline, "acc");
+  EXPECT_DOUBLE_EQ(mc1.headline_value(), 1.0);
+
+  // MMLU: the choices " A".." D" are one character each, so acc_norm equals acc, per subject too.
+  ChoiceItem a = item("s/0", {"A", "B", "C", "D"}, 2);
+  a.subject = "anatomy";
+  ChoiceItem b = item("s/1", {"A", "B", "C", "D"}, 0);
+  b.subject = "anatomy";
+  TaskResult mmlu = Task::multiple_choice(TaskId::kMmlu, 0, {a, b})
+                        .score(std::vector<engine::LoglikelihoodResult>{ll(-3), ll(-2), ll(-1), ll(-4), ll(-5), ll(-1),
+                                                                        ll(-2), ll(-3)});
+  EXPECT_DOUBLE_EQ(mmlu.find("acc")->value, 0.5);
+  EXPECT_DOUBLE_EQ(mmlu.find("acc_norm")->value, 0.5);
+  EXPECT_EQ(mmlu.headline, "acc");
+  ASSERT_EQ(mmlu.subjects.size(), 1u);
+  ASSERT_EQ(mmlu.subjects[0].metrics.size(), 2u);
+  EXPECT_EQ(mmlu.subjects[0].metrics[1].name, "acc_norm");
+  EXPECT_DOUBLE_EQ(mmlu.subjects[0].metrics[1].value, 0.5);
+  EXPECT_EQ(mmlu.item_records[1]["correct_norm"], false);
 }
 
 TEST(tasks_Scoring, Mc2ProbabilityMassOfTrueAnswers) {
