@@ -44,14 +44,12 @@ std::optional<Chart> model_chart(const Summary& summary) {
                     {"title", nullptr},
                     {"sort", nullptr},
                     {"axis", {{"labelLimit", 0}, {"labels", labels}}}};
-    const json point = {{"mark", {{"type", "point"}, {"filled", true}, {"size", 60}}},
-                        {"encoding",
-                         {{"y", y},
-                          {"x", {{"field", field}, {"type", "quantitative"}, {"title", title}}},
-                          {"tooltip", json::array({{{"field", "label"}},
-                                                   {{"field", field}, {"format", ".3f"}},
-                                                   {{"field", lo}, {"format", ".3f"}},
-                                                   {{"field", hi}, {"format", ".3f"}}})}}}};
+    const json point = {
+        {"mark", {{"type", "point"}, {"filled", true}, {"size", 60}}},
+        {"encoding",
+         {{"y", y},
+          {"x", {{"field", field}, {"type", "quantitative"}, {"title", title}}},
+          {"tooltip", json::array({{{"field", "label"}}, {{"field", field}}, {{"field", lo}}, {{"field", hi}}})}}}};
     const json rule = {
         {"mark", {{"type", "rule"}, {"color", "black"}}},
         {"encoding", {{"y", y}, {"x", {{"field", lo}, {"type", "quantitative"}}}, {"x2", {{"field", hi}}}}}};
@@ -82,7 +80,12 @@ std::optional<Chart> model_chart(const Summary& summary) {
   else if (random > 0)
     caption += fmt::format(" {} of {} rows involve random-weight models (chance-level accuracy).", random, cells);
   if (estimated) caption += " Some energy values are estimated (opt-in estimate).";
-  return Chart{"chart-models", "Model against model on the cells they share", caption, spec};
+  Chart chart;
+  chart.id = "chart-models";
+  chart.title = "Model against model on the cells they share";
+  chart.caption = std::move(caption);
+  chart.spec = std::move(spec);
+  return chart;
 }
 
 }  // namespace jouleval::report
