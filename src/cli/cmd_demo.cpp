@@ -37,7 +37,7 @@ Command add_demo_command(CLI::App& root) {
       "demo",
       "Out-of-the-box demo: synthesize a tiny model, evaluate built-in samples at two precisions, measure, report.\n"
       "Needs no GPU, no model download and no data files. Writes OUT/jouleval.db and OUT/report.html.\n"
-      "Takes about 20 s on two CPU cores: GSM8K answers stop at 32 tokens (256 in a real run; the cells\n"
+      "Takes a few seconds on two CPU cores: GSM8K answers stop at 32 tokens (256 in a real run; the cells\n"
       "say preset=demo).\n"
       "The model has random weights: its accuracy is chance level; the energy and speed numbers are real\n"
       "measurements of the work done (or 'unavailable' where this machine has no meter).");

@@ -8,15 +8,17 @@
 
 #include <algorithm>
 
+#include "report/number_format.h"
 #include "report/summary.h"
 
 namespace jouleval::cli {
 namespace {
 
-std::string stat_text(const std::optional<results::Stat>& s, int precision = 3) {
+// Numbers by the one rule for people (report/number_format.h): "12.6 ± 7.6", "19,000 ± 16,000".
+std::string stat_text(const std::optional<results::Stat>& s) {
   if (!s) return "unavailable";
-  if (auto hw = s->half_width()) return fmt::format("{:.{}g} ±{:.2g}", s->mean, precision, *hw);
-  return fmt::format("{:.{}g}", s->mean, precision);
+  if (auto hw = s->half_width()) return report::format_plus_minus(s->mean, *hw);
+  return report::format_human(s->mean);
 }
 
 nlohmann::json stat_json(const std::optional<results::Stat>& s) {
@@ -53,8 +55,10 @@ std::string results_table_text(const std::vector<results::Cell>& cells, const st
     for (const auto& u : m.unavailable_meters) {
       if (std::find(unavailable.begin(), unavailable.end(), u) == unavailable.end()) unavailable.push_back(u);
     }
-    std::string value = m.score ? fmt::format("{:.4f}", *m.score) : "-";
-    if (m.score_stderr) value += fmt::format(" ±{:.4f}", *m.score_stderr);
+    std::string value = "-";
+    if (m.score)
+      value =
+          m.score_stderr ? report::format_plus_minus(*m.score, *m.score_stderr, 3) : report::format_human(*m.score, 3);
     std::string energy = stat_text(m.stats.total_j);
     if (m.estimated && m.stats.total_j) energy += " (estimated)";
     if (m.short_window && m.stats.total_j) energy += " (short window)";

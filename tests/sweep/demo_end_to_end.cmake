@@ -17,6 +17,18 @@ foreach(task mmlu arc_challenge hellaswag truthfulqa_mc1 truthfulqa_mc2 gsm8k)
     message(FATAL_ERROR "the results table has no row for ${task}")
   endif()
 endforeach()
+# The results table writes numbers by the one rule for people (report/number_format.h): a value and its
+# interval share decimals ("0.333 ± 0.211"), no exponents, thousands grouped.
+if(NOT out MATCHES "acc +0\\.[0-9][0-9][0-9] ± 0\\.[0-9][0-9][0-9] ")
+  message(FATAL_ERROR "the results table does not write scores as 0.xxx ± 0.xxx")
+endif()
+if(out MATCHES "[0-9]e[+-][0-9]")
+  message(FATAL_ERROR "the results table writes a number with an exponent")
+endif()
+# The demo preset: GSM8K answers of at most 32 tokens, said on screen; no idle wait without a meter.
+if(NOT out MATCHES "GSM8K answers stop at 32 tokens")
+  message(FATAL_ERROR "the demo does not say that its GSM8K answers are short")
+endif()
 string(FIND "${out}" "random-weight" pos)
 if(pos EQUAL -1)
   message(FATAL_ERROR "the demo output does not say the accuracy comes from a random-weight model")
