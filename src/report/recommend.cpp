@@ -1,5 +1,7 @@
 #include "report/recommend.h"
 
+#include "report/number_format.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -210,7 +212,7 @@ void apply_checks(Candidate& c, const Constraints& k, Objective objective, const
                         : fmt::format("missing {}", fmt::join(missing, ", ")));
   c.objective = objective_value(c, objective);
   check(c, fmt::format("{} measured", objective_name(objective)), c.objective.has_value(),
-        c.objective               ? fmt::format("{:.4g}", *c.objective)
+        c.objective               ? format_human(*c.objective)
         : needs_energy(objective) ? "unavailable (no energy or score)"
                                   : "unavailable");
   if (k.min_accuracy_retention) {
@@ -460,15 +462,15 @@ Recommendation recommend(const std::vector<results::Cell>& cells, const std::vec
   if (rec.candidates.front().eligible) {
     rec.chosen = 0;
     const Candidate& c = rec.candidates.front();
-    rec.message =
-        prefix + fmt::format("Chosen: {} — best {} ({:.4g}) among {} of {} candidates meeting every constraint",
-                             describe(c), objective_name(rec.objective), *c.objective,
-                             std::count_if(rec.candidates.begin(), rec.candidates.end(),
-                                           [](const Candidate& x) { return x.eligible; }),
-                             rec.candidates.size());
+    rec.message = prefix + fmt::format("Chosen: {} — best {} ({}) among {} of {} candidates meeting every constraint",
+                                       describe(c), objective_name(rec.objective), format_human(*c.objective),
+                                       std::count_if(rec.candidates.begin(), rec.candidates.end(),
+                                                     [](const Candidate& x) { return x.eligible; }),
+                                       rec.candidates.size());
     if (c.retention) rec.message += fmt::format("; accuracy retention {}", pct(*c.retention));
-    if (c.j_per_question) rec.message += fmt::format("; {:.4g} J per question", *c.j_per_question);
-    if (c.tokens_per_s && !rec.energy_measured) rec.message += fmt::format("; {:.4g} tokens/s", *c.tokens_per_s);
+    if (c.j_per_question) rec.message += fmt::format("; {} J per question", format_human(*c.j_per_question));
+    if (c.tokens_per_s && !rec.energy_measured)
+      rec.message += fmt::format("; {} tokens/s", format_human(*c.tokens_per_s));
     if (c.estimated) rec.message += " (energy estimated)";
     if (c.random_weights) rec.message += "; accuracy is chance level (random-weight model)";
     rec.message += ".";

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "report/number_format.h"
 #include "report/recommend.h"
 #include "report/table.h"
 #include "util/json_text.h"
@@ -11,7 +12,7 @@
 namespace jouleval::report {
 namespace {
 
-std::string num(const std::optional<double>& v, int sig = 3) { return v ? format_number(*v, sig) : "unavailable"; }
+std::string num(const std::optional<double>& v) { return v ? format_human(*v) : "unavailable"; }
 std::string pct(const std::optional<double>& v) { return v ? fmt::format("{:.1f}%", 100.0 * *v) : "unavailable"; }
 std::string join(const std::vector<std::string>& parts) {
   std::string out;
@@ -21,8 +22,8 @@ std::string join(const std::vector<std::string>& parts) {
 // "0.812 [0.78, 0.84]" (the interval when there is one).
 std::string with_ci(const std::optional<double>& v, const std::optional<double>& lo, const std::optional<double>& hi) {
   if (!v) return "unavailable";
-  std::string out = format_number(*v, 3);
-  if (lo && hi) out += fmt::format(" [{}, {}]", format_number(*lo, 3), format_number(*hi, 3));
+  std::string out = format_human(*v);
+  if (lo && hi) out += fmt::format(" [{}, {}]", format_human(*lo), format_human(*hi));
   return out;
 }
 std::string points(const std::optional<double>& v, const std::optional<double>& se) {
@@ -44,8 +45,8 @@ std::string format_models(const std::vector<ModelComparison>& models) {
         "{}; TWEOR/item {} vs {}{}\n",
         m.model, m.baseline, m.cells.size(), points(m.accuracy_diff, m.accuracy_se),
         with_ci(m.energy_ratio, m.energy_ci_low, m.energy_ci_high),
-        with_ci(m.time_ratio, m.time_ci_low, m.time_ci_high), num(m.eor_item, 4), num(m.baseline_eor_item, 4),
-        num(m.tweor_item, 4), num(m.baseline_tweor_item, 4),
+        with_ci(m.time_ratio, m.time_ci_low, m.time_ci_high), num(m.eor_item), num(m.baseline_eor_item),
+        num(m.tweor_item), num(m.baseline_tweor_item),
         m.random_weights ? " (accuracy is chance level: random-weight model)" : "");
     std::vector<std::string> shared;
     for (const auto& c : m.cells) shared.push_back(c.label);
@@ -92,7 +93,7 @@ std::string format_recommendation(const Recommendation& rec) {
     if (c.estimated && c.j_per_question) energy += "(est.)";
     out += fmt::format("{:<3} {:<40} {:>8} {:>9} {:>10} {:>10} {:>9} {:>9} {:>9}  {}\n",
                        rec.chosen && *rec.chosen == i ? "=>" : "", config, score, pct(c.retention), energy,
-                       num(c.objective, 4), num(c.power_w), c.memory_gb ? num(c.memory_gb) : "n/r",
+                       num(c.objective), num(c.power_w), c.memory_gb ? num(c.memory_gb) : "n/r",
                        num(c.latency_ms_per_token), checks);
   }
   const bool not_recorded =
