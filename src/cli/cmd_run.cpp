@@ -131,17 +131,21 @@ Command add_run_command(CLI::App& root) {
     if (limit.fraction || !o->output_path.empty()) counts = original_item_counts(c);
     if (limit.fraction) apply_limit_fraction(c, *limit.fraction, counts);
     check_options(c);
+    // The hook lives in this call's copy of the run options and captures only this call's locals (a
+    // hook stored in *o that captured o would keep the options alive for ever).
+    SweepRunOptions run = o->run;
     std::optional<LmEvalOutput> output;
     if (!o->output_path.empty()) {
       output.emplace(o->output_path, c.precisions.size(), o->log_samples, start);
-      o->run.on_cells = [&output, o, limit, &counts](const std::vector<results::Cell>& cells) {
-        for (const auto& file : output->write(cells, o->model, limit.as_given(), counts)) {
-          if (!o->run.quiet) fmt::print(stderr, "wrote {}\n", file.string());
+      run.on_cells = [&output, &model = o->model, quiet = run.quiet, limit,
+                      &counts](const std::vector<results::Cell>& cells) {
+        for (const auto& file : output->write(cells, model, limit.as_given(), counts)) {
+          if (!quiet) fmt::print(stderr, "wrote {}\n", file.string());
         }
       };
     }
-    o->run.command_line = "jouleval run --model " + o->model + " --task " + o->tasks;
-    return run_configured_sweep(c, o->monitor, o->run);
+    run.command_line = "jouleval run --model " + o->model + " --task " + o->tasks;
+    return run_configured_sweep(c, o->monitor, run);
   };
   return command;
 }

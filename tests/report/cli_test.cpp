@@ -455,7 +455,8 @@ TEST_F(ReportCli, RecommendWithoutEnergyAndUnknownFilters) {
   }
   const Output old = jouleval("recommend demo.db --json");
   EXPECT_EQ(old.rc, 0) << old.err;
-  for (const auto& c : json::parse(old.out)["candidates"]) {
+  const json old_json = json::parse(old.out);
+  for (const auto& c : old_json["candidates"]) {
     EXPECT_TRUE(c["memory_gb"].is_null());
     EXPECT_EQ(c["memory_basis"], "host peak RSS not recorded");
   }
