@@ -7,6 +7,7 @@
 #include <deque>
 #include <limits>
 
+#include "engine/limits.h"
 #include "engine/logits.h"
 #include "engine/model_impl.h"
 #include "engine/vocab.h"
@@ -72,11 +73,22 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
   if (progress) progress(done, total);
 
   // One KV stream per sequence when llama.cpp can make that context; else the unified cache, where
-  // admission is limited by the cells all active sequences reserve together.
+  // admission is limited by the cells all active sequences reserve together. How many sequences:
+  // generation_sequence_cap (engine/limits.h), halved while that context does not fit in memory.
   int64_t longest = 1;
   for (const Active& a : waiting) longest = std::max(longest, a.cells);
-  const auto wanted = static_cast<int32_t>(std::min<size_t>(std::max<size_t>(waiting.size(), 1), m.n_seq_max));
-  const bool split = !waiting.empty() && m.ensure_generation_context(wanted, static_cast<int32_t>(longest));
+  const int32_t cap = generation_sequence_cap(m.uses_gpu, m.options.max_sequences, m.n_seq_max);
+  const auto wanted = static_cast<int32_t>(std::min<size_t>(std::max<size_t>(waiting.size(), 1), cap));
+  bool split = false;
+  for (int32_t n = wanted; !waiting.empty(); n /= 2) {
+    split = m.ensure_generation_context(n, static_cast<int32_t>(longest));
+    if (split || n <= m.n_seq_max) break;
+  }
+  if (!waiting.empty()) {
+    m.counters.generation_sequences_wanted = std::max(m.counters.generation_sequences_wanted, wanted);
+    m.counters.generation_sequences =
+        std::max(m.counters.generation_sequences, std::min(wanted, split ? m.gen_n_seq : m.n_seq_max));
+  }
   llama_context* context = split ? m.gen_ctx.get() : m.ctx.get();
   Batch& batch = split ? *m.gen_batch : *m.batch;
   const int64_t capacity = split ? std::numeric_limits<int64_t>::max() : m.n_ctx;

@@ -24,6 +24,14 @@ inline constexpr int32_t kMinSequences = 2;
 inline constexpr int32_t kMaxSequences = 256;
 inline constexpr int32_t kDefaultSequences = 64;
 
+// At most how many sequences generation decodes together: on the GPU, unless the user set
+// max_sequences, kMaxSequences (decoding reads the weights once per step, so more sequences per step
+// cost little more); otherwise the scoring context's own count. Model::generate halves it while the
+// generation context does not fit in memory, down to `n_seq_max`.
+inline int32_t generation_sequence_cap(bool on_gpu, int32_t max_sequences_option, int32_t n_seq_max) {
+  return on_gpu && max_sequences_option == 0 ? (n_seq_max > kMaxSequences ? n_seq_max : kMaxSequences) : n_seq_max;
+}
+
 // Tokens per decode call (ModelOptions::batch_size; 0 = chosen at load). llama.cpp reserves one
 // output row per sequence in every batch and aborts when max_sequences exceeds the batch size, so
 // batch_size >= max_sequences is required as well (Model::load names both when it is not).

@@ -3,6 +3,7 @@
 // Header-only and free of llama.cpp types, so tasks/ can build requests without linking the engine.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -65,12 +66,18 @@ struct WorkCounters {
   int64_t prompt_tokens_reused = 0;     // tokens whose KV came from a copied preamble/prefix
   int64_t tokens_generated = 0;
   int64_t decode_calls = 0;
+  // Generation: the most sequences decoded together, and how many were wanted (the prompts waiting,
+  // up to the cap of Model::generate); fewer than wanted means memory did not allow more.
+  int32_t generation_sequences = 0;
+  int32_t generation_sequences_wanted = 0;
 
   WorkCounters& operator+=(const WorkCounters& o) {
     prompt_tokens_evaluated += o.prompt_tokens_evaluated;
     prompt_tokens_reused += o.prompt_tokens_reused;
     tokens_generated += o.tokens_generated;
     decode_calls += o.decode_calls;
+    generation_sequences = std::max(generation_sequences, o.generation_sequences);
+    generation_sequences_wanted = std::max(generation_sequences_wanted, o.generation_sequences_wanted);
     return *this;
   }
 };

@@ -485,7 +485,8 @@ class SweepRun {
     double last_seconds = 0;
 
     int32_t passes = 1;
-    int calibrations = 0;  // windows discarded for being too short (at most 3 per cell)
+    int calibrations = 0;         // windows discarded for being too short (at most 3 per cell)
+    bool said_sequences = false;  // the generation sequence count is said once per cell
     for (int r = 0; r < config_.repetitions; ++r) {
       if (std::find(done.begin(), done.end(), r) != done.end()) continue;
       if (over_budget(last_seconds + config_.cooldown_seconds)) return;  // stays pending; resumed later
@@ -514,6 +515,14 @@ class SweepRun {
         continue;
       }
 
+      if (work.generation_sequences > 0 && !said_sequences) {
+        said_sequences = true;
+        observer_.message(fmt::format("generation: {} sequences decoded together{}", work.generation_sequences,
+                                      work.generation_sequences < work.generation_sequences_wanted
+                                          ? fmt::format(" (fewer than the {} wanted: their KV cache did not fit)",
+                                                        work.generation_sequences_wanted)
+                                          : ""));
+      }
       results::Repetition rep;
       rep.index = r;
       rep.started_at = started_at;

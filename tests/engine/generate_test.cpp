@@ -27,6 +27,8 @@ TEST(Generate, BatchedEqualsOneAtATime) {
   for (const auto& r : batched) generated += r.n_generated_tokens;
   EXPECT_EQ(c.tokens_generated, generated);
   EXPECT_GT(c.prompt_tokens_evaluated, 0);
+  EXPECT_EQ(c.generation_sequences, 3);  // on the CPU: the model's 3 sequence ids, all of them wanted
+  EXPECT_EQ(c.generation_sequences_wanted, 3);
   for (size_t i = 0; i < requests.size(); ++i) {
     const auto single = model->generate({requests[i]});
     EXPECT_EQ(batched[i].text, single[0].text) << i;

@@ -185,5 +185,14 @@ TEST(ModelRequests, DegenerateRequestsAreAnswered) {
   EXPECT_EQ(g[2].n_generated_tokens, 0);
 }
 
+// How many sequences generation decodes together: 256 on the GPU by default (llama.cpp's limit), the
+// user's count when set, the scoring context's count on the CPU.
+TEST(ModelLimits, GenerationSequenceCap) {
+  EXPECT_EQ(generation_sequence_cap(true, 0, 64), 256);
+  EXPECT_EQ(generation_sequence_cap(true, 16, 16), 16);
+  EXPECT_EQ(generation_sequence_cap(false, 0, 64), 64);
+  EXPECT_EQ(generation_sequence_cap(false, 8, 8), 8);
+}
+
 }  // namespace
 }  // namespace jouleval::engine
