@@ -20,10 +20,12 @@ int main(int argc, char** argv) {
     for (int k = 0; k < 20; k++) f();
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 20;
   };
-  double stats = time([&] { parallel_for(rows, threads, [&](int64_t r) { out[r] = row_stats(l.data() + r * vocab, vocab).argmax; }); });
+  double stats = time(
+      [&] { parallel_for(rows, threads, [&](int64_t r) { out[r] = row_stats(l.data() + r * vocab, vocab).argmax; }); });
   printf("%s threads %d: row_stats %.2f ms/step\n", LABEL, threads, stats);
 #ifdef HAS_ARGMAX
-  double am = time([&] { parallel_for(rows, threads, [&](int64_t r) { out[r] = row_argmax(l.data() + r * vocab, vocab); }); });
+  double am =
+      time([&] { parallel_for(rows, threads, [&](int64_t r) { out[r] = row_argmax(l.data() + r * vocab, vocab); }); });
   printf("%s threads %d: row_argmax %.2f ms/step\n", LABEL, threads, am);
 #endif
 }
