@@ -11,6 +11,7 @@
 #include "report/identify.h"
 #include "report/limits.h"
 #include "report/precision.h"
+#include "results/stats.h"
 
 namespace jouleval::report {
 namespace {
@@ -484,8 +485,8 @@ Chart accuracy_time_chart(const Summary& s) {
               {"score", *m.score},
               {"tokens_per_s", m.stats.tokens_per_s ? json(m.stats.tokens_per_s->mean) : json(nullptr)}};
     if (m.score_stderr && *m.score_stderr > 0.0) {
-      v["score_lo"] = std::max(0.0, *m.score - 1.959964 * *m.score_stderr);
-      v["score_hi"] = std::min(1.0, *m.score + 1.959964 * *m.score_stderr);
+      v["score_lo"] = std::max(0.0, *m.score - results::kZ95 * *m.score_stderr);
+      v["score_hi"] = std::min(1.0, *m.score + results::kZ95 * *m.score_stderr);
     }
     values.push_back(v);
     random += m.random_weights;

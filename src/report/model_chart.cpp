@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "report/model_compare.h"
+#include "results/stats.h"
 
 namespace jouleval::report {
 
@@ -22,8 +23,8 @@ std::optional<Chart> model_chart(const Summary& summary) {
       random += summary.rows[cell.row].metrics.random_weights || summary.rows[cell.baseline_row].metrics.random_weights;
       std::optional<double> lo, hi;
       if (cell.accuracy_diff && cell.accuracy_se) {
-        lo = *cell.accuracy_diff - 1.959964 * *cell.accuracy_se;
-        hi = *cell.accuracy_diff + 1.959964 * *cell.accuracy_se;
+        lo = *cell.accuracy_diff - results::kZ95 * *cell.accuracy_se;
+        hi = *cell.accuracy_diff + results::kZ95 * *cell.accuracy_se;
       }
       values.push_back({{"label", fmt::format("{} vs {} · {}", c.model, c.baseline, cell.label)},
                         {"energy_ratio", opt(cell.energy_ratio)},

@@ -2,6 +2,7 @@
 
 #include "report/identify.h"
 #include "results/identity.h"
+#include "results/stats.h"
 #include "util/student_t.h"
 
 #include <algorithm>
@@ -72,8 +73,8 @@ std::vector<PrecisionComparison> compare_precisions(const Summary& summary) {
         const double se = std::sqrt(std::pow(r.metrics.score_stderr.value_or(0.0), 2) +
                                     std::pow(rr.metrics.score_stderr.value_or(0.0), 2));
         if (se > 0.0) {
-          c.accuracy_ci_low = *c.accuracy_change - 1.959964 * se;
-          c.accuracy_ci_high = *c.accuracy_change + 1.959964 * se;
+          c.accuracy_ci_low = *c.accuracy_change - results::kZ95 * se;
+          c.accuracy_ci_high = *c.accuracy_change + results::kZ95 * se;
         }
       }
       out.push_back(std::move(c));

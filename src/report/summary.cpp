@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "report/identify.h"
+#include "results/stats.h"
 
 namespace jouleval::report {
 namespace {
@@ -41,9 +42,6 @@ void add_identity_columns(Table& t) {
     t.columns.push_back(c);
   }
 }
-
-// z of a two-sided 95% normal interval: the score's interval from its standard error over the items.
-constexpr double kZ95 = 1.959964;
 
 // Marks the columns `low` and `high` of `t` as the ends of the 95% interval of `value`.
 void link_interval(Table& t, const std::string& value, const std::string& low, const std::string& high,
@@ -386,8 +384,8 @@ Table summary_table(const Summary& summary) {
         Value{m.headline.name},
         opt_value(m.score),
         opt_value(m.score_stderr),
-        m.score && m.score_stderr ? Value{*m.score - kZ95 * *m.score_stderr} : Value{},
-        m.score && m.score_stderr ? Value{*m.score + kZ95 * *m.score_stderr} : Value{},
+        m.score && m.score_stderr ? Value{*m.score - results::kZ95 * *m.score_stderr} : Value{},
+        m.score && m.score_stderr ? Value{*m.score + results::kZ95 * *m.score_stderr} : Value{},
         Value{m.random_weights},
         mean(st.total_j),
         sd(st.total_j),

@@ -7,6 +7,10 @@
 
 namespace jouleval::results {
 
+// z of a two-sided 95% normal interval (the 0.975 quantile of the standard normal): a score's interval
+// from its standard error over the items, value ± kZ95 × stderr.
+inline constexpr double kZ95 = 1.959964;
+
 // Mean over n values; stddev and the CI exist only for n >= 2.
 struct Stat {
   double mean = 0.0;
