@@ -288,31 +288,26 @@ nlohmann::ordered_json lm_eval_results(const std::vector<results::Cell>& cells, 
       }
     }
     group_entry("mmlu", "mmlu", all);
+    // A subject's entry in results; returns its name.
+    auto subject_entry = [&](const std::string& subject) {
+      const std::string sub = "mmlu_" + subject;
+      Json entry = entry_head(sub, subject, acc[subject].n);
+      put_metric(entry, "acc", "none", acc[subject]);
+      if (all_norm) put_metric(entry, "acc_norm", "none", acc_norm[subject]);
+      results[sub] = std::move(entry);
+      return sub;
+    };
     Json mmlu_children = Json::array();
     for (results::MmluCategory c : results::mmlu_categories()) {
       const std::string group = "mmlu_" + std::string(results::mmlu_category_name(c));
       mmlu_children.push_back(group);
       group_entry(group, std::string(results::mmlu_category_alias(c)), by_category[c]);
       Json children = Json::array();
-      for (const auto& subject : by_category[c]) {
-        const std::string sub = "mmlu_" + subject;
-        children.push_back(sub);
-        Json entry = entry_head(sub, subject, acc[subject].n);
-        put_metric(entry, "acc", "none", acc[subject]);
-        if (all_norm) put_metric(entry, "acc_norm", "none", acc_norm[subject]);
-        results[sub] = std::move(entry);
-      }
+      for (const auto& subject : by_category[c]) children.push_back(subject_entry(subject));
       group_subtasks[group] = std::move(children);
     }
     // Subjects that are not MMLU's own 57 (other data) belong to the group "mmlu" directly.
-    for (const auto& subject : uncategorised) {
-      const std::string sub = "mmlu_" + subject;
-      mmlu_children.push_back(sub);
-      Json entry = entry_head(sub, subject, acc[subject].n);
-      put_metric(entry, "acc", "none", acc[subject]);
-      if (all_norm) put_metric(entry, "acc_norm", "none", acc_norm[subject]);
-      results[sub] = std::move(entry);
-    }
+    for (const auto& subject : uncategorised) mmlu_children.push_back(subject_entry(subject));
     group_subtasks["mmlu"] = std::move(mmlu_children);
     for (const auto& subject : all) {
       const std::string sub = "mmlu_" + subject;

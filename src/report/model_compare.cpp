@@ -105,6 +105,21 @@ void ratios(const std::vector<const SummaryRow*>& rows, const std::vector<const 
   }
 }
 
+// The accuracy difference and the energy and time ratios of `rows` against `base` into `out` (a
+// ModelCellComparison for one shared cell, a ModelComparison over all of them: the same fields).
+template <typename Out>
+void set_differences(const std::vector<const SummaryRow*>& rows, const std::vector<const SummaryRow*>& base, Out& out) {
+  accuracy(rows, base, out.accuracy_diff, out.accuracy_se);
+  Ratio energy, time;
+  ratios(rows, base, energy, time);
+  out.energy_ratio = energy.value;
+  out.energy_ci_low = energy.low;
+  out.energy_ci_high = energy.high;
+  out.time_ratio = time.value;
+  out.time_ci_low = time.low;
+  out.time_ci_high = time.high;
+}
+
 // Mean score, and score per Wh per item and per (Wh per item x s per item) from the sums of energy,
 // time and items (as recommend's).
 void efficiency(const std::vector<const SummaryRow*>& rows, std::optional<double>& score, std::optional<double>& eor,
@@ -168,28 +183,28 @@ std::vector<ModelComparison> compare_models(const Summary& summary, const std::v
     if (added) groups.emplace_back();
     groups[it->second].push_back(i);
   }
+  // Each group's models. A group where one model name stands for two cells (two source files of the
+  // same name: different hashes) pairs nothing: which of them is the baseline's twin would be a guess;
+  // nor does a group of one model.
+  std::vector<std::set<std::string>> group_models(groups.size());
   std::set<std::string> all_models;
-  // A group where one model name stands for two cells (two source files of the same name: different
-  // hashes) pairs nothing: which of them is the baseline's twin would be a guess.
-  std::erase_if(groups, [&](const std::vector<size_t>& g) {
-    std::set<std::string> models;
-    for (size_t i : g)
-      if (!models.insert(summary.rows[i].key.model).second) return true;
-    return false;
-  });
-  for (const auto& g : groups) {
-    std::set<std::string> models;
-    for (size_t i : g) models.insert(summary.rows[i].key.model);
-    if (models.size() >= 2) all_models.insert(models.begin(), models.end());
+  for (size_t k = 0; k < groups.size(); ++k) {
+    for (size_t i : groups[k]) {
+      if (!group_models[k].insert(summary.rows[i].key.model).second) {
+        group_models[k].clear();
+        break;
+      }
+    }
+    if (group_models[k].size() >= 2) all_models.insert(group_models[k].begin(), group_models[k].end());
   }
   if (all_models.empty()) return {};
   const std::string global = largest(summary, rows, all_models);
 
   // (baseline, model) -> the model's rows and the baseline rows paired with them.
   std::map<std::pair<std::string, std::string>, std::vector<std::pair<size_t, size_t>>> pairs;
-  for (const auto& g : groups) {
-    std::set<std::string> models;
-    for (size_t i : g) models.insert(summary.rows[i].key.model);
+  for (size_t k = 0; k < groups.size(); ++k) {
+    const std::vector<size_t>& g = groups[k];
+    const std::set<std::string>& models = group_models[k];
     if (models.size() < 2) continue;
     const std::string base = models.count(global) ? global : largest(summary, rows, models);
     const auto base_it = std::find_if(g.begin(), g.end(), [&](size_t i) { return summary.rows[i].key.model == base; });
@@ -221,26 +236,10 @@ std::vector<ModelComparison> compare_models(const Summary& summary, const std::v
       cell.row = i;
       cell.baseline_row = b;
       cell.label = row_label(r.identity, label_keys);
-      accuracy({&r}, {&rb}, cell.accuracy_diff, cell.accuracy_se);
-      Ratio energy, time;
-      ratios({&r}, {&rb}, energy, time);
-      cell.energy_ratio = energy.value;
-      cell.energy_ci_low = energy.low;
-      cell.energy_ci_high = energy.high;
-      cell.time_ratio = time.value;
-      cell.time_ci_low = time.low;
-      cell.time_ci_high = time.high;
+      set_differences({&r}, {&rb}, cell);
       c.cells.push_back(std::move(cell));
     }
-    accuracy(model_rows, base_rows, c.accuracy_diff, c.accuracy_se);
-    Ratio energy, time;
-    ratios(model_rows, base_rows, energy, time);
-    c.energy_ratio = energy.value;
-    c.energy_ci_low = energy.low;
-    c.energy_ci_high = energy.high;
-    c.time_ratio = time.value;
-    c.time_ci_low = time.low;
-    c.time_ci_high = time.high;
+    set_differences(model_rows, base_rows, c);
     efficiency(model_rows, c.score, c.eor_item, c.tweor_item);
     efficiency(base_rows, c.baseline_score, c.baseline_eor_item, c.baseline_tweor_item);
     out.push_back(std::move(c));
