@@ -79,10 +79,12 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
   for (const Active& a : waiting) longest = std::max(longest, a.cells);
   const int32_t cap = generation_sequence_cap(m.uses_gpu, m.options.max_sequences, m.n_seq_max);
   const auto wanted = static_cast<int32_t>(std::min<size_t>(std::max<size_t>(waiting.size(), 1), cap));
+  // Halved while it does not fit, never below what the scoring context's count allows.
+  const int32_t fewest = std::min(wanted, m.n_seq_max);
   bool split = false;
-  for (int32_t n = wanted; !waiting.empty(); n /= 2) {
+  for (int32_t n = wanted; !waiting.empty(); n = std::max(n / 2, fewest)) {
     split = m.ensure_generation_context(n, static_cast<int32_t>(longest));
-    if (split || n <= m.n_seq_max) break;
+    if (split || n == fewest) break;
   }
   if (!waiting.empty()) {
     m.counters.generation_sequences_wanted = std::max(m.counters.generation_sequences_wanted, wanted);
