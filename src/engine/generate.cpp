@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <limits>
 
@@ -37,6 +38,10 @@ bool cut_at_stop(std::string& text, const std::vector<std::string>& stops) {
   if (best == std::string::npos) return false;
   text.resize(best);
   return true;
+}
+
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -130,6 +135,12 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       }
     }
     std::vector<int32_t> finished;
+    GenerationStep step;
+    step.begin_s = steady_seconds();
+    step.prompt_tokens = static_cast<int32_t>(prompt_tokens);
+    step.decode_tokens = static_cast<int32_t>(plan.size() - prompt_tokens);
+    step.active_sequences = n_active;
+    step.sequence_slots = static_cast<int32_t>(slots.size());
     m.counters.decode_calls += m.execute_on(context, batch, plan, [&](std::span<const PlanOutput> outputs) {
       std::vector<llama_token> next(outputs.size());
       parallel_for(static_cast<int64_t>(outputs.size()), m.threads, [&](int64_t k) {
@@ -161,6 +172,9 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
         a.pending = tok;
       }
     });
+    step.end_s = steady_seconds();
+    step.waiting = static_cast<int32_t>(waiting.size());
+    m.generation_steps.push_back(step);
     m.counters.prompt_tokens_evaluated += prompt_tokens;
     for (int32_t s : finished) {
       Active& a = slots[static_cast<size_t>(s)];

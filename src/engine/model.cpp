@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <utility>
 
 #include "engine/backend.h"
 #include "engine/gguf_info.h"
@@ -371,6 +372,7 @@ void Model::synchronize() {
 
 WorkCounters Model::counters() const { return impl_->counters; }
 void Model::reset_counters() { impl_->counters = WorkCounters{}; }
+std::vector<GenerationStep> Model::take_generation_steps() { return std::exchange(impl_->generation_steps, {}); }
 
 std::optional<uint64_t> Model::gpu_memory_used() const {
   if (!impl_->uses_gpu) return std::nullopt;

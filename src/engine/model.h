@@ -103,6 +103,9 @@ class Model {
   WorkCounters counters() const;
   void reset_counters();
 
+  // The scheduling steps of every generate() call since the last take, in order; clears them.
+  std::vector<GenerationStep> take_generation_steps();
+
   // Current GPU memory in use by this process as seen by the backend, when known.
   std::optional<uint64_t> gpu_memory_used() const;
 

@@ -30,6 +30,7 @@ struct Model::Impl {
   uint64_t gpu_in_use_before_load = 0;
 
   WorkCounters counters;
+  std::vector<GenerationStep> generation_steps;  // since the last take_generation_steps()
 
   // Generation runs in a second context with one KV stream per sequence (kv_unified = false): each
   // decode step then attends to its own sequence's cells only, not to every cell of the batch. Made

@@ -82,6 +82,20 @@ struct WorkCounters {
   }
 };
 
+// One scheduling step of Model::generate (one decode plan: the decode tokens of the active sequences
+// and the prompts admitted at that step, run as one or more llama_decode calls), recorded so that the
+// sweep layer can split a generation window's energy into phases (prefill, decode, steady state).
+struct GenerationStep {
+  // Seconds on std::chrono::steady_clock since its epoch: the clock of energy::SteadyClock.
+  double begin_s = 0.0;          // before the plan was submitted
+  double end_s = 0.0;            // after its outputs were read on the host
+  int32_t prompt_tokens = 0;     // prompt (prefill) tokens evaluated in this step
+  int32_t decode_tokens = 0;     // sequences advanced by one generated token in this step
+  int32_t active_sequences = 0;  // sequences holding a slot during the step
+  int32_t sequence_slots = 0;    // sequences the generation context can hold
+  int32_t waiting = 0;           // prompts not yet admitted when the step ended
+};
+
 // Progress callback: (done, total) in requests. Called from the evaluating thread.
 using ProgressFn = std::function<void(int64_t done, int64_t total)>;
 

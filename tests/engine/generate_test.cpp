@@ -41,6 +41,44 @@ TEST(Generate, BatchedEqualsOneAtATime) {
   }
 }
 
+TEST(Generate, RecordsEveryStepForPhases) {
+  // 2 sequence ids for 6 prompts of 5 new tokens: steps must cover every prompt token and every
+  // generated token, in time order, and the log is emptied by taking it.
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 2));
+  auto requests = prompts(5);
+  model->reset_counters();
+  (void)model->take_generation_steps();
+  const auto results = model->generate(requests);
+  const auto steps = model->take_generation_steps();
+  ASSERT_FALSE(steps.empty());
+  int64_t prompt = 0;
+  int64_t expected_prompt = 0;
+  int64_t outputs = 0;
+  int64_t generated = 0;
+  for (const auto& r : results) {
+    expected_prompt += r.n_prompt_tokens;
+    generated += r.n_generated_tokens;
+    if (r.stop_reason == StopReason::kEos) ++generated;  // the EOS came from an output too
+  }
+  double last_end = 0.0;
+  for (const GenerationStep& s : steps) {
+    EXPECT_LE(s.begin_s, s.end_s);
+    EXPECT_GE(s.begin_s, last_end);
+    last_end = s.end_s;
+    EXPECT_EQ(s.sequence_slots, 2);
+    EXPECT_GE(s.active_sequences, 1);
+    EXPECT_LE(s.active_sequences, 2);
+    prompt += s.prompt_tokens;
+    outputs += s.decode_tokens;
+  }
+  EXPECT_EQ(prompt, expected_prompt);
+  // Each sequence's first token comes from its prefill; every later one from a decode token.
+  EXPECT_EQ(outputs, generated - static_cast<int64_t>(requests.size()));
+  EXPECT_EQ(steps.front().waiting, 4);  // two admitted at the first step
+  EXPECT_EQ(steps.back().waiting, 0);
+  EXPECT_TRUE(model->take_generation_steps().empty());
+}
+
 TEST(Generate, StopStringCutsTheText) {
   auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 4));
   GenerationRequest req{"Once upon a time", {}, 12};
