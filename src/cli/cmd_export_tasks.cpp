@@ -4,11 +4,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/command.h"
+#include "engine/scoring_tokens.h"
+#include "engine/vocab.h"
 #include "sweep/config.h"
 #include "sweep/plan.h"
 #include "tasks/llama_mc_file.h"
@@ -29,6 +34,8 @@ struct ExportTasksOptions {
   std::string preset = "lm-eval";
   uint64_t seed = 1234;
   std::string output;
+  std::string model;  // --format tokens: the GGUF whose tokenizer gives the token ids
+  int32_t window = 0;
   bool quiet = false;
 };
 
@@ -38,6 +45,10 @@ const std::vector<tasks::TaskId>& supported_tasks(const std::string& format) {
   static const std::vector<tasks::TaskId> kMc = {tasks::TaskId::kMmlu, tasks::TaskId::kArcChallenge,
                                                  tasks::TaskId::kHellaswag, tasks::TaskId::kTruthfulqaMc1};
   static const std::vector<tasks::TaskId> kHellaswag = {tasks::TaskId::kHellaswag};
+  static const std::vector<tasks::TaskId> kTokens = {tasks::TaskId::kMmlu, tasks::TaskId::kArcChallenge,
+                                                     tasks::TaskId::kHellaswag, tasks::TaskId::kTruthfulqaMc1,
+                                                     tasks::TaskId::kTruthfulqaMc2};
+  if (format == "tokens") return kTokens;
   return format == "llama-hellaswag" ? kHellaswag : kMc;
 }
 
@@ -48,9 +59,17 @@ std::string names(const std::vector<tasks::TaskId>& ids) {
 }
 
 tasks::TaskId checked_task(const ExportTasksOptions& o) {
-  if (o.format != "llama-mc" && o.format != "llama-hellaswag") {
-    throw util::Error(fmt::format("--format {}: unsupported (use llama-mc or llama-hellaswag)", o.format),
+  if (o.format != "llama-mc" && o.format != "llama-hellaswag" && o.format != "tokens") {
+    throw util::Error(fmt::format("--format {}: unsupported (use llama-mc, llama-hellaswag or tokens)", o.format),
                       util::ErrorKind::kBadInput);
+  }
+  if (o.format == "tokens" && o.model.empty()) {
+    throw util::Error("--format tokens: give --model FILE.gguf (its tokenizer gives the token ids)",
+                      util::ErrorKind::kUsage);
+  }
+  if (o.format != "tokens" && !o.model.empty()) {
+    throw util::Error(fmt::format("--model: only used by --format tokens (not --format {})", o.format),
+                      util::ErrorKind::kUsage);
   }
   const auto& supported = supported_tasks(o.format);
   for (auto id : supported) {
@@ -81,6 +100,43 @@ tasks::Task load_like_run(const ExportTasksOptions& o, tasks::TaskId id) {
   return tasks::load_task(id, sweep::task_options(config, sweep::task_cell(config, id)));
 }
 
+// --format tokens: one JSON line per loglikelihood request, in the order `jouleval run` scores them.
+std::string tokens_jsonl(const tasks::Task& task, const std::vector<engine::ScoredTokens>& scored) {
+  std::string out;
+  const auto& items = task.choice_items();
+  const auto& ranges = task.item_ranges();
+  for (size_t i = 0; i < items.size(); ++i) {
+    for (size_t r = ranges[i].begin; r < ranges[i].end; ++r) {
+      const engine::ScoredTokens& t = scored[r];
+      nlohmann::json line = {{"request", r},
+                             {"item_id", items[i].id},
+                             {"choice", r - ranges[i].begin},
+                             {"gold", items[i].gold},
+                             {"tokens", t.tokens},
+                             {"continuation_begin", t.continuation_begin},
+                             {"n_truncated", t.n_truncated}};
+      if (!items[i].labels.empty()) line["label"] = items[i].labels[r - ranges[i].begin];
+      out += line.dump() + "\n";
+    }
+  }
+  return out;
+}
+
+int write_tokens(const ExportTasksOptions& o, const tasks::Task& task) {
+  const engine::Vocab vocab = engine::Vocab::load(o.model);
+  const int32_t window = o.window > 0 ? o.window : std::numeric_limits<int32_t>::max() - 1;
+  const auto scored = engine::scoring_tokens(vocab, task.loglikelihood_requests(), window);
+  const std::string text = tokens_jsonl(task, scored);
+  tasks::write_task_file(o.output, text);
+  if (!o.quiet) {
+    int64_t fed = 0;
+    for (const auto& t : scored) fed += static_cast<int64_t>(t.tokens.size()) - 1;
+    fmt::print("wrote {} requests of {} {} items ({}-shot, {} tokens fed if each is evaluated alone) to {}\n",
+               scored.size(), task.choice_items().size(), task.name(), task.shots(), fed, o.output);
+  }
+  return 0;
+}
+
 }  // namespace
 
 Command add_export_tasks_command(CLI::App& root) {
@@ -99,6 +155,12 @@ Command add_export_tasks_command(CLI::App& root) {
       "  llama-hellaswag  6-line text for `llama-perplexity --hellaswag -f FILE --hellaswag-tasks N`\n"
       "                   (hellaswag, 0-shot only). llama-perplexity shuffles these tasks, so only the final\n"
       "                   accuracy can be compared; prefer llama-mc for hellaswag.\n"
+      "  tokens           JSON lines, one per loglikelihood request in scoring order, with the token ids\n"
+      "                   jouleval scores (--model FILE.gguf gives the tokenizer; no weights are loaded):\n"
+      "                   {\"request\", \"item_id\", \"choice\", \"gold\", \"tokens\", \"continuation_begin\",\n"
+      "                   \"n_truncated\"}; all tokens but the last are fed, tokens from continuation_begin on\n"
+      "                   are scored. Any loglikelihood task. For another implementation of the forward\n"
+      "                   pass (bench/transformers_peer.py). No sidecar.\n"
       "llama-perplexity picks the answer with the highest MEAN log-probability per token, so its choices\n"
       "coincide with our `acc` on MMLU (one-token answers) but not in general on the other tasks\n"
       "(docs/tasks.md, \"llama-perplexity multiple-choice files\"). Compare with bench/peer_agreement.py.\n\n"
@@ -108,8 +170,16 @@ Command add_export_tasks_command(CLI::App& root) {
       "  python3 bench/peer_agreement.py --log mmlu.log --items mmlu.bin.items.jsonl --db jouleval.db \\\n"
       "      --model model --precision fp16 --task mmlu");
   CLI::App& app = *command.app;
-  app.add_option("-t,--task", o->task, "Task: mmlu, arc_challenge, hellaswag or truthfulqa_mc1 (one)")->required();
-  app.add_option("--format", o->format, "llama-mc (binary, --multiple-choice) or llama-hellaswag (text, --hellaswag)")
+  app.add_option("-t,--task", o->task,
+                 "Task: mmlu, arc_challenge, hellaswag or truthfulqa_mc1 (one; --format tokens: also truthfulqa_mc2)")
+      ->required();
+  app.add_option("--format", o->format,
+                 "llama-mc (binary, --multiple-choice), llama-hellaswag (text, --hellaswag) or tokens (JSON lines)")
+      ->capture_default_str();
+  app.add_option("-m,--model", o->model, "--format tokens: the GGUF model whose tokenizer gives the token ids");
+  app.add_option("--window", o->window,
+                 "--format tokens: the most tokens a request feeds (left-truncated; 0 = no limit)")
+      ->check(CLI::Range(0, 1 << 24))
       ->capture_default_str();
   app.add_option("-o,--output", o->output, "Task file to write; the sidecar goes to FILE.items.jsonl")->required();
   app.add_option("-d,--data", o->data, "Benchmark data directory (as for `jouleval run`)");
@@ -128,6 +198,7 @@ Command add_export_tasks_command(CLI::App& root) {
                         util::ErrorKind::kUsage);
     }
     const tasks::Task task = load_like_run(*o, id);
+    if (o->format == "tokens") return write_tokens(*o, task);
     const auto& items = task.choice_items();
     const bool mc = o->format == "llama-mc";
     const std::string bytes = mc ? tasks::llama_mc_file_bytes(items) : tasks::llama_hellaswag_file_text(items);
