@@ -261,26 +261,64 @@ def compare(requests, results, samples_path):
             "abs_diff_p99": diffs[min(len(diffs) - 1, int(0.99 * len(diffs)))], "abs_diff_max": diffs[-1]}
 
 
+def run_one(model, arch, a, requests_path, compare_path, meter, index):
+    import torch
+
+    requests = read_requests(requests_path)
+    # One untimed warm-up batch (kernel selection, allocator), then the measured loop.
+    score(model, requests[:a.batch_size], a.batch_size, a.max_length, a.device)
+    torch.cuda.synchronize()
+    j0, t0 = meter.joules(), time.monotonic()
+    last = [t0]
+
+    def progress(done, total):
+        if time.monotonic() - last[0] > 10:
+            last[0] = time.monotonic()
+            print(f"transformers_peer: {requests_path}: {done}/{total} inputs", file=sys.stderr)
+
+    results, stats = score(model, requests, a.batch_size, a.max_length, a.device, progress)
+    torch.cuda.synchronize()
+    seconds, joules = time.monotonic() - t0, meter.joules() - j0
+    items = len({r["item_id"] for r in requests})
+    summary = {
+        "requests_file": os.path.basename(requests_path), "model": os.path.basename(a.model), "architecture": arch,
+        "dtype": a.dtype, "attn": a.attn, "batch_size": a.batch_size, "device": torch.cuda.get_device_name(index),
+        "torch": torch.__version__, "transformers": __import__("transformers").__version__,
+        "requests": len(requests), "items": items, **stats, "seconds": seconds, "gpu_joules": joules,
+        "j_per_item": joules / items, "computed_tokens_per_s": stats["computed_tokens"] / seconds,
+        "j_per_computed_token": joules / stats["computed_tokens"],
+        "energy_method": "NVML total energy counter of the GPU, around the scoring loop, no idle subtraction",
+    }
+    if compare_path:
+        summary["agreement"] = compare(requests, results, compare_path)
+    if any(not math.isfinite(lp) for lp, _ in results):
+        summary["non_finite"] = sum(1 for lp, _ in results if not math.isfinite(lp))
+    return summary, requests, results
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--model", required=True)
-    ap.add_argument("--requests", required=True)
-    ap.add_argument("--compare")
+    ap.add_argument("--requests", required=True, nargs="+", help="one or more token files (one model load)")
+    ap.add_argument("--compare", nargs="+", help="a samples file per --requests file, in the same order")
     ap.add_argument("--gguf-py")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--max-length", type=int, default=4096)
     ap.add_argument("--dtype", default="float16", choices=["float16", "bfloat16", "float32"])
     ap.add_argument("--attn", default="sdpa", help="attn_implementation (sdpa, eager, flash_attention_2)")
     ap.add_argument("--device", default="cuda:0")
-    ap.add_argument("--json")
-    ap.add_argument("--out")
+    ap.add_argument("--json", help="write the summaries (a list, one per --requests file) to this file")
+    ap.add_argument("--out", help="write per-request results (JSON lines, all files in order) to this file")
     a = ap.parse_args()
     if a.batch_size < 1 or a.max_length < 1:
         fail("--batch-size and --max-length must be positive", 2)
+    if a.compare and len(a.compare) != len(a.requests):
+        fail(f"--compare: {len(a.compare)} files for {len(a.requests)} --requests files", 2)
     if a.gguf_py:
         sys.path.insert(0, a.gguf_py)
-    requests = read_requests(a.requests)
+    for path in a.requests:
+        read_requests(path)  # bad input fails before the model loads
     try:
         import torch
     except ImportError:
@@ -299,43 +337,22 @@ def main():
         pass
     meter = Nvml(uuid, index)
 
-    # One untimed warm-up batch (kernel selection, allocator), then the measured loop.
-    score(model, requests[:a.batch_size], a.batch_size, a.max_length, a.device)
-    torch.cuda.synchronize()
-    j0, t0 = meter.joules(), time.monotonic()
-    last = [t0]
-
-    def progress(done, total):
-        if time.monotonic() - last[0] > 10:
-            last[0] = time.monotonic()
-            print(f"transformers_peer: {done}/{total} inputs", file=sys.stderr)
-
-    results, stats = score(model, requests, a.batch_size, a.max_length, a.device, progress)
-    torch.cuda.synchronize()
-    seconds, joules = time.monotonic() - t0, meter.joules() - j0
-    items = len({r["item_id"] for r in requests})
-    summary = {
-        "model": os.path.basename(a.model), "architecture": arch, "dtype": a.dtype, "attn": a.attn,
-        "batch_size": a.batch_size, "device": torch.cuda.get_device_name(index), "torch": torch.__version__,
-        "transformers": __import__("transformers").__version__, "requests": len(requests), "items": items,
-        **stats, "load_seconds": load_seconds, "seconds": seconds, "gpu_joules": joules,
-        "j_per_item": joules / items, "computed_tokens_per_s": stats["computed_tokens"] / seconds,
-        "j_per_computed_token": joules / stats["computed_tokens"],
-        "energy_method": "NVML total energy counter of the GPU, around the scoring loop, no idle subtraction",
-    }
-    if a.compare:
-        summary["agreement"] = compare(requests, results, a.compare)
-    if any(not math.isfinite(lp) for lp, _ in results):
-        summary["non_finite"] = sum(1 for lp, _ in results if not math.isfinite(lp))
-    if a.out:
-        with open(a.out, "w", encoding="utf-8") as f:
+    summaries = []
+    out = open(a.out, "w", encoding="utf-8") if a.out else None
+    for k, path in enumerate(a.requests):
+        summary, requests, results = run_one(model, arch, a, path, a.compare[k] if a.compare else None, meter, index)
+        summary["load_seconds"] = load_seconds
+        summaries.append(summary)
+        print(json.dumps(summary, indent=1), file=sys.stderr)
+        if out:
             for r, (lp, greedy) in zip(requests, results):
-                f.write(json.dumps({"request": r["request"], "item_id": r["item_id"], "choice": r["choice"],
-                                    "logprob": lp, "is_greedy": greedy}) + "\n")
+                out.write(json.dumps({"file": os.path.basename(path), "request": r["request"], "item_id": r["item_id"],
+                                      "choice": r["choice"], "logprob": lp, "is_greedy": greedy}) + "\n")
+    if out:
+        out.close()
     if a.json:
         with open(a.json, "w", encoding="utf-8") as f:
-            json.dump(summary, f, indent=1)
-    print(json.dumps(summary, indent=1), file=sys.stderr)
+            json.dump(summaries, f, indent=1)
     return 0
 
 
