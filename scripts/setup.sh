@@ -12,7 +12,8 @@ build=${JOULEVAL_BUILD_DIR:-$root/build}
 
 packages=(build-essential cmake ninja-build git ca-certificates openssl
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libsqlite3-dev sqlite3 libssl-dev
-  libgtest-dev libgmock-dev chromium ccache clang-14 libclang-rt-14-dev texlive-latex-base texlive-latex-recommended poppler-utils)
+  libgtest-dev libgmock-dev chromium ccache clang-14 libclang-rt-14-dev texlive-latex-base texlive-latex-recommended poppler-utils
+  slurm-wlm munge)
 
 missing=()
 for p in "${packages[@]}"; do
