@@ -21,7 +21,9 @@ add_test(NAME sweep.cli.quantize_on_the_fly_bare_file_name
 add_test(NAME sweep.cli.emit_slurm_array_and_merge
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/slurm-test
           -P ${CMAKE_CURRENT_LIST_DIR}/slurm.cmake)
-set_tests_properties(sweep.cli.emit_slurm_array_and_merge PROPERTIES TIMEOUT 600)
+# Its own measurement lock: the array tasks take turns with each other, not with other tests.
+set_tests_properties(sweep.cli.emit_slurm_array_and_merge PROPERTIES TIMEOUT 600
+                     ENVIRONMENT "JOULEVAL_MEASURE_LOCK=${CMAKE_BINARY_DIR}/slurm-test.measure.lock")
 
 # Short windows filled by repeating the work (fake NVML meter), and not without a meter.
 add_test(NAME sweep.cli.short_window_is_filled
