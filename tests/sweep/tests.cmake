@@ -33,3 +33,10 @@ set_tests_properties(sweep.cli.short_window_is_filled PROPERTIES TIMEOUT 600)
 add_test(NAME sweep.cli.honest_exits
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/honest-exits-test
           -DHAVE_GPU_BACKEND=${JOULEVAL_CUDA} -P ${CMAKE_CURRENT_LIST_DIR}/honest_exits.cmake)
+
+# The phases of a generation cell: the steady-state line of `run` and `export --table phases`, with a
+# fake GPU meter and with none (docs/energy.md "Phases of generation").
+add_test(NAME sweep.cli.generation_phases
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/phases-test
+          -DFAKE_NVML=$<TARGET_FILE:fake_nvml> -P ${CMAKE_CURRENT_LIST_DIR}/phases_cli.cmake)
+set_tests_properties(sweep.cli.generation_phases PROPERTIES TIMEOUT 600)
