@@ -102,7 +102,7 @@ Table cell_phases_table(const std::vector<results::Cell>& cells, const std::map<
                {"phase", "Phase"},
                {"seconds", "Time (s)"},
                {"tokens", "Tokens"},
-               {"batch", "Batch"},
+               {"sequences", "Sequences (B)"},
                {"joules", "Energy (J)", true},
                {"joules_idle_subtracted", "Energy above idle (J)", true},
                {"j_per_token", "J per token", true},
@@ -156,7 +156,7 @@ Table phases_table(const std::vector<results::Cell>& cells, const std::vector<re
   add("seconds", "Time (s)");
   add("tokens", "Tokens");
   add("steps", "Steps");
-  add("batch", "Batch");
+  add("sequences", "Sequences (B)");  // not "batch": the identity's batch is the engine's batch size
   add("joules", "Energy (J)", true);
   add("joules_idle_subtracted", "Energy above idle (J)", true);
   add("j_per_token", "J per token", true);
@@ -178,7 +178,7 @@ Table phases_table(const std::vector<results::Cell>& cells, const std::vector<re
         for (Value& v : identity_values(label, cell.machine_id, cell.key)) row.push_back(std::move(v));
         row.push_back(Value{static_cast<int64_t>(rep.index)});
         row.push_back(Value{static_cast<int64_t>(rep.passes)});
-        row.push_back(p.meter.empty() ? Value{} : Value{p.meter});
+        row.push_back(Value{p.meter});
         row.push_back(Value{p.phase});
         row.push_back(Value{p.seconds});
         row.push_back(Value{p.tokens});
@@ -197,7 +197,7 @@ Table phases_table(const std::vector<results::Cell>& cells, const std::vector<re
   }
   t.default_columns = {"cell_id"};
   for (const auto& k : compact_identity_columns(shown)) t.default_columns.push_back(k);
-  for (const char* k : {"repetition", "meter", "phase", "seconds", "tokens", "joules", "j_per_token", "method"})
+  for (const char* k : {"repetition", "meter", "phase", "seconds", "tokens", "joules", "j_per_token", "method", "note"})
     t.default_columns.push_back(k);
   return t;
 }

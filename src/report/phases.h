@@ -40,8 +40,9 @@ std::vector<CellPhase> cell_phases(const results::Cell& cell);
 Table cell_phases_table(const std::vector<results::Cell>& cells, const std::map<std::string, std::string>& labels);
 
 // One row per stored phase row of every finished cell (cell, identity, repetition, passes, meter,
-// phase, seconds, tokens, steps, batch, joules, joules_idle_subtracted, j_per_token, method, note), as
-// stored: the repetition's whole window (all its passes).
+// phase, seconds, tokens, steps, sequences (the stored batch), joules, joules_idle_subtracted,
+// j_per_token, method, note), as stored: the repetition's whole window (all its passes). The meter is
+// "" (shown "none") when the window had no meter.
 Table phases_table(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines);
 
 // "steady-state decode: 0.52 J/token (nvml:0, counter-scaled) over 12.3 s (B = 64)" for a

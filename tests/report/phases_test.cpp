@@ -66,13 +66,13 @@ TEST(report_phases, ExportHasOneRowPerStoredPhaseAndAbsentEnergyStaysAbsent) {
   EXPECT_DOUBLE_EQ(rows[1].at("joules").get<double>(), 720.0);
   EXPECT_DOUBLE_EQ(rows[1].at("joules_idle_subtracted").get<double>(), 600.0);
   EXPECT_DOUBLE_EQ(rows[1].at("j_per_token").get<double>(), 60.0);  // 720 J / 12 tokens
-  EXPECT_EQ(rows[1].at("batch"), 4);
+  EXPECT_EQ(rows[1].at("sequences"), 4);
   EXPECT_EQ(rows[3].at("repetition"), 1);
   EXPECT_EQ(rows[3].at("passes"), 2);
   EXPECT_DOUBLE_EQ(rows[3].at("seconds").get<double>(), 4.0);  // as stored, not per pass
 
   const std::string csv = export_csv(t);
-  EXPECT_NE(csv.find(",repetition,passes,meter,phase,seconds,tokens,steps,batch,joules,joules_idle_subtracted,"
+  EXPECT_NE(csv.find(",repetition,passes,meter,phase,seconds,tokens,steps,sequences,joules,joules_idle_subtracted,"
                      "j_per_token,method,note\n"),
             std::string::npos)
       << csv;
