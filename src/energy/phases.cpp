@@ -238,6 +238,9 @@ std::vector<results::PhaseEnergy> compute_phases(const std::vector<engine::Gener
       } else {
         r.method = method;
         r.joules = scale * joules;
+        if (m.window.disagreement_flag && m.window.disagreement)
+          r.note = fmt::format("the counter and the sampled power disagree by {:.0f}% over the window",
+                               *m.window.disagreement * 100);
         if (m.window.idle_watts) r.joules_idle_subtracted = *r.joules - *m.window.idle_watts * r.seconds;
       }
       out.push_back(std::move(r));

@@ -43,7 +43,8 @@ struct PhaseMeterInput {
 //   integral ("integrated"). Fewer than `min_samples` samples inside the phase's
 //   intervals: "too short", no energy. A meter unavailable in the window, without power samples, or
 //   steps that lie outside the window (another clock): "unavailable", no energy, with the reason.
-//   With an idle baseline, joules_idle_subtracted = joules - idle watts x seconds.
+//   With an idle baseline, joules_idle_subtracted = joules - idle watts x seconds. A window whose
+//   counter and integral disagree (MeterEnergy::disagreement_flag) says so in each phase's note.
 std::vector<results::PhaseEnergy> compute_phases(const std::vector<engine::GenerationStep>& steps, double t0, double t1,
                                                  const std::vector<PhaseMeterInput>& meters,
                                                  size_t min_samples = kMinPhaseSamples);

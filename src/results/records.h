@@ -103,7 +103,7 @@ struct PhaseEnergy {
   std::string method;  // counter-scaled | integrated | too short | unavailable
   std::optional<double> joules;
   std::optional<double> joules_idle_subtracted;  // joules - idle watts x seconds, with an idle baseline
-  std::string note;                              // why there is no energy, or how it was obtained
+  std::string note;  // why there is no energy; a caveat of the energy (counter and power disagree)
 };
 
 // One repetition of a cell: the task's whole work inside one measurement window.

@@ -98,6 +98,19 @@ TEST(energy_phases, SplitsTimeTokensAndCounterScaledEnergy) {
   EXPECT_NEAR(*prefill.joules + *decode.joules + *other.joules, 1200, 1e-9);
 }
 
+TEST(energy_phases, ACounterThatDisagreesWithThePowerIsFollowedAndSaidSo) {
+  // 100 W sampled (1000 J over the window) but the counter says 500 J: the counter is the primary
+  // reading, so every phase is scaled by 0.5, and each phase's note repeats the window's flag.
+  PhaseMeterInput m = gpu(constant(100, 0, 10, 0.125), 500.0);
+  m.window.disagreement = 0.5;
+  m.window.disagreement_flag = true;
+  const auto rows = compute_phases(five_steps(), 0, 10, {m});
+  EXPECT_NEAR(*find(rows, "steady").joules, 300, 1e-9);  // 50 W x 6 s
+  EXPECT_EQ(find(rows, "steady").note, "the counter and the sampled power disagree by 50% over the window");
+  PhaseMeterInput agreeing = gpu(constant(100, 0, 10, 0.125), 1000.0);
+  EXPECT_EQ(find(compute_phases(five_steps(), 0, 10, {agreeing}), "steady").note, "");
+}
+
 TEST(energy_phases, IntegratesChangingPowerWithoutACounter) {
   // Power rising linearly, p(t) = 100 t W (two samples, interpolated between them); no counter:
   //   prefill = int_1^2 100t dt + 0.75 x int_3^5 100t dt = 150 + 0.75 x 800 = 750 J
