@@ -10,6 +10,7 @@
 #include "report/export.h"
 #include "report/load.h"
 #include "report/model_compare.h"
+#include "report/phases.h"
 #include "report/precision.h"
 #include "report/summary.h"
 #include "util/atomic_file.h"
@@ -28,6 +29,8 @@ report::Table table_of(report::ExportTable which, const report::Summary& summary
       return report::precision_table(summary);
     case report::ExportTable::kModels:
       return report::model_table(summary);
+    case report::ExportTable::kPhases:
+      return report::phases_table(results.cells, results.machines);
     case report::ExportTable::kSummary:
       break;
   }
@@ -45,6 +48,7 @@ std::vector<std::string> default_keys(report::ExportTable which, report::ExportF
       return report::precision_export_columns(full);
     case report::ExportTable::kItems:
     case report::ExportTable::kModels:
+    case report::ExportTable::kPhases:
       break;
   }
   return full.default_columns;
@@ -58,6 +62,8 @@ std::string default_caption(report::ExportTable which) {
       return "Energy and accuracy of each precision against its reference precision";
     case report::ExportTable::kModels:
       return "Each model against the baseline model on the cells they share";
+    case report::ExportTable::kPhases:
+      return "Phases of generation per repetition and meter";
     case report::ExportTable::kSummary:
       break;
   }
@@ -97,9 +103,11 @@ Command add_export_command(CLI::App& root) {
       "Export the summary table, per-item records or precision comparisons as CSV, JSONL, Markdown or LaTeX.");
   command.app->add_option("db", o->db, "Results database (opened read-only)")->capture_default_str();
   command.app->add_option("--format", o->format, "csv | jsonl | markdown | latex")->capture_default_str();
-  command.app->add_option("--table", o->table,
-                          "summary (one row per cell, the default) | items (per-item records) | precision (each "
-                          "precision against its reference) | models (each model against the baseline model)");
+  command.app->add_option(
+      "--table", o->table,
+      "summary (one row per cell, the default) | items (per-item records) | precision (each "
+      "precision against its reference) | models (each model against the baseline model) | phases (prefill, "
+      "decode, steady state of generation cells)");
   command.app->add_flag("--items", o->items, "Per-item records (same as --table items)");
   command.app->add_option("--columns", o->columns,
                           "Comma-separated column keys (default: all for csv/jsonl, a compact set for markdown/latex)");
@@ -144,6 +152,7 @@ Command add_export_command(CLI::App& root) {
       options.label = which == report::ExportTable::kItems       ? "tab:jouleval-items"
                       : which == report::ExportTable::kPrecision ? "tab:jouleval-precision"
                       : which == report::ExportTable::kModels    ? "tab:jouleval-models"
+                      : which == report::ExportTable::kPhases    ? "tab:jouleval-phases"
                                                                  : "tab:jouleval";
       if (which != report::ExportTable::kItems && !full.rows.empty())
         options.notes = report::caption_notes(summary, cell_ids(full));

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "report/phases.h"
+
 namespace jouleval::cli {
 
 std::string format_duration(double seconds) {
@@ -68,6 +70,7 @@ void ProgressPrinter::repetition_finished(const results::CellKey& /*key*/, const
   fmt::print(stderr, "{}: {}{} in {}{}{}\n", label_, rep.items == 1 ? "1 item" : fmt::format("{} items", rep.items),
              passes, format_duration(rep.seconds), energy,
              rep.short_window ? "  (window < 1 s: energy not meaningful)" : "");
+  if (const auto steady = report::steady_state_line(rep)) fmt::print(stderr, "  {}\n", terminal_safe(*steady));
 }
 
 void ProgressPrinter::cell_finished(const results::CellKey& key, const sweep::CellOutcome& outcome) {

@@ -140,6 +140,8 @@ WindowResult Monitor::end_window(const std::function<void()>& sync) {
 
   WindowResult r;
   r.seconds = t1 - t0_;
+  r.t0 = t0_;
+  r.t1 = t1;
   r.short_window = r.seconds < options_.short_window_seconds;
   for (size_t i = 0; i < meters_.size(); ++i) {
     Meter& m = *meters_[i];
@@ -157,6 +159,7 @@ WindowResult Monitor::end_window(const std::function<void()>& sync) {
         if (s.t >= t0_ && s.t <= t1) r.timeline.push_back({s.t - t0_, in.status.name, s.watts});
       }
     }
+    r.samples.push_back(std::move(in.samples));
   }
   sampler_->discard_before(t1);
   return r;

@@ -43,6 +43,12 @@ struct WindowResult {
   bool short_window = false;
   std::vector<results::MeterEnergy> meters;
   std::vector<results::PowerSample> timeline;  // t relative to the window's start; empty unless enabled
+  // The window's edges on the monitor's clock, and each meter's power samples on it (one entry per
+  // element of `meters`, in order; the nearest sample outside each edge included; empty for a meter
+  // without power samples), for splitting the window into phases (energy/phases.h).
+  double t0 = 0;
+  double t1 = 0;
+  std::vector<std::vector<TimedWatts>> samples;
 };
 
 class Monitor {

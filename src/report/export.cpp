@@ -207,7 +207,8 @@ ExportTable parse_export_table(const std::string& name) {
   if (name == "items") return ExportTable::kItems;
   if (name == "precision") return ExportTable::kPrecision;
   if (name == "models") return ExportTable::kModels;
-  throw util::Error(fmt::format("unknown table '{}' for --table (summary, items, precision, models)", name),
+  if (name == "phases") return ExportTable::kPhases;
+  throw util::Error(fmt::format("unknown table '{}' for --table (summary, items, precision, models, phases)", name),
                     util::ErrorKind::kUsage);
 }
 

@@ -22,10 +22,11 @@ enum class ExportFormat { kCsv, kJsonl, kMarkdown, kLatex };
 
 // What an export holds: the summary (one row per finished cell), the per-item records, or the
 // precision comparisons (report/precision.h: one row per precision against its reference), or the
-// model comparisons (report/model_compare.h: one row per cell shared with the baseline model).
-enum class ExportTable { kSummary, kItems, kPrecision, kModels };
+// model comparisons (report/model_compare.h: one row per cell shared with the baseline model), or the
+// phases of generation cells (report/phases.h: one row per repetition, meter and phase).
+enum class ExportTable { kSummary, kItems, kPrecision, kModels, kPhases };
 
-// "summary" | "items" | "precision" | "models"; throws util::Error (usage) otherwise.
+// "summary" | "items" | "precision" | "models" | "phases"; throws util::Error (usage) otherwise.
 ExportTable parse_export_table(const std::string& name);
 
 // "csv" | "jsonl" | "markdown" (or "md") | "latex" (or "tex"); throws util::Error (usage) otherwise.

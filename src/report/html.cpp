@@ -12,6 +12,7 @@
 #include "report/limits.h"
 #include "report/model_compare.h"
 #include "report/one_hz_table.h"
+#include "report/phases.h"
 #include "report/precision.h"
 #include "report/summary.h"
 #include "util/json_text.h"
@@ -288,6 +289,19 @@ std::string one_hz_html(const Summary& s, const std::vector<results::Cell>& cell
          "</script>\n";
 }
 
+// "Phases of generation": only when some finished cell recorded phases (docs/energy.md).
+std::string phases_html(const std::vector<results::Cell>& cells, const Summary& summary) {
+  const Table t = cell_phases_table(cells, summary.machine_labels);
+  if (t.rows.empty()) return "";
+  return "<h2 id=\"phases\">Phases of generation</h2>\n<p>Each generation cell's window split into prefill, decode, "
+         "the steady state (the longest stretch with every sequence slot held and decoding: J per generated token "
+         "at a full batch, as ML.ENERGY measures it) and the time outside generation steps; means over repetitions, "
+         "prefill, decode and other per pass of the task. Energy is each meter's sampled power over the phase, "
+         "scaled to the meter's energy counter over the whole window (counter-scaled); a phase holding too few "
+         "power samples is \"too short\" and has no energy.</p>\n" +
+         table_html(t, "phases");
+}
+
 // The plots: one <figure> per chart with something to draw (its spec into `specs`). When no cell has
 // an energy reading, one message stands in place of the energy charts; the other charts with nothing
 // to draw are listed, with the reason, in one note at the end.
@@ -409,6 +423,7 @@ std::string render_html(const ReportInput& input, const std::vector<JsAsset>& sc
     out += fmt::format("<dt>{}</dt><dd>{}</dd>\n", html_escape(c.label), html_escape(c.meaning));
   out += "</dl></details>\n";
   out += one_hz_html(summary, input.cells);
+  out += phases_html(input.cells, summary);
   const Table precision = precision_table(summary);
   out +=
       "<h2>Precision comparison</h2>\n<p>Each precision against the reference precision among the cells identical "

@@ -89,6 +89,23 @@ struct PowerSample {
   double watts = 0.0;
 };
 
+// One phase of a generation repetition as one meter saw it (docs/energy.md "Phases of
+// generation"): prefill, decode, steady (the longest stretch with the batch full) or other (the
+// window's time outside every generation step). Energy is absent unless `method` is
+// "counter-scaled" or "integrated"; `note` says why it is absent ("too short", "unavailable").
+struct PhaseEnergy {
+  std::string phase;  // prefill | decode | steady | other
+  std::string meter;  // the meter's name; "" when the window had no meter at all
+  double seconds = 0.0;
+  int64_t tokens = 0;  // prefill: prompt tokens; decode and steady: generated (decode) tokens; other: 0
+  int32_t steps = 0;   // generation steps that contributed
+  int32_t batch = 0;   // steady: the sequences decoded together (every slot); else the most active at once
+  std::string method;  // counter-scaled | integrated | too short | unavailable
+  std::optional<double> joules;
+  std::optional<double> joules_idle_subtracted;  // joules - idle watts x seconds, with an idle baseline
+  std::string note;  // why there is no energy; a caveat of the energy (counter and power disagree)
+};
+
 // One repetition of a cell: the task's whole work inside one measurement window.
 struct Repetition {
   int64_t id = 0;  // database id (0 until stored); key for timeline()
@@ -111,6 +128,9 @@ struct Repetition {
   std::optional<uint64_t> peak_rss_bytes;
   std::vector<MeterEnergy> meters;
   std::vector<PowerSample> timeline;  // may be empty
+  // Generation cells: each phase of the window per meter (empty for other cells and for databases
+  // before the phase_energy table).
+  std::vector<PhaseEnergy> phases;
 };
 
 // Accuracy of a cell (identical across repetitions for greedy evaluation; recorded once).

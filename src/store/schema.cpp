@@ -109,6 +109,21 @@ UPDATE repetitions SET jouleval_version =
   coalesce((SELECT jouleval_version FROM runs WHERE runs.id = repetitions.run_id), '');
 )sql";
 
+// Version 5: the phases of generation repetitions (docs/energy.md "Phases of generation"), one row
+// per repetition, meter ('' when the window had none) and phase; joules NULL when not measured
+// (method 'too short' or 'unavailable', with the reason in note).
+void migrate_add_phase_energy(Database& db) {
+  db.exec(R"sql(
+CREATE TABLE IF NOT EXISTS phase_energy (
+  repetition_id INTEGER NOT NULL REFERENCES repetitions(id) ON DELETE CASCADE,
+  meter TEXT NOT NULL,
+  phase TEXT NOT NULL CHECK (phase IN ('prefill', 'decode', 'steady', 'other')),
+  seconds REAL NOT NULL, joules REAL, joules_idle_subtracted REAL, tokens INTEGER NOT NULL,
+  steps INTEGER NOT NULL, batch INTEGER NOT NULL, method TEXT NOT NULL, note TEXT NOT NULL,
+  PRIMARY KEY (repetition_id, meter, phase));
+)sql");
+}
+
 int pragma_int(Database& db, const char* pragma) {
   Statement st(db, fmt::format("PRAGMA {}", pragma));
   return st.step() ? static_cast<int>(st.column_int64(0)) : 0;
@@ -137,6 +152,7 @@ void create_schema(Database& db) {
   db.exec(kCreateOtherTables);
   db.exec(cells_table("cells"));
   db.exec(kCreateClaims);
+  migrate_add_phase_energy(db);
   Statement meta(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
   meta.bind_all("schema_version", std::to_string(kSchemaVersion)).run();
   meta.bind_all("created_by", fmt::format("jouleval {}", util::build::kVersion)).run();
@@ -174,6 +190,11 @@ void upgrade_schema(Database& db) {
     // Version 3 -> 4: the host's peak resident memory per repetition (NULL: not recorded).
     if (version <= 3) {
       db.exec("ALTER TABLE repetitions ADD COLUMN peak_rss_bytes INTEGER");
+      set_version(db, kSchemaVersion);
+    }
+    // Version 4 -> 5: the phases of generation repetitions (none for those already stored).
+    if (version <= 4) {
+      migrate_add_phase_energy(db);
       set_version(db, kSchemaVersion);
     }
     tx.commit();

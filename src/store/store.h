@@ -27,6 +27,7 @@ using results::ItemRecord;
 using results::Machine;
 using results::MeterEnergy;
 using results::Metric;
+using results::PhaseEnergy;
 using results::PowerSample;
 using results::Repetition;
 using results::Run;

@@ -96,6 +96,21 @@ MeterEnergy read_meter(const Statement& st) {
   return m;
 }
 
+PhaseEnergy read_phase(const Statement& st) {
+  PhaseEnergy p;
+  p.phase = st.column_text(0);
+  p.meter = st.column_text(1);
+  p.seconds = st.column_double(2);
+  p.tokens = st.column_int64(3);
+  p.steps = static_cast<int32_t>(st.column_int64(4));
+  p.batch = static_cast<int32_t>(st.column_int64(5));
+  p.method = st.column_text(6);
+  p.joules = st.column_optional_double(7);
+  p.joules_idle_subtracted = st.column_optional_double(8);
+  p.note = st.column_text(9);
+  return p;
+}
+
 }  // namespace
 
 std::vector<Cell> Store::cells(const CellQuery& query) { return read_cells("", std::nullopt, query); }
@@ -119,6 +134,13 @@ std::vector<Cell> Store::read_cells(const std::string& where, std::optional<int6
            disagreement, disagreement_flag, idle_watts, total_joules, active_joules, avg_watts, peak_watts,
            temp_start_c, temp_end_c
     FROM meters WHERE repetition_id = ? ORDER BY id)sql");
+  // Version 5 and later: the phases of generation repetitions.
+  std::optional<Statement> phases;
+  if (schema_version_ >= 5) {
+    phases.emplace(db_, R"sql(
+    SELECT phase, meter, seconds, tokens, steps, batch, method, joules, joules_idle_subtracted, note
+    FROM phase_energy WHERE repetition_id = ? ORDER BY rowid)sql");
+  }
   for (Cell& c : out) {
     metrics.bind(1, c.id);
     while (metrics.step())
@@ -147,6 +169,11 @@ std::vector<Cell> Store::read_cells(const std::string& where, std::optional<int6
       meters.bind(1, r.id);
       while (meters.step()) r.meters.push_back(read_meter(meters));
       meters.reset();
+      if (phases) {
+        phases->bind(1, r.id);
+        while (phases->step()) r.phases.push_back(read_phase(*phases));
+        phases->reset();
+      }
       if (query.with_timeline) r.timeline = timeline(r.id);
     }
     if (query.with_items) c.items = items(c.id);

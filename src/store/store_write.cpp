@@ -175,6 +175,17 @@ void Store::write_repetition(int64_t cell_id, const Repetition& r, std::optional
   }
   Statement sample(db_, "INSERT INTO timeline (repetition_id, t, meter, watts) VALUES (?, ?, ?, ?)");
   for (const PowerSample& s : r.timeline) sample.bind_all(rep_id, s.t_seconds, s.meter, s.watts).run();
+  if (r.phases.empty()) return;
+  Statement phase(db_, R"sql(
+    INSERT INTO phase_energy (repetition_id, meter, phase, seconds, joules, joules_idle_subtracted, tokens, steps,
+                              batch, method, note)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))sql");
+  for (const PhaseEnergy& p : r.phases) {
+    phase
+        .bind_all(rep_id, p.meter, p.phase, p.seconds, p.joules, p.joules_idle_subtracted, p.tokens, p.steps, p.batch,
+                  p.method, p.note)
+        .run();
+  }
 }
 
 void Store::write_metrics(int64_t cell_id, const std::vector<Metric>& metrics) {

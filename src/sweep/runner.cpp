@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "energy/phases.h"
 #include "engine/gguf_info.h"
 #include "engine/gguf_validate.h"
 #include "engine/model.h"
@@ -87,6 +88,23 @@ tasks::TaskResult evaluate(engine::Model& model, const tasks::Task& task, const 
 int64_t request_count(const tasks::Task& task) {
   return task.kind() == tasks::RequestKind::kLoglikelihood ? static_cast<int64_t>(task.loglikelihood_requests().size())
                                                            : static_cast<int64_t>(task.generation_requests().size());
+}
+
+// The phases of a generation window, per meter that can measure on this machine (a window without
+// any: the times alone, energy unavailable). Empty when the window ran no generation step.
+std::vector<results::PhaseEnergy> generation_phases(const std::vector<engine::GenerationStep>& steps,
+                                                    const energy::WindowResult& window,
+                                                    const std::vector<energy::MeterStatus>& status) {
+  std::vector<energy::PhaseMeterInput> meters;
+  for (size_t i = 0; i < window.meters.size(); ++i) {
+    const bool usable = std::any_of(status.begin(), status.end(), [&](const energy::MeterStatus& m) {
+      return m.name == window.meters[i].meter && m.available;
+    });
+    if (!usable) continue;  // never measured here: its reason is in the repetition's meters
+    meters.push_back(
+        {window.meters[i], i < window.samples.size() ? window.samples[i] : std::vector<energy::TimedWatts>{}});
+  }
+  return energy::compute_phases(steps, window.t0, window.t1, meters);
 }
 
 // Unmeasured work before the first window of a loaded model: first kernels, allocations, clocks.
@@ -497,12 +515,14 @@ class SweepRun {
       engine::ProgressFn progress = [this](int64_t d, int64_t t) { observer_.progress(d, t, monitor_.live_watts()); };
       const std::string started_at = now_iso8601();
       model.reset_counters();
+      (void)model.take_generation_steps();    // the warm-up's and unmeasured scoring's steps are not this window's
       const util::PeakRssWindow host_memory;  // the process's peak resident memory over this window
       auto window = monitor_.open_window([&] { model.synchronize(); });
       tasks::TaskResult result = evaluate(model, task, progress);
       for (int32_t p = 1; p < passes; ++p) evaluate(model, task, {});  // same work again (deterministic)
       energy::WindowResult measured = window.close([&] { model.synchronize(); });
       const engine::WorkCounters work = model.counters();
+      const std::vector<engine::GenerationStep> steps = model.take_generation_steps();
       if (const int32_t needed = passes_needed(measured.seconds / passes);
           measured.seconds < config_.min_window_seconds && needed > passes && calibrations < 3) {
         // Too short for the meters to resolve: this window was a calibration; measure again with the
@@ -536,6 +556,7 @@ class SweepRun {
       rep.jouleval_version = util::build::kVersion;
       rep.llama_revision = util::build::kLlamaRevision;
       rep.peak_rss_bytes = host_memory.peak_bytes();
+      rep.phases = generation_phases(steps, measured, monitor_.meters_status());
       rep.meters = std::move(measured.meters);
       if (config_.timeline) rep.timeline = std::move(measured.timeline);
       last_seconds = measured.seconds;

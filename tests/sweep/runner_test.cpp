@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -210,6 +211,44 @@ TEST_F(Runner, EachRepetitionRecordsTheVersionsThatMeasuredIt) {
   const results::Repetition rep = cells_of(c.database).at(0).repetitions.at(0);
   EXPECT_EQ(rep.jouleval_version, util::build::kVersion);
   EXPECT_EQ(rep.llama_revision, util::build::kLlamaRevision);
+}
+
+// A generation cell records its phases from the steps of its window only (the warm-up's are
+// discarded): prefill holds exactly the window's prompt tokens, the phases' times add up to the
+// window, and without an energy meter every phase says so and has no energy (never a made-up one).
+// A loglikelihood cell records none.
+TEST_F(Runner, AGenerationCellRecordsItsPhasesWithoutAMeter) {
+  SweepConfig c = config();
+  c.tasks = {tasks::TaskId::kGsm8k, tasks::TaskId::kMmlu};
+  c.limit = 3;
+  c.task_settings[tasks::TaskId::kGsm8k].shots = 0;  // short prompts: a quick test
+  c.max_sequences = 2;
+  c.warmup_requests = 2;  // its generation steps come before the window
+  ASSERT_EQ(run(c).cells_done, 2);
+  for (const results::Cell& cell : cells_of(c.database)) {
+    const results::Repetition& rep = cell.repetitions.at(0);
+    if (cell.key.task != "gsm8k") {
+      EXPECT_TRUE(rep.phases.empty()) << cell.key.task;
+      continue;
+    }
+    ASSERT_EQ(rep.phases.size(), 4u);
+    std::map<std::string, results::PhaseEnergy> by;
+    for (const auto& p : rep.phases) {
+      EXPECT_EQ(p.meter, "");
+      EXPECT_EQ(p.method, "unavailable") << p.phase;
+      EXPECT_FALSE(p.joules) << p.phase;
+      EXPECT_FALSE(p.joules_idle_subtracted) << p.phase;
+      by[p.phase] = p;
+    }
+    EXPECT_EQ(by.at("prefill").note, "no energy meter");
+    EXPECT_EQ(by.at("prefill").tokens, rep.prompt_tokens);
+    EXPECT_GT(by.at("decode").tokens, 0);
+    EXPECT_LE(by.at("decode").tokens, rep.generated_tokens);
+    EXPECT_NEAR(by.at("prefill").seconds + by.at("decode").seconds + by.at("other").seconds, rep.seconds,
+                1e-6 * rep.seconds);
+    EXPECT_GT(by.at("decode").seconds, 0);
+    EXPECT_LE(by.at("steady").seconds, rep.seconds);
+  }
 }
 
 // An observer that throws from inside the measured work of the first cell it sees.

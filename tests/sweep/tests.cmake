@@ -43,3 +43,10 @@ add_test(NAME sweep.cli.honest_exits
 add_test(NAME sweep.cli.slurm_cluster_array_and_merge
   COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/slurm_cluster_test.sh $<TARGET_FILE:jouleval_cli> 120)
 set_tests_properties(sweep.cli.slurm_cluster_array_and_merge PROPERTIES TIMEOUT 200 SKIP_RETURN_CODE 77)
+
+# The phases of a generation cell: the steady-state line of `run` and `export --table phases`, with a
+# fake GPU meter and with none (docs/energy.md "Phases of generation").
+add_test(NAME sweep.cli.generation_phases
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/phases-test
+          -DFAKE_NVML=$<TARGET_FILE:fake_nvml> -P ${CMAKE_CURRENT_LIST_DIR}/phases_cli.cmake)
+set_tests_properties(sweep.cli.generation_phases PROPERTIES TIMEOUT 600)

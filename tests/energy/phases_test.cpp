@@ -1,0 +1,214 @@
+// The phases of a generation window (energy/phases.h): explicit steps and power samples, expected
+// values worked out by hand in each test.
+#include <gtest/gtest.h>
+
+#include "energy/phases.h"
+
+namespace jouleval::energy {
+namespace {
+
+using engine::GenerationStep;
+
+GenerationStep step(double begin, double end, int32_t prompt, int32_t decode, int32_t active, int32_t slots) {
+  GenerationStep s;
+  s.begin_s = begin;
+  s.end_s = end;
+  s.prompt_tokens = prompt;
+  s.decode_tokens = decode;
+  s.active_sequences = active;
+  s.sequence_slots = slots;
+  return s;
+}
+
+// Window [0, 10] with 4 sequence slots:
+//   [1, 2] prefill of 300 prompt tokens (every slot admitted, nobody decoding yet)
+//   [2, 3] 4 decode tokens
+//   [3, 5] mixed: 12 prompt tokens of a new sequence and 4 decode tokens (prompt share 12/16 = 0.75)
+//   [5, 8] 4 decode tokens
+//   [8, 9] 2 decode tokens, 2 of 4 slots held (ramp down)
+std::vector<GenerationStep> five_steps() {
+  return {step(1, 2, 300, 0, 4, 4), step(2, 3, 0, 4, 4, 4), step(3, 5, 12, 4, 4, 4), step(5, 8, 0, 4, 4, 4),
+          step(8, 9, 0, 2, 2, 4)};
+}
+
+std::vector<TimedWatts> constant(double watts, double from, double to, double every) {
+  std::vector<TimedWatts> s;
+  for (double t = from; t <= to; t += every) s.push_back({t, watts});
+  return s;
+}
+
+PhaseMeterInput gpu(std::vector<TimedWatts> samples, std::optional<double> counter) {
+  PhaseMeterInput m;
+  m.window.meter = "nvml:0";
+  m.window.available = true;
+  m.window.counter_joules = counter;
+  m.samples = std::move(samples);
+  return m;
+}
+
+const results::PhaseEnergy& find(const std::vector<results::PhaseEnergy>& rows, const std::string& phase,
+                                 const std::string& meter = "nvml:0") {
+  for (const auto& r : rows)
+    if (r.phase == phase && r.meter == meter) return r;
+  throw std::runtime_error("no row " + phase + " " + meter);
+}
+
+TEST(energy_phases, SplitsTimeTokensAndCounterScaledEnergy) {
+  // 100 W throughout (samples every 0.125 s); the counter says 1200 J over the 10 s window, where the
+  // samples integrate to 1000 J: every phase's integral is scaled by 1.2 (120 W).
+  PhaseMeterInput m = gpu(constant(100, 0, 10, 0.125), 1200.0);
+  m.window.idle_watts = 20.0;
+  const auto rows = compute_phases(five_steps(), 0, 10, {m});
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].phase, "prefill");
+  EXPECT_EQ(rows[1].phase, "decode");
+  EXPECT_EQ(rows[2].phase, "steady");
+  EXPECT_EQ(rows[3].phase, "other");
+
+  const auto& prefill = find(rows, "prefill");  // 1 s + 0.75 x 2 s
+  EXPECT_DOUBLE_EQ(prefill.seconds, 2.5);
+  EXPECT_EQ(prefill.tokens, 312);
+  EXPECT_EQ(prefill.steps, 2);
+  EXPECT_EQ(prefill.method, "counter-scaled");
+  ASSERT_TRUE(prefill.joules);
+  EXPECT_NEAR(*prefill.joules, 120 * 2.5, 1e-9);
+  ASSERT_TRUE(prefill.joules_idle_subtracted);
+  EXPECT_NEAR(*prefill.joules_idle_subtracted, 300 - 20 * 2.5, 1e-9);
+
+  const auto& decode = find(rows, "decode");  // 1 s + 0.25 x 2 s + 3 s + 1 s
+  EXPECT_DOUBLE_EQ(decode.seconds, 5.5);
+  EXPECT_EQ(decode.tokens, 14);
+  EXPECT_EQ(decode.steps, 4);
+  EXPECT_NEAR(*decode.joules, 120 * 5.5, 1e-9);
+
+  const auto& steady = find(rows, "steady");  // [2, 8]: the three full steps with decoding sequences
+  EXPECT_DOUBLE_EQ(steady.seconds, 6.0);
+  EXPECT_EQ(steady.tokens, 12);
+  EXPECT_EQ(steady.steps, 3);
+  EXPECT_EQ(steady.batch, 4);
+  EXPECT_NEAR(*steady.joules, 720, 1e-9);
+  EXPECT_NEAR(*steady.joules / static_cast<double>(steady.tokens), 60, 1e-9);
+  EXPECT_NEAR(*steady.joules_idle_subtracted, 720 - 20 * 6, 1e-9);
+
+  const auto& other = find(rows, "other");  // [0, 1] and [9, 10]
+  EXPECT_DOUBLE_EQ(other.seconds, 2.0);
+  EXPECT_EQ(other.tokens, 0);
+  EXPECT_NEAR(*other.joules, 240, 1e-9);
+  // Prefill, decode and the rest of the window add up to the counter.
+  EXPECT_NEAR(*prefill.joules + *decode.joules + *other.joules, 1200, 1e-9);
+}
+
+TEST(energy_phases, ACounterThatDisagreesWithThePowerIsFollowedAndSaidSo) {
+  // 100 W sampled (1000 J over the window) but the counter says 500 J: the counter is the primary
+  // reading, so every phase is scaled by 0.5, and each phase's note repeats the window's flag.
+  PhaseMeterInput m = gpu(constant(100, 0, 10, 0.125), 500.0);
+  m.window.disagreement = 0.5;
+  m.window.disagreement_flag = true;
+  const auto rows = compute_phases(five_steps(), 0, 10, {m});
+  EXPECT_NEAR(*find(rows, "steady").joules, 300, 1e-9);  // 50 W x 6 s
+  EXPECT_EQ(find(rows, "steady").note, "the counter and the sampled power disagree by 50% over the window");
+  PhaseMeterInput agreeing = gpu(constant(100, 0, 10, 0.125), 1000.0);
+  EXPECT_EQ(find(compute_phases(five_steps(), 0, 10, {agreeing}), "steady").note, "");
+}
+
+TEST(energy_phases, IntegratesChangingPowerWithoutACounter) {
+  // Power rising linearly, p(t) = 100 t W (two samples, interpolated between them); no counter:
+  //   prefill = int_1^2 100t dt + 0.75 x int_3^5 100t dt = 150 + 0.75 x 800 = 750 J
+  //   steady  = int_2^8 100t dt = 50 x (64 - 4) = 3000 J
+  const auto rows = compute_phases(five_steps(), 0, 10, {gpu({{0, 0}, {10, 1000}}, std::nullopt)}, 0);
+  EXPECT_EQ(find(rows, "prefill").method, "integrated");
+  EXPECT_NEAR(*find(rows, "prefill").joules, 750, 1e-9);
+  EXPECT_NEAR(*find(rows, "steady").joules, 3000, 1e-9);
+  // decode = int_2^3 + 0.25 x int_3^5 + int_5^9 = 250 + 200 + 2800
+  EXPECT_NEAR(*find(rows, "decode").joules, 3250, 1e-9);
+  EXPECT_FALSE(find(rows, "decode").joules_idle_subtracted);  // no idle baseline
+  // other = int_0^1 + int_9^10 = 50 + 950
+  EXPECT_NEAR(*find(rows, "other").joules, 1000, 1e-9);
+}
+
+TEST(energy_phases, APhaseWithFewerSamplesThanTheMinimumIsTooShort) {
+  // Samples every 0.5 s: prefill's steps (1, 2) and (3, 5) hold 1.5 and 3.5, 4, 4.5: 4 samples;
+  // steady's (2, 8) holds 2.5 ... 7.5: 11 samples.
+  const auto rows = compute_phases(five_steps(), 0, 10, {gpu(constant(100, 0, 10, 0.5), 1000.0)});
+  const auto& prefill = find(rows, "prefill");
+  EXPECT_EQ(prefill.method, "too short");
+  EXPECT_FALSE(prefill.joules);
+  EXPECT_DOUBLE_EQ(prefill.seconds, 2.5);  // the time is still there
+  EXPECT_EQ(prefill.note, "4 power samples inside, fewer than 10");
+  EXPECT_EQ(find(rows, "steady").method, "counter-scaled");
+  EXPECT_NEAR(*find(rows, "steady").joules, 600, 1e-9);
+}
+
+TEST(energy_phases, WithoutAMeterTheTimesAreKeptAndTheEnergyIsUnavailable) {
+  const auto rows = compute_phases(five_steps(), 0, 10, {});
+  ASSERT_EQ(rows.size(), 4u);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.meter, "");
+    EXPECT_EQ(r.method, "unavailable");
+    EXPECT_EQ(r.note, "no energy meter");
+    EXPECT_FALSE(r.joules);
+    EXPECT_FALSE(r.joules_idle_subtracted);
+  }
+  EXPECT_DOUBLE_EQ(find(rows, "prefill", "").seconds, 2.5);
+  EXPECT_DOUBLE_EQ(find(rows, "steady", "").seconds, 6.0);
+  EXPECT_EQ(find(rows, "steady", "").batch, 4);
+}
+
+TEST(energy_phases, AMeterWithoutSamplesOrUnavailableGivesNoEnergy) {
+  PhaseMeterInput external;
+  external.window.meter = "external";
+  external.window.available = true;
+  external.window.counter_joules = 500;
+  PhaseMeterInput broken;
+  broken.window.meter = "rapl";
+  broken.window.unavailable_reason = "no RAPL domains";
+  const auto rows = compute_phases(five_steps(), 0, 10, {external, broken});
+  ASSERT_EQ(rows.size(), 8u);
+  EXPECT_EQ(find(rows, "decode", "external").method, "unavailable");
+  EXPECT_EQ(find(rows, "decode", "external").note, "no power samples (the meter is read only at the window's edges)");
+  EXPECT_FALSE(find(rows, "decode", "external").joules);
+  EXPECT_EQ(find(rows, "steady", "rapl").note, "meter unavailable: no RAPL domains");
+  EXPECT_DOUBLE_EQ(find(rows, "decode", "rapl").seconds, 5.5);
+}
+
+TEST(energy_phases, NoSteadyStateWhenTheBatchIsNeverFull) {
+  // 3 prompts for 8 slots: at most 3 sequences at once.
+  const std::vector<GenerationStep> steps = {step(0, 1, 30, 0, 3, 8), step(1, 2, 0, 3, 3, 8), step(2, 3, 0, 2, 2, 8)};
+  const auto rows = compute_phases(steps, 0, 3, {gpu(constant(50, 0, 3, 0.05), 150.0)});
+  const auto& steady = find(rows, "steady");
+  EXPECT_EQ(steady.method, "unavailable");
+  EXPECT_EQ(steady.note, "no steady state: the batch was never full (at most 3 of 8 sequences at once)");
+  EXPECT_DOUBLE_EQ(steady.seconds, 0);
+  EXPECT_FALSE(steady.joules);
+  EXPECT_EQ(find(rows, "decode").method, "counter-scaled");  // the other phases are there
+}
+
+TEST(energy_phases, TheSteadyStateIsTheLongestFullRun) {
+  // Two full runs: [0, 2] (2 steps) and [3, 6.5] (2 steps, longer); a step with a free slot between.
+  const std::vector<GenerationStep> steps = {step(0, 1, 0, 2, 2, 2), step(1, 2, 0, 2, 2, 2), step(2, 3, 0, 1, 1, 2),
+                                             step(3, 5, 5, 1, 2, 2), step(5, 6.5, 0, 2, 2, 2)};
+  const auto rows = compute_phases(steps, 0, 7, {});
+  const auto& steady = find(rows, "steady", "");
+  EXPECT_DOUBLE_EQ(steady.seconds, 3.5);
+  EXPECT_EQ(steady.tokens, 3);
+  EXPECT_EQ(steady.steps, 2);
+  EXPECT_EQ(steady.batch, 2);
+}
+
+TEST(energy_phases, StepsOnAnotherClockGiveNoEnergy) {
+  auto steps = five_steps();
+  for (auto& s : steps) {
+    s.begin_s += 1000;
+    s.end_s += 1000;
+  }
+  const auto rows = compute_phases(steps, 0, 10, {gpu(constant(100, 0, 10, 0.125), 1000.0)});
+  for (const auto& r : rows) {
+    EXPECT_FALSE(r.joules) << r.phase;
+    EXPECT_EQ(r.note, "the generation steps lie outside the measurement window (another clock)") << r.phase;
+  }
+  EXPECT_DOUBLE_EQ(find(rows, "prefill").seconds, 2.5);
+  EXPECT_TRUE(compute_phases({}, 0, 10, {gpu(constant(100, 0, 10, 0.125), 1000.0)}).empty());
+}
+
+}  // namespace
+}  // namespace jouleval::energy
