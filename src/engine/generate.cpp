@@ -143,7 +143,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     step.sequence_slots = static_cast<int32_t>(slots.size());
     m.counters.decode_calls += m.execute_on(context, batch, plan, [&](std::span<const PlanOutput> outputs) {
       std::vector<llama_token> next(outputs.size());
-      parallel_for(static_cast<int64_t>(outputs.size()), m.threads, [&](int64_t k) {
+      m.pool->parallel_for(static_cast<int64_t>(outputs.size()), [&](int64_t k) {
         next[static_cast<size_t>(k)] = row_argmax(outputs[static_cast<size_t>(k)].logits, m.n_vocab);
       });
       for (size_t k = 0; k < outputs.size(); ++k) {

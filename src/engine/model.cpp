@@ -287,6 +287,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   }
 
   impl->threads = options.threads > 0 ? options.threads : physical_cores();
+  impl->pool = std::make_unique<ThreadPool>(impl->threads);
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = static_cast<uint32_t>(n_ctx_wanted);
   cp.n_batch = static_cast<uint32_t>(sizes.batch);

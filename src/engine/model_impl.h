@@ -10,6 +10,7 @@
 #include "engine/decode_plan.h"
 #include "engine/llama_handles.h"
 #include "engine/model.h"
+#include "engine/thread_pool.h"
 
 namespace jouleval::engine {
 
@@ -26,6 +27,9 @@ struct Model::Impl {
   int32_t n_seq_max = 1;  // sequence ids 0..n_seq_max-1
   int32_t n_vocab = 0;
   int32_t threads = 1;
+  // The host threads of every parallel loop of this model (`threads` in all), shared by the scoring
+  // lanes and generation; made at load, after `threads` is known.
+  std::unique_ptr<ThreadPool> pool;
   bool uses_gpu = false;
   uint64_t gpu_in_use_before_load = 0;
 
