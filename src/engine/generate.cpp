@@ -7,7 +7,9 @@
 #include <chrono>
 #include <deque>
 #include <limits>
+#include <optional>
 
+#include "engine/detokenizer.h"
 #include "engine/limits.h"
 #include "engine/logits.h"
 #include "engine/model_impl.h"
@@ -21,24 +23,21 @@ struct Active {
   int32_t request = -1;
   std::vector<llama_token> prompt;  // after truncation
   int32_t max_new = 0;
-  std::vector<llama_token> generated;
-  llama_token pending = LLAMA_TOKEN_NULL;  // next token to feed
+  std::optional<IncrementalDetokenizer> text;  // the generated tokens and their text (from admission)
+  llama_token pending = LLAMA_TOKEN_NULL;      // next token to feed
   bool prefilled = false;
   int64_t cells = 0;  // KV cells reserved: prompt + max_new
+
+  int32_t n_generated() const { return text ? static_cast<int32_t>(text->tokens().size()) : 0; }
 };
 
-// Cuts `text` before the earliest stop string; returns true when one was found.
-bool cut_at_stop(std::string& text, const std::vector<std::string>& stops) {
-  size_t best = std::string::npos;
-  for (const auto& s : stops) {
-    if (s.empty()) continue;
-    const size_t at = text.find(s);
-    if (at < best) best = at;
-  }
-  if (best == std::string::npos) return false;
-  text.resize(best);
-  return true;
-}
+// What one output did to its sequence, decided on the pool's threads.
+struct Outcome {
+  bool eog = false;       // the EOG token: not emitted
+  bool finished = false;  // with `reason`
+  StopReason reason = StopReason::kMaxTokens;
+  size_t cut = std::string::npos;  // where a stop string begins
+};
 
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -106,7 +105,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
   int64_t cells_reserved = 0;
   int32_t n_active = 0;
   DecodePlan plan;
-  std::vector<std::string> texts(requests.size());
+  std::vector<Outcome> outcomes;
 
   while (n_active > 0 || !waiting.empty()) {
     // Admit waiting prompts while sequence ids and KV cells allow.
@@ -114,6 +113,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       if (slots[s].request >= 0) continue;
       if (n_active > 0 && cells_reserved + waiting.front().cells > capacity) break;
       slots[s] = std::move(waiting.front());
+      slots[s].text.emplace(m.vocab, m.detokenize_rules);
       waiting.pop_front();
       cells_reserved += slots[s].cells;
       ++n_active;
@@ -130,7 +130,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
         prompt_tokens += n;
         a.prefilled = true;
       } else {
-        const auto pos = static_cast<llama_pos>(a.prompt.size() + a.generated.size() - 1);
+        const auto pos = static_cast<llama_pos>(a.prompt.size() + static_cast<size_t>(a.n_generated()) - 1);
         plan.add(a.pending, pos, seq, seq);
       }
     }
@@ -142,34 +142,42 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     step.active_sequences = n_active;
     step.sequence_slots = static_cast<int32_t>(slots.size());
     m.counters.decode_calls += m.execute_on(context, batch, plan, [&](std::span<const PlanOutput> outputs) {
-      std::vector<llama_token> next(outputs.size());
+      // Per sequence, on the pool: argmax, detokenisation of the new token, stop strings in the text
+      // it can have completed (docs/engine.md "Batched generation").
+      outcomes.assign(outputs.size(), Outcome{});
       m.pool->parallel_for(static_cast<int64_t>(outputs.size()), [&](int64_t k) {
-        next[static_cast<size_t>(k)] = row_argmax(outputs[static_cast<size_t>(k)].logits, m.n_vocab);
+        const PlanOutput& out = outputs[static_cast<size_t>(k)];
+        Outcome& o = outcomes[static_cast<size_t>(k)];
+        Active& a = slots[static_cast<size_t>(out.id)];
+        const llama_token tok = row_argmax(out.logits, m.n_vocab);
+        if (llama_vocab_is_eog(m.vocab, tok)) {
+          o.eog = o.finished = true;
+          o.reason = StopReason::kEos;
+          return;
+        }
+        const size_t changed = a.text->append(tok);
+        a.pending = tok;
+        o.cut = find_stop(a.text->text(), requests[static_cast<size_t>(a.request)].stop, changed);
+        o.finished = true;
+        if (o.cut != std::string::npos) {
+          o.reason = StopReason::kStopString;
+        } else if (a.n_generated() >= a.max_new) {
+          o.reason = StopReason::kMaxTokens;
+        } else if (static_cast<int64_t>(a.prompt.size()) + a.n_generated() >= m.n_ctx) {
+          o.reason = StopReason::kContextFull;
+        } else {
+          o.finished = false;
+        }
       });
       for (size_t k = 0; k < outputs.size(); ++k) {
+        const Outcome& o = outcomes[k];
+        if (!o.eog) ++m.counters.tokens_generated;
+        if (!o.finished) continue;
         Active& a = slots[static_cast<size_t>(outputs[k].id)];
         GenerationResult& r = results[static_cast<size_t>(a.request)];
-        const llama_token tok = next[k];
-        if (llama_vocab_is_eog(m.vocab, tok)) {
-          r.stop_reason = StopReason::kEos;
-          finished.push_back(outputs[k].id);
-          continue;
-        }
-        a.generated.push_back(tok);
-        ++m.counters.tokens_generated;
-        std::string text = detokenize(m.vocab, a.generated);
-        if (cut_at_stop(text, requests[static_cast<size_t>(a.request)].stop)) {
-          r.stop_reason = StopReason::kStopString;
-          finished.push_back(outputs[k].id);
-        } else if (static_cast<int32_t>(a.generated.size()) >= a.max_new) {
-          r.stop_reason = StopReason::kMaxTokens;
-          finished.push_back(outputs[k].id);
-        } else if (static_cast<int64_t>(a.prompt.size() + a.generated.size()) >= m.n_ctx) {
-          r.stop_reason = StopReason::kContextFull;
-          finished.push_back(outputs[k].id);
-        }
-        texts[static_cast<size_t>(a.request)] = std::move(text);
-        a.pending = tok;
+        r.stop_reason = o.reason;
+        r.text = a.text->text().substr(0, o.cut);
+        finished.push_back(outputs[k].id);
       }
     });
     step.end_s = steady_seconds();
@@ -179,8 +187,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     for (int32_t s : finished) {
       Active& a = slots[static_cast<size_t>(s)];
       GenerationResult& r = results[static_cast<size_t>(a.request)];
-      r.text = std::move(texts[static_cast<size_t>(a.request)]);
-      r.n_generated_tokens = static_cast<int32_t>(a.generated.size());
+      r.n_generated_tokens = a.n_generated();
       llama_memory_seq_rm(mem, s, -1, -1);
       cells_reserved -= a.cells;
       --n_active;

@@ -328,6 +328,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   impl->n_batch = static_cast<int32_t>(llama_n_batch(impl->ctx.get()));
   impl->n_seq_max = static_cast<int32_t>(llama_n_seq_max(impl->ctx.get()));
   impl->n_vocab = llama_vocab_n_tokens(impl->vocab);
+  impl->detokenize_rules = detokenize_rules(impl->vocab);
   impl->batch = std::make_unique<Batch>(impl->n_batch, impl->n_seq_max);
 
   ModelInfo& info = impl->info;

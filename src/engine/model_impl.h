@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/decode_plan.h"
+#include "engine/detokenizer.h"
 #include "engine/llama_handles.h"
 #include "engine/model.h"
 #include "engine/thread_pool.h"
@@ -30,6 +31,7 @@ struct Model::Impl {
   // The host threads of every parallel loop of this model (`threads` in all), shared by the scoring
   // lanes and generation; made at load, after `threads` is known.
   std::unique_ptr<ThreadPool> pool;
+  DetokenizeRules detokenize_rules;  // of `vocab`, found at load (engine/detokenizer.h)
   bool uses_gpu = false;
   uint64_t gpu_in_use_before_load = 0;
 

@@ -95,6 +95,37 @@ TEST(Generate, StopStringCutsTheText) {
   EXPECT_LT(stopped[0].n_generated_tokens, free_run[0].n_generated_tokens + 1);
 }
 
+TEST(Generate, StopStringsSpanningTokenBoundaries) {
+  // The text after j tokens is the free run's text cut after its j-th token (greedy, one sequence):
+  // its lengths are the token boundaries. Stops of two or three bytes across each boundary, all
+  // generated in one batch, must cut the text as a search of the whole text does.
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 4));
+  const std::string prompt = "Question: 3 + 4 =\nAnswer:";
+  const auto free_run = model->generate({{prompt, {}, 16}});
+  ASSERT_EQ(free_run[0].stop_reason, StopReason::kMaxTokens);
+  const std::string text = free_run[0].text;
+  std::vector<size_t> boundaries;
+  for (int32_t j = 1; j < 16; ++j) {
+    const size_t b = model->generate({{prompt, {}, j}})[0].text.size();
+    if (b > 0 && b < text.size() && (boundaries.empty() || boundaries.back() != b)) boundaries.push_back(b);
+  }
+  ASSERT_GE(boundaries.size(), 3u);
+  std::vector<GenerationRequest> requests;
+  std::vector<std::string> stops;
+  for (size_t b : boundaries) {
+    for (size_t before : {1, 2}) {
+      if (b < before || b + 1 > text.size()) continue;
+      stops.push_back(text.substr(b - before, before + 1));
+      requests.push_back({prompt, {"never-produced", stops.back()}, 16});
+    }
+  }
+  const auto results = model->generate(requests);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(results[i].stop_reason, StopReason::kStopString) << stops[i];
+    EXPECT_EQ(results[i].text, text.substr(0, text.find(stops[i]))) << stops[i];
+  }
+}
+
 TEST(Generate, ZeroMaxTokensGeneratesNothing) {
   auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 4));
   const auto r = model->generate({{"Hello", {}, 0}});
