@@ -141,45 +141,49 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     step.decode_tokens = static_cast<int32_t>(plan.size() - prompt_tokens);
     step.active_sequences = n_active;
     step.sequence_slots = static_cast<int32_t>(slots.size());
-    m.counters.decode_calls += m.execute_on(context, batch, plan, [&](std::span<const PlanOutput> outputs) {
-      // Per sequence, on the pool: argmax, detokenisation of the new token, stop strings in the text
-      // it can have completed (docs/engine.md "Batched generation").
-      outcomes.assign(outputs.size(), Outcome{});
-      m.pool->parallel_for(static_cast<int64_t>(outputs.size()), [&](int64_t k) {
-        const PlanOutput& out = outputs[static_cast<size_t>(k)];
-        Outcome& o = outcomes[static_cast<size_t>(k)];
-        Active& a = slots[static_cast<size_t>(out.id)];
-        const llama_token tok = row_argmax(out.logits, m.n_vocab);
-        if (llama_vocab_is_eog(m.vocab, tok)) {
-          o.eog = o.finished = true;
-          o.reason = StopReason::kEos;
-          return;
-        }
-        const size_t changed = a.text->append(tok);
-        a.pending = tok;
-        o.cut = find_stop(a.text->text(), requests[static_cast<size_t>(a.request)].stop, changed);
-        o.finished = true;
-        if (o.cut != std::string::npos) {
-          o.reason = StopReason::kStopString;
-        } else if (a.n_generated() >= a.max_new) {
-          o.reason = StopReason::kMaxTokens;
-        } else if (static_cast<int64_t>(a.prompt.size()) + a.n_generated() >= m.n_ctx) {
-          o.reason = StopReason::kContextFull;
-        } else {
-          o.finished = false;
-        }
-      });
-      for (size_t k = 0; k < outputs.size(); ++k) {
-        const Outcome& o = outcomes[k];
-        if (!o.eog) ++m.counters.tokens_generated;
-        if (!o.finished) continue;
-        Active& a = slots[static_cast<size_t>(outputs[k].id)];
-        GenerationResult& r = results[static_cast<size_t>(a.request)];
-        r.stop_reason = o.reason;
-        r.text = a.text->text().substr(0, o.cut);
-        finished.push_back(outputs[k].id);
-      }
-    });
+    m.counters.decode_calls += m.execute_on(
+        context, batch, plan,
+        [&](std::span<const PlanOutput> outputs) {
+          // Per sequence, on the pool: argmax, detokenisation of the new token, stop strings in the text
+          // it can have completed (docs/engine.md "Batched generation").
+          outcomes.assign(outputs.size(), Outcome{});
+          m.pool->parallel_for(static_cast<int64_t>(outputs.size()), [&](int64_t k) {
+            const PlanOutput& out = outputs[static_cast<size_t>(k)];
+            Outcome& o = outcomes[static_cast<size_t>(k)];
+            Active& a = slots[static_cast<size_t>(out.id)];
+            const llama_token tok = out.logits != nullptr ? row_argmax(out.logits, m.n_vocab) : out.sampled;
+            if (llama_vocab_is_eog(m.vocab, tok)) {
+              o.eog = o.finished = true;
+              o.reason = StopReason::kEos;
+              return;
+            }
+            const size_t changed = a.text->append(tok);
+            a.pending = tok;
+            o.cut = find_stop(a.text->text(), requests[static_cast<size_t>(a.request)].stop, changed);
+            o.finished = true;
+            if (o.cut != std::string::npos) {
+              o.reason = StopReason::kStopString;
+            } else if (a.n_generated() >= a.max_new) {
+              o.reason = StopReason::kMaxTokens;
+            } else if (static_cast<int64_t>(a.prompt.size()) + a.n_generated() >= m.n_ctx) {
+              o.reason = StopReason::kContextFull;
+            } else {
+              o.finished = false;
+            }
+          });
+          for (size_t k = 0; k < outputs.size(); ++k) {
+            const Outcome& o = outcomes[k];
+            if (!o.eog) ++m.counters.tokens_generated;
+            if (outputs[k].logits == nullptr) ++m.counters.tokens_sampled_on_device;
+            if (!o.finished) continue;
+            Active& a = slots[static_cast<size_t>(outputs[k].id)];
+            GenerationResult& r = results[static_cast<size_t>(a.request)];
+            r.stop_reason = o.reason;
+            r.text = a.text->text().substr(0, o.cut);
+            finished.push_back(outputs[k].id);
+          }
+        },
+        split && !m.gen_samplers.empty());
     step.end_s = steady_seconds();
     step.waiting = static_cast<int32_t>(waiting.size());
     m.generation_steps.push_back(step);

@@ -397,6 +397,7 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
   if (gen_ctx && gen_n_seq >= n_seq && gen_seq_cells >= cells) return true;
   gen_batch.reset();
   gen_ctx.reset();
+  gen_samplers.clear();
   gen_n_seq = gen_seq_cells = 0;
   llama_context_params cp = context_params;
   cp.kv_unified = false;
@@ -405,12 +406,29 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
   const int64_t per_seq = (static_cast<int64_t>(cells) + kContextBlock - 1) / kContextBlock * kContextBlock;
   if (per_seq * n_seq > kMaxContextSize) return false;
   cp.n_ctx = static_cast<uint32_t>(per_seq * n_seq);
+  // Argmax on the device: a greedy sampler chain per sequence id (llama.cpp's backend sampling).
+  // llama.cpp drops a chain that its device cannot run (the host argmax then reads the logits).
+  std::vector<llama_sampler_seq_config> configs;
+  if (wants_device_argmax()) {
+    for (int32_t s = 0; s < n_seq; ++s) {
+      LlamaSamplerPtr chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
+      llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
+      configs.push_back({s, chain.get()});
+      gen_samplers.push_back(std::move(chain));
+    }
+    cp.samplers = configs.data();
+    cp.n_samplers = configs.size();
+  }
   gen_ctx.reset(make_context(model.get(), cp));
-  if (!gen_ctx) return false;
+  if (!gen_ctx) {
+    gen_samplers.clear();
+    return false;
+  }
   gen_n_seq = static_cast<int32_t>(llama_n_seq_max(gen_ctx.get()));
   gen_seq_cells = static_cast<int32_t>(llama_n_ctx(gen_ctx.get())) / std::max(1, gen_n_seq);
   if (gen_n_seq < n_seq || gen_seq_cells < cells) {  // not what was asked for: use the unified cache
     gen_ctx.reset();
+    gen_samplers.clear();
     gen_n_seq = gen_seq_cells = 0;
     return false;
   }
@@ -433,6 +451,18 @@ int32_t Model::Impl::ensure_scoring_lanes() {
   return std::min(wanted, static_cast<int32_t>(lane_ctx.size()) + 1);
 }
 
+bool Model::Impl::wants_device_argmax() const {
+  switch (options.device_argmax) {
+    case DeviceArgmax::kOn:
+      return true;
+    case DeviceArgmax::kOff:
+      return false;
+    case DeviceArgmax::kAuto:
+      break;
+  }
+  return options.placement.kind == Placement::Kind::kGpu;
+}
+
 bool Model::Impl::prepares_at_load() const {
   return options.prepare_at_load || options.placement.kind == Placement::Kind::kGpu;
 }
@@ -451,7 +481,8 @@ bool Model::Impl::reserve_outputs(llama_context* context, Batch& with) const {
 }
 
 int64_t Model::Impl::execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
-                                const std::function<void(std::span<const PlanOutput>)>& sink) const {
+                                const std::function<void(std::span<const PlanOutput>)>& sink,
+                                bool device_argmax) const {
   const int32_t n_batch = with.capacity();
   const auto& entries = plan.entries();
   std::vector<PlanOutput> outputs;
@@ -478,6 +509,11 @@ int64_t Model::Impl::execute_on(llama_context* context, Batch& with, const Decod
                                     rc, with.size(), rc == 1 ? ": no room left in the KV cache" : ""));
     }
     for (size_t k = 0; k < outputs.size(); ++k) {
+      if (device_argmax) {
+        // LLAMA_TOKEN_NULL when no backend sampler ran for this row: its logits were copied.
+        outputs[k].sampled = llama_get_sampled_token_ith(context, output_rows[k]);
+        if (outputs[k].sampled != LLAMA_TOKEN_NULL) continue;
+      }
       outputs[k].logits = llama_get_logits_ith(context, output_rows[k]);
       if (outputs[k].logits == nullptr) throw util::Error("internal: llama.cpp returned no logits for a requested row");
     }

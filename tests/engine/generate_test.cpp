@@ -15,9 +15,11 @@ std::vector<GenerationRequest> prompts(int32_t max_new) {
   return out;
 }
 
-TEST(Generate, BatchedEqualsOneAtATime) {
+void expect_batched_equals_one_at_a_time(DeviceArgmax argmax) {
   // 3 sequence ids for 6 prompts: later prompts are admitted as earlier ones finish.
-  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 3));
+  auto options = testing::cpu_options(512, 3);
+  options.device_argmax = argmax;
+  auto model = Model::load(testing::tiny_model(), options);
   auto requests = prompts(10);
   requests[1].max_new_tokens = 4;
   model->reset_counters();
@@ -39,6 +41,36 @@ TEST(Generate, BatchedEqualsOneAtATime) {
       EXPECT_EQ(batched[i].n_generated_tokens, requests[i].max_new_tokens);
     }
   }
+}
+
+TEST(Generate, BatchedEqualsOneAtATime) { expect_batched_equals_one_at_a_time(DeviceArgmax::kOff); }
+
+TEST(Generate, BatchedEqualsOneAtATimeWithDeviceArgmax) { expect_batched_equals_one_at_a_time(DeviceArgmax::kOn); }
+
+TEST(Generate, DeviceArgmaxEqualsHostArgmax) {
+  // The CPU backend runs llama.cpp's backend sampling too: the greedy sampler of each sequence must
+  // pick the tokens the host argmax picks, and the logits of those outputs are never read.
+  auto requests = prompts(12);
+  requests[2].stop = {"e"};
+  std::vector<GenerationResult> results[2];
+  WorkCounters counters[2];
+  for (int on = 0; on < 2; ++on) {
+    auto options = testing::cpu_options(512, 4);
+    options.device_argmax = on ? DeviceArgmax::kOn : DeviceArgmax::kOff;
+    auto model = Model::load(testing::tiny_model(), options);
+    results[on] = model->generate(requests);
+    counters[on] = model->counters();
+  }
+  int64_t outputs = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(results[1][i].text, results[0][i].text) << i;
+    EXPECT_EQ(results[1][i].n_generated_tokens, results[0][i].n_generated_tokens) << i;
+    EXPECT_EQ(results[1][i].stop_reason, results[0][i].stop_reason) << i;
+    outputs += results[0][i].n_generated_tokens + (results[0][i].stop_reason == StopReason::kEos ? 1 : 0);
+  }
+  EXPECT_EQ(counters[0].tokens_sampled_on_device, 0);
+  EXPECT_EQ(counters[1].tokens_sampled_on_device, outputs);
+  EXPECT_EQ(counters[1].tokens_generated, counters[0].tokens_generated);
 }
 
 TEST(Generate, RecordsEveryStepForPhases) {
