@@ -25,8 +25,8 @@ struct Active {
   int32_t max_new = 0;
   std::optional<IncrementalDetokenizer> text;  // the generated tokens and their text (from admission)
   llama_token pending = LLAMA_TOKEN_NULL;      // next token to feed
-  bool prefilled = false;
-  int64_t cells = 0;  // KV cells reserved: prompt + max_new
+  int32_t prefilled = 0;                       // prompt tokens in the KV cache
+  int64_t cells = 0;                           // KV cells reserved: prompt + max_new
 
   int32_t n_generated() const { return text ? static_cast<int32_t>(text->tokens().size()) : 0; }
 };
@@ -81,7 +81,8 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
   // generation_sequence_cap (engine/limits.h), halved while that context does not fit in memory.
   int64_t longest = 1;
   for (const Active& a : waiting) longest = std::max(longest, a.cells);
-  const int32_t cap = generation_sequence_cap(m.uses_gpu, m.options.max_sequences, m.n_seq_max);
+  const int32_t cap = generation_sequence_cap(m.uses_gpu, m.options.max_sequences, m.n_seq_max,
+                                              static_cast<int32_t>(m.context_params.n_batch));
   const auto wanted = static_cast<int32_t>(std::min<size_t>(std::max<size_t>(waiting.size(), 1), cap));
   // Halved while it does not fit, never below what the scoring context's count allows.
   const int32_t fewest = std::min(wanted, m.n_seq_max);
@@ -106,6 +107,10 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
   int32_t n_active = 0;
   DecodePlan plan;
   std::vector<Outcome> outcomes;
+  // Tokens per step: one decode call's worth. Decode tokens always go in (the generation context has
+  // at most as many sequences as batch tokens), prompt chunks in what is left.
+  const int64_t budget = batch.capacity();
+  std::deque<size_t> prefilling;  // slots whose prompt is not all in the cache, in admission order
 
   while (n_active > 0 || !waiting.empty()) {
     // Admit waiting prompts while sequence ids and KV cells allow.
@@ -117,28 +122,39 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       waiting.pop_front();
       cells_reserved += slots[s].cells;
       ++n_active;
+      prefilling.push_back(s);
     }
+    // The step: one decode token of every sequence whose prompt is in the cache, then prompt chunks
+    // of the admitted ones, in admission order, while the step's token budget lasts. A prompt may be
+    // split over several steps; only its last token asks for logits.
     plan.clear();
-    int64_t prompt_tokens = 0;
     for (size_t s = 0; s < slots.size(); ++s) {
-      Active& a = slots[s];
-      if (a.request < 0) continue;
-      const auto seq = static_cast<llama_seq_id>(s);
-      if (!a.prefilled) {
-        const auto n = static_cast<int32_t>(a.prompt.size());
-        for (int32_t i = 0; i < n; ++i) plan.add(a.prompt[static_cast<size_t>(i)], i, seq, i == n - 1 ? seq : -1);
-        prompt_tokens += n;
-        a.prefilled = true;
-      } else {
-        const auto pos = static_cast<llama_pos>(a.prompt.size() + static_cast<size_t>(a.n_generated()) - 1);
-        plan.add(a.pending, pos, seq, seq);
-      }
+      const Active& a = slots[s];
+      if (a.request < 0 || a.prefilled < static_cast<int32_t>(a.prompt.size())) continue;
+      const auto pos = static_cast<llama_pos>(a.prompt.size() + static_cast<size_t>(a.n_generated()) - 1);
+      plan.add(a.pending, pos, static_cast<llama_seq_id>(s), static_cast<int32_t>(s));
     }
+    const int64_t decode_tokens = plan.size();
+    int64_t room = budget - decode_tokens;
+    while (room > 0 && !prefilling.empty()) {
+      const size_t s = prefilling.front();
+      Active& a = slots[s];
+      const auto seq = static_cast<llama_seq_id>(s);
+      const auto n = static_cast<int32_t>(a.prompt.size());
+      const auto end = static_cast<int32_t>(std::min<int64_t>(n, a.prefilled + room));
+      for (int32_t i = a.prefilled; i < end; ++i) {
+        plan.add(a.prompt[static_cast<size_t>(i)], i, seq, i == n - 1 ? seq : -1);
+      }
+      room -= end - a.prefilled;
+      a.prefilled = end;
+      if (end == n) prefilling.pop_front();
+    }
+    const int64_t prompt_tokens = plan.size() - decode_tokens;
     std::vector<int32_t> finished;
     GenerationStep step;
     step.begin_s = steady_seconds();
     step.prompt_tokens = static_cast<int32_t>(prompt_tokens);
-    step.decode_tokens = static_cast<int32_t>(plan.size() - prompt_tokens);
+    step.decode_tokens = static_cast<int32_t>(decode_tokens);
     step.active_sequences = n_active;
     step.sequence_slots = static_cast<int32_t>(slots.size());
     m.counters.decode_calls += m.execute_on(

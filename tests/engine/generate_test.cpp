@@ -1,6 +1,8 @@
 // Batched greedy generation equals generating each prompt alone; stop strings, EOS and max tokens.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "test_models.h"
 
 namespace jouleval::engine {
@@ -15,12 +17,24 @@ std::vector<GenerationRequest> prompts(int32_t max_new) {
   return out;
 }
 
-void expect_batched_equals_one_at_a_time(DeviceArgmax argmax) {
-  // 3 sequence ids for 6 prompts: later prompts are admitted as earlier ones finish.
+// Prompts of 40 to 90 tokens: longer than the small step budgets of the chunked-prefill tests.
+std::vector<GenerationRequest> long_prompts(int32_t max_new) {
+  const std::string shot =
+      "Question: A GPU draws 300 W for 2 s while it decodes 512 tokens. How many joules per token?\n"
+      "Answer: 600 J / 512 tokens = 1.17 J per token.\n\n";
+  return {{shot + "Question: 3 + 4 =\nAnswer:", {}, max_new},
+          {shot + shot + "Question: What is the energy of 5 W for 4 s?\nAnswer:", {}, max_new}};
+}
+
+// `batch`: tokens per decode call and step (0 = chosen at load, larger than every prompt here).
+void expect_batched_equals_one_at_a_time(DeviceArgmax argmax, int32_t batch = 0) {
+  // 3 sequence ids for 8 prompts: later prompts are admitted as earlier ones finish.
   auto options = testing::cpu_options(512, 3);
   options.device_argmax = argmax;
+  options.batch_size = batch;
   auto model = Model::load(testing::tiny_model(), options);
   auto requests = prompts(10);
+  for (auto& r : long_prompts(10)) requests.push_back(r);
   requests[1].max_new_tokens = 4;
   model->reset_counters();
   const auto batched = model->generate(requests);
@@ -46,6 +60,44 @@ void expect_batched_equals_one_at_a_time(DeviceArgmax argmax) {
 TEST(Generate, BatchedEqualsOneAtATime) { expect_batched_equals_one_at_a_time(DeviceArgmax::kOff); }
 
 TEST(Generate, BatchedEqualsOneAtATimeWithDeviceArgmax) { expect_batched_equals_one_at_a_time(DeviceArgmax::kOn); }
+
+TEST(Generate, ChunkedPrefillEqualsOneAtATime) {
+  expect_batched_equals_one_at_a_time(DeviceArgmax::kOff, 16);
+  expect_batched_equals_one_at_a_time(DeviceArgmax::kOn, 16);
+}
+
+TEST(Generate, ChunkedPrefillEqualsWholePrefill) {
+  // A step holds at most one decode call's tokens: the decode tokens of the running sequences, then
+  // prompt chunks. Prompts longer than that are split over steps, and the texts stay those of a
+  // context whose steps take every prompt whole.
+  auto requests = prompts(8);
+  for (auto& r : long_prompts(8)) requests.push_back(r);
+  auto whole_model = Model::load(testing::tiny_model(), testing::cpu_options(512, 3));
+  const auto whole = whole_model->generate(requests);
+  auto options = testing::cpu_options(512, 3);
+  options.batch_size = 16;
+  auto model = Model::load(testing::tiny_model(), options);
+  model->reset_counters();
+  (void)model->take_generation_steps();
+  const auto chunked = model->generate(requests);
+  const auto steps = model->take_generation_steps();
+  int32_t longest_prompt = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(chunked[i].text, whole[i].text) << i;
+    EXPECT_EQ(chunked[i].stop_reason, whole[i].stop_reason) << i;
+    EXPECT_EQ(chunked[i].n_generated_tokens, whole[i].n_generated_tokens) << i;
+    longest_prompt = std::max(longest_prompt, chunked[i].n_prompt_tokens);
+  }
+  ASSERT_GT(longest_prompt, 2 * 16);  // split over at least three steps
+  bool beside = false;
+  for (const GenerationStep& s : steps) {
+    EXPECT_LE(s.prompt_tokens + s.decode_tokens, 16);
+    beside = beside || (s.prompt_tokens > 0 && s.decode_tokens > 0);
+  }
+  EXPECT_TRUE(beside);  // prompt chunks ran beside decode tokens
+  // One decode call per step: no step waits for a prefill of several calls.
+  EXPECT_EQ(model->counters().decode_calls, static_cast<int64_t>(steps.size()));
+}
 
 TEST(Generate, DeviceArgmaxEqualsHostArgmax) {
   // The CPU backend runs llama.cpp's backend sampling too: the greedy sampler of each sequence must
@@ -73,10 +125,13 @@ TEST(Generate, DeviceArgmaxEqualsHostArgmax) {
   EXPECT_EQ(counters[1].tokens_generated, counters[0].tokens_generated);
 }
 
-TEST(Generate, RecordsEveryStepForPhases) {
+// `batch`: the step budget (0 = chosen at load, larger than every prompt here).
+void expect_every_step_recorded(int32_t batch) {
   // 2 sequence ids for 6 prompts of 5 new tokens: steps must cover every prompt token and every
   // generated token, in time order, and the log is emptied by taking it.
-  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 2));
+  auto options = testing::cpu_options(512, 2);
+  options.batch_size = batch;
+  auto model = Model::load(testing::tiny_model(), options);
   auto requests = prompts(5);
   model->reset_counters();
   (void)model->take_generation_steps();
@@ -102,6 +157,9 @@ TEST(Generate, RecordsEveryStepForPhases) {
     EXPECT_LE(s.active_sequences, 2);
     prompt += s.prompt_tokens;
     outputs += s.decode_tokens;
+    if (batch > 0) {
+      EXPECT_LE(s.prompt_tokens + s.decode_tokens, batch);
+    }
   }
   EXPECT_EQ(prompt, expected_prompt);
   // Each sequence's first token comes from its prefill; every later one from a decode token.
@@ -109,6 +167,12 @@ TEST(Generate, RecordsEveryStepForPhases) {
   EXPECT_EQ(steps.front().waiting, 4);  // two admitted at the first step
   EXPECT_EQ(steps.back().waiting, 0);
   EXPECT_TRUE(model->take_generation_steps().empty());
+  EXPECT_EQ(model->counters().decode_calls, static_cast<int64_t>(steps.size()));  // one plan, one call
+}
+
+TEST(Generate, RecordsEveryStepForPhases) {
+  expect_every_step_recorded(0);
+  expect_every_step_recorded(8);  // prompts of up to 15 tokens split over steps
 }
 
 TEST(Generate, StopStringCutsTheText) {
