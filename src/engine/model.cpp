@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <utility>
 
 #include "engine/backend.h"
@@ -156,6 +157,20 @@ llama_context* make_context(llama_model* model, const llama_context_params& para
   return ctx;
 }
 
+// options.device_argmax, where kAuto gives way to JOULEVAL_DEVICE_ARGMAX=on|off (docs/engine.md
+// "Batched generation"; for A/B measurements without a rebuild). Throws util::Error (kUsage) naming
+// the variable for any other value.
+DeviceArgmax resolve_device_argmax(DeviceArgmax option) {
+  const char* env = std::getenv("JOULEVAL_DEVICE_ARGMAX");
+  if (option != DeviceArgmax::kAuto || env == nullptr || *env == '\0') return option;
+  const std::string value = env;
+  if (value == "on") return DeviceArgmax::kOn;
+  if (value == "off") return DeviceArgmax::kOff;
+  if (value == "auto") return DeviceArgmax::kAuto;
+  throw util::Error(fmt::format("JOULEVAL_DEVICE_ARGMAX '{}': expected on, off or auto", value),
+                    util::ErrorKind::kUsage);
+}
+
 // Refuses options outside engine/limits.h (docs/engine.md "Limits") before any file is read.
 void check_options(const ModelOptions& o) {
   const auto check = [](const char* name, int32_t v, int32_t lo, int32_t hi, const char* zero, const char* why) {
@@ -238,6 +253,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->device_argmax = resolve_device_argmax(options.device_argmax);
   const ggml_type kv_type = kv_cache_type(options.kv_type);
   const int32_t n_ctx_wanted =
       options.context_size > 0 ? options.context_size
@@ -452,7 +468,7 @@ int32_t Model::Impl::ensure_scoring_lanes() {
 }
 
 bool Model::Impl::wants_device_argmax() const {
-  switch (options.device_argmax) {
+  switch (device_argmax) {
     case DeviceArgmax::kOn:
       return true;
     case DeviceArgmax::kOff:

@@ -84,8 +84,9 @@ struct Model::Impl {
   // calls; throws util::Error on failure.
   int64_t execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
                      const std::function<void(std::span<const PlanOutput>)>& sink, bool device_argmax = false) const;
-  // Whether generation asks for the argmax on the device (options.device_argmax; kAuto: placement gpu).
+  // Whether generation asks for the argmax on the device (`device_argmax`; kAuto: placement gpu).
   bool wants_device_argmax() const;
+  DeviceArgmax device_argmax = DeviceArgmax::kAuto;  // options.device_argmax or JOULEVAL_DEVICE_ARGMAX
 
   // Updates info.peak_gpu_memory_bytes from the devices' memory in use.
   void track_gpu_memory();

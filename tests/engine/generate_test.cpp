@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "test_models.h"
+#include "util/error.h"
 
 namespace jouleval::engine {
 namespace {
@@ -97,6 +99,28 @@ TEST(Generate, ChunkedPrefillEqualsWholePrefill) {
   EXPECT_TRUE(beside);  // prompt chunks ran beside decode tokens
   // One decode call per step: no step waits for a prefill of several calls.
   EXPECT_EQ(model->counters().decode_calls, static_cast<int64_t>(steps.size()));
+}
+
+TEST(Generate, DeviceArgmaxFromTheEnvironmentWhenAuto) {
+  GenerationRequest req{"The GPU", {}, 3};
+  ::setenv("JOULEVAL_DEVICE_ARGMAX", "on", 1);
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 2));  // kAuto: off on the CPU
+  (void)model->generate({req});
+  EXPECT_GT(model->counters().tokens_sampled_on_device, 0);
+  auto options = testing::cpu_options(512, 2);
+  options.device_argmax = DeviceArgmax::kOff;  // an explicit option wins
+  model = Model::load(testing::tiny_model(), options);
+  (void)model->generate({req});
+  EXPECT_EQ(model->counters().tokens_sampled_on_device, 0);
+  ::setenv("JOULEVAL_DEVICE_ARGMAX", "yes", 1);
+  try {
+    (void)Model::load(testing::tiny_model(), testing::cpu_options(512, 2));
+    ADD_FAILURE() << "expected a usage error";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
+    EXPECT_NE(std::string(e.what()).find("JOULEVAL_DEVICE_ARGMAX 'yes'"), std::string::npos) << e.what();
+  }
+  ::unsetenv("JOULEVAL_DEVICE_ARGMAX");
 }
 
 TEST(Generate, DeviceArgmaxEqualsHostArgmax) {
