@@ -1,6 +1,8 @@
 // Model::generate: greedy decoding of many prompts at once, one sequence each (one KV stream each,
 // in the model's generation context), with continuous admission of waiting prompts as sequences
-// finish; stop strings are checked on the host.
+// finish; each step is one decode call of the running sequences' tokens and prompt chunks; the argmax
+// is taken on the device or the host, the text and stop strings on the host, incrementally
+// (docs/engine.md "Batched generation").
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,7 +15,6 @@
 #include "engine/limits.h"
 #include "engine/logits.h"
 #include "engine/model_impl.h"
-#include "engine/vocab.h"
 #include "util/error.h"
 
 namespace jouleval::engine {
