@@ -63,9 +63,8 @@ TEST_P(DetokenizerVocab, MultiByteCharactersSplitOverTokens) {
   const DetokenizeRules rules = detokenize_rules(vocab.raw());
   // Rare characters (Egyptian hieroglyph, Fraktur, Cyrillic ꙮ, new emoji) are byte tokens or byte
   // pairs in these vocabularies.
-  const std::string text =
-      " naïve café — 日本語の文章 😀🔋⚡ 𓂀 𝔘𝔫𝔦 ꙮ 🪼🦩 Ünïcödé, isn't it? Yes. ' ok ' "
-      "'re";
+  const std::string text = std::string(" naïve café — 日本語の文章 😀🔋⚡") + " 𓂀 𝔘𝔫𝔦 ꙮ 🪼🦩" +
+                           " Ünïcödé, isn't it? Yes. ' ok ' 're";
   const auto tokens = vocab.tokenize(text, false);
   expect_incremental_equals_whole(vocab.raw(), rules, tokens);
   // The case is exercised: some prefix of the tokens ends inside a character.
