@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/logits.h"
+#include "engine/thread_pool.h"
 
 using namespace jouleval::engine;
 
@@ -42,11 +43,12 @@ int main(int argc, char** argv) {
   for (float& v : logits) v = normal(rng);
   std::vector<int32_t> out(static_cast<size_t>(rows));
   const auto row = [&](int64_t r) { return logits.data() + r * vocab; };
+  ThreadPool pool(threads);
   const double full = ms_per_step(steps, [&] {
-    parallel_for(rows, threads, [&](int64_t r) { out[static_cast<size_t>(r)] = row_stats(row(r), vocab).argmax; });
+    pool.parallel_for(rows, [&](int64_t r) { out[static_cast<size_t>(r)] = row_stats(row(r), vocab).argmax; });
   });
   const double argmax = ms_per_step(steps, [&] {
-    parallel_for(rows, threads, [&](int64_t r) { out[static_cast<size_t>(r)] = row_argmax(row(r), vocab); });
+    pool.parallel_for(rows, [&](int64_t r) { out[static_cast<size_t>(r)] = row_argmax(row(r), vocab); });
   });
   fmt::print("rows {} vocab {} threads {}: row_stats {:.2f} ms/step, row_argmax {:.2f} ms/step ({:.1f}x)\n", rows,
              vocab, threads, full, argmax, full / argmax);

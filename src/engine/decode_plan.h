@@ -45,10 +45,12 @@ class DecodePlan {
   std::vector<llama_seq_id> seq_ids_;
 };
 
-// The logits of one planned token, handed to the caller after each decode call.
+// The logits of one planned token, handed to the caller after each decode call: its n_vocab logits,
+// or only their argmax when the context took it on the device (Model::Impl::execute_on).
 struct PlanOutput {
   int32_t id;
-  const float* logits;  // n_vocab floats, valid until the next decode call
+  const float* logits = nullptr;           // n_vocab floats, valid until the next decode call
+  llama_token sampled = LLAMA_TOKEN_NULL;  // the device's argmax; then `logits` is null
 };
 
 }  // namespace jouleval::engine

@@ -1,17 +1,20 @@
 // Model::generate: greedy decoding of many prompts at once, one sequence each (one KV stream each,
 // in the model's generation context), with continuous admission of waiting prompts as sequences
-// finish; stop strings are checked on the host.
+// finish; each step is one decode call of the running sequences' tokens and prompt chunks; the argmax
+// is taken on the device or the host, the text and stop strings on the host, incrementally
+// (docs/engine.md "Batched generation").
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 #include <deque>
 #include <limits>
+#include <optional>
 
+#include "engine/detokenizer.h"
 #include "engine/limits.h"
 #include "engine/logits.h"
 #include "engine/model_impl.h"
-#include "engine/vocab.h"
 #include "util/error.h"
 
 namespace jouleval::engine {
@@ -21,24 +24,21 @@ struct Active {
   int32_t request = -1;
   std::vector<llama_token> prompt;  // after truncation
   int32_t max_new = 0;
-  std::vector<llama_token> generated;
-  llama_token pending = LLAMA_TOKEN_NULL;  // next token to feed
-  bool prefilled = false;
-  int64_t cells = 0;  // KV cells reserved: prompt + max_new
+  std::optional<IncrementalDetokenizer> text;  // the generated tokens and their text (from admission)
+  llama_token pending = LLAMA_TOKEN_NULL;      // next token to feed
+  int32_t prefilled = 0;                       // prompt tokens in the KV cache
+  int64_t cells = 0;                           // KV cells reserved: prompt + max_new
+
+  int32_t n_generated() const { return text ? static_cast<int32_t>(text->tokens().size()) : 0; }
 };
 
-// Cuts `text` before the earliest stop string; returns true when one was found.
-bool cut_at_stop(std::string& text, const std::vector<std::string>& stops) {
-  size_t best = std::string::npos;
-  for (const auto& s : stops) {
-    if (s.empty()) continue;
-    const size_t at = text.find(s);
-    if (at < best) best = at;
-  }
-  if (best == std::string::npos) return false;
-  text.resize(best);
-  return true;
-}
+// What one output did to its sequence, decided on the pool's threads.
+struct Outcome {
+  bool eog = false;       // the EOG token: not emitted
+  bool finished = false;  // with `reason`
+  StopReason reason = StopReason::kMaxTokens;
+  size_t cut = std::string::npos;  // where a stop string begins
+};
 
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -82,7 +82,8 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
   // generation_sequence_cap (engine/limits.h), halved while that context does not fit in memory.
   int64_t longest = 1;
   for (const Active& a : waiting) longest = std::max(longest, a.cells);
-  const int32_t cap = generation_sequence_cap(m.uses_gpu, m.options.max_sequences, m.n_seq_max);
+  const int32_t cap = generation_sequence_cap(m.uses_gpu, m.options.max_sequences, m.n_seq_max,
+                                              static_cast<int32_t>(m.context_params.n_batch));
   const auto wanted = static_cast<int32_t>(std::min<size_t>(std::max<size_t>(waiting.size(), 1), cap));
   // Halved while it does not fit, never below what the scoring context's count allows.
   const int32_t fewest = std::min(wanted, m.n_seq_max);
@@ -106,7 +107,11 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
   int64_t cells_reserved = 0;
   int32_t n_active = 0;
   DecodePlan plan;
-  std::vector<std::string> texts(requests.size());
+  std::vector<Outcome> outcomes;
+  // Tokens per step: one decode call's worth. Decode tokens always go in (the generation context has
+  // at most as many sequences as batch tokens), prompt chunks in what is left.
+  const int64_t budget = batch.capacity();
+  std::deque<size_t> prefilling;  // slots whose prompt is not all in the cache, in admission order
 
   while (n_active > 0 || !waiting.empty()) {
     // Admit waiting prompts while sequence ids and KV cells allow.
@@ -114,64 +119,88 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       if (slots[s].request >= 0) continue;
       if (n_active > 0 && cells_reserved + waiting.front().cells > capacity) break;
       slots[s] = std::move(waiting.front());
+      slots[s].text.emplace(m.vocab, m.detokenize_rules);
       waiting.pop_front();
       cells_reserved += slots[s].cells;
       ++n_active;
+      prefilling.push_back(s);
     }
+    // The step: one decode token of every sequence whose prompt is in the cache, then prompt chunks
+    // of the admitted ones, in admission order, while the step's token budget lasts. A prompt may be
+    // split over several steps; only its last token asks for logits.
     plan.clear();
-    int64_t prompt_tokens = 0;
     for (size_t s = 0; s < slots.size(); ++s) {
-      Active& a = slots[s];
-      if (a.request < 0) continue;
-      const auto seq = static_cast<llama_seq_id>(s);
-      if (!a.prefilled) {
-        const auto n = static_cast<int32_t>(a.prompt.size());
-        for (int32_t i = 0; i < n; ++i) plan.add(a.prompt[static_cast<size_t>(i)], i, seq, i == n - 1 ? seq : -1);
-        prompt_tokens += n;
-        a.prefilled = true;
-      } else {
-        const auto pos = static_cast<llama_pos>(a.prompt.size() + a.generated.size() - 1);
-        plan.add(a.pending, pos, seq, seq);
-      }
+      const Active& a = slots[s];
+      if (a.request < 0 || a.prefilled < static_cast<int32_t>(a.prompt.size())) continue;
+      const auto pos = static_cast<llama_pos>(a.prompt.size() + static_cast<size_t>(a.n_generated()) - 1);
+      plan.add(a.pending, pos, static_cast<llama_seq_id>(s), static_cast<int32_t>(s));
     }
+    const int64_t decode_tokens = plan.size();
+    int64_t room = budget - decode_tokens;
+    while (room > 0 && !prefilling.empty()) {
+      const size_t s = prefilling.front();
+      Active& a = slots[s];
+      const auto seq = static_cast<llama_seq_id>(s);
+      const auto n = static_cast<int32_t>(a.prompt.size());
+      const auto end = static_cast<int32_t>(std::min<int64_t>(n, a.prefilled + room));
+      for (int32_t i = a.prefilled; i < end; ++i) {
+        plan.add(a.prompt[static_cast<size_t>(i)], i, seq, i == n - 1 ? seq : -1);
+      }
+      room -= end - a.prefilled;
+      a.prefilled = end;
+      if (end == n) prefilling.pop_front();
+    }
+    const int64_t prompt_tokens = plan.size() - decode_tokens;
     std::vector<int32_t> finished;
     GenerationStep step;
     step.begin_s = steady_seconds();
     step.prompt_tokens = static_cast<int32_t>(prompt_tokens);
-    step.decode_tokens = static_cast<int32_t>(plan.size() - prompt_tokens);
+    step.decode_tokens = static_cast<int32_t>(decode_tokens);
     step.active_sequences = n_active;
     step.sequence_slots = static_cast<int32_t>(slots.size());
-    m.counters.decode_calls += m.execute_on(context, batch, plan, [&](std::span<const PlanOutput> outputs) {
-      std::vector<llama_token> next(outputs.size());
-      parallel_for(static_cast<int64_t>(outputs.size()), m.threads, [&](int64_t k) {
-        next[static_cast<size_t>(k)] = row_argmax(outputs[static_cast<size_t>(k)].logits, m.n_vocab);
-      });
-      for (size_t k = 0; k < outputs.size(); ++k) {
-        Active& a = slots[static_cast<size_t>(outputs[k].id)];
-        GenerationResult& r = results[static_cast<size_t>(a.request)];
-        const llama_token tok = next[k];
-        if (llama_vocab_is_eog(m.vocab, tok)) {
-          r.stop_reason = StopReason::kEos;
-          finished.push_back(outputs[k].id);
-          continue;
-        }
-        a.generated.push_back(tok);
-        ++m.counters.tokens_generated;
-        std::string text = detokenize(m.vocab, a.generated);
-        if (cut_at_stop(text, requests[static_cast<size_t>(a.request)].stop)) {
-          r.stop_reason = StopReason::kStopString;
-          finished.push_back(outputs[k].id);
-        } else if (static_cast<int32_t>(a.generated.size()) >= a.max_new) {
-          r.stop_reason = StopReason::kMaxTokens;
-          finished.push_back(outputs[k].id);
-        } else if (static_cast<int64_t>(a.prompt.size() + a.generated.size()) >= m.n_ctx) {
-          r.stop_reason = StopReason::kContextFull;
-          finished.push_back(outputs[k].id);
-        }
-        texts[static_cast<size_t>(a.request)] = std::move(text);
-        a.pending = tok;
-      }
-    });
+    m.counters.decode_calls += m.execute_on(
+        context, batch, plan,
+        [&](std::span<const PlanOutput> outputs) {
+          // Per sequence, on the pool: argmax, detokenisation of the new token, stop strings in the text
+          // it can have completed (docs/engine.md "Batched generation").
+          outcomes.assign(outputs.size(), Outcome{});
+          m.pool->parallel_for(static_cast<int64_t>(outputs.size()), [&](int64_t k) {
+            const PlanOutput& out = outputs[static_cast<size_t>(k)];
+            Outcome& o = outcomes[static_cast<size_t>(k)];
+            Active& a = slots[static_cast<size_t>(out.id)];
+            const llama_token tok = out.logits != nullptr ? row_argmax(out.logits, m.n_vocab) : out.sampled;
+            if (llama_vocab_is_eog(m.vocab, tok)) {
+              o.eog = o.finished = true;
+              o.reason = StopReason::kEos;
+              return;
+            }
+            const size_t changed = a.text->append(tok);
+            a.pending = tok;
+            o.cut = find_stop(a.text->text(), requests[static_cast<size_t>(a.request)].stop, changed);
+            o.finished = true;
+            if (o.cut != std::string::npos) {
+              o.reason = StopReason::kStopString;
+            } else if (a.n_generated() >= a.max_new) {
+              o.reason = StopReason::kMaxTokens;
+            } else if (static_cast<int64_t>(a.prompt.size()) + a.n_generated() >= m.n_ctx) {
+              o.reason = StopReason::kContextFull;
+            } else {
+              o.finished = false;
+            }
+          });
+          for (size_t k = 0; k < outputs.size(); ++k) {
+            const Outcome& o = outcomes[k];
+            if (!o.eog) ++m.counters.tokens_generated;
+            if (outputs[k].logits == nullptr) ++m.counters.tokens_sampled_on_device;
+            if (!o.finished) continue;
+            Active& a = slots[static_cast<size_t>(outputs[k].id)];
+            GenerationResult& r = results[static_cast<size_t>(a.request)];
+            r.stop_reason = o.reason;
+            r.text = a.text->text().substr(0, o.cut);
+            finished.push_back(outputs[k].id);
+          }
+        },
+        split && !m.gen_samplers.empty());
     step.end_s = steady_seconds();
     step.waiting = static_cast<int32_t>(waiting.size());
     m.generation_steps.push_back(step);
@@ -179,8 +208,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     for (int32_t s : finished) {
       Active& a = slots[static_cast<size_t>(s)];
       GenerationResult& r = results[static_cast<size_t>(a.request)];
-      r.text = std::move(texts[static_cast<size_t>(a.request)]);
-      r.n_generated_tokens = static_cast<int32_t>(a.generated.size());
+      r.n_generated_tokens = a.n_generated();
       llama_memory_seq_rm(mem, s, -1, -1);
       cells_reserved -= a.cells;
       --n_active;

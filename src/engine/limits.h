@@ -26,10 +26,15 @@ inline constexpr int32_t kDefaultSequences = 64;
 
 // At most how many sequences generation decodes together: on the GPU, unless the user set
 // max_sequences, kMaxSequences (decoding reads the weights once per step, so more sequences per step
-// cost little more); otherwise the scoring context's own count. Model::generate halves it while the
-// generation context does not fit in memory, down to `n_seq_max`.
-inline int32_t generation_sequence_cap(bool on_gpu, int32_t max_sequences_option, int32_t n_seq_max) {
-  return on_gpu && max_sequences_option == 0 ? (n_seq_max > kMaxSequences ? n_seq_max : kMaxSequences) : n_seq_max;
+// cost little more), but no more than the `n_batch` tokens of a decode call (llama.cpp reserves an
+// output row per sequence in every batch and aborts beyond it); otherwise the scoring context's own
+// count. Model::generate halves it while the generation context does not fit in memory, down to
+// `n_seq_max`.
+inline int32_t generation_sequence_cap(bool on_gpu, int32_t max_sequences_option, int32_t n_seq_max, int32_t n_batch) {
+  if (!on_gpu || max_sequences_option != 0) return n_seq_max;
+  const int32_t cap = n_seq_max > kMaxSequences ? n_seq_max : kMaxSequences;
+  const int32_t fits = n_batch > n_seq_max ? n_batch : n_seq_max;
+  return cap < fits ? cap : fits;
 }
 
 // Tokens per decode call (ModelOptions::batch_size; 0 = chosen at load). llama.cpp reserves one

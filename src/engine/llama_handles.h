@@ -1,4 +1,4 @@
-// RAII owners of llama.cpp objects (model, context, sampler-free batch, gguf context), so that every
+// RAII owners of llama.cpp objects (model, context, sampler, batch, gguf context), so that every
 // exit path frees what was created. Internal to the engine layer.
 #pragma once
 
@@ -17,12 +17,16 @@ struct LlamaModelDeleter {
 struct LlamaContextDeleter {
   void operator()(llama_context* c) const { llama_free(c); }
 };
+struct LlamaSamplerDeleter {
+  void operator()(llama_sampler* s) const { llama_sampler_free(s); }
+};
 struct GgufDeleter {
   void operator()(gguf_context* g) const { gguf_free(g); }
 };
 
 using LlamaModelPtr = std::unique_ptr<llama_model, LlamaModelDeleter>;
 using LlamaContextPtr = std::unique_ptr<llama_context, LlamaContextDeleter>;
+using LlamaSamplerPtr = std::unique_ptr<llama_sampler, LlamaSamplerDeleter>;
 using GgufPtr = std::unique_ptr<gguf_context, GgufDeleter>;
 
 // A llama_batch with a fixed token capacity and up to `max_seq_ids` sequence ids per token.

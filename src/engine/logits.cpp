@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <thread>
-#include <vector>
 
 // The row statistics dominate host time when every token of a continuation needs a full-vocabulary
 // log-softmax (HellaSwag: ~150k exps per scored token). The loops below are written so that the
@@ -141,22 +139,6 @@ RowStats row_stats(const float* logits, int32_t n_vocab) {
 int32_t row_argmax(const float* logits, int32_t n_vocab) {
   if (n_vocab <= 0) return -1;
   return max_and_argmax(logits, n_vocab).argmax;
-}
-
-void parallel_for(int64_t n, int32_t threads, const std::function<void(int64_t)>& fn) {
-  const int64_t t = std::clamp<int64_t>(threads, 1, std::max<int64_t>(n, 1));
-  if (t <= 1) {
-    for (int64_t i = 0; i < n; ++i) fn(i);
-    return;
-  }
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<size_t>(t - 1));
-  auto work = [&](int64_t k) {
-    for (int64_t i = k; i < n; i += t) fn(i);
-  };
-  for (int64_t k = 1; k < t; ++k) pool.emplace_back(work, k);
-  work(0);
-  for (auto& th : pool) th.join();
 }
 
 }  // namespace jouleval::engine

@@ -1,9 +1,8 @@
 // Numerics on one row of logits: maximum, argmax and log-sum-exp, from which the log-softmax of
-// any token follows. Also a small parallel-for to process many rows on the host threads.
+// any token follows. Many rows are processed on the model's ThreadPool (engine/thread_pool.h).
 #pragma once
 
 #include <cstdint>
-#include <functional>
 
 namespace jouleval::engine {
 
@@ -22,8 +21,5 @@ RowStats row_stats(const float* logits, int32_t n_vocab);
 // row_stats(logits, n_vocab).argmax without the log-sum-exp pass (greedy decoding needs only the
 // argmax: one exp per vocabulary entry less per sequence and step). -1 when n_vocab <= 0.
 int32_t row_argmax(const float* logits, int32_t n_vocab);
-
-// Runs fn(i) for i in [0, n) on up to `threads` threads (the calling thread included).
-void parallel_for(int64_t n, int32_t threads, const std::function<void(int64_t)>& fn);
 
 }  // namespace jouleval::engine

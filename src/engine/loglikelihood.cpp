@@ -82,7 +82,7 @@ class PackBuilder {
 std::vector<LoglikelihoodResult> Model::loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
                                                       const ProgressFn& progress) {
   Impl& m = *impl_;
-  const PreparedBatch prepared = prepare_requests(m.vocab, requests, m.n_ctx, m.threads);
+  const PreparedBatch prepared = prepare_requests(m.vocab, requests, m.n_ctx, *m.pool);
   std::vector<LoglikelihoodResult> results(requests.size());
   for (size_t i = 0; i < results.size(); ++i) {
     results[i].n_truncated = prepared.requests[i].n_truncated;
@@ -147,7 +147,7 @@ std::vector<LoglikelihoodResult> Model::loglikelihood(const std::vector<Loglikel
     std::vector<RowStats> stats;
     calls += m.execute_on(lane.context, *lane.batch, builder.plan(), [&](std::span<const PlanOutput> outputs) {
       stats.resize(outputs.size());
-      parallel_for(static_cast<int64_t>(outputs.size()), m.threads, [&](int64_t k) {
+      m.pool->parallel_for(static_cast<int64_t>(outputs.size()), [&](int64_t k) {
         stats[static_cast<size_t>(k)] = row_stats(outputs[static_cast<size_t>(k)].logits, m.n_vocab);
       });
       for (size_t k = 0; k < outputs.size(); ++k) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <utility>
 
 #include "engine/backend.h"
@@ -156,6 +157,20 @@ llama_context* make_context(llama_model* model, const llama_context_params& para
   return ctx;
 }
 
+// options.device_argmax, where kAuto gives way to JOULEVAL_DEVICE_ARGMAX=on|off (docs/engine.md
+// "Batched generation"; for A/B measurements without a rebuild). Throws util::Error (kUsage) naming
+// the variable for any other value.
+DeviceArgmax resolve_device_argmax(DeviceArgmax option) {
+  const char* env = std::getenv("JOULEVAL_DEVICE_ARGMAX");
+  if (option != DeviceArgmax::kAuto || env == nullptr || *env == '\0') return option;
+  const std::string value = env;
+  if (value == "on") return DeviceArgmax::kOn;
+  if (value == "off") return DeviceArgmax::kOff;
+  if (value == "auto") return DeviceArgmax::kAuto;
+  throw util::Error(fmt::format("JOULEVAL_DEVICE_ARGMAX '{}': expected on, off or auto", value),
+                    util::ErrorKind::kUsage);
+}
+
 // Refuses options outside engine/limits.h (docs/engine.md "Limits") before any file is read.
 void check_options(const ModelOptions& o) {
   const auto check = [](const char* name, int32_t v, int32_t lo, int32_t hi, const char* zero, const char* why) {
@@ -238,6 +253,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->device_argmax = resolve_device_argmax(options.device_argmax);
   const ggml_type kv_type = kv_cache_type(options.kv_type);
   const int32_t n_ctx_wanted =
       options.context_size > 0 ? options.context_size
@@ -287,6 +303,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   }
 
   impl->threads = options.threads > 0 ? options.threads : physical_cores();
+  impl->pool = std::make_unique<ThreadPool>(impl->threads);
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = static_cast<uint32_t>(n_ctx_wanted);
   cp.n_batch = static_cast<uint32_t>(sizes.batch);
@@ -327,6 +344,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   impl->n_batch = static_cast<int32_t>(llama_n_batch(impl->ctx.get()));
   impl->n_seq_max = static_cast<int32_t>(llama_n_seq_max(impl->ctx.get()));
   impl->n_vocab = llama_vocab_n_tokens(impl->vocab);
+  impl->detokenize_rules = detokenize_rules(impl->vocab);
   impl->batch = std::make_unique<Batch>(impl->n_batch, impl->n_seq_max);
 
   ModelInfo& info = impl->info;
@@ -395,6 +413,7 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
   if (gen_ctx && gen_n_seq >= n_seq && gen_seq_cells >= cells) return true;
   gen_batch.reset();
   gen_ctx.reset();
+  gen_samplers.clear();
   gen_n_seq = gen_seq_cells = 0;
   llama_context_params cp = context_params;
   cp.kv_unified = false;
@@ -403,12 +422,29 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
   const int64_t per_seq = (static_cast<int64_t>(cells) + kContextBlock - 1) / kContextBlock * kContextBlock;
   if (per_seq * n_seq > kMaxContextSize) return false;
   cp.n_ctx = static_cast<uint32_t>(per_seq * n_seq);
+  // Argmax on the device: a greedy sampler chain per sequence id (llama.cpp's backend sampling).
+  // llama.cpp drops a chain that its device cannot run (the host argmax then reads the logits).
+  std::vector<llama_sampler_seq_config> configs;
+  if (wants_device_argmax()) {
+    for (int32_t s = 0; s < n_seq; ++s) {
+      LlamaSamplerPtr chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
+      llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
+      configs.push_back({s, chain.get()});
+      gen_samplers.push_back(std::move(chain));
+    }
+    cp.samplers = configs.data();
+    cp.n_samplers = configs.size();
+  }
   gen_ctx.reset(make_context(model.get(), cp));
-  if (!gen_ctx) return false;
+  if (!gen_ctx) {
+    gen_samplers.clear();
+    return false;
+  }
   gen_n_seq = static_cast<int32_t>(llama_n_seq_max(gen_ctx.get()));
   gen_seq_cells = static_cast<int32_t>(llama_n_ctx(gen_ctx.get())) / std::max(1, gen_n_seq);
   if (gen_n_seq < n_seq || gen_seq_cells < cells) {  // not what was asked for: use the unified cache
     gen_ctx.reset();
+    gen_samplers.clear();
     gen_n_seq = gen_seq_cells = 0;
     return false;
   }
@@ -431,6 +467,18 @@ int32_t Model::Impl::ensure_scoring_lanes() {
   return std::min(wanted, static_cast<int32_t>(lane_ctx.size()) + 1);
 }
 
+bool Model::Impl::wants_device_argmax() const {
+  switch (device_argmax) {
+    case DeviceArgmax::kOn:
+      return true;
+    case DeviceArgmax::kOff:
+      return false;
+    case DeviceArgmax::kAuto:
+      break;
+  }
+  return options.placement.kind == Placement::Kind::kGpu;
+}
+
 bool Model::Impl::prepares_at_load() const {
   return options.prepare_at_load || options.placement.kind == Placement::Kind::kGpu;
 }
@@ -449,7 +497,8 @@ bool Model::Impl::reserve_outputs(llama_context* context, Batch& with) const {
 }
 
 int64_t Model::Impl::execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
-                                const std::function<void(std::span<const PlanOutput>)>& sink) const {
+                                const std::function<void(std::span<const PlanOutput>)>& sink,
+                                bool device_argmax) const {
   const int32_t n_batch = with.capacity();
   const auto& entries = plan.entries();
   std::vector<PlanOutput> outputs;
@@ -476,6 +525,11 @@ int64_t Model::Impl::execute_on(llama_context* context, Batch& with, const Decod
                                     rc, with.size(), rc == 1 ? ": no room left in the KV cache" : ""));
     }
     for (size_t k = 0; k < outputs.size(); ++k) {
+      if (device_argmax) {
+        // LLAMA_TOKEN_NULL when no backend sampler ran for this row: its logits were copied.
+        outputs[k].sampled = llama_get_sampled_token_ith(context, output_rows[k]);
+        if (outputs[k].sampled != LLAMA_TOKEN_NULL) continue;
+      }
       outputs[k].logits = llama_get_logits_ith(context, output_rows[k]);
       if (outputs[k].logits == nullptr) throw util::Error("internal: llama.cpp returned no logits for a requested row");
     }

@@ -27,6 +27,13 @@ struct Placement {
 
 enum class FlashAttention { kAuto, kOn, kOff };
 
+// Where generation takes the argmax of each sequence's logits (docs/engine.md "Batched generation"):
+// on the device, through llama.cpp's backend sampling (a greedy sampler per sequence; the logits
+// then stay on the device), or on the host. kAuto: the environment variable JOULEVAL_DEVICE_ARGMAX
+// (on, off or auto) when set, else on the device with placement gpu; Model::load refuses any other
+// value of the variable (kUsage).
+enum class DeviceArgmax { kAuto, kOn, kOff };
+
 // Ranges: engine/limits.h; Model::load refuses other values (kUsage) before llama.cpp sees them.
 struct ModelOptions {
   Placement placement;          // partial:N needs N <= the model's layers
@@ -44,7 +51,8 @@ struct ModelOptions {
   bool prepare_at_load = false;
   std::string kv_type = "f16";  // f16 | q8_0 | q4_0
   FlashAttention flash_attention = FlashAttention::kAuto;
-  uint32_t seed = 0;  // unused by greedy decoding; recorded
+  DeviceArgmax device_argmax = DeviceArgmax::kAuto;  // generation only; the host when unavailable
+  uint32_t seed = 0;                                 // unused by greedy decoding; recorded
 };
 
 // What the model is, for reports and the store.

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "engine/decode_plan.h"
+#include "engine/detokenizer.h"
 #include "engine/llama_handles.h"
 #include "engine/model.h"
+#include "engine/thread_pool.h"
 
 namespace jouleval::engine {
 
@@ -26,6 +28,10 @@ struct Model::Impl {
   int32_t n_seq_max = 1;  // sequence ids 0..n_seq_max-1
   int32_t n_vocab = 0;
   int32_t threads = 1;
+  // The host threads of every parallel loop of this model (`threads` in all), shared by the scoring
+  // lanes and generation; made at load, after `threads` is known.
+  std::unique_ptr<ThreadPool> pool;
+  DetokenizeRules detokenize_rules;  // of `vocab`, found at load (engine/detokenizer.h)
   bool uses_gpu = false;
   uint64_t gpu_in_use_before_load = 0;
 
@@ -37,6 +43,9 @@ struct Model::Impl {
   // on first use (and remade when a batch needs longer or more sequences); the scoring context
   // above keeps its unified cache, which shared prefixes need.
   llama_context_params context_params{};  // as `ctx` was created
+  // Greedy sampler chains, one per sequence of gen_ctx, when it takes the argmax on the device
+  // (options.device_argmax); declared before gen_ctx so that they outlive it.
+  std::vector<LlamaSamplerPtr> gen_samplers;
   LlamaContextPtr gen_ctx;
   std::unique_ptr<Batch> gen_batch;
   int32_t gen_seq_cells = 0;  // KV cells of each sequence in gen_ctx
@@ -69,11 +78,15 @@ struct Model::Impl {
   bool prepares_at_load() const;
 
   // Runs `plan` on `context` in decode calls of at most `with`'s capacity; after each call hands the
-  // logits of the planned outputs of that call to `sink`. Touches no shared state (safe on a worker
-  // thread while other contexts decode); returns the number of decode calls; throws util::Error on
-  // failure.
+  // logits of the planned outputs of that call to `sink`, or with `device_argmax` the token that the
+  // context's backend sampler took for each output that has one (PlanOutput::sampled). Touches no
+  // shared state (safe on a worker thread while other contexts decode); returns the number of decode
+  // calls; throws util::Error on failure.
   int64_t execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
-                     const std::function<void(std::span<const PlanOutput>)>& sink) const;
+                     const std::function<void(std::span<const PlanOutput>)>& sink, bool device_argmax = false) const;
+  // Whether generation asks for the argmax on the device (`device_argmax`; kAuto: placement gpu).
+  bool wants_device_argmax() const;
+  DeviceArgmax device_argmax = DeviceArgmax::kAuto;  // options.device_argmax or JOULEVAL_DEVICE_ARGMAX
 
   // Updates info.peak_gpu_memory_bytes from the devices' memory in use.
   void track_gpu_memory();

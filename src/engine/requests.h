@@ -70,12 +70,16 @@ struct WorkCounters {
   // up to the cap of Model::generate); fewer than wanted means memory did not allow more.
   int32_t generation_sequences = 0;
   int32_t generation_sequences_wanted = 0;
+  // Generated tokens (EOG included) whose argmax the device took (ModelOptions::device_argmax);
+  // the others' logits were copied to the host.
+  int64_t tokens_sampled_on_device = 0;
 
   WorkCounters& operator+=(const WorkCounters& o) {
     prompt_tokens_evaluated += o.prompt_tokens_evaluated;
     prompt_tokens_reused += o.prompt_tokens_reused;
     tokens_generated += o.tokens_generated;
     decode_calls += o.decode_calls;
+    tokens_sampled_on_device += o.tokens_sampled_on_device;
     generation_sequences = std::max(generation_sequences, o.generation_sequences);
     generation_sequences_wanted = std::max(generation_sequences_wanted, o.generation_sequences_wanted);
     return *this;

@@ -4,7 +4,6 @@
 #include <map>
 #include <utility>
 
-#include "engine/logits.h"
 #include "engine/vocab.h"
 
 namespace jouleval::engine {
@@ -28,7 +27,7 @@ int32_t common_prefix(const std::vector<llama_token>& a, const std::vector<llama
 }  // namespace
 
 PreparedBatch prepare_requests(const llama_vocab* vocab, const std::vector<LoglikelihoodRequest>& requests,
-                               int32_t window, int32_t threads) {
+                               int32_t window, ThreadPool& pool) {
   PreparedBatch out;
   out.requests.reserve(requests.size());
   const bool add_bos = llama_vocab_get_add_bos(vocab);
@@ -52,7 +51,7 @@ PreparedBatch prepare_requests(const llama_vocab* vocab, const std::vector<Logli
             : i;
   }
   std::vector<std::vector<llama_token>> wholes(requests.size()), context_tokens(requests.size());
-  parallel_for(n, threads, [&](int64_t i) {
+  pool.parallel_for(n, [&](int64_t i) {
     const auto k = static_cast<size_t>(i);
     wholes[k] = tokenize(vocab, contexts[k] + continuations[k], false);
     if (context_owner[k] == i) context_tokens[k] = tokenize(vocab, contexts[k], false);

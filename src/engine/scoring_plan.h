@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/requests.h"
+#include "engine/thread_pool.h"
 #include "llama.h"
 
 namespace jouleval::engine {
@@ -29,10 +30,10 @@ struct PreparedBatch {
   std::vector<std::vector<llama_token>> preambles;  // token ids (BOS included) of each distinct preamble
 };
 
-// `window`: the most tokens one sequence may feed (the context size). Tokenizes on `threads`
-// threads; each distinct context of consecutive requests is tokenized once.
+// `window`: the most tokens one sequence may feed (the context size). Tokenizes on `pool`; each
+// distinct context of consecutive requests is tokenized once.
 PreparedBatch prepare_requests(const llama_vocab* vocab, const std::vector<LoglikelihoodRequest>& requests,
-                               int32_t window, int32_t threads);
+                               int32_t window, ThreadPool& pool);
 
 // Requests (indices) that go into one set of sequences decoded together: members share the first
 // `shared` fed tokens after the preamble, which are put in the batch once with all their ids.

@@ -15,8 +15,8 @@
 #include "engine/backend.h"
 #include "engine/limits.h"
 #include "engine/llama_handles.h"
-#include "engine/logits.h"
 #include "engine/output_file.h"
+#include "engine/thread_pool.h"
 #include "ggml.h"
 #include "llama.h"
 #include "util/error.h"
@@ -271,6 +271,7 @@ SynthResult synthesize(const SynthOptions& options, const ProgressFn& progress) 
                       util::ErrorKind::kUsage);
   }
   const int32_t threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  ThreadPool pool(threads);
 
   try {
     errno = 0;
@@ -306,7 +307,7 @@ SynthResult synthesize(const SynthOptions& options, const ProgressFn& progress) 
         const int64_t count = std::min(kChunk, n - first);
         std::vector<char>& out = buffers[cur];
         const int64_t n_blocks = (count + kBlock - 1) / kBlock;
-        parallel_for(n_blocks, threads, [&](int64_t b) {
+        pool.parallel_for(n_blocks, [&](int64_t b) {
           const int64_t off = b * kBlock;
           const int64_t len = std::min(kBlock, count - off);
           float* f = scratch.data() + off;

@@ -1,7 +1,11 @@
 // Batched greedy generation equals generating each prompt alone; stop strings, EOS and max tokens.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "test_models.h"
+#include "util/error.h"
 
 namespace jouleval::engine {
 namespace {
@@ -15,10 +19,24 @@ std::vector<GenerationRequest> prompts(int32_t max_new) {
   return out;
 }
 
-TEST(Generate, BatchedEqualsOneAtATime) {
-  // 3 sequence ids for 6 prompts: later prompts are admitted as earlier ones finish.
-  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 3));
+// Prompts of 40 to 90 tokens: longer than the small step budgets of the chunked-prefill tests.
+std::vector<GenerationRequest> long_prompts(int32_t max_new) {
+  const std::string shot =
+      "Question: A GPU draws 300 W for 2 s while it decodes 512 tokens. How many joules per token?\n"
+      "Answer: 600 J / 512 tokens = 1.17 J per token.\n\n";
+  return {{shot + "Question: 3 + 4 =\nAnswer:", {}, max_new},
+          {shot + shot + "Question: What is the energy of 5 W for 4 s?\nAnswer:", {}, max_new}};
+}
+
+// `batch`: tokens per decode call and step (0 = chosen at load, larger than every prompt here).
+void expect_batched_equals_one_at_a_time(DeviceArgmax argmax, int32_t batch = 0) {
+  // 3 sequence ids for 8 prompts: later prompts are admitted as earlier ones finish.
+  auto options = testing::cpu_options(512, 3);
+  options.device_argmax = argmax;
+  options.batch_size = batch;
+  auto model = Model::load(testing::tiny_model(), options);
   auto requests = prompts(10);
+  for (auto& r : long_prompts(10)) requests.push_back(r);
   requests[1].max_new_tokens = 4;
   model->reset_counters();
   const auto batched = model->generate(requests);
@@ -41,10 +59,103 @@ TEST(Generate, BatchedEqualsOneAtATime) {
   }
 }
 
-TEST(Generate, RecordsEveryStepForPhases) {
+TEST(Generate, BatchedEqualsOneAtATime) { expect_batched_equals_one_at_a_time(DeviceArgmax::kOff); }
+
+TEST(Generate, BatchedEqualsOneAtATimeWithDeviceArgmax) { expect_batched_equals_one_at_a_time(DeviceArgmax::kOn); }
+
+TEST(Generate, ChunkedPrefillEqualsOneAtATime) {
+  expect_batched_equals_one_at_a_time(DeviceArgmax::kOff, 16);
+  expect_batched_equals_one_at_a_time(DeviceArgmax::kOn, 16);
+}
+
+TEST(Generate, ChunkedPrefillEqualsWholePrefill) {
+  // A step holds at most one decode call's tokens: the decode tokens of the running sequences, then
+  // prompt chunks. Prompts longer than that are split over steps, and the texts stay those of a
+  // context whose steps take every prompt whole.
+  auto requests = prompts(8);
+  for (auto& r : long_prompts(8)) requests.push_back(r);
+  auto whole_model = Model::load(testing::tiny_model(), testing::cpu_options(512, 3));
+  const auto whole = whole_model->generate(requests);
+  auto options = testing::cpu_options(512, 3);
+  options.batch_size = 16;
+  auto model = Model::load(testing::tiny_model(), options);
+  model->reset_counters();
+  (void)model->take_generation_steps();
+  const auto chunked = model->generate(requests);
+  const auto steps = model->take_generation_steps();
+  int32_t longest_prompt = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(chunked[i].text, whole[i].text) << i;
+    EXPECT_EQ(chunked[i].stop_reason, whole[i].stop_reason) << i;
+    EXPECT_EQ(chunked[i].n_generated_tokens, whole[i].n_generated_tokens) << i;
+    longest_prompt = std::max(longest_prompt, chunked[i].n_prompt_tokens);
+  }
+  ASSERT_GT(longest_prompt, 2 * 16);  // split over at least three steps
+  bool beside = false;
+  for (const GenerationStep& s : steps) {
+    EXPECT_LE(s.prompt_tokens + s.decode_tokens, 16);
+    beside = beside || (s.prompt_tokens > 0 && s.decode_tokens > 0);
+  }
+  EXPECT_TRUE(beside);  // prompt chunks ran beside decode tokens
+  // One decode call per step: no step waits for a prefill of several calls.
+  EXPECT_EQ(model->counters().decode_calls, static_cast<int64_t>(steps.size()));
+}
+
+TEST(Generate, DeviceArgmaxFromTheEnvironmentWhenAuto) {
+  GenerationRequest req{"The GPU", {}, 3};
+  ::setenv("JOULEVAL_DEVICE_ARGMAX", "on", 1);
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 2));  // kAuto: off on the CPU
+  (void)model->generate({req});
+  EXPECT_GT(model->counters().tokens_sampled_on_device, 0);
+  auto options = testing::cpu_options(512, 2);
+  options.device_argmax = DeviceArgmax::kOff;  // an explicit option wins
+  model = Model::load(testing::tiny_model(), options);
+  (void)model->generate({req});
+  EXPECT_EQ(model->counters().tokens_sampled_on_device, 0);
+  ::setenv("JOULEVAL_DEVICE_ARGMAX", "yes", 1);
+  try {
+    (void)Model::load(testing::tiny_model(), testing::cpu_options(512, 2));
+    ADD_FAILURE() << "expected a usage error";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
+    EXPECT_NE(std::string(e.what()).find("JOULEVAL_DEVICE_ARGMAX 'yes'"), std::string::npos) << e.what();
+  }
+  ::unsetenv("JOULEVAL_DEVICE_ARGMAX");
+}
+
+TEST(Generate, DeviceArgmaxEqualsHostArgmax) {
+  // The CPU backend runs llama.cpp's backend sampling too: the greedy sampler of each sequence must
+  // pick the tokens the host argmax picks, and the logits of those outputs are never read.
+  auto requests = prompts(12);
+  requests[2].stop = {"e"};
+  std::vector<GenerationResult> results[2];
+  WorkCounters counters[2];
+  for (int on = 0; on < 2; ++on) {
+    auto options = testing::cpu_options(512, 4);
+    options.device_argmax = on ? DeviceArgmax::kOn : DeviceArgmax::kOff;
+    auto model = Model::load(testing::tiny_model(), options);
+    results[on] = model->generate(requests);
+    counters[on] = model->counters();
+  }
+  int64_t outputs = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(results[1][i].text, results[0][i].text) << i;
+    EXPECT_EQ(results[1][i].n_generated_tokens, results[0][i].n_generated_tokens) << i;
+    EXPECT_EQ(results[1][i].stop_reason, results[0][i].stop_reason) << i;
+    outputs += results[0][i].n_generated_tokens + (results[0][i].stop_reason == StopReason::kEos ? 1 : 0);
+  }
+  EXPECT_EQ(counters[0].tokens_sampled_on_device, 0);
+  EXPECT_EQ(counters[1].tokens_sampled_on_device, outputs);
+  EXPECT_EQ(counters[1].tokens_generated, counters[0].tokens_generated);
+}
+
+// `batch`: the step budget (0 = chosen at load, larger than every prompt here).
+void expect_every_step_recorded(int32_t batch) {
   // 2 sequence ids for 6 prompts of 5 new tokens: steps must cover every prompt token and every
   // generated token, in time order, and the log is emptied by taking it.
-  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 2));
+  auto options = testing::cpu_options(512, 2);
+  options.batch_size = batch;
+  auto model = Model::load(testing::tiny_model(), options);
   auto requests = prompts(5);
   model->reset_counters();
   (void)model->take_generation_steps();
@@ -70,6 +181,9 @@ TEST(Generate, RecordsEveryStepForPhases) {
     EXPECT_LE(s.active_sequences, 2);
     prompt += s.prompt_tokens;
     outputs += s.decode_tokens;
+    if (batch > 0) {
+      EXPECT_LE(s.prompt_tokens + s.decode_tokens, batch);
+    }
   }
   EXPECT_EQ(prompt, expected_prompt);
   // Each sequence's first token comes from its prefill; every later one from a decode token.
@@ -77,6 +191,12 @@ TEST(Generate, RecordsEveryStepForPhases) {
   EXPECT_EQ(steps.front().waiting, 4);  // two admitted at the first step
   EXPECT_EQ(steps.back().waiting, 0);
   EXPECT_TRUE(model->take_generation_steps().empty());
+  EXPECT_EQ(model->counters().decode_calls, static_cast<int64_t>(steps.size()));  // one plan, one call
+}
+
+TEST(Generate, RecordsEveryStepForPhases) {
+  expect_every_step_recorded(0);
+  expect_every_step_recorded(8);  // prompts of up to 15 tokens split over steps
 }
 
 TEST(Generate, StopStringCutsTheText) {
@@ -93,6 +213,37 @@ TEST(Generate, StopStringCutsTheText) {
   EXPECT_EQ(stopped[0].stop_reason, StopReason::kStopString);
   EXPECT_EQ(stopped[0].text, text.substr(0, text.find(stop)));
   EXPECT_LT(stopped[0].n_generated_tokens, free_run[0].n_generated_tokens + 1);
+}
+
+TEST(Generate, StopStringsSpanningTokenBoundaries) {
+  // The text after j tokens is the free run's text cut after its j-th token (greedy, one sequence):
+  // its lengths are the token boundaries. Stops of two or three bytes across each boundary, all
+  // generated in one batch, must cut the text as a search of the whole text does.
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 4));
+  const std::string prompt = "Question: 3 + 4 =\nAnswer:";
+  const auto free_run = model->generate({{prompt, {}, 16}});
+  ASSERT_EQ(free_run[0].stop_reason, StopReason::kMaxTokens);
+  const std::string text = free_run[0].text;
+  std::vector<size_t> boundaries;
+  for (int32_t j = 1; j < 16; ++j) {
+    const size_t b = model->generate({{prompt, {}, j}})[0].text.size();
+    if (b > 0 && b < text.size() && (boundaries.empty() || boundaries.back() != b)) boundaries.push_back(b);
+  }
+  ASSERT_GE(boundaries.size(), 3u);
+  std::vector<GenerationRequest> requests;
+  std::vector<std::string> stops;
+  for (size_t b : boundaries) {
+    for (size_t before : {1, 2}) {
+      if (b < before || b + 1 > text.size()) continue;
+      stops.push_back(text.substr(b - before, before + 1));
+      requests.push_back({prompt, {"never-produced", stops.back()}, 16});
+    }
+  }
+  const auto results = model->generate(requests);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(results[i].stop_reason, StopReason::kStopString) << stops[i];
+    EXPECT_EQ(results[i].text, text.substr(0, text.find(stops[i]))) << stops[i];
+  }
 }
 
 TEST(Generate, ZeroMaxTokensGeneratesNothing) {

@@ -186,12 +186,15 @@ TEST(ModelRequests, DegenerateRequestsAreAnswered) {
 }
 
 // How many sequences generation decodes together: 256 on the GPU by default (llama.cpp's limit), the
-// user's count when set, the scoring context's count on the CPU.
+// user's count when set, the scoring context's count on the CPU; never more than the batch's tokens
+// (llama.cpp aborts on a context with more sequences than batch tokens).
 TEST(ModelLimits, GenerationSequenceCap) {
-  EXPECT_EQ(generation_sequence_cap(true, 0, 64), 256);
-  EXPECT_EQ(generation_sequence_cap(true, 16, 16), 16);
-  EXPECT_EQ(generation_sequence_cap(false, 0, 64), 64);
-  EXPECT_EQ(generation_sequence_cap(false, 8, 8), 8);
+  EXPECT_EQ(generation_sequence_cap(true, 0, 64, 2048), 256);
+  EXPECT_EQ(generation_sequence_cap(true, 16, 16, 2048), 16);
+  EXPECT_EQ(generation_sequence_cap(false, 0, 64, 2048), 64);
+  EXPECT_EQ(generation_sequence_cap(false, 8, 8, 2048), 8);
+  EXPECT_EQ(generation_sequence_cap(true, 0, 64, 128), 128);  // --batch 128 on the GPU
+  EXPECT_EQ(generation_sequence_cap(true, 0, 64, 64), 64);
 }
 
 }  // namespace
