@@ -1,12 +1,14 @@
 #include "engine/scoring_tokens.h"
 
 #include "engine/scoring_plan.h"
+#include "engine/thread_pool.h"
 
 namespace jouleval::engine {
 
 std::vector<ScoredTokens> scoring_tokens(const Vocab& vocab, const std::vector<LoglikelihoodRequest>& requests,
                                          int32_t window) {
-  PreparedBatch batch = prepare_requests(vocab.raw(), requests, window, 1);
+  ThreadPool pool(1);  // tokenization on the calling thread
+  PreparedBatch batch = prepare_requests(vocab.raw(), requests, window, pool);
   std::vector<ScoredTokens> out;
   out.reserve(batch.requests.size());
   for (PreparedRequest& r : batch.requests) {
