@@ -33,3 +33,8 @@ set_tests_properties(sweep.cli.short_window_is_filled PROPERTIES TIMEOUT 600)
 add_test(NAME sweep.cli.honest_exits
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/honest-exits-test
           -DHAVE_GPU_BACKEND=${JOULEVAL_CUDA} -P ${CMAKE_CURRENT_LIST_DIR}/honest_exits.cmake)
+
+# Multi-GPU placements on the command line: usage errors and GPUs that are not there.
+add_test(NAME sweep.cli.placement_gpus
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/placement-gpus-test
+          -DHAVE_GPU_BACKEND=${JOULEVAL_CUDA} -P ${CMAKE_CURRENT_LIST_DIR}/placement_gpus.cmake)

@@ -1,0 +1,42 @@
+# Multi-GPU placements on the command line (docs/engine.md "Placement"): malformed ones are usage
+# errors (exit 2) naming --placement / --split; one naming a GPU that is not there is exit 4 naming
+# the GPUs found; no database is created for a rejected command.
+file(REMOVE_RECURSE ${OUT})
+file(MAKE_DIRECTORY ${OUT})
+
+function(expect_exit code pattern)
+  execute_process(COMMAND ${JOULEVAL} ${ARGN} WORKING_DIRECTORY ${OUT} OUTPUT_VARIABLE out ERROR_VARIABLE err
+                  RESULT_VARIABLE rc)
+  string(REPLACE ";" " " cmd "${ARGN}")
+  if(NOT rc STREQUAL "${code}")
+    message(FATAL_ERROR "jouleval ${cmd}: expected exit code ${code}, got ${rc}\n${out}\n${err}")
+  endif()
+  if(NOT err MATCHES "${pattern}")
+    message(FATAL_ERROR "jouleval ${cmd}: the error does not match '${pattern}':\n${err}")
+  endif()
+endfunction()
+
+execute_process(COMMAND ${JOULEVAL} synth --preset tiny -q -o tiny.gguf WORKING_DIRECTORY ${OUT} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "synth failed (${rc})")
+endif()
+set(run run --model tiny.gguf --task mmlu --samples --idle 0 --repetitions 1)
+
+expect_exit(2 "--placement: placement 'gpus:0,0': GPU 0 is listed twice" ${run} --placement gpus:0,0)
+expect_exit(2 "--placement: placement 'gpus:x': 'x' is not a GPU index" ${run} --placement gpus:x)
+expect_exit(2 "--placement/--split: split row: placement 'gpus:0' is not gpus:I,J" ${run} --placement gpus:0
+            --split row)
+expect_exit(2 "names the other split" ${run} --placement gpus:0,1:layer --split row)
+expect_exit(2 "--split" ${run} --placement gpus:0,1 --split diagonal)
+if(EXISTS ${OUT}/jouleval.db)
+  message(FATAL_ERROR "a rejected command created jouleval.db")
+endif()
+
+# GPUs that are not there: exit 4, the message names what was found.
+if(HAVE_GPU_BACKEND)
+  expect_exit(4 "placement gpus:14,15:row: no GPU 14, 15 here: [0-9]+ GPU\\(s\\) found" ${run} --placement gpus:14,15
+              --split row --db gpus.db)
+else()
+  expect_exit(4 "placement gpus:0,1:row: no GPU 0, 1 here: 0 GPU\\(s\\) found \\(none\\)" ${run}
+              --placement gpus:0,1 --split row --db gpus.db)
+endif()
