@@ -40,3 +40,13 @@ else()
   expect_exit(4 "placement gpus:0,1:row: no GPU 0, 1 here: 0 GPU\\(s\\) found \\(none\\)" ${run}
               --placement gpus:0,1 --split row --db gpus.db)
 endif()
+
+# A Slurm job array asks for as many GPUs as the largest placement's highest index + 1 (the indices
+# count the GPUs Slurm makes visible).
+file(WRITE ${OUT}/gpus.toml "[sweep]\nsamples = true\nmodels = [\"tiny.gguf\"]\ntasks = [\"mmlu\"]\nplacements = [\"cpu\", \"gpu\", \"gpus:0,3\"]\nsplit = \"row\"\n")
+execute_process(COMMAND ${JOULEVAL} sweep --config gpus.toml --emit-slurm job.sh WORKING_DIRECTORY ${OUT}
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+file(READ ${OUT}/job.sh script)
+if(NOT rc EQUAL 0 OR NOT script MATCHES "#SBATCH --gres=gpu:4\n" OR NOT script MATCHES "gpus:0,3:row mmlu")
+  message(FATAL_ERROR "emit-slurm with gpus:0,3: expected --gres=gpu:4 and the canonical placement, got ${rc}:\n${err}\n${script}")
+endif()
