@@ -1,7 +1,6 @@
 #include "energy/monitor.h"
 
 #include <fmt/format.h>
-
 #include <fmt/ranges.h>
 
 #include <algorithm>
@@ -108,9 +107,16 @@ std::string Monitor::select_gpus(const GpuUse& use) {
   for (size_t k = 0; k < visible.gpus.size(); ++k) visible_index_[meter_of[visible.gpus[k]]] = static_cast<int>(k);
 
   std::vector<std::optional<size_t>> used(use.all_visible ? visible.gpus.size() : use.gpus.size());
+  std::vector<std::string> metered;  // "GPU 0 = nvml:2 (...)", in the work's order
   missing_gpus_.clear();
+  auto say = [&](size_t meter, const std::string& gpu) {
+    metered.push_back(fmt::format("{} = {}", gpu, describe_gpu(*dynamic_cast<const NvmlMeter*>(meters_[meter].get()))));
+  };
   if (use.all_visible) {
-    for (size_t k = 0; k < visible.gpus.size(); ++k) used[k] = meter_of[visible.gpus[k]];
+    for (size_t k = 0; k < visible.gpus.size(); ++k) {
+      used[k] = meter_of[visible.gpus[k]];
+      say(*used[k], fmt::format("GPU {}", k));
+    }
   } else {
     for (size_t k = 0; k < use.gpus.size(); ++k) {
       const GpuRef& ref = use.gpus[k];
@@ -119,12 +125,13 @@ std::string Monitor::select_gpus(const GpuUse& use) {
         for (size_t n = 0; n < nvml.size(); ++n) {
           if (nvml[n].pci_bus_id == *pci) used[k] = meter_of[n];
         }
-        why = fmt::format("no NVML GPU has PCI bus id {}", *pci);
+        if (!used[k]) why = fmt::format("no NVML GPU has PCI bus id {}", *pci);
       } else if (ref.visible_index >= 0 && static_cast<size_t>(ref.visible_index) < visible.gpus.size()) {
         used[k] = meter_of[visible.gpus[static_cast<size_t>(ref.visible_index)]];
       } else {
         why = fmt::format("not among the {} GPU(s) visible to CUDA ({})", visible.gpus.size(), visible.source);
       }
+      if (used[k]) say(*used[k], fmt::format("GPU {}{}", ref.visible_index, ref.name.empty() ? "" : " " + ref.name));
       if (!used[k] && !nvml.empty()) {
         results::MeterEnergy e;
         e.meter = fmt::format("gpu:{}", ref.visible_index);
@@ -135,17 +142,14 @@ std::string Monitor::select_gpus(const GpuUse& use) {
       }
     }
   }
-  std::vector<std::string> metered, unused;
+  std::vector<std::string> unused;
   for (size_t n = 0; n < nvml.size(); ++n) {
     const size_t i = meter_of[n];
-    const auto* g = dynamic_cast<const NvmlMeter*>(meters_[i].get());
-    const auto it = std::find(used.begin(), used.end(), std::optional<size_t>(i));
-    if (it != used.end()) {
+    if (std::find(used.begin(), used.end(), std::optional<size_t>(i)) != used.end()) {
       unused_[i].clear();
-      metered.push_back(fmt::format("{} as GPU {}", describe_gpu(*g), visible_index_[i]));
     } else {
       unused_[i] = fmt::format("unused: not among the GPUs of {}", use.label);
-      unused.push_back(g->status().name);
+      unused.push_back(meters_[i]->status().name);
     }
   }
   gpu_visibility_ = {{"cuda_visible_devices", env_json("CUDA_VISIBLE_DEVICES")},

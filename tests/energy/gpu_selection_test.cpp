@@ -178,8 +178,10 @@ TEST_F(energy_gpu_selection_monitor, PlacementGpusByVisibleIndexThroughUuids) {
   use.all_visible = false;
   use.gpus = {{0, "", "CUDA0"}, {1, "", "CUDA1"}};
   const std::string said = m->select_gpus(use);
-  EXPECT_NE(said.find("nvml:3 (Fake GPU, GPU-fake-3, 0000:13:00.0) as GPU 0"), std::string::npos) << said;
-  EXPECT_NE(said.find("nvml:1 (Fake GPU, GPU-fake-1, 0000:11:00.0) as GPU 1"), std::string::npos) << said;
+  EXPECT_NE(said.find("GPU 0 CUDA0 = nvml:3 (Fake GPU, GPU-fake-3, 0000:13:00.0), GPU 1 CUDA1 = nvml:1 (Fake GPU, "
+                      "GPU-fake-1, 0000:11:00.0)"),
+            std::string::npos)
+      << said;
   EXPECT_NE(said.find("unused, not counted: nvml:0, nvml:2"), std::string::npos) << said;
   auto window = m->open_window();
   testing::run_for(*m, *clock, 2.0, 4);

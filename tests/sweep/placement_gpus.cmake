@@ -1,6 +1,7 @@
 # Multi-GPU placements on the command line (docs/engine.md "Placement"): malformed ones are usage
 # errors (exit 2) naming --placement / --split; one naming a GPU that is not there is exit 4 naming
-# the GPUs found; no database is created for a rejected command.
+# the GPUs found; no database is created for a rejected command. Then the Slurm job array's GPU
+# request, and a run metered on the fake NVML with several GPUs (CUDA_VISIBLE_DEVICES respected).
 file(REMOVE_RECURSE ${OUT})
 file(MAKE_DIRECTORY ${OUT})
 
@@ -49,4 +50,23 @@ execute_process(COMMAND ${JOULEVAL} sweep --config gpus.toml --emit-slurm job.sh
 file(READ ${OUT}/job.sh script)
 if(NOT rc EQUAL 0 OR NOT script MATCHES "#SBATCH --gres=gpu:4\n" OR NOT script MATCHES "gpus:0,3:row mmlu")
   message(FATAL_ERROR "emit-slurm with gpus:0,3: expected --gres=gpu:4 and the canonical placement, got ${rc}:\n${err}\n${script}")
+endif()
+
+# End to end against the fake NVML with three GPUs of which CUDA_VISIBLE_DEVICES leaves one (as a
+# Slurm job on one GPU of a node): only that GPU is metered and stored with energy, the others are
+# stored and exported as unused, never summed.
+file(WRITE ${OUT}/fake.txt "devices 3\nenergy_mj 0 1000 2000 3000 4000 5000 6000\npower_mw 100000\n")
+set(ENV{JOULEVAL_FAKE_NVML_SCRIPT} ${OUT}/fake.txt)
+set(ENV{CUDA_VISIBLE_DEVICES} GPU-fake-2)
+execute_process(COMMAND ${JOULEVAL} run --model tiny.gguf --task arc_challenge --samples --placement cpu --repetitions 1
+                        --idle 0 --warmup 0 --threads 2 --ctx 2048 --min-window 0 --nvml-library ${FAKE_NVML}
+                        --rapl-root /nonexistent --db fake.db
+                WORKING_DIRECTORY ${OUT} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "GPUs metered for placement cpu \\(CUDA_VISIBLE_DEVICES='GPU-fake-2'\\): GPU 0 = nvml:2 \\(Fake GPU, GPU-fake-2, 0000:12:00.0\\); unused, not counted: nvml:0, nvml:1")
+  message(FATAL_ERROR "run with the fake NVML: expected exit 0 and the GPU selection, got ${rc}:\n${err}")
+endif()
+execute_process(COMMAND ${JOULEVAL} export fake.db --format csv --columns gpu_j,gpu_j_by_device,unused_gpus
+                WORKING_DIRECTORY ${OUT} OUTPUT_VARIABLE csv RESULT_VARIABLE rc)
+if(NOT csv STREQUAL "gpu_j,gpu_j_by_device,unused_gpus\n1,nvml:2 1.0 J,nvml:0 (Fake GPU); nvml:1 (Fake GPU)\n")
+  message(FATAL_ERROR "export of the fake-NVML run: unexpected\n${csv}")
 endif()

@@ -34,7 +34,9 @@ add_test(NAME sweep.cli.honest_exits
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/honest-exits-test
           -DHAVE_GPU_BACKEND=${JOULEVAL_CUDA} -P ${CMAKE_CURRENT_LIST_DIR}/honest_exits.cmake)
 
-# Multi-GPU placements on the command line: usage errors and GPUs that are not there.
+# Multi-GPU placements on the command line: usage errors, GPUs that are not there, the Slurm GPU
+# request, and the GPUs metered on the fake NVML with several devices.
 add_test(NAME sweep.cli.placement_gpus
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/placement-gpus-test
-          -DHAVE_GPU_BACKEND=${JOULEVAL_CUDA} -P ${CMAKE_CURRENT_LIST_DIR}/placement_gpus.cmake)
+          -DHAVE_GPU_BACKEND=${JOULEVAL_CUDA} -DFAKE_NVML=$<TARGET_FILE:fake_nvml>
+          -P ${CMAKE_CURRENT_LIST_DIR}/placement_gpus.cmake)
