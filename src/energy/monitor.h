@@ -75,7 +75,8 @@ class Monitor {
   // results::meter_unused), so never summed, and gets no idle baseline; a GPU of `use` that NVML
   // does not report is an unavailable meter "gpu:N" saying so. GPUs are matched by PCI bus id, else
   // by visible index through $CUDA_VISIBLE_DEVICES (energy/gpu_selection.h). Returns what is
-  // metered, for the log. Throws util::Error when a window is open.
+  // metered, for the log. Throws util::Error when a window is open. Call it from the thread that
+  // owns the windows (live_watts and read_interval read the selection).
   std::string select_gpus(const GpuUse& use);
   // What the last select_gpus returned.
   const std::string& gpu_selection() const { return gpu_selection_; }
