@@ -47,7 +47,8 @@ Command add_demo_command(CLI::App& root) {
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
   app.add_option("--idle", o->idle, "Seconds of idle baseline per loaded model")->capture_default_str();
-  app.add_option("--placement", o->placement, "gpu, cpu or partial:N (default: gpu when compiled in, else cpu)");
+  app.add_option("--placement", o->placement,
+                 "gpu, cpu, partial:N or gpus:I[,I...][:layer|:row] (default: gpu when compiled in, else cpu)");
   app.add_flag("--json", o->run.json, "Print the results as JSON on stdout");
   app.add_flag("-q,--quiet", o->run.quiet, "No progress output");
   add_measure_options(app, o->monitor);
@@ -60,7 +61,11 @@ Command add_demo_command(CLI::App& root) {
     c.models = {sweep::parse_model_spec("synth:tiny:f16", out / "models")};
     c.precisions = {"fp16", "int8"};
     c.kv_types = {"f16"};
-    c.placements = {o->placement.empty() ? default_placement() : o->placement};
+    try {
+      c.placements = {sweep::canonical_placement(o->placement.empty() ? default_placement() : o->placement, "")};
+    } catch (const util::Error& e) {
+      throw util::Error(fmt::format("--placement: {}", e.what()), util::ErrorKind::kUsage);
+    }
     c.tasks = tasks::parse_task_list("all");
     c.shot_preset = "demo";
     c.repetitions = o->repetitions;

@@ -169,6 +169,10 @@ std::string host_name() {
 }
 
 void print_meter(std::string& out, const results::MeterEnergy& e) {
+  if (results::meter_unused(e)) {  // a GPU outside CUDA_VISIBLE_DEVICES: listed, not counted
+    put(out, "  {:<14} {} (gpu): {}, not counted\n", e.meter, e.device, e.unavailable_reason);
+    return;
+  }
   if (!e.available) {
     put(out, "  {:<14} unavailable: {}\n", e.meter, e.unavailable_reason);
     return;
@@ -311,7 +315,7 @@ std::string csv_rows(const std::vector<std::string>& command, const std::vector<
     const auto& m = r.window.meters;
     std::string unavailable;
     for (const auto& e : m) {
-      if (e.total_joules) continue;
+      if (e.total_joules || results::meter_unused(e)) continue;  // unused GPUs: not meters of this work
       if (!unavailable.empty()) unavailable += ' ';
       unavailable += e.meter;
     }

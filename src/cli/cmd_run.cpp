@@ -28,6 +28,7 @@ Command add_run_command(CLI::App& root) {
     std::string precisions;
     std::string tasks;
     std::string placement;
+    std::string split;
     std::string kv = "f16";
     std::string data;
     std::string db = "jouleval.db";
@@ -76,7 +77,11 @@ Command add_run_command(CLI::App& root) {
                  "Shot preset: lm-eval, leaderboard or demo (GSM8K answers of at most 32 tokens)")
       ->capture_default_str();
   app.add_option("--seed", o->config.seed, "Few-shot selection seed")->capture_default_str();
-  app.add_option("--placement", o->placement, "gpu, cpu or partial:N (default: gpu when compiled in, else cpu)");
+  app.add_option("--placement", o->placement,
+                 "gpu, cpu, partial:N, or gpus:I[,I...][:layer|:row] (GPU indices among the visible ones, as CUDA\n"
+                 "numbers them; e.g. gpus:0,1). Default: gpu when compiled in, else cpu");
+  app.add_option("--split", o->split, "How gpus:I,J,... splits the model: layer (default) or row")
+      ->check(CLI::IsMember({"layer", "row"}));
   app.add_option("--kv", o->kv, "KV cache type: f16, q8_0 or q4_0")
       ->check(CLI::IsMember({"f16", "q8_0", "q4_0"}))
       ->capture_default_str();
@@ -115,7 +120,12 @@ Command add_run_command(CLI::App& root) {
     if (o->shots) {
       for (auto t : c.tasks) c.task_settings[t].shots = *o->shots;
     }
-    c.placements = {o->placement.empty() ? default_placement() : o->placement};
+    try {
+      c.placements = {sweep::canonical_placement(o->placement.empty() ? default_placement() : o->placement, o->split)};
+    } catch (const util::Error& e) {
+      throw util::Error(fmt::format("--placement{}: {}", o->split.empty() ? "" : "/--split", e.what()),
+                        util::ErrorKind::kUsage);
+    }
     c.kv_types = {o->kv};
     if (!o->precisions.empty()) {
       c.precisions.clear();

@@ -57,11 +57,14 @@ void add_measure_options(CLI::App& app, energy::MonitorOptions& o) {
 
 std::string describe_meters(const energy::Monitor& monitor) {
   std::string out;
+  bool gpu = false;
   for (const auto& s : monitor.meters_status()) {
+    gpu = gpu || (s.kind == "gpu" && s.available);
     out +=
         fmt::format("  {:<8} {:<14} {}\n", s.kind, s.name,
                     s.available ? fmt::format("available ({})", s.device) : fmt::format("unavailable: {}", s.reason));
   }
+  if (gpu) out += fmt::format("  {}\n", monitor.gpu_selection());
   return out;
 }
 

@@ -146,6 +146,11 @@ nlohmann::json results_table_json(const std::vector<results::Cell>& cells,
                         {"unavailable_meters", m.unavailable_meters},
                         // The whole identity, in the schema of --log-items and `export --items`.
                         {"cell", results::identity_json(row.machine_id, row.key)}};
+    // Each GPU's mean energy (J) and the GPUs not used (docs/energy.md "Which GPUs are metered").
+    nlohmann::json by_gpu = nlohmann::json::object();
+    for (const auto& [meter, joules] : m.gpu_j_by_meter) by_gpu[meter] = joules;
+    j["gpu_j_by_device"] = by_gpu;
+    j["unused_gpus"] = m.unused_gpus;
     if (row.answer_flips) j["answer_flips"] = *row.answer_flips;
     if (row.mean_kl) j["mean_kl"] = *row.mean_kl;
     if (row.reference_precision) j["reference_precision"] = *row.reference_precision;

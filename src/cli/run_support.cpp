@@ -82,7 +82,8 @@ void check_options(const sweep::SweepConfig& config) {
                                                              {"flash_attention", "--flash-attn"},
                                                              {"limit", "--limit"},
                                                              {"seed", "--seed"},
-                                                             {"shot_preset", "--preset"}};
+                                                             {"shot_preset", "--preset"},
+                                                             {"placements", "--placement"}};
   sweep::validate_config(config, {[](const std::string& field) {
                                     if (auto it = kOption.find(field); it != kOption.end()) return it->second;
                                     // tasks.NAME.shots: the --shots option (alias --num_fewshot)

@@ -1,11 +1,14 @@
 #include "energy/monitor.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 #include "energy/external_meter.h"
+#include "energy/gpu_selection.h"
 #include "energy/integrate.h"
 #include "energy/nvml_meter.h"
 #include "energy/rapl_meter.h"
@@ -48,6 +51,10 @@ Monitor::Monitor(MonitorOptions options) : options_(std::move(options)), clock_(
     interval_ = sampling_interval_for(update_period_);
   }
 
+  unused_.assign(meters_.size(), "");
+  visible_index_.assign(meters_.size(), -1);
+  select_gpus(GpuUse{});  // every GPU CUDA sees, until the work says which it uses
+
   std::vector<Meter*> raw;
   for (auto& m : meters_) raw.push_back(m.get());
   sampler_ = std::make_unique<Sampler>(std::move(raw), *clock_);
@@ -66,9 +73,109 @@ bool Monitor::any_meter_available() const {
   return std::any_of(meters_.begin(), meters_.end(), [](const auto& m) { return m->status().available; });
 }
 
+namespace {
+
+std::string describe_gpu(const NvmlMeter& g) {
+  std::string out = fmt::format("{} ({}", g.status().name, g.status().device);
+  if (!g.uuid().empty()) out += ", " + g.uuid();
+  if (!g.pci_bus_id().empty()) out += ", " + g.pci_bus_id();
+  return out + ")";
+}
+
+const char* env_or_null(const char* name) { return std::getenv(name); }
+
+nlohmann::json env_json(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? nlohmann::json() : nlohmann::json(v);
+}
+
+}  // namespace
+
+std::string Monitor::select_gpus(const GpuUse& use) {
+  if (window_open_) throw util::Error("energy: the GPUs metered cannot change while a window is open");
+  // The GPUs NVML could open, and which of them CUDA sees.
+  std::vector<NvmlGpu> nvml;
+  std::vector<size_t> meter_of;  // position in `nvml` -> meter index
+  for (size_t i = 0; i < meters_.size(); ++i) {
+    if (const auto* g = dynamic_cast<const NvmlMeter*>(meters_[i].get())) {
+      nvml.push_back({g->index(), g->uuid(), g->pci_bus_id(), g->status().device});
+      meter_of.push_back(i);
+    }
+  }
+  const VisibleGpus visible = visible_gpus(nvml, env_or_null("CUDA_VISIBLE_DEVICES"), env_or_null("CUDA_DEVICE_ORDER"));
+  std::fill(visible_index_.begin(), visible_index_.end(), -1);
+  for (size_t k = 0; k < visible.gpus.size(); ++k) visible_index_[meter_of[visible.gpus[k]]] = static_cast<int>(k);
+
+  std::vector<std::optional<size_t>> used(use.all_visible ? visible.gpus.size() : use.gpus.size());
+  std::vector<std::string> metered;  // "GPU 0 = nvml:2 (...)", in the work's order
+  missing_gpus_.clear();
+  auto say = [&](size_t meter, const std::string& gpu) {
+    metered.push_back(fmt::format("{} = {}", gpu, describe_gpu(*dynamic_cast<const NvmlMeter*>(meters_[meter].get()))));
+  };
+  if (use.all_visible) {
+    for (size_t k = 0; k < visible.gpus.size(); ++k) {
+      used[k] = meter_of[visible.gpus[k]];
+      say(*used[k], fmt::format("GPU {}", k));
+    }
+  } else {
+    for (size_t k = 0; k < use.gpus.size(); ++k) {
+      const GpuRef& ref = use.gpus[k];
+      std::string why;
+      if (const auto pci = canonical_pci_bus_id(ref.pci_bus_id)) {
+        for (size_t n = 0; n < nvml.size(); ++n) {
+          if (nvml[n].pci_bus_id == *pci) used[k] = meter_of[n];
+        }
+        if (!used[k]) why = fmt::format("no NVML GPU has PCI bus id {}", *pci);
+      } else if (ref.visible_index >= 0 && static_cast<size_t>(ref.visible_index) < visible.gpus.size()) {
+        used[k] = meter_of[visible.gpus[static_cast<size_t>(ref.visible_index)]];
+      } else {
+        why = fmt::format("not among the {} GPU(s) visible to CUDA ({})", visible.gpus.size(), visible.source);
+      }
+      if (used[k]) say(*used[k], fmt::format("GPU {}{}", ref.visible_index, ref.name.empty() ? "" : " " + ref.name));
+      if (!used[k] && !nvml.empty()) {
+        results::MeterEnergy e;
+        e.meter = fmt::format("gpu:{}", ref.visible_index);
+        e.device = ref.name;
+        e.kind = "gpu";
+        e.unavailable_reason = fmt::format("GPU {} of {}: {}", ref.visible_index, use.label, why);
+        missing_gpus_.push_back(std::move(e));
+      }
+    }
+  }
+  std::vector<std::string> unused;
+  for (size_t n = 0; n < nvml.size(); ++n) {
+    const size_t i = meter_of[n];
+    if (std::find(used.begin(), used.end(), std::optional<size_t>(i)) != used.end()) {
+      unused_[i].clear();
+    } else {
+      unused_[i] = fmt::format("unused: not among the GPUs of {}", use.label);
+      unused.push_back(meters_[i]->status().name);
+    }
+  }
+  gpu_visibility_ = {{"cuda_visible_devices", env_json("CUDA_VISIBLE_DEVICES")},
+                     {"cuda_device_order", env_json("CUDA_DEVICE_ORDER")},
+                     {"slurm_job_gpus", env_json("SLURM_JOB_GPUS")},
+                     {"slurm_step_gpus", env_json("SLURM_STEP_GPUS")},
+                     {"metered_for", use.label},
+                     {"notes", visible.notes}};
+  std::string out = fmt::format("GPUs metered for {} ({}): {}", use.label, visible.source,
+                                metered.empty() ? std::string("none") : fmt::format("{}", fmt::join(metered, ", ")));
+  if (!unused.empty()) out += fmt::format("; unused, not counted: {}", fmt::join(unused, ", "));
+  for (const auto& e : missing_gpus_) out += fmt::format("; {}", e.unavailable_reason);
+  for (const auto& note : visible.notes) out += fmt::format("; note: {}", note);
+  const char* slurm = std::getenv("SLURM_JOB_GPUS");
+  if (slurm != nullptr && std::getenv("CUDA_VISIBLE_DEVICES") == nullptr)
+    out += fmt::format("; note: SLURM_JOB_GPUS='{}' but CUDA_VISIBLE_DEVICES is unset: CUDA uses every GPU it can see",
+                       slurm);
+  gpu_selection_ = out;
+  return out;
+}
+
 void Monitor::sample_once() { sampler_->sample_once(); }
 
-std::optional<double> Monitor::live_watts() const { return sampler_->live_watts(); }
+std::optional<double> Monitor::live_watts() const {
+  return sampler_->live_watts([this](size_t i) { return unused_[i].empty(); });
+}
 
 Monitor::Interval Monitor::read_interval(double since) {
   sampler_->sample_once();
@@ -76,7 +183,7 @@ Monitor::Interval Monitor::read_interval(double since) {
   out.t_end = clock_->now();
   for (size_t i = 0; i < meters_.size(); ++i) {
     const Meter& m = *meters_[i];
-    if (!m.status().available || m.power_source() == PowerSource::kNone) continue;
+    if (!m.status().available || m.power_source() == PowerSource::kNone || !unused_[i].empty()) continue;
     IntervalEnergy e{m.status().name, std::nullopt};
     if (auto integral = integrate_power(sampler_->samples_around(i, since, out.t_end), since, out.t_end))
       e.joules = integral->joules;
@@ -145,6 +252,15 @@ WindowResult Monitor::end_window(const std::function<void()>& sync) {
   r.short_window = r.seconds < options_.short_window_seconds;
   for (size_t i = 0; i < meters_.size(); ++i) {
     Meter& m = *meters_[i];
+    if (!unused_[i].empty()) {
+      results::MeterEnergy e;
+      e.meter = m.status().name;
+      e.device = m.status().device;
+      e.kind = m.status().kind;
+      e.unavailable_reason = unused_[i];
+      r.meters.push_back(std::move(e));
+      continue;
+    }
     MeterWindowInput in;
     in.status = m.status();
     in.has_counter = m.has_counter();
@@ -161,6 +277,7 @@ WindowResult Monitor::end_window(const std::function<void()>& sync) {
     }
     r.samples.push_back(std::move(in.samples));
   }
+  r.meters.insert(r.meters.end(), missing_gpus_.begin(), missing_gpus_.end());
   sampler_->discard_before(t1);
   return r;
 }
@@ -186,12 +303,16 @@ Fingerprint Monitor::fingerprint() {
   f.json["host"] = to_json(host);
   f.json["gpus"] = nlohmann::json::array();
   std::vector<std::string> uuids;
-  for (auto& m : meters_) {
-    if (auto* gpu = dynamic_cast<NvmlMeter*>(m.get())) {
-      f.json["gpus"].push_back(gpu->info());
+  for (size_t i = 0; i < meters_.size(); ++i) {
+    if (auto* gpu = dynamic_cast<NvmlMeter*>(meters_[i].get())) {
+      nlohmann::json g = gpu->info();
+      g["visible_index"] = visible_index_[i] >= 0 ? nlohmann::json(visible_index_[i]) : nlohmann::json();
+      g["used"] = unused_[i].empty();
+      f.json["gpus"].push_back(std::move(g));
       uuids.push_back(gpu->uuid());
     }
   }
+  f.json["gpu_visibility"] = gpu_visibility_;
   nlohmann::json meters = nlohmann::json::array();
   for (auto& m : meters_) {
     const auto& s = m->status();

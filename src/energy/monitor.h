@@ -51,6 +51,20 @@ struct WindowResult {
   std::vector<std::vector<TimedWatts>> samples;
 };
 
+// A GPU the measured work runs on, as the engine names it.
+struct GpuRef {
+  int visible_index = -1;  // among the GPUs CUDA sees (CUDA's numbering, from 0)
+  std::string pci_bus_id;  // the engine's device id ("0000:19:00.0"); matched first when set
+  std::string name;        // for messages: "CUDA0 (NVIDIA H200)"
+};
+
+// The GPUs the measured work uses (docs/energy.md "Which GPUs are metered").
+struct GpuUse {
+  std::string label = "this process (the GPUs CUDA sees)";  // what uses them: "placement gpus:0,1"
+  bool all_visible = true;                                  // every GPU CUDA sees ($CUDA_VISIBLE_DEVICES)
+  std::vector<GpuRef> gpus;                                 // the GPUs, when !all_visible
+};
+
 class Monitor {
  public:
   explicit Monitor(MonitorOptions options = {});
@@ -61,6 +75,17 @@ class Monitor {
   std::vector<MeterStatus> meters_status() const;
   // Whether at least one meter can measure.
   bool any_meter_available() const;
+
+  // Meters exactly the GPUs of `use` from now on (at construction: every visible GPU). Every other
+  // GPU NVML reports is in each window's result as unused (available false, reason "unused: ...";
+  // results::meter_unused), so never summed, and gets no idle baseline; a GPU of `use` that NVML
+  // does not report is an unavailable meter "gpu:N" saying so. GPUs are matched by PCI bus id, else
+  // by visible index through $CUDA_VISIBLE_DEVICES (energy/gpu_selection.h). Returns what is
+  // metered, for the log. Throws util::Error when a window is open. Call it from the thread that
+  // owns the windows (live_watts and read_interval read the selection).
+  std::string select_gpus(const GpuUse& use);
+  // What the last select_gpus returned.
+  const std::string& gpu_selection() const { return gpu_selection_; }
 
   // Measures every meter for `seconds` with nothing running and keeps each meter's idle watts for
   // the active energy of later windows. seconds <= 0 forgets the baseline. Returns the idle window.
@@ -138,6 +163,13 @@ class Monitor {
   bool window_open_ = false;
   double t0_ = 0;
   std::vector<EdgeReading> begin_edges_;
+  // The GPU selection (select_gpus): per meter, why it is unused ("" = metered); per meter, its
+  // visible index (-1: not visible or not a GPU); listed GPUs NVML does not report.
+  std::vector<std::string> unused_;
+  std::vector<int> visible_index_;
+  std::vector<results::MeterEnergy> missing_gpus_;
+  nlohmann::json gpu_visibility_;
+  std::string gpu_selection_;
 };
 
 }  // namespace jouleval::energy

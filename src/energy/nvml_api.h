@@ -47,6 +47,24 @@ struct FieldValue {
   Value value;
 };
 
+// nvmlPciInfo_t (the layout of nvmlDeviceGetPciInfo_v3).
+struct PciInfo {
+  char busIdLegacy[16];  // "0000:19:00.0"
+  unsigned int domain;
+  unsigned int bus;
+  unsigned int device;
+  unsigned int pciDeviceId;
+  unsigned int pciSubSystemId;
+  char busId[32];  // "00000000:19:00.0"
+};
+
+// nvmlMemory_t (nvmlDeviceGetMemoryInfo), bytes.
+struct Memory {
+  unsigned long long total;
+  unsigned long long free;
+  unsigned long long used;
+};
+
 // Function-pointer types of the entry points (names are the exported symbols).
 using InitFn = Return (*)();                                                   // nvmlInit_v2
 using ShutdownFn = Return (*)();                                               // nvmlShutdown
@@ -63,6 +81,8 @@ using DeviceGetClockInfoFn = Return (*)(Device, unsigned, unsigned*);          /
 using DeviceGetLimitConstraintsFn = Return (*)(Device, unsigned*, unsigned*);  // min, max (mW)
 using DeviceGetPersistenceModeFn = Return (*)(Device, int*);                   // nvmlEnableState_t
 using DeviceGetFieldValuesFn = Return (*)(Device, int, FieldValue*);
+using DeviceGetPciInfoFn = Return (*)(Device, PciInfo*);    // nvmlDeviceGetPciInfo_v3
+using DeviceGetMemoryInfoFn = Return (*)(Device, Memory*);  // nvmlDeviceGetMemoryInfo
 
 // The symbolic name of an NVML return code ("NVML_ERROR_NOT_SUPPORTED"), from NVML's own table.
 const char* return_name(Return code);

@@ -107,6 +107,8 @@ NvmlLibrary::NvmlLibrary(const std::string& path) : path_(path) {
         reinterpret_cast<nvml::DeviceGetUIntFn>(symbol("nvmlDeviceGetEnforcedPowerLimit", false));
     a.device_get_persistence_mode =
         reinterpret_cast<nvml::DeviceGetPersistenceModeFn>(symbol("nvmlDeviceGetPersistenceMode", false));
+    a.device_get_pci_info = reinterpret_cast<nvml::DeviceGetPciInfoFn>(symbol("nvmlDeviceGetPciInfo_v3", false));
+    a.device_get_memory_info = reinterpret_cast<nvml::DeviceGetMemoryInfoFn>(symbol("nvmlDeviceGetMemoryInfo", false));
 
     if (nvml::Return rc = a.init(); rc != nvml::kSuccess) {
       throw util::Error(fmt::format("NVML library {}: {}", path, failure("nvmlInit_v2", rc)),

@@ -54,6 +54,8 @@ class NvmlLibrary {
     nvml::DeviceGetLimitConstraintsFn device_get_power_management_limit_constraints = nullptr;
     nvml::DeviceGetUIntFn device_get_enforced_power_limit = nullptr;
     nvml::DeviceGetPersistenceModeFn device_get_persistence_mode = nullptr;
+    nvml::DeviceGetPciInfoFn device_get_pci_info = nullptr;
+    nvml::DeviceGetMemoryInfoFn device_get_memory_info = nullptr;
   };
   const Api& api() const { return api_; }
 

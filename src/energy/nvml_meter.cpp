@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "energy/gpu_selection.h"
 #include "util/error.h"
 
 namespace jouleval::energy {
@@ -85,6 +86,16 @@ NvmlMeter::NvmlMeter(std::shared_ptr<const NvmlLibrary> library, unsigned index)
       uuid_ = uuid.data();
     } else {
       probe_notes_.push_back(lib_->failure("nvmlDeviceGetUUID", rc));
+    }
+  }
+
+  if (api.device_get_pci_info != nullptr) {
+    nvml::PciInfo pci{};
+    if (nvml::Return rc = api.device_get_pci_info(device_, &pci); rc == nvml::kSuccess) {
+      pci.busId[sizeof pci.busId - 1] = '\0';
+      pci_bus_id_ = canonical_pci_bus_id(pci.busId).value_or("");
+    } else {
+      probe_notes_.push_back(lib_->failure("nvmlDeviceGetPciInfo_v3", rc));
     }
   }
 
@@ -190,6 +201,16 @@ nlohmann::json NvmlMeter::info() {
   j["index"] = index_;
   j["name"] = status_.device;
   j["uuid"] = uuid_;
+  j["pci_bus_id"] = pci_bus_id_.empty() ? nlohmann::json() : nlohmann::json(pci_bus_id_);
+  if (api.device_get_memory_info != nullptr) {
+    nvml::Memory mem{};
+    if (nvml::Return rc = api.device_get_memory_info(device_, &mem); rc == nvml::kSuccess) {
+      j["memory_total_bytes"] = mem.total;
+    } else {
+      j["memory_total_bytes"] = nullptr;
+      errors["memory_total_bytes"] = lib_->failure("nvmlDeviceGetMemoryInfo", rc);
+    }
+  }
   j["energy_counter"] = has_counter_;
   if (!has_counter_) errors["energy_counter"] = counter_error_;
   j["power_source"] = power_description();

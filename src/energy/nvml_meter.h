@@ -28,6 +28,9 @@ class NvmlMeter final : public Meter {
   nlohmann::json info() override;
 
   const std::string& uuid() const { return uuid_; }
+  unsigned index() const { return index_; }
+  // Canonical PCI bus id ("0000:19:00.0", energy/gpu_selection.h); "" when NVML does not give it.
+  const std::string& pci_bus_id() const { return pci_bus_id_; }
   const NvmlLibrary& library() const { return *lib_; }
   // "instant (NVML_FI_DEV_POWER_INSTANT)", "nvmlDeviceGetPowerUsage (1 s average on Ampere and newer)"
   // or "none".
@@ -43,6 +46,7 @@ class NvmlMeter final : public Meter {
   nvml::Device device_ = nullptr;
   MeterStatus status_;
   std::string uuid_;
+  std::string pci_bus_id_;
   bool has_counter_ = false;
   std::string counter_error_;
   Power power_ = Power::kNone;

@@ -112,11 +112,11 @@ void Sampler::discard_before(double t) {
   }
 }
 
-std::optional<double> Sampler::live_watts() const {
+std::optional<double> Sampler::live_watts(const std::function<bool(size_t)>& include) const {
   std::lock_guard lock(data_mu_);
   std::optional<double> total;
-  for (const auto& s : samples_) {
-    if (!s.empty()) total = total.value_or(0.0) + s.back().watts;
+  for (size_t i = 0; i < samples_.size(); ++i) {
+    if (!samples_[i].empty() && (!include || include(i))) total = total.value_or(0.0) + samples_[i].back().watts;
   }
   return total;
 }

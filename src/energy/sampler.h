@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -34,8 +35,9 @@ class Sampler {
   std::vector<TimedWatts> samples_around(size_t index, double t0, double t1) const;
   // Forgets samples before t, keeping the last one before t of each meter.
   void discard_before(double t);
-  // The sum of the latest power sample of each sampled meter (nullopt before the first sample).
-  std::optional<double> live_watts() const;
+  // The sum of the latest power sample of each sampled meter whose index `include` accepts (all
+  // when empty); nullopt before the first sample.
+  std::optional<double> live_watts(const std::function<bool(size_t)>& include = {}) const;
 
  private:
   void run(double interval_seconds);

@@ -43,16 +43,40 @@ uint64_t available_host_memory() {
   return 0;
 }
 
-std::vector<GpuDevice> gpu_devices() {
+// llama.cpp's default device list (llama_prepare_model_devices): discrete GPUs, one per device id,
+// not RPC servers; the integrated GPUs of one backend when there is no discrete GPU.
+std::vector<ggml_backend_dev_t> gpu_device_handles() {
   ensure_backend();
-  std::vector<GpuDevice> out;
+  std::vector<ggml_backend_dev_t> gpus;
+  std::vector<ggml_backend_dev_t> igpus;
+  std::set<std::string> ids;
   for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
     ggml_backend_dev_t dev = ggml_backend_dev_get(i);
     const auto type = ggml_backend_dev_type(dev);
-    if (type != GGML_BACKEND_DEVICE_TYPE_GPU && type != GGML_BACKEND_DEVICE_TYPE_IGPU) continue;
+    if (type == GGML_BACKEND_DEVICE_TYPE_GPU) {
+      if (std::string(ggml_backend_reg_name(ggml_backend_dev_backend_reg(dev))) == "RPC") continue;
+      ggml_backend_dev_props props{};
+      ggml_backend_dev_get_props(dev, &props);
+      if (props.device_id != nullptr && !ids.insert(props.device_id).second) continue;
+      gpus.push_back(dev);
+    } else if (type == GGML_BACKEND_DEVICE_TYPE_IGPU) {
+      if (igpus.empty() || ggml_backend_dev_backend_reg(dev) == ggml_backend_dev_backend_reg(igpus.back()))
+        igpus.push_back(dev);
+    }
+  }
+  return gpus.empty() ? igpus : gpus;
+}
+
+std::vector<GpuDevice> gpu_devices() {
+  std::vector<GpuDevice> out;
+  for (ggml_backend_dev_t dev : gpu_device_handles()) {
     GpuDevice d;
+    d.index = static_cast<int32_t>(out.size());
     d.name = ggml_backend_dev_name(dev);
     d.description = ggml_backend_dev_description(dev);
+    ggml_backend_dev_props props{};
+    ggml_backend_dev_get_props(dev, &props);
+    if (props.device_id != nullptr) d.device_id = props.device_id;
     size_t free = 0, total = 0;
     ggml_backend_dev_memory(dev, &free, &total);
     d.free_bytes = free;
@@ -66,6 +90,16 @@ uint64_t gpu_memory_in_use() {
   uint64_t used = 0;
   for (const auto& d : gpu_devices()) used += d.total_bytes > d.free_bytes ? d.total_bytes - d.free_bytes : 0;
   return used;
+}
+
+std::string describe_gpus(const std::vector<GpuDevice>& gpus) {
+  if (gpus.empty()) return "none";
+  std::string out;
+  for (const auto& g : gpus) {
+    out += fmt::format("{}{} = {} ({}{}{})", out.empty() ? "" : ", ", g.index, g.name, g.description,
+                       g.device_id.empty() ? "" : ", ", g.device_id);
+  }
+  return out;
 }
 
 std::string format_bytes(uint64_t bytes) {

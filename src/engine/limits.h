@@ -58,4 +58,8 @@ inline constexpr int32_t kMaxScoringLanes = 8;
 
 // Layers on the GPU with placement partial:N: 0 to the model's block count (checked at load).
 
+// GPU indices of placement gpus:I,...: 0 to kMaxGpus - 1 (llama.cpp's LLAMA_MAX_DEVICES and
+// GGML_CUDA_MAX_DEVICES are 16); an index beyond the GPUs found is refused at load.
+inline constexpr int32_t kMaxGpus = 16;
+
 }  // namespace jouleval::engine

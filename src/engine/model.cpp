@@ -7,6 +7,8 @@
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include "engine/backend.h"
@@ -45,6 +47,7 @@ llama_flash_attn_type flash_type(FlashAttention fa) {
 double gpu_fraction(const Placement& p, int32_t n_layers) {
   switch (p.kind) {
     case Placement::Kind::kGpu:
+    case Placement::Kind::kGpus:
       return 1.0;
     case Placement::Kind::kCpu:
       return 0.0;
@@ -62,6 +65,34 @@ uint64_t kv_cache_bytes(const GgufSummary& s, int32_t n_ctx, ggml_type type) {
                                bytes_per);
 }
 
+// The GPUs `p` puts layers on: none for cpu, every GPU llama.cpp sees for gpu and partial:N, the
+// listed ones for gpus:... Throws util::Error (kUnavailable) naming `path`, the placement and the
+// GPUs found when a listed GPU is not there.
+std::vector<GpuDevice> placement_gpus(const std::filesystem::path& path, const Placement& p) {
+  if (p.kind == Placement::Kind::kCpu) return {};
+  std::vector<GpuDevice> found = gpu_devices();
+  if (p.kind != Placement::Kind::kGpus) return found;
+  std::vector<GpuDevice> chosen;
+  std::vector<int32_t> missing;
+  for (int32_t i : p.gpus) {
+    if (i >= 0 && static_cast<size_t>(i) < found.size())
+      chosen.push_back(found[static_cast<size_t>(i)]);
+    else
+      missing.push_back(i);
+  }
+  if (!missing.empty()) {
+    const char* cvd = std::getenv("CUDA_VISIBLE_DEVICES");
+    throw util::Error(
+        fmt::format("{}: placement {}: no GPU {} here: {} GPU(s) found{} ({}); GPUs are numbered from 0 among the "
+                    "visible ones, in CUDA's order (CUDA_VISIBLE_DEVICES {}; backends: {})",
+                    path.string(), p.to_string(), fmt::join(missing, ", "), found.size(), found.empty() ? "" : ":",
+                    describe_gpus(found), cvd == nullptr ? "unset" : fmt::format("'{}'", cvd),
+                    fmt::join(compiled_backends(), ", ")),
+        util::ErrorKind::kUnavailable);
+  }
+  return chosen;
+}
+
 struct BatchSizes {
   int32_t batch = 0;
   int32_t ubatch = 0;
@@ -72,14 +103,13 @@ struct BatchSizes {
 // lane a compute buffer of about two logits rows per micro-batch token (on the GPU with every layer
 // there, else on the host) and a host output buffer of one logits row per batch token.
 void check_memory(const std::filesystem::path& path, const GgufSummary& s, const ModelOptions& o, int32_t n_ctx,
-                  const BatchSizes& sizes, int32_t lanes) {
+                  const BatchSizes& sizes, int32_t lanes, const std::vector<GpuDevice>& gpus) {
   const double frac = gpu_fraction(o.placement, s.n_layers);
   const uint64_t kv = kv_cache_bytes(s, n_ctx, kv_cache_type(o.kv_type));
   const double row = 4.0 * static_cast<double>(s.n_vocab);
   const double compute = lanes * 2.0 * row * std::min(sizes.ubatch, n_ctx);
   const double outputs = lanes * row * std::min(sizes.batch, n_ctx);
   if (frac > 0.0) {
-    const auto gpus = gpu_devices();
     if (gpus.empty()) {
       throw util::Error(fmt::format("{}: placement {} needs a GPU, but this build/machine has none (backends: {}); use "
                                     "--placement cpu",
@@ -95,7 +125,8 @@ void check_memory(const std::filesystem::path& path, const GgufSummary& s, const
                                     path.string(), format_bytes(need),
                                     format_bytes(static_cast<uint64_t>(frac * static_cast<double>(s.file_size))),
                                     format_bytes(static_cast<uint64_t>(frac * static_cast<double>(kv))), n_ctx,
-                                    o.placement.to_string(), format_bytes(free), gpus.front().description),
+                                    o.placement.to_string(), format_bytes(free),
+                                    gpus.size() == 1 ? gpus.front().description : describe_gpus(gpus)),
                         util::ErrorKind::kUnavailable);
     }
   }
@@ -115,19 +146,20 @@ void check_memory(const std::filesystem::path& path, const GgufSummary& s, const
 // The scoring lanes `o` asks for: its own count, else 2 with every layer on the GPU and 1 otherwise
 // (with layers on the CPU, a second lane's decode would compete with the first one's CPU threads).
 int32_t wanted_scoring_lanes(const ModelOptions& o) {
-  const int32_t wanted = o.scoring_lanes > 0 ? o.scoring_lanes : (o.placement.kind == Placement::Kind::kGpu ? 2 : 1);
+  const int32_t wanted = o.scoring_lanes > 0 ? o.scoring_lanes : (o.placement.all_on_gpu() ? 2 : 1);
   return std::clamp(wanted, 1, kMaxScoringLanes);
 }
 
 // The batch sizes of `o`, its zeros chosen: the large pair with every layer on the GPU when the GPU
 // (after the weights) and the host have room for every lane's KV cache, compute buffer and pinned
 // logits buffer at those sizes, with margins; else the small pair (llama.cpp's own defaults).
-BatchSizes choose_batch_sizes(const ModelOptions& o, const GgufSummary& s, int32_t n_vocab, int32_t n_ctx) {
+BatchSizes choose_batch_sizes(const ModelOptions& o, const GgufSummary& s, int32_t n_vocab, int32_t n_ctx,
+                              const std::vector<GpuDevice>& gpus) {
   constexpr BatchSizes kSmall{2048, 512};
   constexpr BatchSizes kLarge{4096, 2048};
   constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
   BatchSizes pick = kSmall;
-  if (o.placement.kind == Placement::Kind::kGpu && (o.batch_size <= 0 || o.ubatch_size <= 0)) {
+  if (o.placement.all_on_gpu() && (o.batch_size <= 0 || o.ubatch_size <= 0)) {
     const double lanes = wanted_scoring_lanes(o);
     const double row = 4.0 * n_vocab;  // one row of logits (floats)
     // The compute buffer holds about two rows per micro-batch token (measured at 7B: 1.45 GB more
@@ -137,7 +169,7 @@ BatchSizes choose_batch_sizes(const ModelOptions& o, const GgufSummary& s, int32
         2.0 * kGiB;
     const double host_need = lanes * row * kLarge.batch + 4.0 * kGiB;
     uint64_t gpu_free = 0;
-    for (const auto& g : gpu_devices()) gpu_free += g.free_bytes;
+    for (const auto& g : gpus) gpu_free += g.free_bytes;
     const uint64_t host_free = available_host_memory();
     if (static_cast<double>(gpu_free) >= gpu_need && static_cast<double>(host_free) >= host_need) pick = kLarge;
   }
@@ -204,6 +236,19 @@ void check_options(const ModelOptions& o) {
 
 }  // namespace
 
+namespace {
+
+// A non-negative decimal number below `limit`, the whole of `text`.
+std::optional<int32_t> parse_index(std::string_view text, int32_t limit) {
+  int32_t value = -1;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || value < 0 || value >= limit)
+    return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
 Placement Placement::parse(const std::string& text) {
   Placement p;
   if (text == "gpu") return p;
@@ -213,18 +258,60 @@ Placement Placement::parse(const std::string& text) {
   }
   constexpr std::string_view kPrefix = "partial:";
   if (text.rfind(kPrefix, 0) == 0) {
-    const std::string n = text.substr(kPrefix.size());
-    int32_t value = -1;
-    const auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), value);
-    if (ec == std::errc() && ptr == n.data() + n.size() && !n.empty() && value >= 0) {
+    if (auto n = parse_index(std::string_view(text).substr(kPrefix.size()), INT32_MAX)) {
       p.kind = Kind::kPartial;
-      p.gpu_layers = value;
+      p.gpu_layers = *n;
       return p;
     }
   }
-  throw util::Error(fmt::format("placement '{}': expected gpu, cpu or partial:N (N = layers on the GPU)", text),
+  constexpr std::string_view kGpus = "gpus:";
+  if (text.rfind(kGpus, 0) == 0) {
+    std::string_view rest = std::string_view(text).substr(kGpus.size());
+    std::optional<Split> split;
+    if (const size_t colon = rest.find(':'); colon != std::string_view::npos) {
+      const std::string_view mode = rest.substr(colon + 1);
+      if (mode == "layer") {
+        split = Split::kLayer;
+      } else if (mode == "row") {
+        split = Split::kRow;
+      } else {
+        throw util::Error(fmt::format("placement '{}': unknown split '{}': expected layer or row", text, mode),
+                          util::ErrorKind::kUsage);
+      }
+      rest = rest.substr(0, colon);
+    }
+    p.kind = Kind::kGpus;
+    while (true) {
+      const size_t comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      const auto index = parse_index(item, kMaxGpus);
+      if (!index) {
+        throw util::Error(fmt::format("placement '{}': '{}' is not a GPU index (0 to {}, counted among the visible "
+                                      "GPUs)",
+                                      text, item, kMaxGpus - 1),
+                          util::ErrorKind::kUsage);
+      }
+      if (std::find(p.gpus.begin(), p.gpus.end(), *index) != p.gpus.end()) {
+        throw util::Error(fmt::format("placement '{}': GPU {} is listed twice", text, *index), util::ErrorKind::kUsage);
+      }
+      p.gpus.push_back(*index);
+      if (comma == std::string_view::npos) break;
+      rest = rest.substr(comma + 1);
+    }
+    if (split && p.gpus.size() < 2) {
+      throw util::Error(fmt::format("placement '{}': a split ({}) needs two or more GPUs", text, split_name(*split)),
+                        util::ErrorKind::kUsage);
+    }
+    p.split = split.value_or(Split::kLayer);
+    return p;
+  }
+  throw util::Error(fmt::format("placement '{}': expected gpu, cpu, partial:N (N = layers on the GPU) or "
+                                "gpus:I[,I...][:layer|:row] (visible GPU indices, e.g. gpus:0,1:row)",
+                                text),
                     util::ErrorKind::kUsage);
 }
+
+const char* Placement::split_name(Split split) { return split == Split::kRow ? "row" : "layer"; }
 
 std::string Placement::to_string() const {
   switch (kind) {
@@ -234,6 +321,8 @@ std::string Placement::to_string() const {
       return "cpu";
     case Kind::kPartial:
       return fmt::format("partial:{}", gpu_layers);
+    case Kind::kGpus:
+      return fmt::format("gpus:{}{}", fmt::join(gpus, ","), split == Split::kRow ? ":row" : "");
   }
   return "?";
 }
@@ -258,7 +347,9 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   const int32_t n_ctx_wanted =
       options.context_size > 0 ? options.context_size
                                : static_cast<int32_t>(std::clamp<int64_t>(summary.n_ctx_train, 512, kMaxContextSize));
-  const BatchSizes sizes = choose_batch_sizes(options, summary, static_cast<int32_t>(summary.n_vocab), n_ctx_wanted);
+  const std::vector<GpuDevice> gpus = placement_gpus(path, options.placement);
+  const BatchSizes sizes =
+      choose_batch_sizes(options, summary, static_cast<int32_t>(summary.n_vocab), n_ctx_wanted, gpus);
   // llama.cpp caps the batch at the context; every sequence needs a row of each batch.
   const int32_t n_batch_used = std::min(sizes.batch, n_ctx_wanted);
   const int32_t n_seq = options.max_sequences > 0 ? options.max_sequences : std::min(kDefaultSequences, n_batch_used);
@@ -268,13 +359,14 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
                                   n_seq, n_batch_used, sizes.batch, n_ctx_wanted),
                       util::ErrorKind::kUsage);
   }
-  check_memory(path, summary, options, n_ctx_wanted, sizes, wanted_scoring_lanes(options));
+  check_memory(path, summary, options, n_ctx_wanted, sizes, wanted_scoring_lanes(options), gpus);
 
   impl->uses_gpu = gpu_fraction(options.placement, summary.n_layers) > 0.0;
   impl->gpu_in_use_before_load = impl->uses_gpu ? gpu_memory_in_use() : 0;
 
   llama_model_params mp = llama_model_default_params();
   ggml_backend_dev_t no_devices[1] = {nullptr};
+  std::vector<ggml_backend_dev_t> listed;  // gpus:...: the chosen devices, null-terminated
   switch (options.placement.kind) {
     case Placement::Kind::kGpu:
       mp.n_gpu_layers = -1;
@@ -286,6 +378,22 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
     case Placement::Kind::kPartial:
       mp.n_gpu_layers = options.placement.gpu_layers;
       break;
+    case Placement::Kind::kGpus: {
+      const std::vector<ggml_backend_device*> handles = gpu_device_handles();
+      for (const GpuDevice& g : gpus) listed.push_back(handles.at(static_cast<size_t>(g.index)));
+      listed.push_back(nullptr);
+      mp.devices = listed.data();
+      mp.n_gpu_layers = -1;
+      // main_gpu indexes the devices listed: the first one holds the small tensors and, with a row
+      // split, the intermediate results; one GPU alone is llama.cpp's single-GPU mode.
+      mp.main_gpu = 0;
+      if (gpus.size() == 1)
+        mp.split_mode = LLAMA_SPLIT_MODE_NONE;
+      else
+        mp.split_mode =
+            options.placement.split == Placement::Split::kRow ? LLAMA_SPLIT_MODE_ROW : LLAMA_SPLIT_MODE_LAYER;
+      break;
+    }
   }
 
   const auto t0 = std::chrono::steady_clock::now();
@@ -365,6 +473,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   info.n_ubatch = static_cast<int32_t>(llama_n_ubatch(impl->ctx.get()));
   info.threads = impl->threads;
   info.add_bos = llama_vocab_get_add_bos(impl->vocab);
+  info.gpus = gpus;
   if (impl->prepares_at_load()) {
     // Scoring lanes and full-size output buffers now, so that no measured window pays for them.
     impl->reserve_outputs(impl->ctx.get(), *impl->batch);
@@ -476,11 +585,11 @@ bool Model::Impl::wants_device_argmax() const {
     case DeviceArgmax::kAuto:
       break;
   }
-  return options.placement.kind == Placement::Kind::kGpu;
+  return options.placement.all_on_gpu();
 }
 
 bool Model::Impl::prepares_at_load() const {
-  return options.prepare_at_load || options.placement.kind == Placement::Kind::kGpu;
+  return options.prepare_at_load || options.placement.all_on_gpu();
 }
 
 bool Model::Impl::reserve_outputs(llama_context* context, Batch& with) const {

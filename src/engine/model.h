@@ -10,19 +10,31 @@
 #include <string>
 #include <vector>
 
+#include "engine/host.h"
 #include "engine/limits.h"
 #include "engine/requests.h"
 
 namespace jouleval::engine {
 
-// Where the layers run: all on the GPU, all on the CPU, or the first N layers on the GPU.
+// Where the layers run: all on the GPU(s) llama.cpp sees, all on the CPU, the first N layers on the
+// GPU(s), or all on the GPUs listed (indices within the visible GPUs, in CUDA's order: what
+// CUDA_VISIBLE_DEVICES leaves, docs/engine.md "Placement"), split by layers or by rows.
 struct Placement {
-  enum class Kind { kGpu, kCpu, kPartial } kind = Kind::kGpu;
-  int32_t gpu_layers = 0;  // for kPartial
+  enum class Kind { kGpu, kCpu, kPartial, kGpus } kind = Kind::kGpu;
+  enum class Split { kLayer, kRow } split = Split::kLayer;  // kGpus with two or more GPUs
+  int32_t gpu_layers = 0;                                   // for kPartial
+  std::vector<int32_t> gpus;  // for kGpus: distinct visible-GPU indices, the first is the main GPU
 
-  // Parses "gpu", "cpu" or "partial:N"; throws util::Error (kUsage) otherwise.
+  // Parses "gpu", "cpu", "partial:N" or "gpus:I[,I...][:layer|:row]" (layer is the default split
+  // and is not written by to_string; a split needs two or more GPUs); throws util::Error (kUsage)
+  // naming the placement otherwise.
   static Placement parse(const std::string& text);
+  // The canonical text: parse(p.to_string()) == p, and equal placements have equal texts.
   std::string to_string() const;
+  // Every layer on a GPU (gpu or gpus:...).
+  bool all_on_gpu() const { return kind == Kind::kGpu || kind == Kind::kGpus; }
+  // "layer" or "row".
+  static const char* split_name(Split split);
 };
 
 enum class FlashAttention { kAuto, kOn, kOff };
@@ -76,12 +88,16 @@ struct ModelInfo {
   double load_seconds = 0.0;
   uint64_t peak_gpu_memory_bytes = 0;  // 0 when no GPU is used or it cannot be read
   uint64_t kv_bytes_per_token = 0;     // K and V of one token in every layer, at the KV cache type
+  // The GPUs the model's layers are on (none with placement cpu), in the order llama.cpp uses them:
+  // for the energy meter to meter exactly these (docs/energy.md "Which GPUs are metered").
+  std::vector<GpuDevice> gpus;
 };
 
 class Model {
  public:
   // Loads `path` with `options`. Throws util::Error: kUsage naming the option and its range when an
-  // option is outside engine/limits.h (or partial:N exceeds the layers); kBadInput naming the file
+  // option is outside engine/limits.h (or partial:N exceeds the layers); kUnavailable naming the
+  // GPUs found when a gpu placement names a GPU that is not there (or no GPU is there); kBadInput naming the file
   // when it cannot be read or its metadata breaks a rule of validate_gguf ("<file>: GGUF key '<key>':
   // <what>"); kUnavailable naming the model and the memory it needs when it does not fit.
   static std::unique_ptr<Model> load(const std::filesystem::path& path, const ModelOptions& options);

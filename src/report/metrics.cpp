@@ -68,6 +68,10 @@ RepetitionMetrics compute_repetition(const results::Repetition& rep, std::option
   const KindSum dram = sum_kinds(rep.meters, {"dram"});
   const KindSum system = sum_kinds(rep.meters, {"system", "external"}, /*first_only=*/true);
   r.gpu_j = gpu_reading.total;
+  for (const auto& m : rep.meters) {
+    if (m.available && m.total_joules && m.kind == "gpu")
+      r.gpu_j_by_meter.emplace_back(m.meter, *m.total_joules / std::max(1, rep.passes));
+  }
   r.cpu_j = cpu.total;
   r.dram_j = dram.total;
   r.system_j = system.total;
@@ -149,6 +153,10 @@ CellMetrics compute_cell_metrics(const results::Cell& cell) {
     c.max_passes = std::max(c.max_passes, std::max(1, rep.passes));
     for (const auto& m : rep.meters) {
       c.disagreement_flag = c.disagreement_flag || (m.available && m.disagreement_flag);
+      if (results::meter_unused(m)) {
+        add_once(c.unused_gpus, m.device.empty() ? m.meter : fmt::format("{} ({})", m.meter, m.device));
+        continue;
+      }
       std::string note;
       if (!m.available)
         note = fmt::format("{} ({}): {}", m.meter, m.kind,
@@ -161,6 +169,23 @@ CellMetrics compute_cell_metrics(const results::Cell& cell) {
     }
   }
   if (!rss_recorded) c.peak_rss_bytes.reset();
+  // Per-GPU means, over the repetitions that all have the GPU.
+  if (!c.repetitions.empty()) {
+    for (const auto& entry : c.repetitions.front().gpu_j_by_meter) {
+      const std::string& meter = entry.first;
+      double sum = 0.0;
+      bool everywhere = true;
+      for (const auto& r : c.repetitions) {
+        const auto it = std::find_if(r.gpu_j_by_meter.begin(), r.gpu_j_by_meter.end(),
+                                     [&](const auto& e) { return e.first == meter; });
+        if (it == r.gpu_j_by_meter.end())
+          everywhere = false;
+        else
+          sum += it->second;
+      }
+      if (everywhere) c.gpu_j_by_meter.emplace_back(meter, sum / static_cast<double>(c.repetitions.size()));
+    }
+  }
   if (!cell.repetitions.empty()) {
     c.prompt_tokens = prompt / static_cast<double>(cell.repetitions.size());
     c.generated_tokens = generated / static_cast<double>(cell.repetitions.size());

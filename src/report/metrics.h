@@ -41,7 +41,9 @@ struct RepetitionMetrics {
   std::optional<double> tweor_item;              // score / ((Wh / items) * (s / items))
   bool estimated = false;                        // an opt-in estimate entered total_j
   std::vector<std::string> meters_used;          // meter_description of the meters summed in total_j
-  std::optional<OneHzEstimate> one_hz;           // the study's 1 Hz GPU method (needs a stored timeline)
+  // Each GPU meter's total (in gpu_j's sum), in meter order: per-GPU energy of a multi-GPU placement.
+  std::vector<std::pair<std::string, double>> gpu_j_by_meter;
+  std::optional<OneHzEstimate> one_hz;  // the study's 1 Hz GPU method (needs a stored timeline)
 };
 
 // The same quantities over repetitions (absent unless every repetition has the quantity).
@@ -69,10 +71,14 @@ struct CellMetrics {
   MetricStats stats;
   std::vector<std::string> unavailable_meters;  // "meter (kind): reason", once each
   std::vector<std::string> meters_used;         // the repetitions' meters_used, once each, in order
-  bool estimated = false;                       // some energy is an opt-in estimate
-  bool short_window = false;                    // a repetition's window was under ~1 s
-  bool disagreement_flag = false;               // counter vs integrated power disagreed
-  std::optional<OneHzSummary> one_hz;           // every repetition has a 1 Hz estimate
+  // Mean over the repetitions of each GPU meter's energy ("nvml:1", J), present when every
+  // repetition has it; the GPUs the work did not use (results::meter_unused), once each.
+  std::vector<std::pair<std::string, double>> gpu_j_by_meter;
+  std::vector<std::string> unused_gpus;  // "nvml:0 (NVIDIA H200)"
+  bool estimated = false;                // some energy is an opt-in estimate
+  bool short_window = false;             // a repetition's window was under ~1 s
+  bool disagreement_flag = false;        // counter vs integrated power disagreed
+  std::optional<OneHzSummary> one_hz;    // every repetition has a 1 Hz estimate
 };
 
 // "nvml:0 (gpu: NVIDIA H100 80GB HBM3)": a meter as the exports name it ("meter (kind)" without a

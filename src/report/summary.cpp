@@ -29,6 +29,13 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
   return out;
 }
 
+// "nvml:0 812.4 J; nvml:1 790.1 J": each GPU's share of the GPU energy.
+std::string gpu_energy_text(const std::vector<std::pair<std::string, double>>& gpus) {
+  std::string out;
+  for (const auto& [meter, joules] : gpus) out += fmt::format("{}{} {:.1f} J", out.empty() ? "" : "; ", meter, joules);
+  return out;
+}
+
 constexpr const char* kNotRecordedText = "not recorded";
 
 Value text_or_absent(const std::string& v) { return v.empty() ? Value{} : Value{v}; }
@@ -354,6 +361,8 @@ Table summary_table(const Summary& summary) {
   col("energy_estimated", "Estimated");
   col("meters", "Meters");
   col("unavailable_meters", "Unavailable meters");
+  col("gpu_j_by_device", "GPU (J) per GPU");
+  col("unused_gpus", "Unused GPUs (not counted)");
   col("flags", "Flags");
   const std::string over_items = "1.96 × the standard error over the items";
   const std::string over_reps = "Student t over the repetitions";
@@ -430,6 +439,8 @@ Table summary_table(const Summary& summary) {
         Value{m.estimated},
         Value{join(m.meters_used, "; ")},
         Value{join(m.unavailable_meters, "; ")},
+        Value{gpu_energy_text(m.gpu_j_by_meter)},
+        Value{join(m.unused_gpus, "; ")},
         Value{join(flags, "; ")},
     };
     row.insert(row.end(), rest.begin(), rest.end());

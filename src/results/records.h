@@ -82,6 +82,12 @@ struct MeterEnergy {
   std::optional<double> temp_end_c;
 };
 
+// Whether `m` is a GPU the measured work did not use (energy::Monitor::select_gpus): listed, never
+// summed (docs/energy.md "Which GPUs are metered").
+inline bool meter_unused(const MeterEnergy& m) {
+  return !m.available && m.unavailable_reason.rfind("unused: ", 0) == 0;
+}
+
 // One power sample of a timeline (optional, per repetition).
 struct PowerSample {
   double t_seconds = 0.0;  // since the window began

@@ -168,6 +168,27 @@ nlohmann::json SweepConfig::to_json() const {
           {"flash_attention", flash_attention}};
 }
 
+std::string canonical_placement(const std::string& text, const std::string& split) {
+  engine::Placement placement = engine::Placement::parse(text);
+  if (split.empty()) return placement.to_string();
+  if (split != "layer" && split != "row") {
+    throw Error(fmt::format("split '{}': expected layer or row", split), ErrorKind::kUsage);
+  }
+  if (placement.kind != engine::Placement::Kind::kGpus || placement.gpus.size() < 2) {
+    throw Error(fmt::format("split {}: placement '{}' is not gpus:I,J,... of two or more GPUs (llama.cpp splits "
+                            "a model over the GPUs of a gpus: placement)",
+                            split, text),
+                ErrorKind::kUsage);
+  }
+  const auto wanted = split == "row" ? engine::Placement::Split::kRow : engine::Placement::Split::kLayer;
+  const bool own = text.find(':', text.find(':') + 1) != std::string::npos;  // gpus:LIST:SPLIT
+  if (own && placement.split != wanted) {
+    throw Error(fmt::format("split {}: placement '{}' names the other split", split, text), ErrorKind::kUsage);
+  }
+  placement.split = wanted;
+  return placement.to_string();
+}
+
 void validate_config(const SweepConfig& c, const SettingNames& names) {
   auto fail = [&](const std::string& field, const std::string& what) {
     throw Error(fmt::format("{}: {}", names.name(field), what), names.code);
@@ -198,7 +219,14 @@ void validate_config(const SweepConfig& c, const SettingNames& names) {
     return resolved.type_name;
   });
   once("kv_types", c.kv_types, same);
-  once("placements", c.placements, same);
+  once("placements", c.placements, [&](const std::string& p) {
+    try {
+      return canonical_placement(p, "");
+    } catch (const Error& e) {
+      fail("placements", e.what());
+    }
+    return p;
+  });
   std::vector<std::string> model_paths;
   for (const auto& m : c.models) model_paths.push_back(std::filesystem::absolute(m.path).lexically_normal().string());
   once("models", model_paths, same);
@@ -286,7 +314,7 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
                         "repetitions",     "idle_seconds",  "cooldown_seconds", "min_window_seconds",
                         "warmup_requests", "timeline",      "threads",          "context_size",
                         "max_sequences",   "scoring_lanes", "batch_size",       "ubatch_size",
-                        "flash_attention"},
+                        "flash_attention", "split"},
                p);
   SweepConfig config;
   if (auto v = f.get<std::string>(*sweep, "database", p)) config.database = resolve(*v);
@@ -323,13 +351,27 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
       f.bad(p + "kv_types", fmt::format("'{}': use f16, q8_0 or q4_0", kv));
   }
   config.placements = f.string_list(*sweep, "placements", p, config.placements);
-  for (const auto& pl : config.placements) {
+  const std::optional<std::string> split = f.get<std::string>(*sweep, "split", p);
+  if (split && *split != "layer" && *split != "row") f.bad(p + "split", fmt::format("'{}': use layer or row", *split));
+  bool split_used = false;
+  std::map<std::string, std::string> canonical;  // canonical text -> as written
+  for (auto& pl : config.placements) {
+    std::string text;
     try {
-      engine::Placement::parse(pl);
+      const engine::Placement parsed = engine::Placement::parse(pl);
+      const bool splits = parsed.kind == engine::Placement::Kind::kGpus && parsed.gpus.size() >= 2;
+      split_used = split_used || splits;
+      text = canonical_placement(pl, split && splits ? *split : "");
     } catch (const Error& e) {
       f.bad(p + "placements", e.what());
     }
+    const auto [it, added] = canonical.emplace(text, pl);
+    if (!added && it->second != pl)
+      f.bad(p + "placements", fmt::format("'{}' and '{}' are the same placement ({})", it->second, pl, text));
+    pl = text;
   }
+  if (split && !split_used)
+    f.bad(p + "split", "applies to placements gpus:I,J,... of two or more GPUs, and placements lists none");
   std::string task_list;
   for (const auto& t : f.string_list(*sweep, "tasks", p, {})) task_list += (task_list.empty() ? "" : ",") + t;
   if (task_list.empty()) f.bad(p + "tasks", "missing: e.g. tasks = [\"mmlu\", \"gsm8k\"]");

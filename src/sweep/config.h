@@ -85,6 +85,12 @@ struct SettingNames {
 // the setting, its value and the range.
 void validate_config(const SweepConfig& config, const SettingNames& names);
 
+// The canonical text of placement `text` (engine::Placement::to_string) with `split` ("", "layer"
+// or "row") applied when it is gpus:... of two or more GPUs naming no split of its own. Throws
+// util::Error (kUsage) on a bad placement, an unknown split, a split that contradicts the
+// placement's own, or a split given for a placement that is not gpus:... of two or more GPUs.
+std::string canonical_placement(const std::string& text, const std::string& split);
+
 // Reads a sweep TOML file. Relative paths in it are relative to the file's directory. Throws
 // util::Error (kBadInput) naming the file and the field on any error.
 SweepConfig load_sweep_config(const std::filesystem::path& file);

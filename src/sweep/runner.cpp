@@ -160,6 +160,18 @@ engine::ModelOptions model_options(const SweepConfig& config, const PlannedCell&
   return mo;
 }
 
+// The GPUs a loaded model is on, for the meter: with placement cpu, the visible GPUs (their idle
+// draw is recorded, not counted: docs/energy.md "Which GPUs are metered").
+energy::GpuUse gpu_use(const std::string& placement, const engine::ModelInfo& info) {
+  energy::GpuUse use;
+  use.label = "placement " + placement;
+  if (engine::Placement::parse(placement).kind == engine::Placement::Kind::kCpu) return use;
+  use.all_visible = false;
+  for (const auto& g : info.gpus)
+    use.gpus.push_back({g.index, g.device_id, fmt::format("{} ({})", g.name, g.description)});
+  return use;
+}
+
 // What the engine used, auto choices resolved (stored with the cell, beside its identity).
 std::string engine_used_json(const engine::ModelInfo& info) {
   return nlohmann::json{{"context_size", info.n_ctx},   {"batch_size", info.n_batch},
@@ -440,6 +452,8 @@ class SweepRun {
     const engine::ModelInfo& info = model->info();
     observer_.message(fmt::format("loaded in {:.1f} s: batch {}, micro-batch {}, {} KV cells, {} sequences",
                                   info.load_seconds, info.n_batch, info.n_ubatch, info.n_ctx, info.n_seq_max));
+    // Meter exactly the GPUs the model is on (docs/energy.md "Which GPUs are metered").
+    observer_.message(monitor_.select_gpus(gpu_use(first.placement, info)));
 
     bool prepared = false;  // idle baseline and warm-up done
     for (size_t k = 0; k < todo.size(); ++k) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/model.h"
 #include "sweep/plan.h"
 #include "tasks/task_id.h"
 #include "util/build_info.h"
@@ -22,7 +23,15 @@ std::string quoted(const std::string& s) {
 
 std::string slurm_script(const SweepConfig& config, const SlurmOptions& o) {
   const std::vector<PlannedCell> plan = plan_cells(config);
-  const bool gpu = std::any_of(plan.begin(), plan.end(), [](const PlannedCell& c) { return c.placement != "cpu"; });
+  // GPUs per array task: 1 for gpu and partial:N; for gpus:I,... the highest index + 1, as the
+  // indices count the GPUs Slurm makes visible (docs/engine.md "Placement").
+  int gpus = 0;
+  for (const PlannedCell& c : plan) {
+    const engine::Placement p = engine::Placement::parse(c.placement);
+    if (p.kind == engine::Placement::Kind::kCpu) continue;
+    const int need = p.kind == engine::Placement::Kind::kGpus ? *std::max_element(p.gpus.begin(), p.gpus.end()) + 1 : 1;
+    gpus = std::max(gpus, need);
+  }
   const int cpus = o.cpus_per_task > 0 ? o.cpus_per_task : (config.threads > 0 ? config.threads : 8);
   const std::string shards = o.shard_dir.string();
 
@@ -40,7 +49,7 @@ std::string slurm_script(const SweepConfig& config, const SlurmOptions& o) {
   s += fmt::format("#SBATCH --array=0-{}\n", plan.empty() ? 0 : plan.size() - 1);
   s += fmt::format("#SBATCH --output={}/logs/%x-%A_%a.out\n", shards);
   s += fmt::format("#SBATCH --cpus-per-task={}\n", cpus);
-  if (gpu) s += "#SBATCH --gres=gpu:1\n";
+  if (gpus > 0) s += fmt::format("#SBATCH --gres=gpu:{}\n", gpus);
   s += fmt::format("#SBATCH --time={}\n", o.time_limit);
   if (!o.partition.empty()) s += fmt::format("#SBATCH --partition={}\n", o.partition);
   s += "set -euo pipefail\n\n# Cells (array index: model, precision, KV cache, placement, task, items, shots):\n";

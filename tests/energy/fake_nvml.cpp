@@ -8,6 +8,8 @@
 //   energy_mj V... | power_mw V... | usage_mw V... | temp_c V... | field_error CODE
 //   sm_clock N | mem_clock N | limit_mw N | default_limit_mw N | min_limit_mw N | max_limit_mw N
 //   enforced_limit_mw N | persistence 0|1 | fail FUNCTION CODE
+//   pci DOMAIN:BUS:DEVICE.FUNCTION (hex; default 0000:<0x10 + N>:00.0) | memory_bytes N
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -267,6 +269,31 @@ Return nvmlDeviceGetPowerManagementLimitConstraints(jouleval::energy::nvml::Devi
 Return nvmlDeviceGetEnforcedPowerLimit(jouleval::energy::nvml::Device h, unsigned* mw) {
   if (Return f = device_of(h)->failure("nvmlDeviceGetEnforcedPowerLimit")) return f;
   *mw = device_of(h)->get_uint("enforced_limit_mw", 700000);
+  return 0;
+}
+
+Return nvmlDeviceGetPciInfo_v3(jouleval::energy::nvml::Device h, jouleval::energy::nvml::PciInfo* pci) {
+  if (Return f = device_of(h)->failure("nvmlDeviceGetPciInfo_v3")) return f;
+  const auto index = device_of(h) - state().devices.data();
+  char fallback[32];
+  std::snprintf(fallback, sizeof fallback, "0000:%02x:00.0", static_cast<unsigned>(0x10 + index));
+  const std::string text = device_of(h)->get("pci", fallback);
+  unsigned domain = 0, bus = 0, dev = 0, function = 0;
+  if (std::sscanf(text.c_str(), "%x:%x:%x.%x", &domain, &bus, &dev, &function) != 4) return 999;
+  *pci = {};
+  std::snprintf(pci->busIdLegacy, sizeof pci->busIdLegacy, "%04X:%02X:%02X.%X", domain, bus, dev, function);
+  std::snprintf(pci->busId, sizeof pci->busId, "%08X:%02X:%02X.%X", domain, bus, dev, function);
+  pci->domain = domain;
+  pci->bus = bus;
+  pci->device = dev;
+  return 0;
+}
+
+Return nvmlDeviceGetMemoryInfo(jouleval::energy::nvml::Device h, jouleval::energy::nvml::Memory* m) {
+  if (Return f = device_of(h)->failure("nvmlDeviceGetMemoryInfo")) return f;
+  const unsigned long long total =
+      std::strtoull(device_of(h)->get("memory_bytes", "150754820096").c_str(), nullptr, 10);
+  *m = {total, total, 0};
   return 0;
 }
 

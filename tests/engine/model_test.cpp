@@ -1,5 +1,6 @@
 // Loading: what ModelInfo reports, and clear errors for a missing file, a non-GGUF file and a
 // placement the machine cannot satisfy.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -83,6 +84,26 @@ TEST(ModelLoad, GpuPlacementWithoutGpuIsUnavailable) {
   } catch (const util::Error& e) {
     EXPECT_EQ(e.code(), util::ErrorKind::kUnavailable);
     EXPECT_NE(std::string(e.what()).find("GPU"), std::string::npos);
+  }
+}
+
+// A placement naming a GPU that is not there: exit 4, naming the GPUs found (none in a CPU build).
+TEST(ModelLoad, GpusPlacementNamingAMissingGpuIsUnavailable) {
+  const size_t found = gpu_devices().size();
+  const std::string placement = found == 0 ? "gpus:0,1" : fmt::format("gpus:0,{}", found);
+  const std::string missing = found == 0 ? "0, 1" : std::to_string(found);
+  ModelOptions o = testing::cpu_options();
+  o.placement = Placement::parse(placement);
+  try {
+    Model::load(testing::tiny_model(), o);
+    FAIL();
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.code(), util::ErrorKind::kUnavailable);
+    const std::string what = e.what();
+    EXPECT_NE(what.find(fmt::format("placement {}: no GPU {} here: {} GPU(s) found", placement, missing, found)),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("CUDA_VISIBLE_DEVICES"), std::string::npos) << what;
   }
 }
 

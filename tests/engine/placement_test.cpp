@@ -30,6 +30,49 @@ TEST(Placement, RejectsOtherText) {
   }
 }
 
+TEST(Placement, ParsesGpuListsAndSplits) {
+  const Placement one = Placement::parse("gpus:1");
+  EXPECT_EQ(one.kind, Placement::Kind::kGpus);
+  EXPECT_EQ(one.gpus, (std::vector<int32_t>{1}));
+  EXPECT_TRUE(one.all_on_gpu());
+  EXPECT_EQ(one.to_string(), "gpus:1");
+  const Placement two = Placement::parse("gpus:0,1");
+  EXPECT_EQ(two.gpus, (std::vector<int32_t>{0, 1}));
+  EXPECT_EQ(two.split, Placement::Split::kLayer);
+  EXPECT_EQ(two.to_string(), "gpus:0,1");
+  const Placement row = Placement::parse("gpus:3,0,15:row");
+  EXPECT_EQ(row.gpus, (std::vector<int32_t>{3, 0, 15}));  // order kept: the first is the main GPU
+  EXPECT_EQ(row.split, Placement::Split::kRow);
+  EXPECT_EQ(row.to_string(), "gpus:3,0,15:row");
+  EXPECT_EQ(Placement::parse("gpus:0,1:layer").to_string(), "gpus:0,1");  // layer is the default
+  EXPECT_FALSE(Placement::parse("partial:3").all_on_gpu());
+  EXPECT_TRUE(Placement::parse("gpu").all_on_gpu());
+}
+
+TEST(Placement, RejectsBadGpuListsNamingThePlacement) {
+  struct Case {
+    const char* text;
+    const char* why;
+  };
+  for (const Case& c : {Case{"gpus:", "is not a GPU index"}, Case{"gpus:a", "'a' is not a GPU index"},
+                        Case{"gpus:0,", "'' is not a GPU index"}, Case{"gpus:,1", "is not a GPU index"},
+                        Case{"gpus:-1", "is not a GPU index"}, Case{"gpus:16", "'16' is not a GPU index (0 to 15"},
+                        Case{"gpus: 1", "is not a GPU index"}, Case{"gpus:0,0", "GPU 0 is listed twice"},
+                        Case{"gpus:0:row", "needs two or more GPUs"}, Case{"gpus:0,1:tensor", "unknown split 'tensor'"},
+                        Case{"gpus:0,1:", "unknown split ''"}, Case{"gpus:0,1:row:row", "unknown split 'row:row'"},
+                        Case{"gpus", "expected gpu, cpu"}}) {
+    try {
+      Placement::parse(c.text);
+      ADD_FAILURE() << "accepted " << c.text;
+    } catch (const util::Error& e) {
+      EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
+      const std::string what = e.what();
+      EXPECT_NE(what.find(std::string("placement '") + c.text + "'"), std::string::npos) << what;
+      EXPECT_NE(what.find(c.why), std::string::npos) << what;
+    }
+  }
+}
+
 TEST(Precision, AliasesMapToGgufTypes) {
   const auto aliases = precision_aliases();
   ASSERT_EQ(aliases.size(), 7u);

@@ -150,6 +150,37 @@ TEST(report_metrics, CpuPlacementCountsOnlyTheHostMeters) {
   EXPECT_FALSE(m.stats.total_j.has_value());
 }
 
+// A multi-GPU cell: each used GPU's energy, their sum, and the unused GPUs listed but not summed
+// (docs/energy.md "Which GPUs are metered").
+TEST(report_metrics, PerGpuEnergyAndUnusedGpus) {
+  results::MeterEnergy unused;
+  unused.meter = "nvml:0";
+  unused.kind = "gpu";
+  unused.device = "NVIDIA H200";
+  unused.unavailable_reason = "unused: not among the GPUs of placement gpus:0,1";
+  results::Cell c;
+  c.key.task = "mmlu";
+  c.key.placement = "gpus:0,1";
+  c.metrics = {{"acc", 0.5, 0.05}};
+  c.repetitions = {
+      repetition(0, 10.0, 1000, 0, 100, {unused, meter("nvml:1", "gpu", 300.0), meter("nvml:2", "gpu", 100.0)}),
+      repetition(1, 10.0, 1000, 0, 100, {unused, meter("nvml:1", "gpu", 500.0), meter("nvml:2", "gpu", 300.0)}),
+  };
+  const auto r = compute_repetition(c.repetitions[0], 0.5);
+  EXPECT_DOUBLE_EQ(*r.gpu_j, 400.0);
+  EXPECT_DOUBLE_EQ(*r.total_j, 400.0);
+  ASSERT_EQ(r.gpu_j_by_meter.size(), 2u);
+  EXPECT_EQ(r.gpu_j_by_meter[0].first, "nvml:1");
+  EXPECT_DOUBLE_EQ(r.gpu_j_by_meter[1].second, 100.0);
+  const auto m = compute_cell_metrics(c);
+  EXPECT_DOUBLE_EQ(m.stats.gpu_j->mean, 600.0);
+  ASSERT_EQ(m.gpu_j_by_meter.size(), 2u);
+  EXPECT_DOUBLE_EQ(m.gpu_j_by_meter[0].second, 400.0);  // nvml:1: (300 + 500) / 2
+  EXPECT_DOUBLE_EQ(m.gpu_j_by_meter[1].second, 200.0);  // nvml:2: (100 + 300) / 2
+  EXPECT_EQ(m.unused_gpus, (std::vector<std::string>{"nvml:0 (NVIDIA H200)"}));
+  EXPECT_TRUE(m.unavailable_meters.empty());  // an unused GPU is not a missing meter
+}
+
 TEST(report_metrics, HeadlineMetricPerTask) {
   const std::vector<results::Metric> mc = {{"acc", 0.3, 0.0}, {"acc_norm", 0.4, 0.0}};
   EXPECT_EQ(results::headline_metric("mmlu", mc).name, "acc");

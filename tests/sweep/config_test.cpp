@@ -92,6 +92,50 @@ TEST_F(ConfigTest, ErrorsNameTheFileAndField) {
   expect_error_mentions([&] { load_sweep_config(write("[sweep\n")); }, "sweep.toml:");
 }
 
+TEST_F(ConfigTest, MultiGpuPlacementsTakeTheSplitAndAreCanonical) {
+  auto file = write(R"(
+[sweep]
+samples = true
+models = ["a.gguf"]
+tasks = ["mmlu"]
+placements = ["gpus:0,1", "gpus:2,3:row", "gpus:1", "cpu"]
+split = "row"
+)");
+  const SweepConfig c = load_sweep_config(file);
+  // The split applies to the multi-GPU placements (one naming the same split is the same), not to one GPU.
+  EXPECT_EQ(c.placements, (std::vector<std::string>{"gpus:0,1:row", "gpus:2,3:row", "gpus:1", "cpu"}));
+}
+
+TEST_F(ConfigTest, SplitErrorsNameTheField) {
+  auto base = std::string("[sweep]\nsamples = true\nmodels = [\"a.gguf\"]\ntasks = [\"mmlu\"]\n");
+  expect_error_mentions([&] { load_sweep_config(write(base + "placements = [\"gpus:0,1\"]\nsplit = \"tensor\"\n")); },
+                        "sweep.split");
+  expect_error_mentions([&] { load_sweep_config(write(base + "placements = [\"gpu\"]\nsplit = \"row\"\n")); },
+                        "sweep.split");
+  expect_error_mentions(
+      [&] { load_sweep_config(write(base + "placements = [\"gpus:0,1:layer\"]\nsplit = \"row\"\n")); },
+      "names the other split");
+  expect_error_mentions([&] { load_sweep_config(write(base + "placements = [\"gpus:0,0\"]\n")); }, "listed twice");
+  expect_error_mentions([&] { load_sweep_config(write(base + "placements = [\"gpus:0,1\", \"gpus:0,1:layer\"]\n")); },
+                        "are the same");
+}
+
+TEST(CanonicalPlacement, AppliesTheSplitOrRefusesIt) {
+  EXPECT_EQ(canonical_placement("gpus:0,1", ""), "gpus:0,1");
+  EXPECT_EQ(canonical_placement("gpus:0,1", "row"), "gpus:0,1:row");
+  EXPECT_EQ(canonical_placement("gpus:0,1:row", "row"), "gpus:0,1:row");
+  EXPECT_EQ(canonical_placement("gpus:0,1:layer", ""), "gpus:0,1");
+  for (const auto& [placement, split] : std::vector<std::pair<std::string, std::string>>{
+           {"gpu", "row"}, {"gpus:0", "layer"}, {"gpus:0,1:row", "layer"}, {"gpus:0,1", "diagonal"}, {"gpus:", ""}}) {
+    try {
+      canonical_placement(placement, split);
+      ADD_FAILURE() << placement << " / " << split << " accepted";
+    } catch (const util::Error& e) {
+      EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
+    }
+  }
+}
+
 TEST(PlanTest, EnumeratesTheMatrixWithTheReferencePrecisionFirst) {
   SweepConfig c;
   c.use_samples = true;

@@ -50,3 +50,10 @@ add_test(NAME sweep.cli.generation_phases
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/phases-test
           -DFAKE_NVML=$<TARGET_FILE:fake_nvml> -P ${CMAKE_CURRENT_LIST_DIR}/phases_cli.cmake)
 set_tests_properties(sweep.cli.generation_phases PROPERTIES TIMEOUT 600)
+
+# Multi-GPU placements on the command line: usage errors, GPUs that are not there, the Slurm GPU
+# request, and the GPUs metered on the fake NVML with several devices.
+add_test(NAME sweep.cli.placement_gpus
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/placement-gpus-test
+          -DHAVE_GPU_BACKEND=${JOULEVAL_CUDA} -DFAKE_NVML=$<TARGET_FILE:fake_nvml>
+          -P ${CMAKE_CURRENT_LIST_DIR}/placement_gpus.cmake)
