@@ -11,8 +11,6 @@
 #   bench/gpu_smoke.sh [--no-build] [--data DIR]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh"
 build=1
 data=""
 while (($#)); do
@@ -33,7 +31,7 @@ if [[ -z $data ]]; then
   if [[ -f $root/.gpu-data/datasets.tar.xz && ! -d $root/.gpu-data/datasets ]]; then
     tar -C "$root/.gpu-data" -xJf "$root/.gpu-data/datasets.tar.xz"
   fi
-  data=$(bench_data_dir "$root")
+  data=${JOULEVAL_DATA_DIR:-$root/.gpu-data}
   [[ -d $data/datasets ]] && data=$data/datasets
 fi
 if ((build)); then

@@ -10,7 +10,7 @@
 #   bench/study.sh --smoke                         # every stage on the tiny synthetic model, CPU, samples
 #
 # Stages (in this order)
-#   build       the jouleval binary runs; `version` and the GPU's facts into logs/. With gpu-pack/ in the
+#   build       (always runs) the jouleval binary runs; `version` and the GPU's facts into logs/. With gpu-pack/ in the
 #               checkout and no binary yet: scripts/build-gpu.sh with llama.cpp's tools (build-gpu/)
 #   data        the benchmark data answers every task (export-tasks of one item each)
 #   models      synthetic models (`jouleval synth --preset P`, or the --model files as they are)
@@ -39,15 +39,16 @@
 #   --speed-settings L  settings of the speed stage, or "all" (default hs,mmlu5,mmlu0,gsm8k-gen)
 #   --seconds S         wall seconds this invocation may use (default: no limit); nothing is started
 #                       that may not end within them, the sweep gets what is left. Exit 5: run again.
-#   --smoke             tiny model, CPU, built-in samples, few items: the whole pipeline in ~1 minute
+#   --restore FILE      unpack an earlier invocation's study.tar.gz into DIR first (a fresh machine)
+#   --smoke             tiny model, CPU, built-in samples, few items: the whole pipeline in ~2 minutes
 #
 # Peers: each runs under `jouleval meter` with a time limit. A peer whose tool is not built is
 # "unavailable: <tool> not built" (not an error); a peer that fails is "failed (exit N)" in the
 # tables, and the driver goes on with the next one. Its status is in DIR/peers/NAME.status.
 #
 # Exit status: 0 every selected stage complete (peers complete or unavailable); 1 a stage failed or a
-# peer failed (the first failed stage stops the driver; peers do not); 2 usage; 5 stopped at the time
-# budget (run the same command again). With $OUT set, DIR (without models) is packed into
+# peer failed (the first failed stage stops the driver; peers do not); 2 usage; 3 a --restore file
+# that cannot be unpacked; 5 stopped at the time budget (run the same command again). With $OUT set, DIR (without models) is packed into
 # $OUT/study.tar.gz at the end.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +71,7 @@ gen_limit=""
 reps=""
 speed_settings=hs,mmlu5,mmlu0,gsm8k-gen
 seconds=0
+restore=""
 smoke=0
 usage() { echo "$me: $*" >&2; exit 2; }
 need() { [[ $# -ge 2 && -n $2 ]] || usage "$1 needs a value (see --help)"; }
@@ -91,6 +93,7 @@ while (($#)); do
     --reps) need "$@"; reps=$2; shift 2 ;;
     --speed-settings) need "$@"; speed_settings=$2; shift 2 ;;
     --seconds) need "$@"; seconds=$2; shift 2 ;;
+    --restore) need "$@"; [[ -f $2 ]] || usage "--restore $2: no such file"; restore=$(realpath "$2"); shift 2 ;;
     --smoke) smoke=1; shift ;;
     -h | --help) sed -n '2,52p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage "unknown argument $1 (see --help)" ;;
@@ -124,6 +127,11 @@ fi
 
 mkdir -p "$dir"/{configs,logs,peers,speed,models,stages} || exit 1
 dir=$(realpath "$dir")
+# A fresh machine: an earlier invocation's $OUT/study.tar.gz unpacked into DIR; its finished stages
+# and databases resume (the build stage always runs; sweep cells resume per machine, docs/gpu.md).
+if [[ -n $restore ]]; then
+  tar -xzf "$restore" -C "$dir" || { echo "$me: --restore $restore: cannot unpack (a study.tar.gz?)" >&2; exit 3; }
+fi
 db=$dir/study.db
 stamp() { date -u +%H:%M:%S; }
 log() { echo "[study $(stamp) +$(($(date +%s) - t0))s] $*"; }
@@ -468,7 +476,8 @@ trap pack EXIT
 status=0
 data_set=0
 for stage in "${stages[@]}"; do
-  if ((!redo)) && [[ -f $dir/stages/$stage.done ]]; then
+  # The build stage is a check of this machine: it always runs.
+  if ((!redo)) && [[ $stage != build && -f $dir/stages/$stage.done ]]; then
     log "== $stage: done earlier (--redo to run it again)"
     continue
   fi
