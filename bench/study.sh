@@ -485,6 +485,7 @@ for stage in "${stages[@]}"; do
   if [[ " data quantize speed peers sweep " == *" $stage "* ]] && ((!data_set)); then
     set_data && data_set=1 || { status=1; log "== $stage: FAILED"; break; }
   fi
+  rm -f "$dir/stages/$stage.done"  # a stage run again is done only when this run completes it
   "stage_$stage"
   rc=$?
   case $rc in

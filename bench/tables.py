@@ -24,6 +24,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 
 
 class BadInput(Exception):
@@ -116,7 +117,28 @@ def energy(c):
     return None if c is None else c.get("energy_j")
 
 
-def scoring_peers(peers, cells):
+def agreement(jouleval, study, peers, name, items, stem, prec, c):
+    """bench/peer_agreement.py on a llama-perplexity --multiple-choice run and jouleval's cell c:
+    "98.8 % of 2000", or "n/a" (with the reason on stderr)."""
+    log = (read(os.path.join(peers, name + ".stdout")) or "") + (read(os.path.join(peers, name + ".log")) or "")
+    sidecar = os.path.join(peers, "tasks", items + ".items.jsonl")
+    if c is None or not log or not os.path.exists(sidecar):
+        return "n/a"
+    with tempfile.NamedTemporaryFile("w", suffix=".log") as f:
+        f.write(log)
+        f.flush()
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_agreement.py")
+        p = subprocess.run([sys.executable, script, "--log", f.name, "--items", sidecar, "--db",
+                            os.path.join(study, "study.db"), "--jouleval", jouleval, "--cell-id", str(c["cell_id"]),
+                            "--json"], capture_output=True, text=True)
+    if p.returncode != 0:
+        print(f"tables.py: agreement of {name}: {p.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return "n/a"
+    a = json.loads(p.stdout)
+    return "n/a" if a.get("agreement") is None else f'{a["agreement"] * 100:.1f} % of {a["n_both"]}'
+
+
+def scoring_peers(jouleval, study, peers, cells):
     rows = []
     for stem, prec in peer_tags(peers):
         for tool, task, shots, label in (("perplexity-mmlu5", "mmlu", 5, "MMLU 5-shot"),
@@ -131,10 +153,13 @@ def scoring_peers(peers, cells):
             if st == "ok":
                 ps, pj = meter(os.path.join(peers, name + ".meter.json"))
             js, jj = (c["seconds"], energy(c)) if c else (None, None)
+            # Per item only for --multiple-choice: llama-perplexity shuffles --hellaswag tasks.
+            agree = agreement(jouleval, study, peers, name, "mmlu5.bin", stem, prec, c) \
+                if st == "ok" and task == "mmlu" else "n/a"
             rows.append([stem, prec, label, "ok" if st == "ok" else st, n, ps, pj, ratio(pj, n), js, jj, ratio(jj, n),
-                         times(ratio(ps, js)), times(ratio(pj, jj))])
+                         times(ratio(ps, js)), times(ratio(pj, jj)), agree])
     return table(["model", "precision", "task", "llama-perplexity", "items", "peer s", "peer J", "peer J/q",
-                  "jouleval s", "jouleval J", "jouleval J/q", "speed-up", "energy ratio"], rows,
+                  "jouleval s", "jouleval J", "jouleval J/q", "speed-up", "energy ratio", "per-item agreement"], rows,
                  "(no llama-perplexity runs)")
 
 
@@ -264,7 +289,7 @@ def main(argv):
         version = (read(os.path.join(d, "logs", "version.txt")) or "").strip().splitlines()
         print(f"Study directory `{os.path.basename(os.path.abspath(d))}`; {version[0] if version else 'jouleval ?'}.\n")
         print("### Peers: scoring against llama-perplexity (same files, same items; peer figures are whole "
-              "processes, model load included)\n\n" + scoring_peers(peers, cells) + "\n")
+              "processes, model load included)\n\n" + scoring_peers(a.jouleval, d, peers, cells) + "\n")
         print("### Peers: throughput against llama-bench\n\n" + llama_bench(peers, cells) + "\n")
         print("### Peers: GSM8K generation against llama-batched-bench at jouleval's shape\n\n"
               + generation_peers(a.jouleval, peers) + "\n")

@@ -57,3 +57,52 @@ execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=JOULEVAL_DATA_DIR --unse
 if(NOT rc EQUAL 0 OR NOT out MATCHES "== report: done earlier")
   message(FATAL_ERROR "second run: exit ${rc}\n${out}${err}")
 endif()
+# Peers that fail and peers that answer, through stand-ins of llama.cpp's tools (fake-llama/): the
+# failed llama-bench is "failed (exit 3)" in the tables, the driver goes on (tables still written)
+# and exits 1; the peers stage is not marked done; llama-perplexity's claimed all-correct run agrees
+# with jouleval on exactly the items jouleval got right; llama-batched-bench's 2 s for 2 x 32 tokens
+# are 32 generated tokens/s.
+file(GLOB old ${OUT}/peers/*.meter.json ${OUT}/peers/*.status)
+if(old)
+  file(REMOVE ${old})
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=JOULEVAL_DATA_DIR
+                        bash ${driver} --smoke --dir ${OUT} --jouleval ${JOULEVAL} --redo --stages peers,tables
+                        --llama-bin ${CMAKE_CURRENT_LIST_DIR}/fake-llama
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT rc EQUAL 1)
+  message(FATAL_ERROR "a failed peer: exit ${rc}, expected 1")
+endif()
+if(NOT out MATCHES "peer tiny-f16.fp16.llama-bench: failed \\(exit 3\\)" OR NOT out MATCHES "== tables: complete")
+  message(FATAL_ERROR "a failed peer must be reported and the driver must go on to the tables")
+endif()
+if(EXISTS ${OUT}/stages/peers.done)
+  message(FATAL_ERROR "the peers stage was marked done although a peer failed")
+endif()
+file(READ ${OUT}/tables.md tables)
+string(REGEX MATCH "\\| tiny-f16 \\| fp16 \\| failed \\(exit 3\\) \\|" bench_row "${tables}")
+if(NOT bench_row)
+  message(FATAL_ERROR "tables.md: no failed llama-bench row")
+endif()
+# jouleval's MMLU 5-shot items of the fp16 cell, from `jouleval export` (not from the scripts under test).
+execute_process(COMMAND ${JOULEVAL} export ${OUT}/study.db --table items --format csv --columns model,precision,task,shots,correct
+                OUTPUT_VARIABLE items RESULT_VARIABLE rc)
+string(REGEX MATCHALL "tiny-f16,fp16,mmlu,5,[a-z0-9]+" rows "${items}")
+string(REGEX MATCHALL "tiny-f16,fp16,mmlu,5,(true|1)" right "${items}")
+list(LENGTH rows n)
+list(LENGTH right k)
+if(NOT n EQUAL 6)
+  message(FATAL_ERROR "expected 6 MMLU items of the fp16 cell, export gave:\n${items}")
+endif()
+math(EXPR tenths "(${k} * 2000 + ${n}) / (2 * ${n})")  # rounded, as tables.py prints it
+math(EXPR whole "${tenths} / 10")
+math(EXPR frac "${tenths} % 10")
+string(REGEX MATCH "\\| tiny-f16 \\| fp16 \\| MMLU 5-shot \\| ok \\|[^\n]*\\| ${whole}\\.${frac} % of 6 \\|" mc_row "${tables}")
+if(NOT mc_row)
+  message(FATAL_ERROR "tables.md: MMLU agreement should be ${whole}.${frac} % of 6 (${k} of 6 right)")
+endif()
+string(REGEX MATCH "\\| tiny-f16 \\| fp16 \\| ok \\| [0-9]+ / 32 / 2 \\|[^\n]*\\| 32 \\| [^|]+ \\|\n" gen_row "${tables}")
+if(NOT gen_row)
+  message(FATAL_ERROR "tables.md: no llama-batched-bench row with 32 generated tokens/s")
+endif()

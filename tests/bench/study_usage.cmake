@@ -27,3 +27,10 @@ expect(1 "data: FAILED|== data: FAILED" --stages data,models --dir ${OUT} --joul
 if(EXISTS ${OUT}/stages/models.done)
   message(FATAL_ERROR "a stage after a failed one ran")
 endif()
+# The time budget: a step that may not end within --seconds is not started; exit 5 (run again), and
+# the stage is not marked done.
+expect(5 "stopped at the time budget; run the same command again" --smoke --stages speed --seconds 1
+       --dir ${OUT}/c --jouleval ${JOULEVAL})
+if(EXISTS ${OUT}/c/stages/speed.done)
+  message(FATAL_ERROR "a stage stopped at the budget was marked done")
+endif()
