@@ -48,8 +48,9 @@
 #
 # Exit status: 0 every selected stage complete (peers complete or unavailable); 1 a stage failed or a
 # peer failed (the first failed stage stops the driver; peers do not); 2 usage; 3 a --restore file
-# that cannot be unpacked; 5 stopped at the time budget (run the same command again). With $OUT set, DIR (without models) is packed into
-# $OUT/study.tar.gz at the end.
+# that cannot be unpacked; 5 stopped at the time budget (run the same command again). With $OUT set,
+# DIR (without models) is packed into $OUT/study.tar.gz at the end.
+# shellcheck disable=SC2317 # the stages are called indirectly, as "stage_$stage"
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 me=study.sh
@@ -178,7 +179,7 @@ precision_files() {
     esac
   done
 }
-toml_list() { local IFS=,; local out=() x; for x in $1; do out+=("\"$x\""); done; echo "[${out[*]}]"; }
+toml_list() { local IFS=,; local quoted=() x; for x in $1; do quoted+=("\"$x\""); done; echo "[${quoted[*]}]"; }
 
 write_config() {
   local list
@@ -236,7 +237,7 @@ peer() {
     echo ok >"$out.status"
   else
     rm -f "$out.meter.json.tmp"
-    ((rc == 124)) && echo "failed (timed out after $limit s)" >"$out.status" || echo "failed (exit $rc)" >"$out.status"
+    if ((rc == 124)); then echo "failed (timed out after $limit s)"; else echo "failed (exit $rc)"; fi >"$out.status"
     log "peer $name: $(cat "$out.status"); last lines of $out.log:"
     tail -5 "$out.log"
     peer_failed=1
@@ -373,7 +374,7 @@ stage_sweep() {
   fi
   local args=(sweep --config "$dir/configs/study.toml" --json)
   ((budget > 0)) && args+=(--time-budget "$budget")
-  ((budget > 0)) && log "sweep (budget $budget s)" || log "sweep (no time limit)"
+  if ((budget > 0)); then log "sweep (budget $budget s)"; else log "sweep (no time limit)"; fi
   # The budget stops the sweep between repetitions; the SIGKILL (which the sweep survives by design:
   # its next run resumes) guards against a repetition that runs longer than the invocation has left.
   if ((budget > 0)); then
@@ -483,7 +484,12 @@ for stage in "${stages[@]}"; do
   fi
   log "== $stage ($( ((seconds)) && echo "$(left) s left" || echo "no time limit"))"
   if [[ " data quantize speed peers sweep " == *" $stage "* ]] && ((!data_set)); then
-    set_data && data_set=1 || { status=1; log "== $stage: FAILED"; break; }
+    if ! set_data; then
+      status=1
+      log "== $stage: FAILED"
+      break
+    fi
+    data_set=1
   fi
   rm -f "$dir/stages/$stage.done"  # a stage run again is done only when this run completes it
   "stage_$stage"
