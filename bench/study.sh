@@ -163,20 +163,23 @@ set_data() {
   fi
 }
 
-# The model files of the study: the --model files, or the synthetic preset's f16 file.
+# The model files of the study: the --model files, or the synthetic preset's file (f32 when fp32 is
+# measured, so that every precision is made from it; else f16).
+synth_type=f16
+[[ ",$precisions," == *,fp32,* ]] && synth_type=f32
 base_models() {
-  if ((${#models[@]})); then printf '%s\n' "${models[@]}"; else echo "$dir/models/$preset-f16.gguf"; fi
+  if ((${#models[@]})); then printf '%s\n' "${models[@]}"; else echo "$dir/models/$preset-$synth_type.gguf"; fi
 }
-# "PRECISION FILE" lines of one base model: the files `sweep --prepare-models` made beside it.
+# "PRECISION FILE" lines of one base model: the file `sweep --prepare-models` made beside it for each
+# precision (STEM.TYPE.gguf, src/sweep/runner.cpp), or the base file itself when it has that type.
 precision_files() {
-  local src=$1 stem=${1%.gguf} p
+  local src=$1 stem=${1%.gguf} p t
   IFS=, read -r -a ps <<<"$precisions"
   for p in "${ps[@]}"; do
     case $p in
-      int8) [[ -f $stem.Q8_0.gguf ]] && echo "int8 $stem.Q8_0.gguf" ;;
-      int4) [[ -f $stem.Q4_K_M.gguf ]] && echo "int4 $stem.Q4_K_M.gguf" ;;
-      *) echo "$p $src" ;;
+      fp32) t=F32 ;; fp16) t=F16 ;; bf16) t=BF16 ;; int8) t=Q8_0 ;; int4) t=Q4_K_M ;; *) t=$p ;;
     esac
+    if [[ -f $stem.$t.gguf ]]; then echo "$p $stem.$t.gguf"; else echo "$p $src"; fi
   done
 }
 toml_list() { local IFS=,; local quoted=() x; for x in $1; do quoted+=("\"$x\""); done; echo "[${quoted[*]}]"; }
@@ -446,8 +449,8 @@ stage_models() {
     log "models: using ${models[*]}"
     return 0
   fi
-  local f=$dir/models/$preset-f16.gguf
-  [[ -s $f ]] || "$jv" synth --preset "$preset" --type f16 -q -o "$f" || return 1
+  local f=$dir/models/$preset-$synth_type.gguf
+  [[ -s $f ]] || "$jv" synth --preset "$preset" --type "$synth_type" -q -o "$f" || return 1
   ls -la "$dir/models"
 }
 
