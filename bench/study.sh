@@ -10,11 +10,12 @@
 #   bench/study.sh --smoke                         # every stage on the tiny synthetic model, CPU, samples
 #
 # Stages (in this order)
-#   build       (always runs) the jouleval binary runs; `version` and the GPU's facts into logs/. With gpu-pack/ in the
-#               checkout and no binary yet: scripts/build-gpu.sh with llama.cpp's tools (build-gpu/)
-#   data        the benchmark data answers every task (export-tasks of one item each)
-#   models      synthetic models (`jouleval synth --preset P`, or the --model files as they are)
-#   quantize    the files of the other precisions (`sweep --prepare-models`: Q8_0, Q4_K_M)
+#   build       (always runs) the jouleval binary runs; `version` and the GPU's facts into logs/.
+#               With gpu-pack/ in the checkout and no binary yet: scripts/build-gpu.sh with
+#               llama.cpp's tools (build-gpu/)
+#   data        the benchmark data answers every task (`sweep --dry-run` of the study's config)
+#   models      (always runs) synthetic models (`jouleval synth --preset P`), or the --model files
+#   quantize    (always runs) the files of the other precisions (`sweep --prepare-models`: Q8_0...)
 #   speed       engine settings (lanes, batch sizes, sequences) on HellaSwag, MMLU and GSM8K
 #   peers       llama-bench; llama-perplexity --multiple-choice (MMLU 5-shot) and --hellaswag on the
 #               items jouleval scores; jouleval's GSM8K and llama-batched-bench at its shape (the same
@@ -96,7 +97,7 @@ while (($#)); do
     --seconds) need "$@"; seconds=$2; shift 2 ;;
     --restore) need "$@"; [[ -f $2 ]] || usage "--restore $2: no such file"; restore=$(realpath "$2"); shift 2 ;;
     --smoke) smoke=1; shift ;;
-    -h | --help) sed -n '2,52p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ && !/shellcheck/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) usage "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -129,7 +130,8 @@ fi
 mkdir -p "$dir"/{configs,logs,peers,speed,models,stages} || exit 1
 dir=$(realpath "$dir")
 # A fresh machine: an earlier invocation's $OUT/study.tar.gz unpacked into DIR; its finished stages
-# and databases resume (the build stage always runs; sweep cells resume per machine, docs/gpu.md).
+# and databases resume (build, models and quantize always run; sweep cells resume per machine,
+# docs/gpu.md).
 if [[ -n $restore ]]; then
   tar -xzf "$restore" -C "$dir" || { echo "$me: --restore $restore: cannot unpack (a study.tar.gz?)" >&2; exit 3; }
 fi
@@ -480,8 +482,9 @@ trap pack EXIT
 status=0
 data_set=0
 for stage in "${stages[@]}"; do
-  # The build stage is a check of this machine: it always runs.
-  if ((!redo)) && [[ $stage != build && -f $dir/stages/$stage.done ]]; then
+  # build, models and quantize check this machine's files (a restored DIR has no model files): they
+  # always run, and do only what is missing.
+  if ((!redo)) && [[ " build models quantize " != *" $stage "* && -f $dir/stages/$stage.done ]]; then
     log "== $stage: done earlier (--redo to run it again)"
     continue
   fi

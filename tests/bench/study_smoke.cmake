@@ -106,3 +106,23 @@ string(REGEX MATCH "\\| tiny-f16 \\| fp16 \\| ok \\| [0-9]+ / 32 / 2 \\|[^\n]*\\
 if(NOT gen_row)
   message(FATAL_ERROR "tables.md: no llama-batched-bench row with 32 generated tokens/s")
 endif()
+# A fresh machine: the directory packed into $OUT/study.tar.gz and restored elsewhere keeps its
+# finished stages, and the models and quantize stages make the model files again (not packed).
+file(REMOVE_RECURSE ${OUT}-pack ${OUT}-restored)
+file(MAKE_DIRECTORY ${OUT}-pack)
+execute_process(COMMAND ${CMAKE_COMMAND} -E env OUT=${OUT}-pack bash ${driver} --smoke --dir ${OUT} --jouleval ${JOULEVAL}
+                        --stages report RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT EXISTS ${OUT}-pack/study.tar.gz)
+  message(FATAL_ERROR "packing: exit ${rc}\n${out}${err}")
+endif()
+execute_process(COMMAND bash ${driver} --smoke --dir ${OUT}-restored --restore ${OUT}-pack/study.tar.gz
+                        --jouleval ${JOULEVAL} --stages models,quantize,tables
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "== tables: done earlier")
+  message(FATAL_ERROR "restoring: exit ${rc}\n${out}${err}")
+endif()
+foreach(f tiny-f16.gguf tiny-f16.Q8_0.gguf tiny-f16.Q4_K_M.gguf)
+  if(NOT EXISTS ${OUT}-restored/models/${f})
+    message(FATAL_ERROR "restoring: ${f} was not made again")
+  endif()
+endforeach()
