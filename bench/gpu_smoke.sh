@@ -8,11 +8,10 @@
 #   3. `meter` of a GPU load and of `sleep` with NVML; a SIGTERM to meter while it measures;
 #   4. report, LaTeX export and precision table of the database.
 # Writes everything to $OUT/gpu-smoke.tar.gz (or ./gpu-smoke.tar.gz without $OUT).
-#   bench/gpu_smoke.sh [--no-build] [--data DIR]
+#   bench/gpu_smoke.sh [--no-build] [--data DIR]     (data: else $JOULEVAL_DATA_DIR, else .gpu-data;
+#                                                    binary: $JOULEVAL, else build-gpu/out/bin/jouleval)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh"
 build=1
 data=""
 while (($#)); do
@@ -33,7 +32,7 @@ if [[ -z $data ]]; then
   if [[ -f $root/.gpu-data/datasets.tar.xz && ! -d $root/.gpu-data/datasets ]]; then
     tar -C "$root/.gpu-data" -xJf "$root/.gpu-data/datasets.tar.xz"
   fi
-  data=$(bench_data_dir "$root")
+  data=${JOULEVAL_DATA_DIR:-$root/.gpu-data}
   [[ -d $data/datasets ]] && data=$data/datasets
 fi
 if ((build)); then
@@ -42,7 +41,7 @@ if ((build)); then
   "$root/scripts/build-gpu.sh" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; exit 1; }
   say "build took $((SECONDS - t0)) s"
 fi
-jv=$root/build-gpu/out/bin/jouleval
+jv=${JOULEVAL:-$root/build-gpu/out/bin/jouleval}
 "$jv" version | tee -a "$log"
 nvidia-smi --query-gpu=name,power.draw,temperature.gpu,memory.used --format=csv | tee -a "$log"
 

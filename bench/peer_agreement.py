@@ -7,8 +7,10 @@ Inputs
            `llama-perplexity -m M.gguf -bf FILE --multiple-choice [-np N] > LOG 2>&1`
   --items  FILE.items.jsonl, the sidecar export-tasks wrote: one line per task in file order,
            {"index", "item_id", "gold", "n_choices"}
-  --db     a jouleval results database, and a selector of one finished cell (--model, --precision,
-           --task, optionally --kv, --placement, --limit, --shots; or --cell-id)
+  --db     a jouleval results database, read only through `jouleval export --format jsonl` (the
+           summary and `--table items`; --jouleval PATH names the binary), and a selector of one
+           finished cell (--model, --precision, --task, optionally --kv, --placement, --limit,
+           --shots; or --cell-id), matched against the export's columns
 
 What llama-perplexity's log tells (tools/perplexity/perplexity.cpp, multiple_choice_score)
   After the header line "task<TAB>acc_norm" it prints, on stdout, one line per task in file order:
@@ -43,7 +45,8 @@ Standard library only.
 import argparse
 import json
 import re
-import sqlite3
+import os
+import subprocess
 import sys
 
 MC_HEADER = "task\tacc_norm"
@@ -160,27 +163,38 @@ def read_sidecar(path):
     return items
 
 
-def select_cell(db, args):
-    where = ["status = 'done'"]
-    params = []
+def export(args, *extra):
+    """Rows of `jouleval export DB --format jsonl [extra]` (the only way this script reads results)."""
+    cmd = [args.jouleval, "export", args.db, "--format", "jsonl", *extra]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as e:
+        raise BadInput(f"{args.jouleval}: cannot run jouleval ({e.strerror}); give --jouleval PATH")
+    if p.returncode != 0:
+        raise BadInput(f"{args.db}: `jouleval export` failed (exit {p.returncode}): {p.stderr.strip()}")
+    try:
+        return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    except ValueError as e:
+        raise BadInput(f"{args.db}: `jouleval export` wrote invalid JSON Lines ({e})")
+
+
+def select_cell(args):
+    """The one finished cell (a row of `jouleval export`'s summary) the selector names."""
+    cells = export(args)
+    rows = cells
     if args.cell_id is not None:
-        where.append("id = ?")
-        params.append(args.cell_id)
+        rows = [c for c in rows if c["cell_id"] == args.cell_id]
     for column, value in (("model", args.model), ("precision", args.precision), ("task", args.task),
-                          ("kv_type", args.kv), ("placement", args.placement), ("item_limit", args.limit),
+                          ("kv", args.kv), ("placement", args.placement), ("limit", args.limit),
                           ("shots", args.shots)):
         if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    sql = ("SELECT id, model, precision, kv_type, placement, task, item_limit, shots, machine_id FROM cells "
-           f"WHERE {' AND '.join(where)} ORDER BY id")
-    rows = db.execute(sql, params).fetchall()
+            rows = [c for c in rows if c.get(column) == value]
     if len(rows) == 1:
         return rows[0]
-    listing = db.execute("SELECT id, model, precision, kv_type, placement, task, item_limit, shots, machine_id "
-                         "FROM cells WHERE status = 'done' ORDER BY id").fetchall() if not rows else rows
-    text = "\n".join(f"  --cell-id {r[0]}: model={r[1]} precision={r[2]} kv={r[3]} placement={r[4]} task={r[5]} "
-                     f"limit={r[6]} shots={r[7]} machine={r[8]}" for r in listing)
+    listing = rows or cells
+    text = "\n".join(f"  --cell-id {c['cell_id']}: model={c['model']} precision={c['precision']} kv={c['kv']} "
+                     f"placement={c['placement']} task={c['task']} limit={c['limit']} shots={c['shots']} "
+                     f"machine={c['machine']}" for c in listing)
     if not rows:
         raise BadInput("no finished cell matches the selector; finished cells:\n" + (text or "  (none)"))
     raise BadInput("the selector matches several cells; narrow it (e.g. --cell-id):\n" + text)
@@ -204,20 +218,18 @@ def compare(args):
     if log["n_prompt"] is not None and log["n_prompt"] != len(sidecar):
         raise BadInput(f"{args.log}: llama-perplexity read {log['n_prompt']} tasks but {args.items} lists "
                        f"{len(sidecar)}: not the same file")
-    try:
-        db = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
-        cell = select_cell(db, args)
-        metric_rows = db.execute("SELECT name, value FROM metrics WHERE cell_id = ?", (cell[0],)).fetchall()
-        item_rows = db.execute("SELECT item_id, correct, json FROM items WHERE cell_id = ?", (cell[0],)).fetchall()
-    except sqlite3.Error as e:
-        raise BadInput(f"{args.db}: cannot read the results database: {e}")
-    metrics = dict(metric_rows)
+    cell = select_cell(args)
     ours = {}
-    for item_id, correct, text in item_rows:
-        try:
-            ours[item_id] = (int(correct), json.loads(text))
-        except ValueError as e:
-            raise BadInput(f"{args.db}: item {item_id} of cell {cell[0]} has invalid JSON ({e})")
+    for row in export(args, "--table", "items"):
+        if row["cell_id"] != cell["cell_id"]:
+            continue
+        rec = row["record"]
+        if isinstance(rec, str):
+            try:
+                rec = json.loads(rec)
+            except ValueError as e:
+                raise BadInput(f"{args.db}: item {row['item_id']} of cell {cell['cell_id']} has invalid JSON ({e})")
+        ours[row["item_id"]] = (int(bool(row["correct"])), rec)
 
     llama_correct = per_task_correct(args.log, log["running"])
     n_llama = len(llama_correct)
@@ -225,15 +237,17 @@ def compare(args):
     ours_all = [c for c, _ in ours.values()]
 
     result = {
-        "cell_id": cell[0], "model": cell[1], "precision": cell[2], "task": cell[5],
+        "cell_id": cell["cell_id"], "model": cell["model"], "precision": cell["precision"], "task": cell["task"],
         "llama_mode": log["mode"],
         "n_items_file": len(sidecar),
         "n_llama": n_llama,
         "n_ours": len(ours),
         "llama_acc": llama_acc,
         "llama_final_reported": log["final"],
-        "ours_acc": metrics.get("acc", ratio(sum(ours_all), len(ours_all))),
-        "ours_acc_norm": metrics.get("acc_norm"),
+        "ours_acc": cell["score"] if cell.get("metric") == "acc" else ratio(sum(ours_all), len(ours_all)),
+        "ours_acc_norm": (cell["score"] if cell.get("metric") == "acc_norm" else
+                          ratio(sum(bool(r.get("correct_norm")) for _, r in ours.values()), len(ours))
+                          if ours and all("correct_norm" in r for _, r in ours.values()) else None),
         "n_both": None,
         "llama_acc_both": None, "ours_acc_both": None,
         "agreement": None,
@@ -328,7 +342,10 @@ def main(argv=None):
                                      epilog=__doc__.split("\n", 1)[1])
     parser.add_argument("--log", required=True, help="llama-perplexity's captured stdout+stderr")
     parser.add_argument("--items", required=True, help="FILE.items.jsonl written by jouleval export-tasks")
-    parser.add_argument("--db", required=True, help="jouleval results database")
+    parser.add_argument("--db", required=True, help="jouleval results database (read through `jouleval export`)")
+    parser.add_argument("--jouleval", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build",
+                                                           "bin", "jouleval"),
+                        help="the jouleval binary (default: build/bin/jouleval of this checkout)")
     parser.add_argument("--model", help="cell selector: model label (cells.model)")
     parser.add_argument("--precision", help="cell selector: precision, e.g. fp16, int4")
     parser.add_argument("--task", help="cell selector: task, e.g. mmlu")

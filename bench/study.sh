@@ -1,358 +1,522 @@
 #!/usr/bin/env bash
-# The study, reproduced on the GPU machine: models of the study's class at several precisions, five
-# benchmarks, GPU and CPU, measured with jouleval, and llama.cpp's own tools on the same model files
-# and items as peers. Works in resumable stages, each of which fits a 10-minute command:
+# The one benchmark driver of jouleval (docs/benchmarks.md): models at several precisions measured with
+# jouleval, llama.cpp's own tools on the same model files, items and shapes as peers, and the tables
+# of docs/benchmarks.md, in named stages. Resumable: a stage that finished is skipped when the driver
+# runs again with the same --dir (--redo runs it again); a stage stopped at the time budget goes on
+# where it stopped.
 #
-#   bench/study.sh build models-7b sweep-7b        # first command (the sweep stops at the budget)
-#   bench/study.sh sweep-7b peers-7b               # again until both report "complete"
-#   bench/study.sh clean-7b models-small sweep-small report
+#   bench/study.sh [options]                       # every stage, in order
+#   bench/study.sh --stages peers,tables           # some stages (always in the order below)
+#   bench/study.sh --smoke                         # every stage on the tiny synthetic model, CPU, samples
 #
-# Stages
-#   build         CUDA build of jouleval and llama.cpp's tools (llama-perplexity, llama-bench)
-#   models-7b     synthetic Qwen2.5-7B-shape model, f16 (or the --model files)
-#   sweep-7b      7B-class models x {fp16,int8,int4} x GPU x {mmlu 5-shot, arc_challenge, hellaswag,
-#                 truthfulqa_mc1, truthfulqa_mc2, gsm8k 5-shot}
-#   peers-7b      llama-bench (pp512, tg128) and llama-perplexity --multiple-choice (MMLU, ARC,
-#                 TruthfulQA MC1) / --hellaswag on the same files and items, under `jouleval meter`
-#   clean-7b      delete the 7B files (the machine has 64 GiB of disk)
-#   models-small  synthetic Qwen2.5-1.5B-shape model, f32
-#   sweep-small   1.5B x {fp32,fp16,int8,int4} x GPU x {mmlu 500 5-shot, hellaswag 500, gsm8k 100},
-#                 then the platform comparison: the same precisions on CPU and GPU with smaller limits
-#   report        report.html, recommend (3 scenarios), export tables
+# Stages (in this order)
+#   build       (always runs) the jouleval binary runs; `version` and the GPU's facts into logs/.
+#               With gpu-pack/ in the checkout and no binary yet: scripts/build-gpu.sh with
+#               llama.cpp's tools (build-gpu/)
+#   data        the benchmark data answers every task (`sweep --dry-run` of the study's config)
+#   models      (always runs) synthetic models (`jouleval synth --preset P`), or the --model files
+#   quantize    (always runs) the files of the other precisions (`sweep --prepare-models`: Q8_0...)
+#   speed       engine settings (lanes, batch sizes, sequences) on HellaSwag, MMLU and GSM8K
+#   peers       llama-bench; llama-perplexity --multiple-choice (MMLU 5-shot) and --hellaswag on the
+#               items jouleval scores; jouleval's GSM8K and llama-batched-bench at its shape (the same
+#               mean prompt tokens, generated tokens per sequence and sequences; from `jouleval export`)
+#   sweep       the study matrix: models x precisions x placements x tasks, repetitions, idle baseline
+#   tables      bench/tables.py: Markdown tables from `jouleval export` and the peers' meter reports
+#   report      report.html, recommendations (datacenter, enterprise, edge), summary.csv
 #
 # Options
-#   --dir DIR       work directory: database, logs, peers, report (default /tmp/study)
-#   --data DIR      benchmark data root (default .gpu-data, else ../shared/datasets)
-#   --model PATH    a real GGUF model to use instead of the synthetic 7B (repeatable)
-#   --restore FILE  a fresh machine: unpack an earlier call's study.tar.gz into --dir, or start from
-#                   a saved database (study.db or study.db.xz); the sweeps resume from it
-#   --call-seconds  wall seconds this command may use (default 570); sweeps get what is left
-#   --smoke         tiny model, CPU, few items: checks the script itself on any machine
+#   --stages A,B        stages to run (default: all)      --redo   run the selected stages again
+#   --dir DIR           work directory (default: study-out in the current directory)
+#   --jouleval PATH     the jouleval binary (else $JOULEVAL, else the one the build stage made for this
+#                       --dir, else build/bin/jouleval of this checkout); llama.cpp's tools are looked
+#                       for beside it (or in --llama-bin DIR / $LLAMA_BIN_DIR)
+#   --data DIR          benchmark data (else $JOULEVAL_DATA_DIR; --smoke: jouleval's built-in samples)
+#   --model PATH        a GGUF model to use instead of the synthetic one (repeatable)
+#   --preset P          synthetic model preset (default qwen2.5-7b; --smoke: tiny)
+#   --precisions LIST   default fp16,int8,int4          --placements LIST   default gpu (--smoke: cpu)
+#   --tasks LIST        sweep tasks (default mmlu,arc_challenge,hellaswag,truthfulqa_mc1,truthfulqa_mc2,gsm8k)
+#   --limit N           items per scoring task (default 1000)   --gen-limit N   GSM8K prompts (default 256)
+#   --reps N            repetitions (default 3)
+#   --speed-settings L  settings of the speed stage, or "all" (default hs,mmlu5,mmlu0,gsm8k-gen)
+#   --seconds S         wall seconds this invocation may use (default: no limit); nothing is started
+#                       that may not end within them, the sweep gets what is left. Exit 5: run again.
+#   --restore FILE      unpack an earlier invocation's study.tar.gz into DIR first (a fresh machine)
+#   --smoke             tiny model, CPU, built-in samples, few items: the whole pipeline in ~2 minutes
 #
-# Environment
-#   PEER_PRECISIONS="fp16 int8 int4"   PEER_TASKS="mmlu arc_challenge truthfulqa_mc1" (HellaSwag always;
-#                                      empty: no --multiple-choice runs)
-#   PEER_EXTRA_FLAGS="-fa off"         extra flags for llama-bench and llama-perplexity
-#   PEER_MC_FLAGS="-fa off"            extra flags for llama-perplexity --multiple-choice only
-#   PLATFORM_ITEMS="60 60 10"          platform comparison: MMLU, HellaSwag, GSM8K items
-#   PLATFORM_REPS=3                    platform comparison: repetitions
-#   STUDY_MODELS=/tmp/study-models     where model files go   EDGE_MEMORY_GB=8   the edge scenario's cap
+# Peers: each runs under `jouleval meter` with a time limit. A peer whose tool is not built is
+# "unavailable: <tool> not built" (not an error); a peer that fails is "failed (exit N)" in the
+# tables, and the driver goes on with the next one. Its status is in DIR/peers/NAME.status.
 #
-# At the end of every call the database, logs and report are packed into $OUT/study.tar.gz (when
-# $OUT is set). Accuracy of synthetic models is chance level (random weights); their time and
-# energy are realistic because the shapes are real.
+# Exit status: 0 every selected stage complete (peers complete or unavailable); 1 a stage failed or a
+# peer failed (the first failed stage stops the driver; peers do not); 2 usage; 3 a --restore file
+# that cannot be unpacked; 5 stopped at the time budget (run the same command again). With $OUT set,
+# DIR (without models) is packed into $OUT/study.tar.gz at the end.
+# shellcheck disable=SC2317 # the stages are called indirectly, as "stage_$stage"
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+me=study.sh
 t0=$(date +%s)
-dir=/tmp/study
-data=""
+all_stages=(build data models quantize speed peers sweep tables report)
+stages_arg=""
+redo=0
+dir=study-out
+jv_arg=${JOULEVAL:-}
+llama_bin=${LLAMA_BIN_DIR:-}
+data=${JOULEVAL_DATA_DIR:-}
 models=()
+preset=""
+precisions=fp16,int8,int4
+placements=""
+tasks=mmlu,arc_challenge,hellaswag,truthfulqa_mc1,truthfulqa_mc2,gsm8k
+limit=""
+gen_limit=""
+reps=""
+speed_settings=hs,mmlu5,mmlu0,gsm8k-gen
+seconds=0
 restore=""
-call_seconds=570
 smoke=0
-stages=()
+usage() { echo "$me: $*" >&2; exit 2; }
+need() { [[ $# -ge 2 && -n $2 ]] || usage "$1 needs a value (see --help)"; }
 while (($#)); do
   case $1 in
-    --dir) dir=$2; shift 2 ;;
-    --data) data=$2; shift 2 ;;
-    --model) models+=("$(realpath "$2")"); shift 2 ;;
-    --restore) restore=$2; shift 2 ;;
-    --call-seconds) call_seconds=$2; shift 2 ;;
+    --stages) need "$@"; stages_arg=$2; shift 2 ;;
+    --redo) redo=1; shift ;;
+    --dir) need "$@"; dir=$2; shift 2 ;;
+    --jouleval) need "$@"; jv_arg=$2; shift 2 ;;
+    --llama-bin) need "$@"; llama_bin=$2; shift 2 ;;
+    --data) need "$@"; data=$2; shift 2 ;;
+    --model) need "$@"; [[ -f $2 ]] || usage "--model $2: no such file"; models+=("$(realpath "$2")"); shift 2 ;;
+    --preset) need "$@"; preset=$2; shift 2 ;;
+    --precisions) need "$@"; precisions=$2; shift 2 ;;
+    --placements) need "$@"; placements=$2; shift 2 ;;
+    --tasks) need "$@"; tasks=$2; shift 2 ;;
+    --limit) need "$@"; limit=$2; shift 2 ;;
+    --gen-limit) need "$@"; gen_limit=$2; shift 2 ;;
+    --reps) need "$@"; reps=$2; shift 2 ;;
+    --speed-settings) need "$@"; speed_settings=$2; shift 2 ;;
+    --seconds) need "$@"; seconds=$2; shift 2 ;;
+    --restore) need "$@"; [[ -f $2 ]] || usage "--restore $2: no such file"; restore=$(realpath "$2"); shift 2 ;;
     --smoke) smoke=1; shift ;;
-    -h | --help) sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    -*) echo "study.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
-    *) stages+=("$1"); shift ;;
+    -h | --help) awk 'NR > 1 && /^#/ && !/shellcheck/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) usage "unknown argument $1 (see --help)" ;;
   esac
 done
-((${#stages[@]})) || { echo "study.sh: no stage given (see --help)" >&2; exit 2; }
-# shellcheck source=bench/lib.sh
-source "$root/bench/lib.sh"
-[[ -n $data ]] || data=$(bench_data_dir "$root")
-mkdir -p "$dir"/{configs,logs,peers}
+for n in "$seconds" "${limit:-1}" "${gen_limit:-1}" "${reps:-1}"; do
+  [[ $n =~ ^[0-9]+$ ]] || usage "expected a whole number, got '$n' (see --help)"
+done
+stages=()
+if [[ -z $stages_arg ]]; then
+  stages=("${all_stages[@]}")
+else
+  IFS=, read -r -a wanted <<<"$stages_arg"
+  for w in "${wanted[@]}"; do
+    [[ " ${all_stages[*]} " == *" $w "* ]] || usage "--stages: unknown stage '$w' (stages: ${all_stages[*]})"
+  done
+  for s in "${all_stages[@]}"; do [[ ",$stages_arg," == *",$s,"* ]] && stages+=("$s"); done
+fi
+
+# Settings: the study's, or the smoke test's (small enough for a 2-core CI machine).
+if ((smoke)); then
+  : "${preset:=tiny}" "${placements:=cpu}" "${limit:=6}" "${gen_limit:=2}" "${reps:=1}"
+  tasks=mmlu,hellaswag,gsm8k
+  shot_preset=demo  # GSM8K answers of at most 32 tokens
+  bench_pp=32 bench_tg=8 threads=(-t 2) ngl=0
+else
+  : "${preset:=qwen2.5-7b}" "${placements:=gpu}" "${limit:=1000}" "${gen_limit:=256}" "${reps:=3}"
+  shot_preset=lm-eval
+  bench_pp=512 bench_tg=128 threads=() ngl=99
+fi
+
+mkdir -p "$dir"/{configs,logs,peers,speed,models,stages} || exit 1
 dir=$(realpath "$dir")
-if [[ -n $restore ]]; then  # an earlier call's pack, or just its database (study.db[.xz])
-  case $restore in
-    *.tar.gz) tar -xzf "$restore" -C "$dir" ;;
-    *.db.xz) [[ -f $dir/study.db ]] || xz -dc "$restore" >"$dir/study.db" ;;
-    *.db) [[ -f $dir/study.db ]] || cp "$restore" "$dir/study.db" ;;
-    *) echo "study.sh: --restore takes a .tar.gz, .db.xz or .db file" >&2; exit 2 ;;
-  esac
+# A fresh machine: an earlier invocation's $OUT/study.tar.gz unpacked into DIR; its finished stages
+# and databases resume (build, models and quantize always run; sweep cells resume per machine,
+# docs/gpu.md).
+if [[ -n $restore ]]; then
+  tar -xzf "$restore" -C "$dir" || { echo "$me: --restore $restore: cannot unpack (a study.tar.gz?)" >&2; exit 3; }
 fi
 db=$dir/study.db
-mdir=${STUDY_MODELS:-/tmp/study-models}
-mkdir -p "$mdir"
-if ((smoke)); then
-  bin=${JOULEVAL_BIN:-$root/build/bin}
-else
-  bin=${JOULEVAL_BIN:-$root/build-gpu/out/bin}
-fi
-jv=$bin/jouleval
 stamp() { date -u +%H:%M:%S; }
-left() { echo $((call_seconds - ($(date +%s) - t0))); }
 log() { echo "[study $(stamp) +$(($(date +%s) - t0))s] $*"; }
+# Seconds left of --seconds (a large number without a budget); whether a step of N seconds fits.
+left() { ((seconds > 0)) && echo $((seconds - ($(date +%s) - t0))) || echo 999999; }
+fits() { (($(left) >= $1)); }
 
-# Item limits and repetitions. The study budget is about 25 minutes of GPU time; from scratch the whole
-# script is estimated at 30-35 minutes on an H100, the sum of its stages' measured times (build ~5,
-# 7B sweep ~13, peers ~7, 1.5B ~10 minutes; docs/benchmarks.md).
-if ((smoke)); then
-  big_models=("$mdir/tiny-f16.gguf"); big_place=cpu; reps=2
-  lim_mmlu=12; lim_arc=10; lim_hs=10; lim_tqa=10; lim_gsm=3
-  small_model=$mdir/tiny-f32.gguf; small_preset=tiny
-  s_mmlu=10; s_hs=10; s_gsm=2; p_mmlu=5; p_hs=5; p_gsm=1; small_reps=2
-else
-  big_models=("$mdir/qwen2.5-7b-f16.gguf"); big_place=gpu; reps=3
-  lim_mmlu=1000; lim_arc=1000; lim_hs=1000; lim_tqa=817; lim_gsm=100
-  small_model=$mdir/qwen2.5-1.5b-f32.gguf; small_preset=qwen2.5-1.5b
-  s_mmlu=500; s_hs=500; s_gsm=100; p_mmlu=60; p_hs=60; p_gsm=10; small_reps=3
-fi
-[[ -n ${PLATFORM_ITEMS:-} ]] && read -r p_mmlu p_hs p_gsm <<<"$PLATFORM_ITEMS"
-platform_reps=${PLATFORM_REPS:-$small_reps}
-((${#models[@]})) && big_models=("${models[@]}")
+# The jouleval binary: --jouleval, $JOULEVAL, the build stage's for this --dir, build/bin/jouleval.
+jv=$jv_arg
+[[ -z $jv && -s $dir/stages/jouleval.path ]] && jv=$(cat "$dir/stages/jouleval.path")
+[[ -z $jv ]] && jv=$root/build/bin/jouleval
+[[ -n $llama_bin ]] || llama_bin=$(dirname "$jv")
+data_args=()
+data_toml=""
 
-quoted_list() { local IFS=,; local out=(); for x in "$@"; do out+=("\"$x\""); done; echo "[${out[*]}]"; }
-
-write_big_config() {
-  cat >"$dir/configs/7b.toml" <<EOF
-# Written by bench/study.sh: the 7B-class part of the study.
-[sweep]
-database = "$db"
-data_dir = "$data"
-models = $(quoted_list "${big_models[@]}")
-precisions = ["fp16", "int8", "int4"]
-placements = ["$big_place"]
-tasks = ["mmlu", "arc_challenge", "hellaswag", "truthfulqa_mc1", "truthfulqa_mc2", "gsm8k"]
-repetitions = $reps
-idle_seconds = 5
-timeline = true
-
-[tasks.mmlu]
-limit = $lim_mmlu
-shots = 5
-[tasks.arc_challenge]
-limit = $lim_arc
-[tasks.hellaswag]
-limit = $lim_hs
-[tasks.truthfulqa_mc1]
-limit = $lim_tqa
-[tasks.truthfulqa_mc2]
-limit = $lim_tqa
-[tasks.gsm8k]
-limit = $lim_gsm
-shots = 5
-EOF
-}
-
-# One config of the 1.5B part: NAME COMMENT PLACEMENTS MMLU HELLASWAG GSM8K (item limits) REPS.
-write_small_config() {
-  cat >"$dir/configs/$1.toml" <<EOF
-# Written by bench/study.sh: $2
-[sweep]
-database = "$db"
-data_dir = "$data"
-models = ["$small_model"]
-precisions = ["fp32", "fp16", "int8", "int4"]
-placements = $3
-tasks = ["mmlu", "hellaswag", "gsm8k"]
-repetitions = $7
-idle_seconds = 5
-timeline = true
-
-[tasks.mmlu]
-limit = $4
-shots = 5
-[tasks.hellaswag]
-limit = $5
-[tasks.gsm8k]
-limit = $6
-shots = 5
-EOF
-}
-
-write_small_configs() {
-  local gpu_place=gpu
-  ((smoke)) && gpu_place=cpu
-  write_small_config small "a 1.5B-shape model at four precisions on the GPU (the sweep issue's matrix)." \
-    "[\"$gpu_place\"]" "$s_mmlu" "$s_hs" "$s_gsm" "$small_reps"
-  write_small_config platform "the same model on the host CPU and on the GPU, on the same items (platform
-# comparison); smaller limits than small.toml, as the CPU is ~50-100x slower." \
-    "[\"cpu\", \"$gpu_place\"]" "$p_mmlu" "$p_hs" "$p_gsm" "$platform_reps"
-}
-
-# Runs one sweep config with the time left in this call. Returns 0 when complete, 5 when stopped.
-run_sweep() {
-  local name=$1 budget
-  budget=$(($(left) - 30))
-  if ((budget < 60)); then
-    log "$name: too little time left in this call ($(left) s); run the stage again"
-    return 5
+set_data() {
+  if [[ -n $data ]]; then
+    [[ -d $data ]] || { log "data: --data / \$JOULEVAL_DATA_DIR $data is not a directory"; return 1; }
+    data=$(realpath "$data")
+    data_args=(--data "$data")
+    data_toml="data_dir = \"$data\""
+  elif ((smoke)); then
+    data_args=(--samples)
+    data_toml="samples = true"
+  else
+    log "data: give --data DIR or set JOULEVAL_DATA_DIR (or use --smoke for the built-in samples)"
+    return 1
   fi
+}
+
+# The model files of the study: the --model files, or the synthetic preset's file (f32 when fp32 is
+# measured, so that every precision is made from it; else f16).
+synth_type=f16
+[[ ",$precisions," == *,fp32,* ]] && synth_type=f32
+base_models() {
+  if ((${#models[@]})); then printf '%s\n' "${models[@]}"; else echo "$dir/models/$preset-$synth_type.gguf"; fi
+}
+# "PRECISION FILE" lines of one base model: the file `sweep --prepare-models` made beside it for each
+# precision (STEM.TYPE.gguf, src/sweep/runner.cpp), or the base file itself when it has that type.
+precision_files() {
+  local src=$1 stem=${1%.gguf} p t
+  IFS=, read -r -a ps <<<"$precisions"
+  for p in "${ps[@]}"; do
+    case $p in
+      fp32) t=F32 ;; fp16) t=F16 ;; bf16) t=BF16 ;; int8) t=Q8_0 ;; int4) t=Q4_K_M ;; *) t=$p ;;
+    esac
+    if [[ -f $stem.$t.gguf ]]; then echo "$p $stem.$t.gguf"; else echo "$p $src"; fi
+  done
+}
+toml_list() { local IFS=,; local quoted=() x; for x in $1; do quoted+=("\"$x\""); done; echo "[${quoted[*]}]"; }
+
+write_config() {
+  local list
+  list=$(base_models | paste -sd,)
+  local shots_mmlu=5
+  cat >"$dir/configs/study.toml" <<EOF
+# Written by bench/study.sh: the study matrix.
+[sweep]
+database = "$db"
+$data_toml
+models = $(toml_list "$list")
+precisions = $(toml_list "$precisions")
+placements = $(toml_list "$placements")
+tasks = $(toml_list "$tasks")
+limit = $limit
+repetitions = $reps
+idle_seconds = $((smoke ? 0 : 5))
+timeline = true
+shot_preset = "$shot_preset"
+
+[tasks.mmlu]
+shots = $shots_mmlu
+[tasks.gsm8k]
+limit = $gen_limit
+shots = 5
+EOF
+}
+
+# ---- peers ---------------------------------------------------------------------------------------
+peer_failed=0
+# One peer run: peer NAME LIMIT TOOL ARGS... The tool is looked for in the llama.cpp tools folder.
+# Writes DIR/peers/NAME.{meter.json,stdout,log,status}. Returns 0 when it ran (ok or failed: the
+# failure is recorded and counted), when it was done earlier, and when the tool is unavailable;
+# 5 when it may not end within the time left (nothing started).
+peer() {
+  local name=$1 limit=$2 tool=$3
+  shift 3
+  local out=$dir/peers/$name exe=$llama_bin/$tool
+  if [[ -s $out.meter.json ]]; then
+    log "peer $name: done earlier"
+    echo ok >"$out.status"
+    return 0
+  fi
+  if [[ ! -x $exe ]]; then
+    echo "unavailable: $tool not built" | tee "$out.status" | sed "s/^/[study] peer $name: /"
+    return 0
+  fi
+  fits $((limit + 10)) || { log "peer $name: needs up to $limit s, $(left) s left; run again"; return 5; }
+  log "peer $name"
+  timeout "$limit" "$jv" meter --json --idle 0 --timeline "$out.timeline.csv" -o "$out.meter.json.tmp" -- \
+    "$exe" "$@" >"$out.stdout" 2>"$out.log"
+  local rc=$?
+  if ((rc == 0)); then
+    mv "$out.meter.json.tmp" "$out.meter.json"
+    echo ok >"$out.status"
+  else
+    rm -f "$out.meter.json.tmp"
+    if ((rc == 124)); then echo "failed (timed out after $limit s)"; else echo "failed (exit $rc)"; fi >"$out.status"
+    log "peer $name: $(cat "$out.status"); last lines of $out.log:"
+    tail -5 "$out.log"
+    peer_failed=1
+  fi
+  return 0
+}
+
+# jouleval's GSM8K cell of one model file (the jouleval side of the generation comparison), then its
+# shape from `jouleval export`: "PROMPT_TOKENS_PER_SEQ GEN_TOKENS_PER_SEQ SEQUENCES".
+gen_cell() {
+  local tag=$1 file=$2 place=$3
+  local gdb=$dir/peers/$tag.gen.db
+  if [[ ! -s $dir/peers/$tag.gen.json ]]; then
+    fits 300 || return 5
+    timeout 600 "$jv" run --model "$file" --task gsm8k --shots 5 --limit "$gen_limit" "${data_args[@]}" --preset "$shot_preset" \
+      --placement "$place" --repetitions "$((smoke ? 1 : 2))" --idle 0 --min-window 0 --db "$gdb" --json \
+      >"$dir/peers/$tag.gen.json.tmp" 2>"$dir/peers/$tag.gen.log" || {
+      log "jouleval gsm8k on $file failed; see $dir/peers/$tag.gen.log"
+      tail -5 "$dir/peers/$tag.gen.log"
+      return 1
+    }
+    mv "$dir/peers/$tag.gen.json.tmp" "$dir/peers/$tag.gen.json"
+  fi
+  # How many sequences were decoded together: run prints it ("generation: N sequences decoded together").
+  local seqs
+  seqs=$(grep -o 'generation: [0-9]* sequences decoded together' "$dir/peers/$tag.gen.log" | tail -1 | grep -o '[0-9]*')
+  "$jv" export "$gdb" --format csv --columns items,parallel,prompt_tokens,generated_tokens |
+    python3 "$root/bench/tables.py" --shape ${seqs:+--sequences "$seqs"}
+}
+
+stage_peers() {
+  local tasks_dir=$dir/peers/tasks place=${placements%%,*}
+  mkdir -p "$tasks_dir"
+  # The items jouleval scores, in llama-perplexity's formats.
+  [[ -s $tasks_dir/mmlu5.bin ]] || "$jv" export-tasks --task mmlu "${data_args[@]}" --limit "$limit" --shots 5 \
+    --format llama-mc -o "$tasks_dir/mmlu5.bin" -q || return 1
+  [[ -s $tasks_dir/hellaswag.txt ]] || "$jv" export-tasks --task hellaswag "${data_args[@]}" --limit "$limit" \
+    --format llama-hellaswag -o "$tasks_dir/hellaswag.txt" -q || return 1
+  local n_hs np src prec file tag rc
+  n_hs=$(($(wc -l <"$tasks_dir/hellaswag.txt") / 6))
+  np=$(grep -o '"n_choices": *[0-9]*' "$tasks_dir/mmlu5.bin.items.jsonl" | grep -o '[0-9]*$' | sort -n | tail -1)
+  ((np < 4)) && np=4
+  local common=(-ngl "$ngl" "${threads[@]}")
+  while read -r src; do
+    while read -r prec file; do
+      tag=$(basename "${src%.gguf}").$prec
+      peer "$tag.llama-bench" 300 llama-bench -m "$file" -p "$bench_pp" -n "$bench_tg" "${common[@]}" -o json || return 5
+      # CUDA graphs off: with them llama-perplexity --multiple-choice aborts on the 5-shot MMLU file at
+      # 7B ("CUDA error: an illegal instruction"; docs/benchmarks-history.md).
+      GGML_CUDA_DISABLE_GRAPHS=1 peer "$tag.perplexity-mmlu5" 400 llama-perplexity -m "$file" "${common[@]}" \
+        -c 2048 -np "$np" --multiple-choice -bf "$tasks_dir/mmlu5.bin" || return 5
+      peer "$tag.perplexity-hellaswag" 300 llama-perplexity -m "$file" "${common[@]}" -c 2048 --hellaswag \
+        --hellaswag-tasks "$n_hs" -f "$tasks_dir/hellaswag.txt" || return 5
+      # Generation at jouleval's own shape of this file's GSM8K cell.
+      local shape
+      shape=$(gen_cell "$tag" "$file" "$place")
+      rc=$?
+      ((rc == 5)) && return 5
+      if ((rc != 0)) || [[ -z $shape ]]; then
+        echo "failed (jouleval's GSM8K cell failed)" >"$dir/peers/$tag.batched-bench.status"
+        peer_failed=1
+        continue
+      fi
+      local npp ntg npl
+      read -r npp ntg npl <<<"$shape"
+      echo "$shape" >"$dir/peers/$tag.batched-bench.shape"
+      peer "$tag.batched-bench" 400 llama-batched-bench -m "$file" "${common[@]}" -npp "$npp" -ntg "$ntg" \
+        -npl "$npl" -c $((npl * (npp + ntg) + 64)) -b 2048 -ub 512 -fa on --output-format jsonl || return 5
+    done < <(precision_files "$src")
+  done < <(base_models)
+  return 0
+}
+
+# ---- engine speed --------------------------------------------------------------------------------
+# name|task flags|engine flags. The first four are the engine's defaults; the others pin batch sizes,
+# lanes and sequences (docs/benchmarks-history.md has their results).
+speed_table() {
+  cat <<EOF
+hs|hellaswag --limit $limit|
+mmlu5|mmlu --shots 5 --limit $limit|
+mmlu0|mmlu --shots 0 --limit $limit|
+gsm8k-gen|gsm8k --shots 5 --limit $gen_limit|
+hs-lanes1|hellaswag --limit $limit|--lanes 1 --batch 2048 --ubatch 512
+hs-lanes2|hellaswag --limit $limit|--lanes 2 --batch 2048 --ubatch 512
+mmlu5-lanes1|mmlu --shots 5 --limit $limit|--lanes 1 --batch 2048 --ubatch 512
+mmlu5-lanes2|mmlu --shots 5 --limit $limit|--lanes 2 --batch 2048 --ubatch 512
+hs-lanes3|hellaswag --limit $limit|--lanes 3
+hs-ub4096|hellaswag --limit $limit|--batch 8192 --ubatch 4096
+hs-par128|hellaswag --limit $limit|--parallel 128
+gsm8k-par64|gsm8k --shots 5 --limit $gen_limit|--parallel 64
+EOF
+}
+
+stage_speed() {
+  local names
+  names=$(speed_table | cut -d'|' -f1 | paste -sd,)
+  if [[ $speed_settings != all ]]; then
+    IFS=, read -r -a ss <<<"$speed_settings"
+    for s in "${ss[@]}"; do
+      [[ ",$names," == *",$s,"* ]] || { log "speed: unknown setting '$s' (settings: $names)"; return 2; }
+    done
+  fi
+  local file name task flags place=${placements%%,*}
+  file=$(base_models | head -1)
+  while IFS='|' read -r name task flags; do
+    [[ $speed_settings == all || ",$speed_settings," == *",$name,"* ]] || continue
+    [[ -s $dir/speed/$name.json ]] && continue
+    fits 300 || { log "speed: $name not started ($(left) s left); run again"; return 5; }
+    log "speed: $name"
+    # shellcheck disable=SC2086 # task and flags are word lists
+    timeout 600 "$jv" run --model "$file" --task $task "${data_args[@]}" --preset "$shot_preset" --placement "$place" $flags \
+      --repetitions "$reps" --idle 0 --min-window 0 --db "$dir/speed/speed.db" --json -q \
+      >"$dir/speed/$name.json.tmp" 2>"$dir/speed/$name.log" || {
+      log "speed: $name failed; see $dir/speed/$name.log"
+      tail -5 "$dir/speed/$name.log"
+      return 1
+    }
+    mv "$dir/speed/$name.json.tmp" "$dir/speed/$name.json"
+  done < <(speed_table)
+  return 0
+}
+
+# ---- sweep, report -------------------------------------------------------------------------------
+stage_sweep() {
+  write_config
+  local budget=$(($(left) - 30))
+  ((budget < 60)) && { log "sweep: too little time left ($(left) s); run again"; return 5; }
+  ((seconds == 0)) && budget=0
   local smi_pid=""
   if command -v nvidia-smi >/dev/null; then
     nvidia-smi --query-gpu=timestamp,power.draw --format=csv,noheader,nounits -lms 1000 \
       >>"$dir/logs/nvidia-smi-1hz.csv" 2>/dev/null &
     smi_pid=$!
   fi
-  log "$name: sweep with a budget of $budget s"
-  # The budget stops the sweep between repetitions; the timeout (SIGKILL, which the sweep survives
-  # by design) guards against a first repetition that runs longer than the call has left.
-  timeout --signal=KILL $((budget + 20)) "$jv" sweep --config "$dir/configs/$name.toml" --time-budget "$budget" \
-    --json >"$dir/logs/sweep-$name.json" 2>>"$dir/logs/sweep-$name.log"
+  local args=(sweep --config "$dir/configs/study.toml" --json)
+  ((budget > 0)) && args+=(--time-budget "$budget")
+  if ((budget > 0)); then log "sweep (budget $budget s)"; else log "sweep (no time limit)"; fi
+  # The budget stops the sweep between repetitions; the SIGKILL (which the sweep survives by design:
+  # its next run resumes) guards against a repetition that runs longer than the invocation has left.
+  if ((budget > 0)); then
+    timeout --signal=KILL $((budget + 20)) "$jv" "${args[@]}" >"$dir/logs/sweep.json" 2>>"$dir/logs/sweep.log"
+  else
+    "$jv" "${args[@]}" >"$dir/logs/sweep.json" 2>>"$dir/logs/sweep.log"
+  fi
   local rc=$?
   [[ -n $smi_pid ]] && kill "$smi_pid" 2>/dev/null
-  tail -3 "$dir/logs/sweep-$name.log"
+  tail -3 "$dir/logs/sweep.log"
   case $rc in
-    0) log "$name: complete" ;;
-    137) log "$name: killed at the call's limit; run this stage again to resume"; rc=5 ;;
-    5) log "$name: stopped at the budget; run this stage again to resume" ;;
-    *) log "$name: sweep failed (exit $rc); see $dir/logs/sweep-$name.log" ;;
+    0) return 0 ;;
+    5 | 137) log "sweep: stopped at the budget; run again to resume"; return 5 ;;
+    *) log "sweep: failed (exit $rc); see $dir/logs/sweep.log"; return 1 ;;
   esac
-  return $rc
 }
 
-# One peer tool run under `jouleval meter`; skipped when its result exists (resumable).
-peer() {
-  local name=$1 limit=$2
-  shift 2
-  local out=$dir/peers/$name
-  [[ -s $out.meter.json ]] && { log "peer $name: done earlier"; return 0; }
-  if (($(left) < limit + 20)); then
-    log "peer $name: needs up to $limit s, $(left) s left; run the stage again"
-    return 5
+stage_report() {
+  "$jv" report "$db" -o "$dir/report.html" >"$dir/logs/report.log" 2>&1 || { cat "$dir/logs/report.log"; return 1; }
+  local s extra
+  for s in datacenter enterprise edge; do
+    extra=()
+    # The edge scenario: a device with 8 GB for the model (EDGE_MEMORY_GB).
+    [[ $s == edge ]] && extra=(--max-memory-gb "${EDGE_MEMORY_GB:-8}")
+    "$jv" recommend "$db" --scenario "$s" "${extra[@]}" >"$dir/recommend-$s.txt" 2>&1
+    local rc=$?
+    # recommend exits 1 when no configuration meets the scenario (a result, not a driver failure).
+    ((rc <= 1)) || { cat "$dir/recommend-$s.txt"; return 1; }
+  done
+  "$jv" export "$db" --format csv -o "$dir/summary.csv" || return 1
+  log "report: $dir/report.html, $dir/recommend-*.txt, $dir/summary.csv"
+}
+
+stage_build() {
+  if [[ ! -x $jv && -z $jv_arg && -d $root/gpu-pack ]]; then
+    log "build: scripts/build-gpu.sh with llama.cpp's tools (log: $dir/logs/build.log)"
+    JOULEVAL_LLAMA_TOOLS=ON "$root/scripts/build-gpu.sh" "$root/build-gpu" >"$dir/logs/build.log" 2>&1 ||
+      { tail -30 "$dir/logs/build.log"; return 1; }
+    jv=$root/build-gpu/out/bin/jouleval
+    llama_bin=$(dirname "$jv")
+    echo "$jv" >"$dir/stages/jouleval.path"
   fi
-  log "peer $name"
-  metered "$jv" "$out" "$limit" "$@" || { log "peer $name failed (exit $?):"; tail -5 "$out.log"; }
+  [[ -x $jv ]] || {
+    log "build: $jv is not an executable: build it (README) or give --jouleval PATH / \$JOULEVAL"
+    return 1
+  }
+  "$jv" version >"$dir/logs/version.txt" || return 1
+  cat "$dir/logs/version.txt"
+  local t
+  for t in llama-bench llama-perplexity llama-batched-bench; do
+    [[ -x $llama_bin/$t ]] && echo "peer tool: $llama_bin/$t" || echo "peer tool: $t not built (its peers will be unavailable)"
+  done | tee -a "$dir/logs/version.txt"
+  if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu=name,power.limit,clocks.max.sm,driver_version --format=csv >>"$dir/logs/version.txt" 2>&1
+  fi
   return 0
 }
 
-quantized_files() {  # the files the 7B sweep used, precision by precision
-  local src=$1 stem
-  stem=${src%.gguf}
-  echo "fp16 $src"
-  [[ -f $stem.Q8_0.gguf ]] && echo "int8 $stem.Q8_0.gguf"
-  [[ -f $stem.Q4_K_M.gguf ]] && echo "int4 $stem.Q4_K_M.gguf"
+stage_data() {
+  # The sweep's plan reads every task's items: missing or bad data fails here, with the file named.
+  write_config
+  "$jv" sweep --config "$dir/configs/study.toml" --dry-run >"$dir/logs/plan.txt" 2>&1 || { cat "$dir/logs/plan.txt"; return 1; }
+  head -1 "$dir/logs/plan.txt"
+  log "data: ${data_args[*]} answers ${tasks}"
 }
 
-peers_7b() {
-  local llama_flags=(-ngl 99)
-  ((smoke)) && llama_flags=(-ngl 0 -t 2)
-  # shellcheck disable=SC2206 # extra flags for llama.cpp's tools, split on spaces (e.g. "-fa off")
-  llama_flags+=(${PEER_EXTRA_FLAGS:-})
-  local tasks_dir=$dir/peers/tasks
-  mkdir -p "$tasks_dir"
-  # The same items as the sweep, written in llama-perplexity's formats.
-  for t in mmlu:$lim_mmlu:5 arc_challenge:$lim_arc:0 truthfulqa_mc1:$lim_tqa:0; do
-    IFS=: read -r task limit shots <<<"$t"
-    [[ -s $tasks_dir/$task.bin ]] || "$jv" export-tasks --task "$task" --data "$data" --limit "$limit" \
-      --shots "$shots" --format llama-mc -o "$tasks_dir/$task.bin" || return 1
-  done
-  [[ -s $tasks_dir/hellaswag.txt ]] || "$jv" export-tasks --task hellaswag --data "$data" --limit "$lim_hs" \
-    --format llama-hellaswag -o "$tasks_dir/hellaswag.txt" || return 1
-  local rc=0 src
-  for src in "${big_models[@]}"; do
-    local base
-    base=$(basename "${src%.gguf}")
-    while read -r prec file; do
-      [[ " ${PEER_PRECISIONS:-fp16 int8 int4} " == *" $prec "* ]] || continue
-      local tag=$base.$prec
-      peer "$tag.llama-bench" 200 "$bin/llama-bench" -m "$file" -p 512 -n 128 "${llama_flags[@]}" -o json || rc=5
-      for task in ${PEER_TASKS-mmlu arc_challenge truthfulqa_mc1}; do
-        # -np must be at least the most choices of an item (ARC has 5, TruthfulQA MC1 up to 13).
-        local np
-        np=$(mc_parallel "$tasks_dir/$task.bin")
-        # CUDA graphs off: with them this llama.cpp build aborts ("CUDA error: an illegal instruction")
-        # after ~14 s of --multiple-choice on the 5-shot MMLU file at 7B, flash attention on or off.
-        # shellcheck disable=SC2086 # PEER_MC_FLAGS: extra flags, split on spaces
-        GGML_CUDA_DISABLE_GRAPHS=1 peer "$tag.perplexity-$task" 240 "$bin/llama-perplexity" -m "$file" "${llama_flags[@]}" ${PEER_MC_FLAGS:-} \
-          -c 2048 -np "$np" --multiple-choice -bf "$tasks_dir/$task.bin" || rc=5
-      done
-      local n_hs
-      n_hs=$(($(wc -l <"$tasks_dir/hellaswag.txt") / 6))
-      peer "$tag.perplexity-hellaswag" 300 "$bin/llama-perplexity" -m "$file" "${llama_flags[@]}" -c 2048 \
-        --hellaswag --hellaswag-tasks "$n_hs" -f "$tasks_dir/hellaswag.txt" || rc=5
-      ((rc == 5)) && return 5
-    done < <(quantized_files "$src")
-  done
-  return $rc
+stage_models() {
+  if ((${#models[@]})); then
+    log "models: using ${models[*]}"
+    return 0
+  fi
+  local f=$dir/models/$preset-$synth_type.gguf
+  [[ -s $f ]] || "$jv" synth --preset "$preset" --type "$synth_type" -q -o "$f" || return 1
+  ls -la "$dir/models"
 }
 
-report() {
-  "$jv" report "$db" -o "$dir/report.html" 2>&1 | tail -2
-  for s in datacenter enterprise edge; do
-    local extra=()
-    # The edge scenario needs a cap: a device with 8 GB for the model (EDGE_MEMORY_GB).
-    [[ $s == edge ]] && extra=(--max-memory-gb "${EDGE_MEMORY_GB:-8}")
-    "$jv" recommend "$db" --scenario "$s" "${extra[@]}" >"$dir/recommend-$s.txt" 2>&1
-    "$jv" recommend "$db" --scenario "$s" "${extra[@]}" --json >"$dir/recommend-$s.json" 2>/dev/null
-    log "recommend $s: exit $?"
-  done
-  "$jv" export "$db" --format markdown >"$dir/summary.md" 2>"$dir/logs/export.log"
-  "$jv" export "$db" --format csv >"$dir/summary.csv" 2>>"$dir/logs/export.log"
-  "$jv" export "$db" --format csv --columns cell_id,model,precision,placement,task,seconds,gpu_j,gpu_j_1hz,one_hz_reference,one_hz_error_pct,one_hz_polls \
-    >"$dir/one-hz.csv" 2>>"$dir/logs/export.log"
+stage_quantize() {
+  write_config
+  "$jv" sweep --config "$dir/configs/study.toml" --prepare-models >"$dir/logs/quantize.log" 2>&1 ||
+    { tail -20 "$dir/logs/quantize.log"; return 1; }
+  tail -3 "$dir/logs/quantize.log"
+  while read -r src; do precision_files "$src"; done < <(base_models)
+}
+
+stage_tables() {
+  python3 "$root/bench/tables.py" "$dir" --jouleval "$jv" >"$dir/tables.md.tmp" || return 1
+  mv "$dir/tables.md.tmp" "$dir/tables.md"
+  log "tables: $dir/tables.md"
+  ((smoke)) && cat "$dir/tables.md"
+  return 0
 }
 
 pack() {
   [[ -n ${OUT:-} ]] || return 0
-  # shellcheck disable=SC2046 # the optional files that exist, by name
-  (cd "$dir" && tar -czf "$OUT/study.tar.gz" --exclude='*.tmp' configs logs peers \
-    $(ls study.db report.html recommend-* summary.* 2>/dev/null))
-  ls -la "$OUT/study.tar.gz"
+  tar -C "$dir" -czf "$OUT/study.tar.gz" --exclude='*.gguf' --exclude='*.tmp' --exclude=peers/tasks . &&
+    log "packed $OUT/study.tar.gz"
 }
 trap pack EXIT
 
 status=0
+data_set=0
 for stage in "${stages[@]}"; do
-  log "== $stage ($(left) s left in this call)"
-  case $stage in
-    build)
-      if [[ -x $bin/jouleval && -x $bin/llama-perplexity ]]; then
-        log "already built"
+  # build, models and quantize check this machine's files (a restored DIR has no model files): they
+  # always run, and do only what is missing.
+  if ((!redo)) && [[ " build models quantize " != *" $stage "* && -f $dir/stages/$stage.done ]]; then
+    log "== $stage: done earlier (--redo to run it again)"
+    continue
+  fi
+  log "== $stage ($( ((seconds)) && echo "$(left) s left" || echo "no time limit"))"
+  if [[ " data quantize speed peers sweep " == *" $stage "* ]] && ((!data_set)); then
+    if ! set_data; then
+      status=1
+      log "== $stage: FAILED"
+      break
+    fi
+    data_set=1
+  fi
+  rm -f "$dir/stages/$stage.done"  # a stage run again is done only when this run completes it
+  "stage_$stage"
+  rc=$?
+  case $rc in
+    0)
+      if [[ $stage == peers ]] && ((peer_failed)); then
+        log "== $stage: complete, some peers failed (not marked done: the next run retries them)"
       else
-        JOULEVAL_LLAMA_TOOLS=ON "$root/scripts/build-gpu.sh" "$root/build-gpu" >"$dir/logs/build.log" 2>&1 ||
-          { tail -30 "$dir/logs/build.log"; exit 1; }
+        date -u +%FT%TZ >"$dir/stages/$stage.done"
+        log "== $stage: complete"
       fi
-      "$jv" version | tee "$dir/logs/version.txt"
-      nvidia-smi --query-gpu=name,power.limit,clocks.max.sm,driver_version --format=csv >>"$dir/logs/version.txt" 2>&1
       ;;
-    models-7b)
-      if ((${#models[@]})); then
-        log "using the given models: ${models[*]}"
-      elif ((smoke)); then
-        [[ -f ${big_models[0]} ]] || "$jv" synth --preset tiny --type f16 -q -o "${big_models[0]}"
-      else
-        [[ -f ${big_models[0]} ]] || "$jv" synth --preset qwen2.5-7b --type f16 -q -o "${big_models[0]}"
-      fi
-      # The quantized files the sweep uses (made by the sweep's own mechanism), so peers-7b can run
-      # after a restore without the sweep.
-      write_big_config
-      "$jv" sweep --config "$dir/configs/7b.toml" --prepare-models || exit 1
-      ls -la "$mdir"
-      ;;
-    sweep-7b)
-      write_big_config
-      run_sweep 7b || { status=$?; break; }
-      ;;
-    peers-7b)
-      peers_7b || { status=$?; log "peers-7b: not finished (exit $status)"; break; }
-      log "peers-7b: complete"
-      ;;
-    clean-7b)
-      ((${#models[@]})) && { log "keeping the given models"; continue; }
-      rm -f "$mdir"/qwen2.5-7b-f16*.gguf* "$mdir"/tiny-f16*.gguf*
-      df -h "$mdir" | tail -1
-      ;;
-    models-small)
-      [[ -f $small_model ]] || "$jv" synth --preset "$small_preset" --type f32 -q -o "$small_model"
-      ls -la "$mdir"
-      ;;
-    sweep-small)
-      write_small_configs
-      run_sweep small || { status=$?; break; }
-      run_sweep platform || { status=$?; break; }
-      ;;
-    report) report ;;
-    *) echo "study.sh: unknown stage $stage (see --help)" >&2; exit 2 ;;
+    5) status=5; log "== $stage: stopped at the time budget; run the same command again"; break ;;
+    2) status=2; break ;;
+    *) status=1; log "== $stage: FAILED"; break ;;
   esac
 done
+if ((status == 0 && peer_failed)); then
+  status=1
+  log "some peers failed (see the tables and $dir/peers/*.status)"
+fi
 log "end (exit $status)"
 exit $status

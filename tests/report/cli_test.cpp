@@ -385,18 +385,18 @@ TEST_F(ReportCli, ExportCaptionStartsWithTheUsersText) {
 }
 
 TEST_F(ReportCli, StudyTablesTakeTheReferenceFromJouleval) {
-  // A 1.5B study with fp32, fp16 and int8: jouleval's reference is fp16; bench/study_tables.py used
-  // to compare with fp32 (its own rule for the 1.5B sweep).
+  // A 1.5B study with fp32, fp16 and int8: jouleval's reference is fp16; the study's table script once
+  // compared with fp32 (its own rule for the 1.5B sweep). bench/tables.py takes `export --table precision`.
   fs::create_directory(path("study"));
   auto cells = testing::machine_cells(testing::kMachineA, 1.0, 0.0);
   testing::write_database(path("study/study.db"), cells, {testing::twin_machine(testing::kMachineA)});
-  const fs::path script = fs::path(JOULEVAL_TEST_DATA).parent_path().parent_path() / "bench" / "study_tables.py";
+  const fs::path script = fs::path(JOULEVAL_TEST_DATA).parent_path().parent_path() / "bench" / "tables.py";
   const std::string exe = std::string(JOULEVAL_BINARY_DIR) + "/bin/jouleval";
   const std::string cmd = "python3 " + quote(script.string()) + " " + quote(path("study").string()) + " --jouleval " +
                           quote(exe) + " >" + quote(path("tables.md").string()) + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(path("tables.md"));
   const std::string md = read_file(path("tables.md"));
-  const auto start = md.find("### Energy per question relative to the reference precision (1.5B, GPU)");
+  const auto start = md.find("### Precisions: energy per question against the reference precision");
   ASSERT_NE(start, std::string::npos) << md;
   const std::string section = md.substr(start, md.find("###", start + 3) - start);
   // fp32 and int8 against fp16, at both limits and on GSM8K; never fp16 against fp32.
