@@ -127,6 +127,7 @@ results::EngineSettings SweepConfig::engine_settings() const {
   e.ubatch_size = ubatch_size;
   e.scoring_lanes = scoring_lanes;
   e.max_sequences = max_sequences;
+  if (endpoint) e.max_sequences = endpoint->concurrency;  // requests in flight (docs/endpoint.md "Cells")
   e.threads = threads;
   e.flash_attention = flash_attention;
   return e;
@@ -143,7 +144,14 @@ nlohmann::json SweepConfig::to_json() const {
     if (auto s = shots_for(t)) tj["shots"] = *s;
     tasks_json.push_back(tj);
   }
+  nlohmann::json endpoint_json;
+  if (endpoint)
+    endpoint_json = {{"url", endpoint->url},
+                     {"served_model", endpoint->served_model},
+                     {"concurrency", endpoint->concurrency},
+                     {"request_timeout", endpoint->request_timeout_seconds}};
   return {{"database", database.string()},
+          {"endpoint", endpoint_json},
           {"data_dir", data_dir.string()},
           {"use_samples", use_samples},
           {"models", models_json},
@@ -200,7 +208,8 @@ void validate_config(const SweepConfig& c, const SettingNames& names) {
   once("kv_types", c.kv_types, same);
   once("placements", c.placements, same);
   std::vector<std::string> model_paths;
-  for (const auto& m : c.models) model_paths.push_back(std::filesystem::absolute(m.path).lexically_normal().string());
+  for (const auto& m : c.models)  // an endpoint's model has no file
+    if (!c.endpoint) model_paths.push_back(std::filesystem::absolute(m.path).lexically_normal().string());
   once("models", model_paths, same);
   in_range("repetitions", c.repetitions, 1, 1000);
   in_range("idle_seconds", c.idle_seconds, 0, 3600);

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "endpoint/client.h"
 #include "results/records.h"
 #include "tasks/task_id.h"
 #include "util/error.h"
@@ -38,6 +39,10 @@ struct SweepConfig {
   bool use_samples = false;           // built-in sample items instead of data files
   std::filesystem::path model_cache;  // where quantized variants go; empty = next to each model
 
+  // When set, the tasks are evaluated through this OpenAI-compatible endpoint (docs/endpoint.md):
+  // `models` holds one entry, labelled with the served model's name and no file; precisions,
+  // kv_types and placements are unused (empty).
+  std::optional<endpoint::EndpointOptions> endpoint;
   std::vector<ModelSpec> models;
   std::vector<std::string> precisions = {"fp16"};
   std::vector<std::string> kv_types = {"f16"};

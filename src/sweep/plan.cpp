@@ -39,6 +39,19 @@ std::vector<PlannedCell> selected_cells(const SweepConfig& config, std::optional
 }
 
 std::vector<PlannedCell> plan_cells(const SweepConfig& config) {
+  if (config.endpoint) {
+    // One cell per task: the served model, as it is served (docs/endpoint.md "Cells").
+    std::vector<PlannedCell> cells;
+    const std::string placement = endpoint_placement(*config.endpoint);
+    for (auto task : config.tasks) {
+      PlannedCell cell = task_cell(config, task);
+      cell.precision = kServedPrecision;
+      cell.kv_type = kServedKvType;
+      cell.placement = placement;
+      cells.push_back(cell);
+    }
+    return cells;
+  }
   // Reference precision first, then the others in configured order.
   std::vector<std::string> precisions;
   for (const auto& p : config.precisions) {
@@ -66,6 +79,10 @@ std::vector<PlannedCell> plan_cells(const SweepConfig& config) {
     }
   }
   return cells;
+}
+
+std::string endpoint_placement(const endpoint::EndpointOptions& options) {
+  return "endpoint:" + endpoint::Client(options).host();
 }
 
 tasks::TaskOptions task_options(const SweepConfig& config, const PlannedCell& cell) {
