@@ -283,8 +283,8 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
 
   for (const auto& [key, node] : root) {
     f.remember(std::string(key.str()), node);
-    if (key.str() != "sweep" && key.str() != "tasks")
-      f.bad(std::string(key.str()), "unknown table (expected [sweep] and [tasks.NAME])");
+    if (key.str() != "sweep" && key.str() != "tasks" && key.str() != "endpoint")
+      f.bad(std::string(key.str()), "unknown table (expected [sweep], [tasks.NAME] and [endpoint])");
   }
   const toml::table* sweep = root["sweep"].as_table();
   if (sweep == nullptr) f.bad("sweep", "missing [sweep] table");
@@ -304,6 +304,41 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   if (auto v = f.get<std::string>(*sweep, "model_cache", p)) config.model_cache = resolve(*v);
   if (config.data_dir.empty() && !config.use_samples) f.bad(p + "data_dir", "set data_dir or samples = true");
 
+  // [endpoint]: the tasks go to a served model (docs/endpoint.md); the model axes are the server's.
+  if (const toml::node* ep_node = root.get("endpoint")) {
+    const toml::table* ep = ep_node->as_table();
+    if (ep == nullptr) f.bad("endpoint", "expected a table [endpoint]");
+    const std::string e = "endpoint.";
+    f.check_keys(*ep, {"url", "served_model", "concurrency", "request_timeout"}, e);
+    endpoint::EndpointOptions options;
+    const auto url = f.get<std::string>(*ep, "url", e);
+    if (!url) f.bad(e + "url", "missing: e.g. url = \"http://127.0.0.1:8080\"");
+    options.url = *url;
+    const auto served = f.get<std::string>(*ep, "served_model", e);
+    if (!served || served->empty()) f.bad(e + "served_model", "missing: the name of the model the server serves");
+    options.served_model = *served;
+    if (auto v = f.get_int(*ep, "concurrency", e)) options.concurrency = *v;
+    if (auto v = f.get<double>(*ep, "request_timeout", e)) options.request_timeout_seconds = *v;
+    try {
+      endpoint::Client check(options);
+    } catch (const Error& err) {
+      const std::string what = err.what();
+      f.bad(e + (what.rfind("--concurrency", 0) == 0       ? "concurrency"
+                 : what.rfind("--request-timeout", 0) == 0 ? "request_timeout"
+                                                           : "url"),
+            what);
+    }
+    for (const char* axis : {"models", "precisions", "kv_types", "placements"})
+      if (sweep->contains(axis)) f.bad(p + axis, "not with [endpoint] (the server decides how its model runs)");
+    config.endpoint = options;
+    ModelSpec spec;
+    spec.label = options.served_model;
+    config.models = {spec};
+    config.precisions.clear();
+    config.kv_types.clear();
+    config.placements.clear();
+  }
+
   const std::filesystem::path synth_dir =
       config.model_cache.empty() ? config.database.parent_path() / "models" : config.model_cache;
   for (const auto& m : f.string_list(*sweep, "models", p, {})) {
@@ -316,7 +351,7 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
     if (spec.synth_preset.empty()) spec.path = resolve(m);
     config.models.push_back(spec);
   }
-  if (config.models.empty()) f.bad(p + "models", "missing: list GGUF files or synth:PRESET entries");
+  if (config.models.empty()) f.bad(p + "models", "missing: list GGUF files or synth:PRESET entries (or an [endpoint])");
 
   config.precisions = f.string_list(*sweep, "precisions", p, config.precisions);
   for (const auto& prec : config.precisions) {

@@ -92,6 +92,53 @@ TEST_F(ConfigTest, ErrorsNameTheFileAndField) {
   expect_error_mentions([&] { load_sweep_config(write("[sweep\n")); }, "sweep.toml:");
 }
 
+// [endpoint]: one cell per task, identified by the served model and the server's host and port.
+TEST_F(ConfigTest, AnEndpointTablePlansOneCellPerTaskOfTheServedModel) {
+  const SweepConfig c = load_sweep_config(write(R"(
+[sweep]
+samples = true
+tasks = ["gsm8k", "hellaswag"]
+[endpoint]
+url = "http://10.0.0.7:8000/v1"
+served_model = "Qwen/Qwen2.5-7B-Instruct"
+concurrency = 32
+request_timeout = 90
+)"));
+  ASSERT_TRUE(c.endpoint.has_value());
+  EXPECT_EQ(c.endpoint->url, "http://10.0.0.7:8000/v1");
+  EXPECT_EQ(c.endpoint->concurrency, 32);
+  EXPECT_EQ(c.endpoint->request_timeout_seconds, 90);
+  const auto cells = plan_cells(c);
+  ASSERT_EQ(cells.size(), 2U);
+  const results::CellKey key = cell_key(c, cells[0], c.models.at(0).label, "", "");
+  EXPECT_EQ(key.model, "Qwen/Qwen2.5-7B-Instruct");
+  EXPECT_EQ(key.precision, "served");
+  EXPECT_EQ(key.kv_type, "server");
+  EXPECT_EQ(key.placement, "endpoint:10.0.0.7:8000");
+  EXPECT_EQ(key.engine.max_sequences, 32);
+  EXPECT_EQ(key.task, "gsm8k");
+}
+
+TEST_F(ConfigTest, EndpointErrorsNameTheField) {
+  const std::string base = "[sweep]\nsamples = true\ntasks = [\"gsm8k\"]\n";
+  const std::string ep = "[endpoint]\nurl = \"http://h:1\"\nserved_model = \"m\"\n";
+  expect_error_mentions([&] { load_sweep_config(write(base + "[endpoint]\nserved_model = \"m\"\n")); },
+                        "field 'endpoint.url'");
+  expect_error_mentions(
+      [&] { load_sweep_config(write(base + "[endpoint]\nurl = \"ftp://h\"\nserved_model = \"m\"\n")); },
+      "field 'endpoint.url'");
+  expect_error_mentions([&] { load_sweep_config(write(base + "[endpoint]\nurl = \"http://h:1\"\n")); },
+                        "field 'endpoint.served_model'");
+  expect_error_mentions([&] { load_sweep_config(write(base + ep + "concurrency = 0\n")); },
+                        "field 'endpoint.concurrency'");
+  expect_error_mentions([&] { load_sweep_config(write(base + ep + "request_timeout = -1\n")); },
+                        "field 'endpoint.request_timeout'");
+  expect_error_mentions([&] { load_sweep_config(write(base + ep + "port = 1\n")); }, "endpoint.port");
+  expect_error_mentions(
+      [&] { load_sweep_config(write("[sweep]\nsamples = true\nmodels = [\"a.gguf\"]\ntasks = [\"gsm8k\"]\n" + ep)); },
+      "field 'sweep.models': not with [endpoint]");
+}
+
 TEST(PlanTest, EnumeratesTheMatrixWithTheReferencePrecisionFirst) {
   SweepConfig c;
   c.use_samples = true;
