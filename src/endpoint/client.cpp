@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <regex>
 
 #include "endpoint/response.h"
@@ -41,6 +42,9 @@ std::unique_ptr<httplib::Client> open_connection(const std::string& base, const 
   client->set_read_timeout(sec, usec);
   client->set_write_timeout(sec, usec);
   client->set_keep_alive(false);
+  // A server started with an API key (vLLM --api-key, llama-server --api-key): docs/endpoint.md.
+  if (const char* key = std::getenv("JOULEVAL_API_KEY"); key != nullptr && *key != '\0')
+    client->set_bearer_token_auth(key);
   return client;
 }
 

@@ -2,6 +2,8 @@
 // and capabilities, probed up front, and one POST of /v1/completions with its response checked.
 // docs/endpoint.md describes what is sent, what is required of a response and the exit codes.
 //
+// Every request carries `Authorization: Bearer $JOULEVAL_API_KEY` when that variable is set.
+//
 // Thread safety: probe_server and probe_loglikelihood are not; completions() may be called from
 // several threads at once (each call uses its own connection).
 #pragma once

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -32,6 +33,10 @@ class FakeServer {
       res.set_content(list.dump(), "application/json");
     });
     server_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        authorization_ = req.get_header_value("Authorization");
+      }
       const FakeReply reply = completions_(nlohmann::json::parse(req.body));
       res.status = reply.status;
       res.set_content(reply.body, "application/json");
@@ -49,10 +54,17 @@ class FakeServer {
   FakeServer& operator=(const FakeServer&) = delete;
 
   int port() const { return port_; }
+  // The Authorization header of the last completions request ("" when none).
+  std::string authorization() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return authorization_;
+  }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
   Handler completions_;
+  mutable std::mutex mutex_;
+  std::string authorization_;
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <atomic>
 #include <chrono>
 #include <sstream>
@@ -258,6 +260,18 @@ TEST(Evaluator, WrongTokenCountsAreBadInput) {
   });
   EXPECT_EQ(e.kind(), util::ErrorKind::kBadInput);
   EXPECT_NE(std::string(e.what()).find("wrong token counts"), std::string::npos) << e.what();
+}
+
+TEST(Client, SendsTheApiKeyOfTheEnvironment) {
+  FakeServer server([](const json&) { return FakeReply{200, completion("x", 1, 1)}; });
+  Client client(options_for(server));
+  ::unsetenv("JOULEVAL_API_KEY");
+  client.completions({{"prompt", "a"}, {"max_tokens", 1}}, "req");
+  EXPECT_EQ(server.authorization(), "");
+  ::setenv("JOULEVAL_API_KEY", "sk-test-123", 1);
+  client.completions({{"prompt", "a"}, {"max_tokens", 1}}, "req");
+  ::unsetenv("JOULEVAL_API_KEY");
+  EXPECT_EQ(server.authorization(), "Bearer sk-test-123");
 }
 
 TEST(Evaluator, AnErrorObjectIsBadInput) {
