@@ -792,6 +792,7 @@ PreparedModelFile prepare_precision(const fs::path& source, const std::string& s
 }
 
 int prepare_models(const SweepConfig& config, Observer& observer) {
+  if (config.endpoint) return 0;  // the server has its model
   int unusable = 0;
   std::set<std::pair<size_t, std::string>> done;
   std::map<size_t, std::string> hashes;
