@@ -28,7 +28,7 @@ Command add_run_command(CLI::App& root) {
     std::string model;
     std::string endpoint;
     std::string served_model;
-    int concurrency = 8;
+    std::string concurrency = "8";
     double request_timeout = 600;
     std::string precisions;
     std::string tasks;
@@ -65,7 +65,9 @@ Command add_run_command(CLI::App& root) {
           ->excludes(model);
   app.add_option("--served-model", o->served_model, "With --endpoint: the name of the model it serves (required)")
       ->needs(endpoint);
-  app.add_option("--concurrency", o->concurrency, "With --endpoint: requests in flight at once (1..1024)")
+  app.add_option("--concurrency", o->concurrency,
+                 "With --endpoint: requests in flight at once (1..1024); a list (1,8,32) measures one cell\n"
+                 "per level and task")
       ->needs(endpoint)
       ->capture_default_str();
   app.add_option("--request-timeout", o->request_timeout, "With --endpoint: seconds allowed for each request")
@@ -148,7 +150,9 @@ Command add_run_command(CLI::App& root) {
       spec = sweep::parse_model_spec(o->model, std::filesystem::path(o->db).parent_path() / "models");
     } else {
       spec.label = o->served_model;
-      c.endpoint = endpoint::EndpointOptions{o->endpoint, o->served_model, o->concurrency, o->request_timeout};
+      c.concurrency_levels = sweep::parse_concurrency_levels(o->concurrency, "--concurrency");
+      c.endpoint =
+          endpoint::EndpointOptions{o->endpoint, o->served_model, c.concurrency_levels.front(), o->request_timeout};
       endpoint::Client check(*c.endpoint);  // usage errors (URL, ranges) before anything else
     }
     c.models = {spec};

@@ -54,7 +54,7 @@ void run_concurrently(int64_t n, int concurrency, const std::function<void(int64
 }  // namespace
 
 EndpointEvaluator::EndpointEvaluator(const Client& client, LoglikelihoodSupport loglikelihood)
-    : client_(client), loglikelihood_(std::move(loglikelihood)) {}
+    : client_(client), loglikelihood_(std::move(loglikelihood)), concurrency_(client.options().concurrency) {}
 
 std::vector<engine::LoglikelihoodResult> EndpointEvaluator::loglikelihood(
     const std::vector<engine::LoglikelihoodRequest>& requests, const engine::ProgressFn& progress) {
@@ -67,7 +67,7 @@ std::vector<engine::LoglikelihoodResult> EndpointEvaluator::loglikelihood(
   engine::WorkCounters work;
   std::mutex work_mutex;
   run_concurrently(
-      static_cast<int64_t>(requests.size()), client_.options().concurrency,
+      static_cast<int64_t>(requests.size()), concurrency_,
       [&](int64_t i) {
         const auto& req = requests[static_cast<size_t>(i)];
         // As the engine (and lm-evaluation-harness): trailing whitespace of the context belongs to
@@ -106,7 +106,7 @@ std::vector<engine::GenerationResult> EndpointEvaluator::generate(
   engine::WorkCounters work;
   std::mutex work_mutex;
   run_concurrently(
-      static_cast<int64_t>(requests.size()), client_.options().concurrency,
+      static_cast<int64_t>(requests.size()), concurrency_,
       [&](int64_t i) {
         const auto& req = requests[static_cast<size_t>(i)];
         const std::string what =

@@ -26,6 +26,8 @@ class EndpointEvaluator : public engine::Evaluator {
   EndpointEvaluator(const Client& client, LoglikelihoodSupport loglikelihood);
 
   void set_task(std::string task) { task_ = std::move(task); }
+  // Requests in flight at once from now on, 1..kMaxConcurrency (initially the client's).
+  void set_concurrency(int concurrency) { concurrency_ = concurrency; }
 
   std::vector<engine::LoglikelihoodResult> loglikelihood(const std::vector<engine::LoglikelihoodRequest>& requests,
                                                          const engine::ProgressFn& progress) override;
@@ -40,6 +42,7 @@ class EndpointEvaluator : public engine::Evaluator {
   const Client& client_;
   LoglikelihoodSupport loglikelihood_;
   std::string task_;
+  int concurrency_;
   mutable std::mutex mutex_;
   engine::WorkCounters counters_;
 };

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -146,10 +147,11 @@ nlohmann::json SweepConfig::to_json() const {
   }
   nlohmann::json endpoint_json;
   if (endpoint)
-    endpoint_json = {{"url", endpoint->url},
-                     {"served_model", endpoint->served_model},
-                     {"concurrency", endpoint->concurrency},
-                     {"request_timeout", endpoint->request_timeout_seconds}};
+    endpoint_json = {
+        {"url", endpoint->url},
+        {"served_model", endpoint->served_model},
+        {"concurrency", concurrency_levels.empty() ? std::vector<int>{endpoint->concurrency} : concurrency_levels},
+        {"request_timeout", endpoint->request_timeout_seconds}};
   return {{"database", database.string()},
           {"endpoint", endpoint_json},
           {"data_dir", data_dir.string()},
@@ -243,6 +245,27 @@ void validate_config(const SweepConfig& c, const SettingNames& names) {
   }
 }
 
+std::vector<int> parse_concurrency_levels(const std::string& text, const std::string& option) {
+  std::vector<int> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    int v = 0;
+    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size() || v < 1 || v > endpoint::kMaxConcurrency)
+      throw Error(fmt::format("{} '{}': '{}' is not a concurrency level (an integer 1..{})", option, text, item,
+                              endpoint::kMaxConcurrency),
+                  ErrorKind::kUsage);
+    if (std::find(out.begin(), out.end(), v) != out.end())
+      throw Error(fmt::format("{} '{}': {} is listed twice", option, text, v), ErrorKind::kUsage);
+    out.push_back(v);
+    start = end + 1;
+  }
+  return out;
+}
+
 ModelSpec parse_model_spec(const std::string& text, const std::filesystem::path& synth_dir) {
   ModelSpec spec;
   if (text.rfind("synth:", 0) == 0) {
@@ -317,7 +340,27 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
     const auto served = f.get<std::string>(*ep, "served_model", e);
     if (!served || served->empty()) f.bad(e + "served_model", "missing: the name of the model the server serves");
     options.served_model = *served;
-    if (auto v = f.get_int(*ep, "concurrency", e)) options.concurrency = *v;
+    std::vector<int> levels;
+    if (const toml::node* node = ep->get("concurrency")) {
+      // One level (concurrency = 8) or several (concurrency = [1, 8, 32]): one cell per level.
+      std::string list;
+      if (const toml::array* a = node->as_array()) {
+        for (const auto& v : *a) {
+          if (!v.is_integer()) f.bad(e + "concurrency", "expected integers, e.g. [1, 8, 32]");
+          list += (list.empty() ? "" : ",") + std::to_string(v.as_integer()->get());
+        }
+      } else if (node->is_integer()) {
+        list = std::to_string(node->as_integer()->get());
+      } else {
+        f.bad(e + "concurrency", "expected an integer or a list of integers");
+      }
+      try {
+        levels = parse_concurrency_levels(list, "concurrency");
+      } catch (const Error& err) {
+        f.bad(e + "concurrency", err.what());
+      }
+      options.concurrency = levels.front();
+    }
     if (auto v = f.get<double>(*ep, "request_timeout", e)) options.request_timeout_seconds = *v;
     try {
       endpoint::Client check(options);
@@ -331,6 +374,7 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
     for (const char* axis : {"models", "precisions", "kv_types", "placements"})
       if (sweep->contains(axis)) f.bad(p + axis, "not with [endpoint] (the server decides how its model runs)");
     config.endpoint = options;
+    config.concurrency_levels = levels;
     ModelSpec spec;
     spec.label = options.served_model;
     config.models = {spec};

@@ -43,6 +43,9 @@ struct SweepConfig {
   // `models` holds one entry, labelled with the served model's name and no file; precisions,
   // kv_types and placements are unused (empty).
   std::optional<endpoint::EndpointOptions> endpoint;
+  // With an endpoint: the concurrency levels, one cell per level and task, each 1..1024 and
+  // distinct (empty: endpoint->concurrency alone).
+  std::vector<int> concurrency_levels;
   std::vector<ModelSpec> models;
   std::vector<std::string> precisions = {"fp16"};
   std::vector<std::string> kv_types = {"f16"};
@@ -93,6 +96,10 @@ void validate_config(const SweepConfig& config, const SettingNames& names);
 // Reads a sweep TOML file. Relative paths in it are relative to the file's directory. Throws
 // util::Error (kBadInput) naming the file and the field on any error.
 SweepConfig load_sweep_config(const std::filesystem::path& file);
+
+// Parses a list of endpoint concurrency levels ("1,8,32"); throws util::Error (kUsage) naming
+// `option` for an entry that is not an integer in 1..endpoint::kMaxConcurrency or is repeated.
+std::vector<int> parse_concurrency_levels(const std::string& text, const std::string& option);
 
 // Parses a model axis entry: "PATH" or "synth:PRESET[:WEIGHT_TYPE]" (synthetic models are written to
 // `synth_dir`/PRESET-WEIGHT_TYPE.gguf).

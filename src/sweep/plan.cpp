@@ -43,12 +43,17 @@ std::vector<PlannedCell> plan_cells(const SweepConfig& config) {
     // One cell per task: the served model, as it is served (docs/endpoint.md "Cells").
     std::vector<PlannedCell> cells;
     const std::string placement = endpoint_placement(*config.endpoint);
-    for (auto task : config.tasks) {
-      PlannedCell cell = task_cell(config, task);
-      cell.precision = kServedPrecision;
-      cell.kv_type = kServedKvType;
-      cell.placement = placement;
-      cells.push_back(cell);
+    const std::vector<int> levels =
+        config.concurrency_levels.empty() ? std::vector<int>{config.endpoint->concurrency} : config.concurrency_levels;
+    for (int level : levels) {
+      for (auto task : config.tasks) {
+        PlannedCell cell = task_cell(config, task);
+        cell.precision = kServedPrecision;
+        cell.kv_type = kServedKvType;
+        cell.placement = placement;
+        cell.concurrency = level;
+        cells.push_back(cell);
+      }
     }
     return cells;
   }
@@ -111,6 +116,7 @@ results::CellKey cell_key(const SweepConfig& config, const PlannedCell& cell, co
   key.preset = config.shot_preset;
   key.seed = config.seed;
   key.engine = config.engine_settings();
+  if (cell.concurrency > 0) key.engine.max_sequences = cell.concurrency;
   return key;
 }
 

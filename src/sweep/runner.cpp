@@ -477,24 +477,21 @@ class SweepRun {
   bool run_endpoint_group(const std::vector<size_t>& open) {
     const endpoint::Client& client = *sweep_.client();
     const endpoint::ServerInfo& server = sweep_.server();
-    observer_.message(fmt::format("endpoint {}: {} serving '{}', {} requests in flight", client.base_url(), server.kind,
-                                  client.options().served_model, client.options().concurrency));
+    observer_.message(
+        fmt::format("endpoint {}: {} serving '{}'", client.base_url(), server.kind, client.options().served_model));
     endpoint::EndpointEvaluator evaluator(client, sweep_.loglikelihood_support());
-    const std::string used =
-        nlohmann::json{
-            {"endpoint", client.base_url()},
-            {"server", server.kind},
-            {"owned_by", server.owned_by},
-            {"server_header", server.server_header},
-            {"served_model", client.options().served_model},
-            {"api", "/v1/completions"},
-            {"chat_template", "none (raw prompts)"},
-            {"loglikelihood", sweep_.loglikelihood_support().supported
-                                  ? fmt::format("echo, max_tokens {}", sweep_.loglikelihood_support().max_tokens)
-                                  : "unsupported"},
-            {"concurrency", client.options().concurrency},
-            {"request_timeout", client.options().request_timeout_seconds}}
-            .dump();
+    nlohmann::json used = nlohmann::json{
+        {"endpoint", client.base_url()},
+        {"server", server.kind},
+        {"owned_by", server.owned_by},
+        {"server_header", server.server_header},
+        {"served_model", client.options().served_model},
+        {"api", "/v1/completions"},
+        {"chat_template", "none (raw prompts)"},
+        {"loglikelihood", sweep_.loglikelihood_support().supported
+                              ? fmt::format("echo, max_tokens {}", sweep_.loglikelihood_support().max_tokens)
+                              : "unsupported"},
+        {"request_timeout", client.options().request_timeout_seconds}};
     bool busy = false;
     bool prepared = false;
     for (size_t i : open) {
@@ -520,6 +517,8 @@ class SweepRun {
       auto now = store_.find_cell(machine_id_, key);
       const tasks::Task& task = sweep_.task(planned);
       evaluator.set_task(key.task);
+      evaluator.set_concurrency(planned.concurrency);
+      used["concurrency"] = planned.concurrency;
       try {
         if (!prepared) {
           if (config_.idle_seconds > 0 && monitor_.any_meter_available()) {
@@ -534,7 +533,7 @@ class SweepRun {
         cell.machine_id = machine_id_;
         cell.key = key;
         cell.model_path = client.base_url();
-        cell.engine_used_json = used;
+        cell.engine_used_json = used.dump();
         run_cell(evaluator, task, i, cell, now ? now->done_repetitions : std::vector<int32_t>{});
       } catch (const Error& e) {
         if (e.kind() == ErrorKind::kNoSpace) throw;

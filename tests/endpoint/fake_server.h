@@ -5,7 +5,9 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
@@ -68,6 +70,35 @@ class FakeServer {
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
+};
+
+// Counts the requests in flight at once. A request calls arrive() when it starts and leave() when it
+// ends; arrive() waits (at most 5 s) until `expected` requests have been in flight together, so
+// that the count does not depend on how the threads happen to be scheduled.
+class InFlight {
+ public:
+  explicit InFlight(int expected) : expected_(expected) {}
+  void arrive() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    most_ = std::max(most_, ++now_);
+    changed_.notify_all();
+    changed_.wait_for(lock, std::chrono::seconds(5), [&] { return most_ >= expected_; });
+  }
+  void leave() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --now_;
+  }
+  int most() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return most_;
+  }
+
+ private:
+  const int expected_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  int now_ = 0;
+  int most_ = 0;
 };
 
 // A whole OpenAI completion response of one choice.

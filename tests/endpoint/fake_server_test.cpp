@@ -172,14 +172,11 @@ TEST(Evaluator, RefusesLoglikelihoodWhenTheServerCannotScore) {
 }
 
 TEST(Evaluator, GeneratesInRequestOrderWithBoundedConcurrency) {
-  std::atomic<int> in_flight{0}, most{0};
+  testing::InFlight in_flight(3);
   FakeServer server([&](const json& r) {
-    const int now = ++in_flight;
-    int seen = most.load();
-    while (now > seen && !most.compare_exchange_weak(seen, now)) {
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    --in_flight;
+    in_flight.arrive();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    in_flight.leave();
     EXPECT_EQ(r.at("temperature"), 0);
     EXPECT_EQ(r.at("model"), "fake-model");
     const std::string prompt = r.at("prompt");
@@ -202,7 +199,7 @@ TEST(Evaluator, GeneratesInRequestOrderWithBoundedConcurrency) {
   ASSERT_EQ(out.size(), 12U);
   for (int i = 0; i < 12; ++i) EXPECT_EQ(out[static_cast<size_t>(i)].text, fmt::format("echo of p{}", i));
   EXPECT_EQ(last_done, 12);
-  EXPECT_EQ(most.load(), 3) << "requests in flight at once";
+  EXPECT_EQ(in_flight.most(), 3) << "requests in flight at once";
   EXPECT_EQ(evaluator.counters().prompt_tokens_evaluated, prompt_chars);
   EXPECT_EQ(evaluator.counters().tokens_generated, 12 * 3);
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "../endpoint/fake_server.h"
 #include "energy/monitor.h"
@@ -105,6 +107,28 @@ TEST_F(EndpointRunner, AGenerationCellIsStoredWithTheServersIdentityAndUsage) {
   EXPECT_EQ(requests.load(), 4);
   EXPECT_EQ(cell.repetitions[0].prompt_tokens, prompt_tokens.load());
   EXPECT_EQ(cell.repetitions[0].generated_tokens, 4 * 12);
+}
+
+// --concurrency 3,1: one cell per level, each with its level in its identity, sent with it.
+TEST_F(EndpointRunner, EachConcurrencyLevelIsACell) {
+  endpoint::testing::InFlight in_flight(3);
+  FakeServer server([&](const json&) {
+    in_flight.arrive();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    in_flight.leave();
+    return FakeReply{200, completion(" The answer is 42.", 10, 5)};
+  });
+  SweepConfig c = config(server);
+  c.concurrency_levels = {3, 1};
+  c.limit = 6;
+  EXPECT_EQ(run(c).cells_done, 2);
+  const auto cells = cells_of(c.database);
+  ASSERT_EQ(cells.size(), 2U);
+  EXPECT_EQ(cells[0].key.engine.max_sequences, 3);
+  EXPECT_EQ(cells[1].key.engine.max_sequences, 1);
+  EXPECT_EQ(json::parse(cells[0].engine_used_json).at("concurrency"), 3);
+  EXPECT_EQ(json::parse(cells[1].engine_used_json).at("concurrency"), 1);
+  EXPECT_EQ(in_flight.most(), 3);
 }
 
 TEST_F(EndpointRunner, ABrokenResponseStoresNothingButTheFailure) {
