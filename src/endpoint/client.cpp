@@ -57,8 +57,8 @@ Reply send(const std::string& base, const EndpointOptions& options, const std::s
     const httplib::Error e = res.error();
     const bool timeout =
         e == httplib::Error::Read || e == httplib::Error::ConnectionTimeout || e == httplib::Error::Write;
-    const std::string reason = e == httplib::Error::Connection ? "cannot connect (refused or unreachable)"
-                                                               : "HTTP " + httplib::to_string(e) + " error";
+    const std::string reason =
+        e == httplib::Error::Connection ? "cannot connect (refused or unreachable)" : httplib::to_string(e) + " failed";
     throw Error(fmt::format("endpoint {}: {} {} ({}): {}{}", base, method, path, what, reason,
                             timeout ? fmt::format(" (no complete answer within --request-timeout {} s, or the "
                                                   "connection was closed)",
