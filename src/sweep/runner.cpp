@@ -511,6 +511,9 @@ class SweepRun {
       const store::ClaimResult claim =
           store_.claim_cell(id, claims_->me(), [this](const store::ClaimHolder& h) { return claims_->alive(h); });
       if (claim.outcome == store::ClaimOutcome::kBusy) {
+        if (announced_wait_.insert(i).second)
+          observer_.message(fmt::format("{}: being measured by another process ({}); waiting for it",
+                                        results::describe(key), ClaimKeeper::describe(*claim.previous)));
         busy = true;
         continue;
       }
