@@ -1,5 +1,6 @@
 # Finds jouleval's dependencies other than llama.cpp and exposes them as these targets:
 #   jouleval::cli11  jouleval::json  jouleval::toml  jouleval::fmt  jouleval::sqlite3  jouleval::crypto
+#   jouleval::httplib (cpp-httplib, the HTTP client of src/endpoint/)
 # On Debian they come from packages (scripts/setup.sh installs them). With JOULEVAL_VENDOR_DIR
 # (made by scripts/pack-gpu.sh) they come from bundled headers and static SQLite and libcrypto.
 
@@ -16,6 +17,11 @@ if(JOULEVAL_VENDOR_DIR)
   set_target_properties(jouleval::crypto PROPERTIES
     IMPORTED_LOCATION "${_v}/lib/libcrypto.a" INTERFACE_INCLUDE_DIRECTORIES "${_v}/include"
     INTERFACE_LINK_LIBRARIES "dl;pthread")
+  # cpp-httplib: the copy vendored in llama.cpp (plain HTTP only).
+  add_library(jouleval_httplib STATIC "${JOULEVAL_LLAMA_DIR}/vendor/cpp-httplib/httplib.cpp")
+  target_include_directories(jouleval_httplib SYSTEM PUBLIC "${JOULEVAL_LLAMA_DIR}/vendor/cpp-httplib")
+  target_link_libraries(jouleval_httplib PUBLIC pthread)
+  add_library(jouleval::httplib ALIAS jouleval_httplib)
   add_library(jouleval::sqlite3 STATIC IMPORTED GLOBAL)
   set_target_properties(jouleval::sqlite3 PROPERTIES
     IMPORTED_LOCATION "${_v}/lib/libsqlite3.a" INTERFACE_INCLUDE_DIRECTORIES "${_v}/include"
@@ -33,6 +39,10 @@ else()
   add_library(jouleval::fmt ALIAS fmt::fmt)
   add_library(jouleval::sqlite3 ALIAS SQLite::SQLite3)
   add_library(jouleval::crypto ALIAS OpenSSL::Crypto)
+  # Debian's libcpp-httplib-dev: a header and a shared library, with the definitions of its pkg-config file.
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(CPP_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11)
+  add_library(jouleval::httplib ALIAS PkgConfig::CPP_HTTPLIB)
 endif()
 
 find_package(Threads REQUIRED)

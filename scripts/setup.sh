@@ -12,6 +12,7 @@ build=${JOULEVAL_BUILD_DIR:-$root/build}
 
 packages=(build-essential cmake ninja-build git ca-certificates openssl
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libfmt-dev libsqlite3-dev sqlite3 libssl-dev
+  libcpp-httplib-dev pkg-config
   libgtest-dev libgmock-dev chromium ccache clang-14 libclang-rt-14-dev texlive-latex-base texlive-latex-recommended poppler-utils
   slurm-wlm munge)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite (unit tests of every layer, CLI tests, the demo end to end) in ./build.
-# In CI (CI=true) it then
+# In CI (CI=true) it builds llama-server for the endpoint tests (JOULEVAL_SERVER_TESTS=0 skips that,
+# =1 forces it) and then
 #  - builds ./build-asan with AddressSanitizer + UBSan on jouleval's own code and runs the suite again
 #    (JOULEVAL_SANITIZE_TESTS=0 skips that, =1 forces it). llama.cpp is compiled there exactly as in
 #    ./build, so ccache serves its objects and only jouleval's code is compiled again;
@@ -12,15 +13,20 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${JOULEVAL_BUILD_DIR:-$root/build}
 step() { echo "test: $1 took $((SECONDS - t0)) s" && t0=$SECONDS; }
 t0=$SECONDS
-cmake --build "$build" -j "$(nproc)"
-ctest --test-dir "$build" --output-on-failure -j "$(nproc)" "$@"
-step "the suite in $build"
-
 in_ci() {
   local v=$1
   [[ -n $v ]] || { [[ ${CI:-} == true ]] && v=1 || v=0; }
   [[ $v == 1 ]]
 }
+# In CI, llama-server is built too: the endpoint tests run against it (docs/endpoint.md).
+server_args=()
+if in_ci "${JOULEVAL_SERVER_TESTS:-}"; then
+  server_args=(-DJOULEVAL_LLAMA_SERVER=ON)
+  cmake "$build" "${server_args[@]}" >/dev/null
+fi
+cmake --build "$build" -j "$(nproc)"
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)" "$@"
+step "the suite in $build"
 
 if in_ci "${JOULEVAL_SANITIZE_TESTS:-}"; then
   echo "test: again under AddressSanitizer and UBSan ($root/build-asan)"
@@ -32,7 +38,7 @@ if in_ci "${JOULEVAL_SANITIZE_TESTS:-}"; then
     launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
   cmake -S "$root" -B "$root/build-asan" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" \
-    -DJOULEVAL_CUDA="${JOULEVAL_CUDA:-OFF}" ${JOULEVAL_CMAKE_ARGS:-} -DJOULEVAL_SANITIZE=ON >/dev/null
+    -DJOULEVAL_CUDA="${JOULEVAL_CUDA:-OFF}" ${JOULEVAL_CMAKE_ARGS:-} "${server_args[@]}" -DJOULEVAL_SANITIZE=ON >/dev/null
   cmake --build "$root/build-asan" -j "$(nproc)"
   step "building build-asan"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

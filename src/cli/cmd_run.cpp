@@ -2,6 +2,7 @@
 // tasks, one placement, measured and stored. A sweep of one model, configured from the command line.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -25,6 +26,10 @@ Command add_run_command(CLI::App& root) {
     sweep::SweepConfig config;
     energy::MonitorOptions monitor;
     std::string model;
+    std::string endpoint;
+    std::string served_model;
+    std::string concurrency = "8";
+    double request_timeout = 600;
     std::string precisions;
     std::string tasks;
     std::string placement;
@@ -49,10 +54,26 @@ Command add_run_command(CLI::App& root) {
       "  jouleval run --model qwen.gguf --task mmlu,hellaswag --data ../shared/datasets --limit 200\n"
       "  jouleval run --model m.gguf --precision fp16,int8,int4 --task gsm8k --data DIR --limit 50\n"
       "  jouleval run --model synth:tiny --task all --samples --repetitions 1\n"
+      "  jouleval run --endpoint http://127.0.0.1:8080 --served-model qwen --task gsm8k --data DIR   # a server\n"
       "  jouleval run --model m.gguf --tasks arc_challenge,hellaswag --num_fewshot 0 --limit 0.1 \\\n"
       "      --data DIR --output_path results --log_samples      # lm-evaluation-harness style (docs/lm-eval.md)");
   CLI::App& app = *command.app;
-  app.add_option("-m,--model", o->model, "GGUF model file, or synth:PRESET for a synthetic model")->required();
+  auto* model = app.add_option("-m,--model", o->model, "GGUF model file, or synth:PRESET for a synthetic model");
+  auto* endpoint =
+      app.add_option("--endpoint", o->endpoint,
+                     "Evaluate through this OpenAI-compatible server instead of a model file: http://HOST:PORT\n"
+                     "(llama-server, vLLM, ...; docs/endpoint.md). The energy meters must be on this machine")
+          ->excludes(model);
+  app.add_option("--served-model", o->served_model, "With --endpoint: the name of the model it serves (required)")
+      ->needs(endpoint);
+  app.add_option("--concurrency", o->concurrency,
+                 "With --endpoint: requests in flight at once (1..1024); a list (1,8,32) measures one cell\n"
+                 "per level and task")
+      ->needs(endpoint)
+      ->capture_default_str();
+  app.add_option("--request-timeout", o->request_timeout, "With --endpoint: seconds allowed for each request")
+      ->needs(endpoint)
+      ->capture_default_str();
   app.add_option(
          "-t,--task,--tasks", o->tasks,
          "Tasks, comma-separated: mmlu, arc_challenge, hellaswag, truthfulqa_mc1, truthfulqa_mc2, gsm8k, or all")
@@ -114,7 +135,31 @@ Command add_run_command(CLI::App& root) {
       throw util::Error("run: give --data DIR (benchmark files) or --samples (built-in items)",
                         util::ErrorKind::kUsage);
     }
-    sweep::ModelSpec spec = sweep::parse_model_spec(o->model, std::filesystem::path(o->db).parent_path() / "models");
+    if (o->model.empty() && o->endpoint.empty())
+      throw util::Error("run: give --model FILE (or synth:PRESET) or --endpoint URL --served-model NAME",
+                        util::ErrorKind::kUsage);
+    if (!o->endpoint.empty()) {
+      if (o->served_model.empty())
+        throw util::Error("--endpoint: give --served-model NAME (the model the server serves)",
+                          util::ErrorKind::kUsage);
+      for (const auto& [given, name] : {std::pair{!o->precisions.empty(), "--precision"},
+                                        {!o->placement.empty(), "--placement"},
+                                        {o->kv != "f16", "--kv"}})
+        if (given)
+          throw util::Error(fmt::format("{}: not with --endpoint (the server decides how its model runs)", name),
+                            util::ErrorKind::kUsage);
+    }
+    const std::string model_name = o->endpoint.empty() ? o->model : o->served_model;
+    sweep::ModelSpec spec;
+    if (o->endpoint.empty()) {
+      spec = sweep::parse_model_spec(o->model, std::filesystem::path(o->db).parent_path() / "models");
+    } else {
+      spec.label = o->served_model;
+      c.concurrency_levels = sweep::parse_concurrency_levels(o->concurrency, "--concurrency");
+      c.endpoint =
+          endpoint::EndpointOptions{o->endpoint, o->served_model, c.concurrency_levels.front(), o->request_timeout};
+      endpoint::Client check(*c.endpoint);  // usage errors (URL, ranges) before anything else
+    }
     c.models = {spec};
     c.tasks = tasks::parse_task_list(o->tasks);
     if (o->shots) {
@@ -127,7 +172,11 @@ Command add_run_command(CLI::App& root) {
                         util::ErrorKind::kUsage);
     }
     c.kv_types = {o->kv};
-    if (!o->precisions.empty()) {
+    if (c.endpoint) {
+      c.placements.clear();  // one cell per task (sweep::plan_cells)
+      c.kv_types.clear();
+      c.precisions.clear();
+    } else if (!o->precisions.empty()) {
       c.precisions.clear();
       for (const auto& p : report::split_list(o->precisions)) c.precisions.push_back(sweep::canonical_precision(p));
     } else if (spec.synth_preset.empty()) {
@@ -146,15 +195,17 @@ Command add_run_command(CLI::App& root) {
     SweepRunOptions run = o->run;
     std::optional<LmEvalOutput> output;
     if (!o->output_path.empty()) {
-      output.emplace(o->output_path, c.precisions.size(), o->log_samples, start);
-      run.on_cells = [&output, &model = o->model, quiet = run.quiet, limit,
+      output.emplace(o->output_path, std::max<size_t>(1, c.precisions.size()), o->log_samples, start);
+      run.on_cells = [&output, &model = model_name, quiet = run.quiet, limit,
                       &counts](const std::vector<results::Cell>& cells) {
         for (const auto& file : output->write(cells, model, limit.as_given(), counts)) {
           if (!quiet) fmt::print(stderr, "wrote {}\n", file.string());
         }
       };
     }
-    run.command_line = "jouleval run --model " + o->model + " --task " + o->tasks;
+    run.command_line = o->endpoint.empty() ? "jouleval run --model " + o->model + " --task " + o->tasks
+                                           : "jouleval run --endpoint " + o->endpoint + " --served-model " +
+                                                 o->served_model + " --task " + o->tasks;
     return run_configured_sweep(c, o->monitor, run);
   };
   return command;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/evaluator.h"
 #include "engine/host.h"
 #include "engine/limits.h"
 #include "engine/requests.h"
@@ -93,7 +94,7 @@ struct ModelInfo {
   std::vector<GpuDevice> gpus;
 };
 
-class Model {
+class Model : public Evaluator {
  public:
   // Loads `path` with `options`. Throws util::Error: kUsage naming the option and its range when an
   // option is outside engine/limits.h (or partial:N exceeds the layers); kUnavailable naming the
@@ -101,7 +102,7 @@ class Model {
   // when it cannot be read or its metadata breaks a rule of validate_gguf ("<file>: GGUF key '<key>':
   // <what>"); kUnavailable naming the model and the memory it needs when it does not fit.
   static std::unique_ptr<Model> load(const std::filesystem::path& path, const ModelOptions& options);
-  ~Model();
+  ~Model() override;
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
@@ -111,24 +112,24 @@ class Model {
   // Batched scoring (docs/engine.md "Batched loglikelihood"); results in the order of `requests`. Identical, up to
   // floating point noise, to scoring each request alone.
   std::vector<LoglikelihoodResult> loglikelihood(const std::vector<LoglikelihoodRequest>& requests,
-                                                 const ProgressFn& progress = {});
+                                                 const ProgressFn& progress = {}) override;
 
   // Batched greedy generation, one sequence per prompt; results in the order of `requests`.
   std::vector<GenerationResult> generate(const std::vector<GenerationRequest>& requests,
-                                         const ProgressFn& progress = {});
+                                         const ProgressFn& progress = {}) override;
 
   // Tokenisation with this model's vocabulary (add_special: BOS per model metadata).
   std::vector<int32_t> tokenize(const std::string& text, bool add_special) const;
 
   // Waits until the backend has finished all submitted work (edge of a measurement window).
-  void synchronize();
+  void synchronize() override;
 
   // Work done since construction or the last reset.
-  WorkCounters counters() const;
-  void reset_counters();
+  WorkCounters counters() const override;
+  void reset_counters() override;
 
   // The scheduling steps of every generate() call since the last take, in order; clears them.
-  std::vector<GenerationStep> take_generation_steps();
+  std::vector<GenerationStep> take_generation_steps() override;
 
   // Current GPU memory in use by this process as seen by the backend, when known.
   std::optional<uint64_t> gpu_memory_used() const;

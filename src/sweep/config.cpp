@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -127,6 +128,7 @@ results::EngineSettings SweepConfig::engine_settings() const {
   e.ubatch_size = ubatch_size;
   e.scoring_lanes = scoring_lanes;
   e.max_sequences = max_sequences;
+  if (endpoint) e.max_sequences = endpoint->concurrency;  // requests in flight (docs/endpoint.md "Cells")
   e.threads = threads;
   e.flash_attention = flash_attention;
   return e;
@@ -143,7 +145,15 @@ nlohmann::json SweepConfig::to_json() const {
     if (auto s = shots_for(t)) tj["shots"] = *s;
     tasks_json.push_back(tj);
   }
+  nlohmann::json endpoint_json;
+  if (endpoint)
+    endpoint_json = {
+        {"url", endpoint->url},
+        {"served_model", endpoint->served_model},
+        {"concurrency", concurrency_levels.empty() ? std::vector<int>{endpoint->concurrency} : concurrency_levels},
+        {"request_timeout", endpoint->request_timeout_seconds}};
   return {{"database", database.string()},
+          {"endpoint", endpoint_json},
           {"data_dir", data_dir.string()},
           {"use_samples", use_samples},
           {"models", models_json},
@@ -228,7 +238,8 @@ void validate_config(const SweepConfig& c, const SettingNames& names) {
     return p;
   });
   std::vector<std::string> model_paths;
-  for (const auto& m : c.models) model_paths.push_back(std::filesystem::absolute(m.path).lexically_normal().string());
+  for (const auto& m : c.models)  // an endpoint's model has no file
+    if (!c.endpoint) model_paths.push_back(std::filesystem::absolute(m.path).lexically_normal().string());
   once("models", model_paths, same);
   in_range("repetitions", c.repetitions, 1, 1000);
   in_range("idle_seconds", c.idle_seconds, 0, 3600);
@@ -260,6 +271,27 @@ void validate_config(const SweepConfig& c, const SettingNames& names) {
     if (settings.limit) in_range(prefix + "limit", *settings.limit, 0, 100000000);
     if (settings.shots) in_range(prefix + "shots", *settings.shots, 0, 100);
   }
+}
+
+std::vector<int> parse_concurrency_levels(const std::string& text, const std::string& option) {
+  std::vector<int> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    int v = 0;
+    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size() || v < 1 || v > endpoint::kMaxConcurrency)
+      throw Error(fmt::format("{} '{}': '{}' is not a concurrency level (an integer 1..{})", option, text, item,
+                              endpoint::kMaxConcurrency),
+                  ErrorKind::kUsage);
+    if (std::find(out.begin(), out.end(), v) != out.end())
+      throw Error(fmt::format("{} '{}': {} is listed twice", option, text, v), ErrorKind::kUsage);
+    out.push_back(v);
+    start = end + 1;
+  }
+  return out;
 }
 
 ModelSpec parse_model_spec(const std::string& text, const std::filesystem::path& synth_dir) {
@@ -302,8 +334,8 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
 
   for (const auto& [key, node] : root) {
     f.remember(std::string(key.str()), node);
-    if (key.str() != "sweep" && key.str() != "tasks")
-      f.bad(std::string(key.str()), "unknown table (expected [sweep] and [tasks.NAME])");
+    if (key.str() != "sweep" && key.str() != "tasks" && key.str() != "endpoint")
+      f.bad(std::string(key.str()), "unknown table (expected [sweep], [tasks.NAME] and [endpoint])");
   }
   const toml::table* sweep = root["sweep"].as_table();
   if (sweep == nullptr) f.bad("sweep", "missing [sweep] table");
@@ -323,6 +355,62 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   if (auto v = f.get<std::string>(*sweep, "model_cache", p)) config.model_cache = resolve(*v);
   if (config.data_dir.empty() && !config.use_samples) f.bad(p + "data_dir", "set data_dir or samples = true");
 
+  // [endpoint]: the tasks go to a served model (docs/endpoint.md); the model axes are the server's.
+  if (const toml::node* ep_node = root.get("endpoint")) {
+    const toml::table* ep = ep_node->as_table();
+    if (ep == nullptr) f.bad("endpoint", "expected a table [endpoint]");
+    const std::string e = "endpoint.";
+    f.check_keys(*ep, {"url", "served_model", "concurrency", "request_timeout"}, e);
+    endpoint::EndpointOptions options;
+    const auto url = f.get<std::string>(*ep, "url", e);
+    if (!url) f.bad(e + "url", "missing: e.g. url = \"http://127.0.0.1:8080\"");
+    options.url = *url;
+    const auto served = f.get<std::string>(*ep, "served_model", e);
+    if (!served || served->empty()) f.bad(e + "served_model", "missing: the name of the model the server serves");
+    options.served_model = *served;
+    std::vector<int> levels;
+    if (const toml::node* node = ep->get("concurrency")) {
+      // One level (concurrency = 8) or several (concurrency = [1, 8, 32]): one cell per level.
+      std::string list;
+      if (const toml::array* a = node->as_array()) {
+        for (const auto& v : *a) {
+          if (!v.is_integer()) f.bad(e + "concurrency", "expected integers, e.g. [1, 8, 32]");
+          list += (list.empty() ? "" : ",") + std::to_string(v.as_integer()->get());
+        }
+      } else if (node->is_integer()) {
+        list = std::to_string(node->as_integer()->get());
+      } else {
+        f.bad(e + "concurrency", "expected an integer or a list of integers");
+      }
+      try {
+        levels = parse_concurrency_levels(list, "concurrency");
+      } catch (const Error& err) {
+        f.bad(e + "concurrency", err.what());
+      }
+      options.concurrency = levels.front();
+    }
+    if (auto v = f.get<double>(*ep, "request_timeout", e)) options.request_timeout_seconds = *v;
+    try {
+      endpoint::Client check(options);
+    } catch (const Error& err) {
+      const std::string what = err.what();
+      f.bad(e + (what.rfind("--concurrency", 0) == 0       ? "concurrency"
+                 : what.rfind("--request-timeout", 0) == 0 ? "request_timeout"
+                                                           : "url"),
+            what);
+    }
+    for (const char* axis : {"models", "precisions", "kv_types", "placements"})
+      if (sweep->contains(axis)) f.bad(p + axis, "not with [endpoint] (the server decides how its model runs)");
+    config.endpoint = options;
+    config.concurrency_levels = levels;
+    ModelSpec spec;
+    spec.label = options.served_model;
+    config.models = {spec};
+    config.precisions.clear();
+    config.kv_types.clear();
+    config.placements.clear();
+  }
+
   const std::filesystem::path synth_dir =
       config.model_cache.empty() ? config.database.parent_path() / "models" : config.model_cache;
   for (const auto& m : f.string_list(*sweep, "models", p, {})) {
@@ -335,7 +423,7 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
     if (spec.synth_preset.empty()) spec.path = resolve(m);
     config.models.push_back(spec);
   }
-  if (config.models.empty()) f.bad(p + "models", "missing: list GGUF files or synth:PRESET entries");
+  if (config.models.empty()) f.bad(p + "models", "missing: list GGUF files or synth:PRESET entries (or an [endpoint])");
 
   config.precisions = f.string_list(*sweep, "precisions", p, config.precisions);
   for (const auto& prec : config.precisions) {

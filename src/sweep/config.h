@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "endpoint/client.h"
 #include "results/records.h"
 #include "tasks/task_id.h"
 #include "util/error.h"
@@ -38,6 +39,13 @@ struct SweepConfig {
   bool use_samples = false;           // built-in sample items instead of data files
   std::filesystem::path model_cache;  // where quantized variants go; empty = next to each model
 
+  // When set, the tasks are evaluated through this OpenAI-compatible endpoint (docs/endpoint.md):
+  // `models` holds one entry, labelled with the served model's name and no file; precisions,
+  // kv_types and placements are unused (empty).
+  std::optional<endpoint::EndpointOptions> endpoint;
+  // With an endpoint: the concurrency levels, one cell per level and task, each 1..1024 and
+  // distinct (empty: endpoint->concurrency alone).
+  std::vector<int> concurrency_levels;
   std::vector<ModelSpec> models;
   std::vector<std::string> precisions = {"fp16"};
   std::vector<std::string> kv_types = {"f16"};
@@ -94,6 +102,10 @@ std::string canonical_placement(const std::string& text, const std::string& spli
 // Reads a sweep TOML file. Relative paths in it are relative to the file's directory. Throws
 // util::Error (kBadInput) naming the file and the field on any error.
 SweepConfig load_sweep_config(const std::filesystem::path& file);
+
+// Parses a list of endpoint concurrency levels ("1,8,32"); throws util::Error (kUsage) naming
+// `option` for an entry that is not an integer in 1..endpoint::kMaxConcurrency or is repeated.
+std::vector<int> parse_concurrency_levels(const std::string& text, const std::string& option);
 
 // Parses a model axis entry: "PATH" or "synth:PRESET[:WEIGHT_TYPE]" (synthetic models are written to
 // `synth_dir`/PRESET-WEIGHT_TYPE.gguf).

@@ -12,7 +12,7 @@ DryRun dry_run(const SweepConfig& config) {
   DryRun plan;
   plan.repetitions = config.repetitions;
   for (const auto& m : config.models) {
-    if (!std::filesystem::exists(m.path)) {
+    if (!config.endpoint && !std::filesystem::exists(m.path)) {  // an endpoint's model has no file
       plan.models_missing.push_back(m.synth_preset.empty() ? m.path.string()
                                                            : m.path.string() + " (synthesized on first use)");
     }

@@ -39,6 +39,24 @@ std::vector<PlannedCell> selected_cells(const SweepConfig& config, std::optional
 }
 
 std::vector<PlannedCell> plan_cells(const SweepConfig& config) {
+  if (config.endpoint) {
+    // One cell per task: the served model, as it is served (docs/endpoint.md "Cells").
+    std::vector<PlannedCell> cells;
+    const std::string placement = endpoint_placement(*config.endpoint);
+    const std::vector<int> levels =
+        config.concurrency_levels.empty() ? std::vector<int>{config.endpoint->concurrency} : config.concurrency_levels;
+    for (int level : levels) {
+      for (auto task : config.tasks) {
+        PlannedCell cell = task_cell(config, task);
+        cell.precision = kServedPrecision;
+        cell.kv_type = kServedKvType;
+        cell.placement = placement;
+        cell.concurrency = level;
+        cells.push_back(cell);
+      }
+    }
+    return cells;
+  }
   // Reference precision first, then the others in configured order.
   std::vector<std::string> precisions;
   for (const auto& p : config.precisions) {
@@ -68,6 +86,10 @@ std::vector<PlannedCell> plan_cells(const SweepConfig& config) {
   return cells;
 }
 
+std::string endpoint_placement(const endpoint::EndpointOptions& options) {
+  return "endpoint:" + endpoint::Client(options).host();
+}
+
 tasks::TaskOptions task_options(const SweepConfig& config, const PlannedCell& cell) {
   tasks::TaskOptions options;
   options.data_dir = config.data_dir;
@@ -94,6 +116,7 @@ results::CellKey cell_key(const SweepConfig& config, const PlannedCell& cell, co
   key.preset = config.shot_preset;
   key.seed = config.seed;
   key.engine = config.engine_settings();
+  if (cell.concurrency > 0) key.engine.max_sequences = cell.concurrency;
   return key;
 }
 

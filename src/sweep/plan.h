@@ -21,9 +21,16 @@ struct PlannedCell {
   tasks::TaskId task = tasks::TaskId::kMmlu;
   int limit = 0;
   int shots = 0;
+  int concurrency = 0;  // an endpoint's cell: requests in flight (docs/endpoint.md); else 0
 };
 
-// All cells of `config`, grouped so that consecutive cells share a loaded model.
+// The identity fields of the cells of an endpoint (docs/endpoint.md "Cells"): precision "served",
+// KV type "server", placement "endpoint:HOST:PORT". In-process cells never have these values.
+inline constexpr const char* kServedPrecision = "served";
+inline constexpr const char* kServedKvType = "server";
+std::string endpoint_placement(const endpoint::EndpointOptions& options);
+
+// All cells of `config` (with an endpoint: one per task), grouped so that consecutive cells share a loaded model.
 std::vector<PlannedCell> plan_cells(const SweepConfig& config);
 
 // plan_cells(config), or only its cell number `only_cell` (0-based, as --dry-run lists them); throws

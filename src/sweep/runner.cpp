@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "endpoint/evaluator.h"
 #include "energy/phases.h"
 #include "engine/gguf_info.h"
 #include "engine/gguf_validate.h"
@@ -78,7 +79,7 @@ engine::FlashAttention parse_flash(const std::string& text) {
 }
 
 // The evaluation of one task: runs its requests and scores them.
-tasks::TaskResult evaluate(engine::Model& model, const tasks::Task& task, const engine::ProgressFn& progress) {
+tasks::TaskResult evaluate(engine::Evaluator& model, const tasks::Task& task, const engine::ProgressFn& progress) {
   if (task.kind() == tasks::RequestKind::kLoglikelihood) {
     return task.score(model.loglikelihood(task.loglikelihood_requests(), progress));
   }
@@ -108,17 +109,17 @@ std::vector<results::PhaseEnergy> generation_phases(const std::vector<engine::Ge
 }
 
 // Unmeasured work before the first window of a loaded model: first kernels, allocations, clocks.
-void warm_up(engine::Model& model, const tasks::Task& task, int n) {
+void warm_up(engine::Evaluator& model, const tasks::Task& task, int n) {
   if (n <= 0) return;
   if (task.kind() == tasks::RequestKind::kLoglikelihood) {
     const auto& all = task.loglikelihood_requests();
     std::vector<engine::LoglikelihoodRequest> some(all.begin(), all.begin() + std::min<size_t>(all.size(), n));
-    model.loglikelihood(some);
+    model.loglikelihood(some, {});
   } else {
     const auto& all = task.generation_requests();
     std::vector<engine::GenerationRequest> some(all.begin(), all.begin() + std::min<size_t>(all.size(), n));
     for (auto& r : some) r.max_new_tokens = std::min(r.max_new_tokens, 8);
-    model.generate(some);
+    model.generate(some, {});
   }
   model.synchronize();
 }
@@ -373,6 +374,7 @@ class SweepRun {
       observer_.message(fmt::format("waiting for another jouleval process measuring on this machine (lock {})",
                                     util::measurement_lock_path().string()));
     });
+    if (sweep_.client() != nullptr) return run_endpoint_group(open);
     const PlannedCell& first = sweep_.cells()[open.front()];
     const ModelSpec& spec = config_.models[first.model_index];
     const std::string& source_sha256 = source_hash(first.model_index);
@@ -500,6 +502,87 @@ class SweepRun {
     return !busy;
   }
 
+  // The cells of an endpoint (docs/endpoint.md): no model to prepare or load; each cell is claimed,
+  // warmed up and measured as any other. An endpoint error (unreachable, HTTP error, malformed
+  // response) fails the cell (nothing of it is stored but the failure) and stops the sweep with that
+  // error: the next cells would meet the same server.
+  bool run_endpoint_group(const std::vector<size_t>& open) {
+    const endpoint::Client& client = *sweep_.client();
+    const endpoint::ServerInfo& server = sweep_.server();
+    observer_.message(
+        fmt::format("endpoint {}: {} serving '{}'", client.base_url(), server.kind, client.options().served_model));
+    endpoint::EndpointEvaluator evaluator(client, sweep_.loglikelihood_support());
+    nlohmann::json used = nlohmann::json{
+        {"endpoint", client.base_url()},
+        {"server", server.kind},
+        {"owned_by", server.owned_by},
+        {"server_header", server.server_header},
+        {"served_model", client.options().served_model},
+        {"api", "/v1/completions"},
+        {"chat_template", "none (raw prompts)"},
+        {"loglikelihood", sweep_.loglikelihood_support().supported
+                              ? fmt::format("echo, max_tokens {}", sweep_.loglikelihood_support().max_tokens)
+                              : "unsupported"},
+        {"request_timeout", client.options().request_timeout_seconds}};
+    bool busy = false;
+    bool prepared = false;
+    for (size_t i : open) {
+      if (over_budget(0)) return true;
+      const PlannedCell& planned = sweep_.cells()[i];
+      const results::CellKey key = cell_key(config_, planned, client.options().served_model, "", "");
+      auto progress = store_.find_cell(machine_id_, key);
+      if (progress && progress->status == results::CellStatus::kDone &&
+          static_cast<int>(progress->done_repetitions.size()) >= config_.repetitions) {
+        CellOutcome outcome;
+        outcome.kind = CellOutcome::Kind::kAlreadyDone;
+        log_items(key, progress->id);
+        record_outcome(i, key, progress->id, outcome);
+        continue;
+      }
+      const int64_t id = progress ? progress->id : store_.ensure_cell(machine_id_, key);
+      const store::ClaimResult claim =
+          store_.claim_cell(id, claims_->me(), [this](const store::ClaimHolder& h) { return claims_->alive(h); });
+      if (claim.outcome == store::ClaimOutcome::kBusy) {
+        if (announced_wait_.insert(i).second)
+          observer_.message(fmt::format("{}: being measured by another process ({}); waiting for it",
+                                        results::describe(key), ClaimKeeper::describe(*claim.previous)));
+        busy = true;
+        continue;
+      }
+      auto now = store_.find_cell(machine_id_, key);
+      const tasks::Task& task = sweep_.task(planned);
+      evaluator.set_task(key.task);
+      evaluator.set_concurrency(planned.concurrency);
+      used["concurrency"] = planned.concurrency;
+      try {
+        if (!prepared) {
+          if (config_.idle_seconds > 0 && monitor_.any_meter_available()) {
+            observer_.message(fmt::format("measuring idle baseline for {:.0f} s", config_.idle_seconds));
+            monitor_.measure_idle(config_.idle_seconds);
+          }
+          prepared = true;
+        }
+        warm_up(evaluator, task, config_.warmup_requests);
+        results::Cell cell;
+        cell.id = id;
+        cell.machine_id = machine_id_;
+        cell.key = key;
+        cell.model_path = client.base_url();
+        cell.engine_used_json = used.dump();
+        run_cell(evaluator, task, i, cell, now ? now->done_repetitions : std::vector<int32_t>{});
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::kNoSpace) throw;
+        fail_cell(i, key, e.what());
+        store_.release_claim(id, claims_->me().owner);
+        throw;
+      } catch (const std::exception& e) {
+        fail_cell(i, key, e.what());
+      }
+      store_.release_claim(id, claims_->me().owner);
+    }
+    return !busy;
+  }
+
   void fail_cell(size_t plan_index, const results::CellKey& key, const std::string& reason) {
     CellOutcome outcome;
     outcome.kind = CellOutcome::Kind::kFailed;
@@ -508,7 +591,7 @@ class SweepRun {
   }
 
   // `done`: repetition indices already in the store (a resumed cell); they are not measured again.
-  void run_cell(engine::Model& model, const tasks::Task& task, size_t plan_index, results::Cell& cell,
+  void run_cell(engine::Evaluator& model, const tasks::Task& task, size_t plan_index, results::Cell& cell,
                 const std::vector<int32_t>& done) {
     const int64_t cell_id = store_.upsert_cell_pending(cell);
     const int64_t total = request_count(task);
@@ -588,7 +671,8 @@ class SweepRun {
 
     results::Fidelity fidelity = compute_fidelity(cell.key, *scored);
     std::optional<uint64_t> peak;
-    if (auto used = model.gpu_memory_used()) peak = *used;
+    if (auto* in_process = dynamic_cast<engine::Model*>(&model))
+      if (auto used = in_process->gpu_memory_used()) peak = *used;
     store_.finish_cell(cell_id, to_store_metrics(*scored), to_store_items(*scored), fidelity, peak);
     log_items(cell.key, cell_id);
     outcome.kind = CellOutcome::Kind::kDone;
@@ -664,6 +748,25 @@ PreparedSweep prepare_sweep(const SweepConfig& config, std::optional<size_t> onl
     if (!p.tasks_.count(key))
       p.tasks_[key] = std::make_shared<const tasks::Task>(tasks::load_task(cell.task, task_options(config, cell)));
   }
+  if (config.endpoint) {
+    // Probed up front: a server that cannot do the work fails the command before anything is stored.
+    p.client_ = std::make_shared<endpoint::Client>(*config.endpoint);
+    p.server_ = p.client_->probe_server();
+    std::string scored;
+    for (const auto& cell : p.cells_)
+      if (p.task(cell).kind() == tasks::RequestKind::kLoglikelihood &&
+          scored.find(tasks::task_name(cell.task)) == std::string::npos)
+        scored += (scored.empty() ? "" : ", ") + std::string(tasks::task_name(cell.task));
+    if (!scored.empty()) {
+      p.loglikelihood_ = p.client_->probe_loglikelihood();
+      if (!p.loglikelihood_.supported)
+        throw Error(fmt::format("endpoint {} cannot score loglikelihood tasks ({}): its /v1/completions does not "
+                                "return prompt logprobs with echo ({})",
+                                p.client_->base_url(), scored, p.loglikelihood_.why_not),
+                    ErrorKind::kUnavailable);
+    }
+    return p;
+  }
   std::set<size_t> models;
   for (const auto& cell : p.cells_) models.insert(cell.model_index);
   for (size_t m : models) {
@@ -726,6 +829,7 @@ PreparedModelFile prepare_precision(const fs::path& source, const std::string& s
 }
 
 int prepare_models(const SweepConfig& config, Observer& observer) {
+  if (config.endpoint) return 0;  // the server has its model
   int unusable = 0;
   std::set<std::pair<size_t, std::string>> done;
   std::map<size_t, std::string> hashes;

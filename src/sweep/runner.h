@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "endpoint/client.h"
 #include "energy/monitor.h"
 #include "store/store.h"
 #include "sweep/config.h"
@@ -61,18 +62,28 @@ class PreparedSweep {
   const SweepConfig& config() const { return *config_; }
   const std::vector<PlannedCell>& cells() const { return cells_; }
   const tasks::Task& task(const PlannedCell& cell) const;
+  // With an endpoint (SweepConfig::endpoint): its client, what it said about itself and how it
+  // scores loglikelihood requests, all probed by prepare_sweep. Null / empty otherwise.
+  const endpoint::Client* client() const { return client_.get(); }
+  const endpoint::ServerInfo& server() const { return server_; }
+  const endpoint::LoglikelihoodSupport& loglikelihood_support() const { return loglikelihood_; }
 
  private:
   friend PreparedSweep prepare_sweep(const SweepConfig& config, std::optional<size_t> only_cell);
   const SweepConfig* config_ = nullptr;
   std::vector<PlannedCell> cells_;
   std::map<std::tuple<tasks::TaskId, int, int>, std::shared_ptr<const tasks::Task>> tasks_;
+  std::shared_ptr<endpoint::Client> client_;
+  endpoint::ServerInfo server_;
+  endpoint::LoglikelihoodSupport loglikelihood_;
 };
 
 // Plans the cells of `config` (only cell `only_cell` when set, as --dry-run numbers them), loads every
 // task and checks every model file that exists now (synth:PRESET models are made when run). Throws
 // util::Error: kUsage for a bad --cell, kBadInput for bad data or a model file that is missing or
-// not a valid GGUF. `config` must outlive the result.
+// not a valid GGUF. With an endpoint, probes it instead of checking files (endpoint::Client): throws
+// kUnavailable when it cannot be reached, does not serve the model, or cannot score the
+// loglikelihood tasks planned (naming them). `config` must outlive the result.
 PreparedSweep prepare_sweep(const SweepConfig& config, std::optional<size_t> only_cell = std::nullopt);
 
 // Runs every cell of `sweep`. A cell that cannot run (model too big, unsupported type) is recorded

@@ -136,6 +136,88 @@ TEST(CanonicalPlacement, AppliesTheSplitOrRefusesIt) {
   }
 }
 
+// [endpoint]: one cell per task, identified by the served model and the server's host and port.
+TEST_F(ConfigTest, AnEndpointTablePlansOneCellPerTaskOfTheServedModel) {
+  const SweepConfig c = load_sweep_config(write(R"(
+[sweep]
+samples = true
+tasks = ["gsm8k", "hellaswag"]
+[endpoint]
+url = "http://10.0.0.7:8000/v1"
+served_model = "Qwen/Qwen2.5-7B-Instruct"
+concurrency = 32
+request_timeout = 90
+)"));
+  ASSERT_TRUE(c.endpoint.has_value());
+  EXPECT_EQ(c.endpoint->url, "http://10.0.0.7:8000/v1");
+  EXPECT_EQ(c.endpoint->concurrency, 32);
+  EXPECT_EQ(c.endpoint->request_timeout_seconds, 90);
+  const auto cells = plan_cells(c);
+  ASSERT_EQ(cells.size(), 2U);
+  const results::CellKey key = cell_key(c, cells[0], c.models.at(0).label, "", "");
+  EXPECT_EQ(key.model, "Qwen/Qwen2.5-7B-Instruct");
+  EXPECT_EQ(key.precision, "served");
+  EXPECT_EQ(key.kv_type, "server");
+  EXPECT_EQ(key.placement, "endpoint:10.0.0.7:8000");
+  EXPECT_EQ(key.engine.max_sequences, 32);
+  EXPECT_EQ(key.task, "gsm8k");
+}
+
+TEST_F(ConfigTest, EndpointConcurrencyLevelsPlanOneCellPerLevelAndTask) {
+  const SweepConfig c = load_sweep_config(write(R"(
+[sweep]
+samples = true
+tasks = ["gsm8k", "arc_challenge"]
+[endpoint]
+url = "http://h:8000"
+served_model = "m"
+concurrency = [1, 8, 32]
+)"));
+  EXPECT_EQ(c.concurrency_levels, (std::vector<int>{1, 8, 32}));
+  const auto cells = plan_cells(c);
+  ASSERT_EQ(cells.size(), 6U);
+  std::vector<std::pair<int, std::string>> planned;
+  for (const auto& cell : cells)
+    planned.emplace_back(cell_key(c, cell, "m", "", "").engine.max_sequences, std::string(tasks::task_name(cell.task)));
+  const std::vector<std::pair<int, std::string>> expected = {
+      {1, "gsm8k"}, {1, "arc_challenge"}, {8, "gsm8k"}, {8, "arc_challenge"}, {32, "gsm8k"}, {32, "arc_challenge"}};
+  EXPECT_EQ(planned, expected);
+  EXPECT_EQ(parse_concurrency_levels("4", "--concurrency"), std::vector<int>{4});
+  for (const char* bad : {"", "0", "1,,2", "1,1", "2000", "8x", "-1"}) {
+    try {
+      parse_concurrency_levels(bad, "--concurrency");
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const util::Error& e) {
+      EXPECT_EQ(e.kind(), util::ErrorKind::kUsage);
+      EXPECT_NE(std::string(e.what()).find("--concurrency '"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST_F(ConfigTest, EndpointErrorsNameTheField) {
+  const std::string base = "[sweep]\nsamples = true\ntasks = [\"gsm8k\"]\n";
+  const std::string ep = "[endpoint]\nurl = \"http://h:1\"\nserved_model = \"m\"\n";
+  expect_error_mentions([&] { load_sweep_config(write(base + "[endpoint]\nserved_model = \"m\"\n")); },
+                        "field 'endpoint.url'");
+  expect_error_mentions(
+      [&] { load_sweep_config(write(base + "[endpoint]\nurl = \"ftp://h\"\nserved_model = \"m\"\n")); },
+      "field 'endpoint.url'");
+  expect_error_mentions([&] { load_sweep_config(write(base + "[endpoint]\nurl = \"http://h:1\"\n")); },
+                        "field 'endpoint.served_model'");
+  expect_error_mentions([&] { load_sweep_config(write(base + ep + "concurrency = 0\n")); },
+                        "field 'endpoint.concurrency'");
+  expect_error_mentions([&] { load_sweep_config(write(base + ep + "concurrency = [4, 4]\n")); },
+                        "field 'endpoint.concurrency'");
+  expect_error_mentions([&] { load_sweep_config(write(base + ep + "concurrency = \"8\"\n")); },
+                        "field 'endpoint.concurrency'");
+  expect_error_mentions([&] { load_sweep_config(write(base + ep + "request_timeout = -1\n")); },
+                        "field 'endpoint.request_timeout'");
+  expect_error_mentions([&] { load_sweep_config(write(base + ep + "port = 1\n")); }, "endpoint.port");
+  expect_error_mentions(
+      [&] { load_sweep_config(write("[sweep]\nsamples = true\nmodels = [\"a.gguf\"]\ntasks = [\"gsm8k\"]\n" + ep)); },
+      "field 'sweep.models': not with [endpoint]");
+}
+
 TEST(PlanTest, EnumeratesTheMatrixWithTheReferencePrecisionFirst) {
   SweepConfig c;
   c.use_samples = true;

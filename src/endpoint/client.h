@@ -1,0 +1,80 @@
+// A client of an OpenAI-compatible completions API (llama-server, vLLM, ...): the server's identity
+// and capabilities, probed up front, and one POST of /v1/completions with its response checked.
+// docs/endpoint.md describes what is sent, what is required of a response and the exit codes.
+//
+// Every request carries `Authorization: Bearer $JOULEVAL_API_KEY` when that variable is set.
+//
+// Thread safety: probe_server and probe_loglikelihood are not; completions() may be called from
+// several threads at once (each call uses its own connection).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace jouleval::endpoint {
+
+struct EndpointOptions {
+  std::string url;                       // http://host:port (a trailing /v1 or / is ignored)
+  std::string served_model;              // the "model" of every request
+  int concurrency = 8;                   // requests in flight at once, 1..kMaxConcurrency
+  double request_timeout_seconds = 600;  // per request (connect, send, each read), > 0
+};
+
+inline constexpr int kMaxConcurrency = 1024;
+
+// What the server says about itself.
+struct ServerInfo {
+  std::string host;           // host:port of the URL
+  std::string kind;           // "llama.cpp", "vLLM", ... or "openai-compatible" when it cannot be told
+  std::string owned_by;       // owned_by of the served model in /v1/models ("" when absent)
+  std::string server_header;  // the HTTP `Server` header ("" when absent)
+};
+
+// How loglikelihood requests are scored, found by probe_loglikelihood.
+struct LoglikelihoodSupport {
+  bool supported = false;
+  int max_tokens = 0;   // 0, or 1 when the server refuses 0 (the generated token is then ignored)
+  std::string why_not;  // when !supported: what the probe got
+};
+
+class Client {
+ public:
+  // Throws util::Error (kUsage) for a URL that is not http(s)://host[:port][/v1], an empty model name,
+  // or options out of range.
+  explicit Client(EndpointOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const EndpointOptions& options() const { return options_; }
+  // "http://host:port" without a trailing slash.
+  const std::string& base_url() const { return base_; }
+  // "host:port" of the URL (the port filled in: 80 for http, 443 for https).
+  const std::string& host() const { return host_; }
+
+  // GET /v1/models. Throws util::Error: kUnavailable when the server cannot be reached, answers
+  // with an HTTP error or does not serve options().served_model (naming the models it serves);
+  // kBadInput when the answer is not the JSON of a model list.
+  ServerInfo probe_server();
+
+  // One scoring request with echo (docs/endpoint.md "Loglikelihood"): supported when the response
+  // carries the prompt's token logprobs. Throws util::Error (kUnavailable) only when the server
+  // cannot be reached.
+  LoglikelihoodSupport probe_loglikelihood();
+
+  // POST /v1/completions with `body` (its "model" is set here). `what` names the request in
+  // messages ("request 12 of gsm8k"). Returns the parsed JSON object. Throws util::Error:
+  // kUnavailable for a connection failure, a timeout or an HTTP error status (with a body excerpt);
+  // kBadInput for a body that is not a JSON object or carries an "error" member. Every message
+  // names the endpoint and `what`.
+  nlohmann::json completions(nlohmann::json body, const std::string& what) const;
+
+ private:
+  EndpointOptions options_;
+  std::string base_;
+  std::string host_;
+};
+
+}  // namespace jouleval::endpoint

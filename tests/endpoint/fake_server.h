@@ -1,0 +1,116 @@
+// A fake OpenAI-compatible server for the endpoint tests: cpp-httplib's server inside the test
+// process on 127.0.0.1 at an ephemeral port, answering /v1/models with one model and
+// /v1/completions with whatever the test's handler returns.
+#pragma once
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace jouleval::endpoint::testing {
+
+struct FakeReply {
+  int status = 200;
+  std::string body;
+};
+
+class FakeServer {
+ public:
+  using Handler = std::function<FakeReply(const nlohmann::json& request)>;
+
+  explicit FakeServer(Handler completions, std::string model = "fake-model", std::string owned_by = "llamacpp")
+      : completions_(std::move(completions)) {
+    server_.Get("/v1/models", [model, owned_by](const httplib::Request&, httplib::Response& res) {
+      const nlohmann::json list = {{"object", "list"},
+                                   {"data", {{{"id", model}, {"object", "model"}, {"owned_by", owned_by}}}}};
+      res.set_content(list.dump(), "application/json");
+    });
+    server_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        authorization_ = req.get_header_value("Authorization");
+      }
+      const FakeReply reply = completions_(nlohmann::json::parse(req.body));
+      res.status = reply.status;
+      res.set_content(reply.body, "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    if (port_ <= 0) throw std::runtime_error("fake server: cannot bind 127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~FakeServer() {
+    server_.stop();
+    thread_.join();
+  }
+  FakeServer(const FakeServer&) = delete;
+  FakeServer& operator=(const FakeServer&) = delete;
+
+  int port() const { return port_; }
+  // The Authorization header of the last completions request ("" when none).
+  std::string authorization() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return authorization_;
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  Handler completions_;
+  mutable std::mutex mutex_;
+  std::string authorization_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// Counts the requests in flight at once. A request calls arrive() when it starts and leave() when it
+// ends; arrive() waits (at most 5 s) until `expected` requests have been in flight together, so
+// that the count does not depend on how the threads happen to be scheduled.
+class InFlight {
+ public:
+  explicit InFlight(int expected) : expected_(expected) {}
+  void arrive() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    most_ = std::max(most_, ++now_);
+    changed_.notify_all();
+    changed_.wait_for(lock, std::chrono::seconds(5), [&] { return most_ >= expected_; });
+  }
+  void leave() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --now_;
+  }
+  int most() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return most_;
+  }
+
+ private:
+  const int expected_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  int now_ = 0;
+  int most_ = 0;
+};
+
+// A whole OpenAI completion response of one choice.
+inline std::string completion(const std::string& text, int64_t prompt_tokens, int64_t completion_tokens,
+                              const std::string& finish_reason = "stop") {
+  return nlohmann::json{{"object", "text_completion"},
+                        {"choices", {{{"index", 0}, {"text", text}, {"finish_reason", finish_reason}}}},
+                        {"usage",
+                         {{"prompt_tokens", prompt_tokens},
+                          {"completion_tokens", completion_tokens},
+                          {"total_tokens", prompt_tokens + completion_tokens}}}}
+      .dump();
+}
+
+}  // namespace jouleval::endpoint::testing

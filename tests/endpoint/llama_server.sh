@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The endpoint backend against a real llama-server built from the pinned llama.cpp tree
+# (docs/endpoint.md): starts it on 127.0.0.1 at a free port with the tiny synthetic model, waits
+# for /health, runs `jouleval run --endpoint` on GSM8K sample items and checks the results and the
+# stored cell, checks that loglikelihood tasks are refused up front (exit 4, naming the task) when
+# the server cannot echo prompt logprobs, and stops the server by its pid. Bounded: every wait has
+# a deadline. Skipped (exit 77) only when llama-server was not built and CI is not true (or
+# JOULEVAL_SERVER_TESTS=0 turned it off, as in scripts/test.sh).
+#
+#   llama_server.sh JOULEVAL LLAMA_SERVER WORK_DIR
+set -euo pipefail
+jouleval=$1 server=$2 work=$3
+
+if [[ -z $server || ! -x $server ]]; then
+  if [[ ${CI:-} == true && ${JOULEVAL_SERVER_TESTS:-} != 0 ]]; then
+    echo "FAIL: llama-server was not built (configure with -DJOULEVAL_LLAMA_SERVER=ON)" >&2
+    exit 1
+  fi
+  echo "SKIP: llama-server was not built (configure with -DJOULEVAL_LLAMA_SERVER=ON)"
+  exit 77
+fi
+
+rm -rf "$work"
+mkdir -p "$work"
+"$jouleval" synth --preset tiny --output "$work/tiny.gguf" --threads 2 --quiet
+
+# A port nothing listens on (bash's /dev/tcp connects or fails at once on 127.0.0.1).
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+  echo "FAIL: no free port found" >&2
+  exit 1
+}
+
+# GET $1 on the server; prints the HTTP status line and body.
+http_get() {
+  local reply
+  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$1" >&3
+  reply=$(timeout 5 cat <&3) || true
+  exec 3<&-
+  printf '%s' "$reply"
+}
+
+pid=
+stop_server() {
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+}
+trap stop_server EXIT
+
+ready=false
+for attempt in 1 2 3; do  # another process may take the port between the check and the bind
+  port=$(free_port)
+  "$server" -m "$work/tiny.gguf" --host 127.0.0.1 --port "$port" --alias tiny -c 2048 -np 2 -t 2 \
+    >"$work/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do  # at most 60 s
+    kill -0 "$pid" 2>/dev/null || break
+    if http_get /health 2>/dev/null | grep -q '"ok"'; then
+      ready=true
+      break
+    fi
+    sleep 0.1
+  done
+  $ready && break
+  stop_server
+  echo "llama-server did not start (attempt $attempt):" >&2
+  tail -5 "$work/server.log" >&2
+done
+$ready || { echo "FAIL: llama-server did not become ready" >&2; exit 1; }
+url="http://127.0.0.1:$port"
+echo "llama-server ready at $url (pid $pid)"
+
+# Generation: GSM8K sample items through /v1/completions.
+"$jouleval" run --endpoint "$url" --served-model tiny --task gsm8k --samples --limit 3 --repetitions 1 \
+  --idle 0 --warmup 1 --min-window 0 --concurrency 2 --request-timeout 120 --db "$work/results.db" --json -q \
+  >"$work/run.json"
+grep -q '"model": *"tiny"' "$work/run.json" || { echo "FAIL: no cell of model tiny in:"; cat "$work/run.json"; exit 1; }
+grep -q "\"placement\": *\"endpoint:127.0.0.1:$port\"" "$work/run.json" ||
+  { echo "FAIL: the cell's placement is not the endpoint:"; cat "$work/run.json"; exit 1; }
+# The stored cell: done, its identity, the server's kind and token counts from usage.
+row=$(sqlite3 "$work/results.db" "select status || '|' || precision || '|' || kv_type from cells")
+[[ $row == "done|served|server" ]] || { echo "FAIL: stored cell is '$row'"; exit 1; }
+used=$(sqlite3 "$work/results.db" "select engine_used_json from cells")
+[[ $used == *'"server":"llama.cpp"'* ]] || { echo "FAIL: server kind not recorded: $used"; exit 1; }
+tokens=$(sqlite3 "$work/results.db" "select prompt_tokens > 0 and generated_tokens > 0 from repetitions")
+[[ $tokens == 1 ]] || { echo "FAIL: token counts of the repetition: '$tokens'"; exit 1; }
+echo "generation: ok"
+
+# Loglikelihood: this llama-server refuses echo; the run must stop before anything (exit 4).
+set +e
+"$jouleval" run --endpoint "$url" --served-model tiny --task hellaswag --samples --limit 2 --repetitions 1 \
+  --idle 0 --db "$work/ll.db" -q 2>"$work/ll.err"
+status=$?
+set -e
+if [[ $status == 0 ]]; then
+  echo "loglikelihood: supported by this llama-server (echo with prompt logprobs)"
+elif [[ $status == 4 ]] && grep -q "cannot score loglikelihood tasks (hellaswag)" "$work/ll.err"; then
+  echo "loglikelihood: unsupported by this llama-server: $(cat "$work/ll.err")"
+  [[ ! -e $work/ll.db ]] || { echo "FAIL: a database was made for a refused run"; exit 1; }
+else
+  echo "FAIL: loglikelihood run exited $status:"
+  cat "$work/ll.err"
+  exit 1
+fi
+stop_server
+echo "PASS"

@@ -1,0 +1,23 @@
+# The endpoint backend against a real llama-server (built with -DJOULEVAL_LLAMA_SERVER=ON; scripts/test.sh
+# turns it on in CI). Without the binary the test is skipped, except in CI, where it fails.
+if(TARGET llama-server)
+  set(_llama_server $<TARGET_FILE:llama-server>)
+else()
+  set(_llama_server "")
+endif()
+add_test(NAME endpoint.real_llama_server
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/llama_server.sh $<TARGET_FILE:jouleval_cli> "${_llama_server}"
+          ${CMAKE_BINARY_DIR}/endpoint-llama-server-test)
+set_tests_properties(endpoint.real_llama_server PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+
+# Usage errors and an unreachable server, as the user sees them (docs/endpoint.md "Errors and exit codes").
+add_test(NAME endpoint.model_options_are_refused_with_an_endpoint
+  COMMAND $<TARGET_FILE:jouleval_cli> run --endpoint http://127.0.0.1:1 --served-model m --precision int8
+          --task gsm8k --samples --db ${CMAKE_BINARY_DIR}/endpoint-usage-test.db)
+set_tests_properties(endpoint.model_options_are_refused_with_an_endpoint PROPERTIES
+  PASS_REGULAR_EXPRESSION "--precision: not with --endpoint")
+add_test(NAME endpoint.an_unreachable_server_is_named
+  COMMAND $<TARGET_FILE:jouleval_cli> run --endpoint http://127.0.0.1:1 --served-model m
+          --task gsm8k --samples --db ${CMAKE_BINARY_DIR}/endpoint-unreachable-test.db)
+set_tests_properties(endpoint.an_unreachable_server_is_named PROPERTIES
+  PASS_REGULAR_EXPRESSION "endpoint http://127.0.0.1:1: GET /v1/models \\(the model list\\): cannot connect")

@@ -1,0 +1,175 @@
+// The sweep runner with an endpoint (docs/endpoint.md) against the fake OpenAI-compatible server of
+// tests/endpoint: what an endpoint cell is (its identity and its token counts from `usage`), that a
+// broken response stores nothing but the failure, and that a server unable to score loglikelihood
+// tasks is refused before anything is created.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "../endpoint/fake_server.h"
+#include "energy/monitor.h"
+#include "results/identity.h"
+#include "store/store.h"
+#include "sweep/runner.h"
+#include "util/error.h"
+
+namespace jouleval::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+using endpoint::testing::completion;
+using endpoint::testing::FakeReply;
+using endpoint::testing::FakeServer;
+using nlohmann::json;
+
+class EndpointRunner : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::setenv("JOULEVAL_SHARE_DIR", JOULEVAL_SHARE_DIR_FOR_TESTS, 1);
+    std::string pattern = (fs::temp_directory_path() / "jouleval-endpoint-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // GSM8K samples through `server`, one repetition, no idle baseline or warm-up, no meters.
+  SweepConfig config(const FakeServer& server, tasks::TaskId task = tasks::TaskId::kGsm8k) const {
+    SweepConfig c;
+    c.database = dir_ / "results.db";
+    c.use_samples = true;
+    c.endpoint = endpoint::EndpointOptions{server.url(), "fake-model", 3, 10};
+    ModelSpec spec;
+    spec.label = "fake-model";
+    c.models = {spec};
+    c.precisions.clear();
+    c.kv_types.clear();
+    c.placements.clear();
+    c.tasks = {task};
+    c.limit = 4;
+    c.repetitions = 1;
+    c.idle_seconds = 0;
+    c.warmup_requests = 0;
+    return c;
+  }
+
+  static SweepResult run(const SweepConfig& c) {
+    energy::MonitorOptions mo;
+    mo.use_nvml = false;
+    mo.use_rapl = false;
+    mo.sampler_thread = false;
+    energy::Monitor monitor(mo);
+    const PreparedSweep prepared = prepare_sweep(c);
+    store::Store store(c.database);
+    Observer quiet;
+    return run_sweep(prepared, monitor, store, quiet);
+  }
+
+  static std::vector<results::Cell> cells_of(const fs::path& db) {
+    store::Store s(db, {.create = false, .read_only = true});
+    return s.cells({.with_items = true});
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(EndpointRunner, AGenerationCellIsStoredWithTheServersIdentityAndUsage) {
+  std::atomic<int64_t> prompt_tokens{0}, requests{0};
+  FakeServer server([&](const json& r) {
+    const auto n = static_cast<int64_t>(r.at("prompt").get<std::string>().size() / 4);  // the server's count
+    prompt_tokens += n;
+    ++requests;
+    return FakeReply{200, completion(" 6 * 7 = 42. The answer is 42.", n, 12)};
+  });
+  const SweepConfig c = config(server);
+  const SweepResult result = run(c);
+  EXPECT_EQ(result.cells_done, 1);
+  const auto cells = cells_of(c.database);
+  ASSERT_EQ(cells.size(), 1U);
+  const results::Cell& cell = cells[0];
+  EXPECT_EQ(cell.status, results::CellStatus::kDone);
+  EXPECT_EQ(cell.key.model, "fake-model");
+  EXPECT_EQ(cell.key.precision, "served");
+  EXPECT_EQ(cell.key.kv_type, "server");
+  EXPECT_EQ(cell.key.placement, "endpoint:127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_EQ(cell.key.engine.max_sequences, 3) << "the concurrency";
+  EXPECT_EQ(cell.model_path, server.url());
+  const json used = json::parse(cell.engine_used_json);
+  EXPECT_EQ(used.at("server"), "llama.cpp");  // owned_by "llamacpp"
+  EXPECT_EQ(used.at("chat_template"), "none (raw prompts)");
+  EXPECT_EQ(cell.items.size(), 4U);
+  ASSERT_EQ(cell.repetitions.size(), 1U);
+  EXPECT_EQ(requests.load(), 4);
+  EXPECT_EQ(cell.repetitions[0].prompt_tokens, prompt_tokens.load());
+  EXPECT_EQ(cell.repetitions[0].generated_tokens, 4 * 12);
+}
+
+// --concurrency 3,1: one cell per level, each with its level in its identity, sent with it.
+TEST_F(EndpointRunner, EachConcurrencyLevelIsACell) {
+  endpoint::testing::InFlight in_flight(3);
+  FakeServer server([&](const json&) {
+    in_flight.arrive();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    in_flight.leave();
+    return FakeReply{200, completion(" The answer is 42.", 10, 5)};
+  });
+  SweepConfig c = config(server);
+  c.concurrency_levels = {3, 1};
+  c.limit = 6;
+  EXPECT_EQ(run(c).cells_done, 2);
+  const auto cells = cells_of(c.database);
+  ASSERT_EQ(cells.size(), 2U);
+  EXPECT_EQ(cells[0].key.engine.max_sequences, 3);
+  EXPECT_EQ(cells[1].key.engine.max_sequences, 1);
+  EXPECT_EQ(json::parse(cells[0].engine_used_json).at("concurrency"), 3);
+  EXPECT_EQ(json::parse(cells[1].engine_used_json).at("concurrency"), 1);
+  EXPECT_EQ(in_flight.most(), 3);
+}
+
+TEST_F(EndpointRunner, ABrokenResponseStoresNothingButTheFailure) {
+  std::atomic<int> calls{0};
+  FakeServer server([&](const json&) {
+    const std::string whole = completion(" The answer is 42.", 10, 5);
+    if (++calls == 3) return FakeReply{200, whole.substr(0, 25)};  // truncated
+    return FakeReply{200, whole};
+  });
+  const SweepConfig c = config(server);
+  try {
+    run(c);
+    FAIL() << "no error";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.kind(), util::ErrorKind::kBadInput) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
+  }
+  const auto cells = cells_of(c.database);
+  ASSERT_EQ(cells.size(), 1U);
+  EXPECT_EQ(cells[0].status, results::CellStatus::kFailed);
+  EXPECT_NE(cells[0].skip_reason.find("generation request"), std::string::npos) << cells[0].skip_reason;
+  EXPECT_TRUE(cells[0].repetitions.empty());
+  EXPECT_TRUE(cells[0].items.empty());
+}
+
+TEST_F(EndpointRunner, AServerThatCannotScoreLoglikelihoodIsRefusedBeforeAnythingIsCreated) {
+  FakeServer server([](const json&) { return FakeReply{200, completion(" x", 5, 1)}; });  // ignores echo
+  const SweepConfig c = config(server, tasks::TaskId::kHellaswag);
+  try {
+    run(c);
+    FAIL() << "no error";
+  } catch (const util::Error& e) {
+    EXPECT_EQ(e.kind(), util::ErrorKind::kUnavailable) << e.what();
+    EXPECT_NE(std::string(e.what()).find("endpoint " + server.url() +
+                                         " cannot score loglikelihood tasks (hellaswag): its /v1/completions does "
+                                         "not return prompt logprobs with echo"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(c.database));
+}
+
+}  // namespace
+}  // namespace jouleval::sweep
