@@ -48,7 +48,7 @@ Command add_demo_command(CLI::App& root) {
       ->capture_default_str();
   app.add_option("--idle", o->idle, "Seconds of idle baseline per loaded model")->capture_default_str();
   app.add_option("--placement", o->placement,
-                 "gpu, cpu, partial:N or gpus:I[,I...][:layer|:row] (default: gpu when compiled in, else cpu)");
+                 "gpu, cpu, partial:N or gpus:I[,I...][:layer|:row|:tensor] (default: gpu when compiled in, else cpu)");
   app.add_flag("--json", o->run.json, "Print the results as JSON on stdout");
   app.add_flag("-q,--quiet", o->run.quiet, "No progress output");
   add_measure_options(app, o->monitor);

@@ -98,11 +98,13 @@ Command add_run_command(CLI::App& root) {
                  "Shot preset: lm-eval, leaderboard or demo (GSM8K answers of at most 32 tokens)")
       ->capture_default_str();
   app.add_option("--seed", o->config.seed, "Few-shot selection seed")->capture_default_str();
-  app.add_option("--placement", o->placement,
-                 "gpu, cpu, partial:N, or gpus:I[,I...][:layer|:row] (GPU indices among the visible ones, as CUDA\n"
-                 "numbers them; e.g. gpus:0,1). Default: gpu when compiled in, else cpu");
-  app.add_option("--split", o->split, "How gpus:I,J,... splits the model: layer (default) or row")
-      ->check(CLI::IsMember({"layer", "row"}));
+  app.add_option(
+      "--placement", o->placement,
+      "gpu, cpu, partial:N, or gpus:I[,I...][:layer|:row|:tensor] (GPU indices among the visible ones, as CUDA\n"
+      "numbers them; e.g. gpus:0,1). Default: gpu when compiled in, else cpu");
+  app.add_option("--split", o->split,
+                 "How gpus:I,J,... splits the model: layer (default), row or tensor (tensor parallelism)")
+      ->check(CLI::IsMember({"layer", "row", "tensor"}));
   app.add_option("--kv", o->kv, "KV cache type: f16, q8_0 or q4_0")
       ->check(CLI::IsMember({"f16", "q8_0", "q4_0"}))
       ->capture_default_str();

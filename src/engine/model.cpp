@@ -247,6 +247,35 @@ std::optional<int32_t> parse_index(std::string_view text, int32_t limit) {
   return value;
 }
 
+llama_split_mode llama_split(Placement::Split split) {
+  switch (split) {
+    case Placement::Split::kRow:
+      return LLAMA_SPLIT_MODE_ROW;
+    case Placement::Split::kTensor:
+      return LLAMA_SPLIT_MODE_TENSOR;
+    case Placement::Split::kLayer:
+      break;
+  }
+  return LLAMA_SPLIT_MODE_LAYER;
+}
+
+// llama.cpp splits rows through a backend's split buffer type; its CUDA backend no longer has one at
+// the pinned revision (tensor parallelism, LLAMA_SPLIT_MODE_TENSOR, took its place). Refused here
+// with the way out, rather than as an unreadable model.
+void require_row_split(const Placement& placement, ggml_backend_dev_t device) {
+  ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(device);
+  if (ggml_backend_reg_get_proc_address(reg, "ggml_backend_split_buffer_type") != nullptr) return;
+  Placement tensor = placement;
+  tensor.split = Placement::Split::kTensor;
+  Placement layer = placement;
+  layer.split = Placement::Split::kLayer;
+  throw util::Error(
+      fmt::format("placement {}: llama.cpp's {} backend has no row split at this revision; use {} "
+                  "(tensor parallelism) or {} (layers)",
+                  placement.to_string(), ggml_backend_reg_name(reg), tensor.to_string(), layer.to_string()),
+      util::ErrorKind::kUnavailable);
+}
+
 }  // namespace
 
 Placement Placement::parse(const std::string& text) {
@@ -274,8 +303,10 @@ Placement Placement::parse(const std::string& text) {
         split = Split::kLayer;
       } else if (mode == "row") {
         split = Split::kRow;
+      } else if (mode == "tensor") {
+        split = Split::kTensor;
       } else {
-        throw util::Error(fmt::format("placement '{}': unknown split '{}': expected layer or row", text, mode),
+        throw util::Error(fmt::format("placement '{}': unknown split '{}': expected layer, row or tensor", text, mode),
                           util::ErrorKind::kUsage);
       }
       rest = rest.substr(0, colon);
@@ -306,12 +337,22 @@ Placement Placement::parse(const std::string& text) {
     return p;
   }
   throw util::Error(fmt::format("placement '{}': expected gpu, cpu, partial:N (N = layers on the GPU) or "
-                                "gpus:I[,I...][:layer|:row] (visible GPU indices, e.g. gpus:0,1:row)",
+                                "gpus:I[,I...][:layer|:row|:tensor] (visible GPU indices, e.g. gpus:0,1:tensor)",
                                 text),
                     util::ErrorKind::kUsage);
 }
 
-const char* Placement::split_name(Split split) { return split == Split::kRow ? "row" : "layer"; }
+const char* Placement::split_name(Split split) {
+  switch (split) {
+    case Split::kRow:
+      return "row";
+    case Split::kTensor:
+      return "tensor";
+    case Split::kLayer:
+      break;
+  }
+  return "layer";
+}
 
 std::string Placement::to_string() const {
   switch (kind) {
@@ -322,7 +363,8 @@ std::string Placement::to_string() const {
     case Kind::kPartial:
       return fmt::format("partial:{}", gpu_layers);
     case Kind::kGpus:
-      return fmt::format("gpus:{}{}", fmt::join(gpus, ","), split == Split::kRow ? ":row" : "");
+      return fmt::format("gpus:{}{}{}", fmt::join(gpus, ","), split == Split::kLayer ? "" : ":",
+                         split == Split::kLayer ? "" : split_name(split));
   }
   return "?";
 }
@@ -387,11 +429,8 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
       // main_gpu indexes the devices listed: the first one holds the small tensors and, with a row
       // split, the intermediate results; one GPU alone is llama.cpp's single-GPU mode.
       mp.main_gpu = 0;
-      if (gpus.size() == 1)
-        mp.split_mode = LLAMA_SPLIT_MODE_NONE;
-      else
-        mp.split_mode =
-            options.placement.split == Placement::Split::kRow ? LLAMA_SPLIT_MODE_ROW : LLAMA_SPLIT_MODE_LAYER;
+      mp.split_mode = gpus.size() == 1 ? LLAMA_SPLIT_MODE_NONE : llama_split(options.placement.split);
+      if (mp.split_mode == LLAMA_SPLIT_MODE_ROW) require_row_split(options.placement, listed.front());
       break;
     }
   }
@@ -588,9 +627,7 @@ bool Model::Impl::wants_device_argmax() const {
   return options.placement.all_on_gpu();
 }
 
-bool Model::Impl::prepares_at_load() const {
-  return options.prepare_at_load || options.placement.all_on_gpu();
-}
+bool Model::Impl::prepares_at_load() const { return options.prepare_at_load || options.placement.all_on_gpu(); }
 
 bool Model::Impl::reserve_outputs(llama_context* context, Batch& with) const {
   const int32_t n = std::min(with.capacity(), static_cast<int32_t>(llama_n_ctx(context)));

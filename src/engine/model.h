@@ -19,14 +19,15 @@ namespace jouleval::engine {
 
 // Where the layers run: all on the GPU(s) llama.cpp sees, all on the CPU, the first N layers on the
 // GPU(s), or all on the GPUs listed (indices within the visible GPUs, in CUDA's order: what
-// CUDA_VISIBLE_DEVICES leaves, docs/engine.md "Placement"), split by layers or by rows.
+// CUDA_VISIBLE_DEVICES leaves, docs/engine.md "Placement"), split by layers, rows or tensors.
 struct Placement {
   enum class Kind { kGpu, kCpu, kPartial, kGpus } kind = Kind::kGpu;
-  enum class Split { kLayer, kRow } split = Split::kLayer;  // kGpus with two or more GPUs
-  int32_t gpu_layers = 0;                                   // for kPartial
+  // kGpus with two or more GPUs: llama.cpp's LLAMA_SPLIT_MODE_LAYER, _ROW, _TENSOR.
+  enum class Split { kLayer, kRow, kTensor } split = Split::kLayer;
+  int32_t gpu_layers = 0;     // for kPartial
   std::vector<int32_t> gpus;  // for kGpus: distinct visible-GPU indices, the first is the main GPU
 
-  // Parses "gpu", "cpu", "partial:N" or "gpus:I[,I...][:layer|:row]" (layer is the default split
+  // Parses "gpu", "cpu", "partial:N" or "gpus:I[,I...][:layer|:row|:tensor]" (layer is the default split
   // and is not written by to_string; a split needs two or more GPUs); throws util::Error (kUsage)
   // naming the placement otherwise.
   static Placement parse(const std::string& text);
@@ -34,7 +35,7 @@ struct Placement {
   std::string to_string() const;
   // Every layer on a GPU (gpu or gpus:...).
   bool all_on_gpu() const { return kind == Kind::kGpu || kind == Kind::kGpus; }
-  // "layer" or "row".
+  // "layer", "row" or "tensor".
   static const char* split_name(Split split);
 };
 

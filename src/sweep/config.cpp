@@ -181,8 +181,8 @@ nlohmann::json SweepConfig::to_json() const {
 std::string canonical_placement(const std::string& text, const std::string& split) {
   engine::Placement placement = engine::Placement::parse(text);
   if (split.empty()) return placement.to_string();
-  if (split != "layer" && split != "row") {
-    throw Error(fmt::format("split '{}': expected layer or row", split), ErrorKind::kUsage);
+  if (split != "layer" && split != "row" && split != "tensor") {
+    throw Error(fmt::format("split '{}': expected layer, row or tensor", split), ErrorKind::kUsage);
   }
   if (placement.kind != engine::Placement::Kind::kGpus || placement.gpus.size() < 2) {
     throw Error(fmt::format("split {}: placement '{}' is not gpus:I,J,... of two or more GPUs (llama.cpp splits "
@@ -190,10 +190,12 @@ std::string canonical_placement(const std::string& text, const std::string& spli
                             split, text),
                 ErrorKind::kUsage);
   }
-  const auto wanted = split == "row" ? engine::Placement::Split::kRow : engine::Placement::Split::kLayer;
+  const auto wanted = split == "row"      ? engine::Placement::Split::kRow
+                      : split == "tensor" ? engine::Placement::Split::kTensor
+                                          : engine::Placement::Split::kLayer;
   const bool own = text.find(':', text.find(':') + 1) != std::string::npos;  // gpus:LIST:SPLIT
   if (own && placement.split != wanted) {
-    throw Error(fmt::format("split {}: placement '{}' names the other split", split, text), ErrorKind::kUsage);
+    throw Error(fmt::format("split {}: placement '{}' names another split", split, text), ErrorKind::kUsage);
   }
   placement.split = wanted;
   return placement.to_string();
@@ -440,7 +442,8 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   }
   config.placements = f.string_list(*sweep, "placements", p, config.placements);
   const std::optional<std::string> split = f.get<std::string>(*sweep, "split", p);
-  if (split && *split != "layer" && *split != "row") f.bad(p + "split", fmt::format("'{}': use layer or row", *split));
+  if (split && *split != "layer" && *split != "row" && *split != "tensor")
+    f.bad(p + "split", fmt::format("'{}': use layer, row or tensor", *split));
   bool split_used = false;
   std::map<std::string, std::string> canonical;  // canonical text -> as written
   for (auto& pl : config.placements) {

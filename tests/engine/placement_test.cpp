@@ -44,6 +44,9 @@ TEST(Placement, ParsesGpuListsAndSplits) {
   EXPECT_EQ(row.gpus, (std::vector<int32_t>{3, 0, 15}));  // order kept: the first is the main GPU
   EXPECT_EQ(row.split, Placement::Split::kRow);
   EXPECT_EQ(row.to_string(), "gpus:3,0,15:row");
+  const Placement tensor = Placement::parse("gpus:1,0:tensor");
+  EXPECT_EQ(tensor.split, Placement::Split::kTensor);
+  EXPECT_EQ(tensor.to_string(), "gpus:1,0:tensor");
   EXPECT_EQ(Placement::parse("gpus:0,1:layer").to_string(), "gpus:0,1");  // layer is the default
   EXPECT_FALSE(Placement::parse("partial:3").all_on_gpu());
   EXPECT_TRUE(Placement::parse("gpu").all_on_gpu());
@@ -54,13 +57,14 @@ TEST(Placement, RejectsBadGpuListsNamingThePlacement) {
     const char* text;
     const char* why;
   };
-  for (const Case& c : {Case{"gpus:", "is not a GPU index"}, Case{"gpus:a", "'a' is not a GPU index"},
-                        Case{"gpus:0,", "'' is not a GPU index"}, Case{"gpus:,1", "is not a GPU index"},
-                        Case{"gpus:-1", "is not a GPU index"}, Case{"gpus:16", "'16' is not a GPU index (0 to 15"},
-                        Case{"gpus: 1", "is not a GPU index"}, Case{"gpus:0,0", "GPU 0 is listed twice"},
-                        Case{"gpus:0:row", "needs two or more GPUs"}, Case{"gpus:0,1:tensor", "unknown split 'tensor'"},
-                        Case{"gpus:0,1:", "unknown split ''"}, Case{"gpus:0,1:row:row", "unknown split 'row:row'"},
-                        Case{"gpus", "expected gpu, cpu"}}) {
+  for (const Case& c :
+       {Case{"gpus:", "is not a GPU index"}, Case{"gpus:a", "'a' is not a GPU index"},
+        Case{"gpus:0,", "'' is not a GPU index"}, Case{"gpus:,1", "is not a GPU index"},
+        Case{"gpus:-1", "is not a GPU index"}, Case{"gpus:16", "'16' is not a GPU index (0 to 15"},
+        Case{"gpus: 1", "is not a GPU index"}, Case{"gpus:0,0", "GPU 0 is listed twice"},
+        Case{"gpus:0:row", "needs two or more GPUs"}, Case{"gpus:0,1:diagonal", "unknown split 'diagonal'"},
+        Case{"gpus:0:tensor", "needs two or more GPUs"}, Case{"gpus:0,1:", "unknown split ''"},
+        Case{"gpus:0,1:row:row", "unknown split 'row:row'"}, Case{"gpus", "expected gpu, cpu"}}) {
     try {
       Placement::parse(c.text);
       ADD_FAILURE() << "accepted " << c.text;

@@ -108,13 +108,13 @@ split = "row"
 
 TEST_F(ConfigTest, SplitErrorsNameTheField) {
   auto base = std::string("[sweep]\nsamples = true\nmodels = [\"a.gguf\"]\ntasks = [\"mmlu\"]\n");
-  expect_error_mentions([&] { load_sweep_config(write(base + "placements = [\"gpus:0,1\"]\nsplit = \"tensor\"\n")); },
+  expect_error_mentions([&] { load_sweep_config(write(base + "placements = [\"gpus:0,1\"]\nsplit = \"diagonal\"\n")); },
                         "sweep.split");
   expect_error_mentions([&] { load_sweep_config(write(base + "placements = [\"gpu\"]\nsplit = \"row\"\n")); },
                         "sweep.split");
   expect_error_mentions(
       [&] { load_sweep_config(write(base + "placements = [\"gpus:0,1:layer\"]\nsplit = \"row\"\n")); },
-      "names the other split");
+      "names another split");
   expect_error_mentions([&] { load_sweep_config(write(base + "placements = [\"gpus:0,0\"]\n")); }, "listed twice");
   expect_error_mentions([&] { load_sweep_config(write(base + "placements = [\"gpus:0,1\", \"gpus:0,1:layer\"]\n")); },
                         "are the same");
@@ -124,6 +124,8 @@ TEST(CanonicalPlacement, AppliesTheSplitOrRefusesIt) {
   EXPECT_EQ(canonical_placement("gpus:0,1", ""), "gpus:0,1");
   EXPECT_EQ(canonical_placement("gpus:0,1", "row"), "gpus:0,1:row");
   EXPECT_EQ(canonical_placement("gpus:0,1:row", "row"), "gpus:0,1:row");
+  EXPECT_EQ(canonical_placement("gpus:0,1", "tensor"), "gpus:0,1:tensor");
+  EXPECT_EQ(canonical_placement("gpus:1,0:tensor", ""), "gpus:1,0:tensor");
   EXPECT_EQ(canonical_placement("gpus:0,1:layer", ""), "gpus:0,1");
   for (const auto& [placement, split] : std::vector<std::pair<std::string, std::string>>{
            {"gpu", "row"}, {"gpus:0", "layer"}, {"gpus:0,1:row", "layer"}, {"gpus:0,1", "diagonal"}, {"gpus:", ""}}) {

@@ -27,7 +27,7 @@ expect_exit(2 "--placement: placement 'gpus:0,0': GPU 0 is listed twice" ${run} 
 expect_exit(2 "--placement: placement 'gpus:x': 'x' is not a GPU index" ${run} --placement gpus:x)
 expect_exit(2 "--placement/--split: split row: placement 'gpus:0' is not gpus:I,J" ${run} --placement gpus:0
             --split row)
-expect_exit(2 "names the other split" ${run} --placement gpus:0,1:layer --split row)
+expect_exit(2 "names another split" ${run} --placement gpus:0,1:layer --split row)
 expect_exit(2 "--split" ${run} --placement gpus:0,1 --split diagonal)
 if(EXISTS ${OUT}/jouleval.db)
   message(FATAL_ERROR "a rejected command created jouleval.db")
