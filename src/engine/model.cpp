@@ -624,7 +624,7 @@ bool Model::Impl::wants_device_argmax() const {
     case DeviceArgmax::kAuto:
       break;
   }
-  return options.placement.all_on_gpu();
+  return false;  // measured slower on an H200 at 256 sequences (docs/engine.md "Argmax on the device")
 }
 
 bool Model::Impl::prepares_at_load() const { return options.prepare_at_load || options.placement.all_on_gpu(); }

@@ -44,8 +44,8 @@ enum class FlashAttention { kAuto, kOn, kOff };
 // Where generation takes the argmax of each sequence's logits (docs/engine.md "Batched generation"):
 // on the device, through llama.cpp's backend sampling (a greedy sampler per sequence; the logits
 // then stay on the device), or on the host. kAuto: the environment variable JOULEVAL_DEVICE_ARGMAX
-// (on, off or auto) when set, else on the device with placement gpu; Model::load refuses any other
-// value of the variable (kUsage).
+// (on, off or auto) when set, else the host (the device was measured slower, docs/engine.md);
+// Model::load refuses any other value of the variable (kUsage).
 enum class DeviceArgmax { kAuto, kOn, kOff };
 
 // Ranges: engine/limits.h; Model::load refuses other values (kUsage) before llama.cpp sees them.

@@ -101,6 +101,31 @@ TEST(Generate, ChunkedPrefillEqualsWholePrefill) {
   EXPECT_EQ(model->counters().decode_calls, static_cast<int64_t>(steps.size()));
 }
 
+TEST(Generate, PrefillFirstWhenThePromptsDoNotFitBesideTheDecodeTokens) {
+  // Prompts of up to ~90 tokens, 3 slots, 16 tokens per step: a step that decodes holds every prompt
+  // token still waiting for the cache (the prompts fit beside the decode tokens), so no prompt is
+  // left half in the cache after a decoding step unless a new prompt was admitted; the running
+  // sequences wait for the others' prefill and then decode together (docs/engine.md "Prefill first").
+  auto requests = long_prompts(6);
+  for (auto& r : long_prompts(6)) requests.push_back(r);
+  auto options = testing::cpu_options(512, 3);
+  options.batch_size = 16;
+  auto model = Model::load(testing::tiny_model(), options);
+  (void)model->take_generation_steps();
+  (void)model->generate(requests);
+  const auto steps = model->take_generation_steps();
+  ASSERT_GT(steps.size(), 3u);
+  int prefill_only = 0;
+  for (size_t i = 0; i + 1 < steps.size(); ++i) {
+    if (steps[i].decode_tokens == 0) ++prefill_only;
+    const bool admitted = steps[i + 1].waiting != steps[i].waiting;
+    if (steps[i].decode_tokens > 0 && !admitted) {
+      EXPECT_EQ(steps[i + 1].prompt_tokens, 0) << "step " << i + 1 << " continues a prompt after decoding";
+    }
+  }
+  EXPECT_GE(prefill_only, 3);  // the first wave's 3 prompts (~170 tokens), 16 per step, no decoding
+}
+
 TEST(Generate, DeviceArgmaxFromTheEnvironmentWhenAuto) {
   GenerationRequest req{"The GPU", {}, 3};
   ::setenv("JOULEVAL_DEVICE_ARGMAX", "on", 1);
