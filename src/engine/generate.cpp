@@ -49,6 +49,9 @@ double steady_seconds() {
 std::vector<GenerationResult> Model::generate(const std::vector<GenerationRequest>& requests,
                                               const ProgressFn& progress) {
   Impl& m = *impl_;
+  if (const std::string why = generation_refusal(m.options.placement); !why.empty()) {
+    throw util::Error(why, util::ErrorKind::kUnavailable);
+  }
   std::vector<GenerationResult> results(requests.size());
   std::deque<Active> waiting;
   for (size_t i = 0; i < requests.size(); ++i) {

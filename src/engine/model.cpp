@@ -369,6 +369,17 @@ std::string Placement::to_string() const {
   return "?";
 }
 
+std::string generation_refusal(const Placement& placement) {
+  if (placement.kind != Placement::Kind::kGpus || placement.split != Placement::Split::kTensor) return "";
+  Placement layer = placement;
+  layer.split = Placement::Split::kLayer;
+  return fmt::format(
+      "placement {}: generation is not run with llama.cpp's tensor parallelism at this revision "
+      "(it crashed the process on the GPU: CUDA illegal instruction); use {} (layers) for "
+      "generation tasks",
+      placement.to_string(), layer.to_string());
+}
+
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 

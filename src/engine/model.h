@@ -41,6 +41,11 @@ struct Placement {
 
 enum class FlashAttention { kAuto, kOn, kOff };
 
+// Why Model::generate refuses to run with `placement`, or empty when it runs: llama.cpp's tensor
+// parallelism (gpus:I,J:tensor) killed the process (CUDA "illegal instruction") in the generation
+// context at the pinned revision, on two H200s (docs/engine.md "Placement"); scoring works with it.
+std::string generation_refusal(const Placement& placement);
+
 // Where generation takes the argmax of each sequence's logits (docs/engine.md "Batched generation"):
 // on the device, through llama.cpp's backend sampling (a greedy sampler per sequence; the logits
 // then stay on the device), or on the host. kAuto: the environment variable JOULEVAL_DEVICE_ARGMAX

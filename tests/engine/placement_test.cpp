@@ -47,6 +47,13 @@ TEST(Placement, ParsesGpuListsAndSplits) {
   const Placement tensor = Placement::parse("gpus:1,0:tensor");
   EXPECT_EQ(tensor.split, Placement::Split::kTensor);
   EXPECT_EQ(tensor.to_string(), "gpus:1,0:tensor");
+  // Generation refuses tensor parallelism (it crashed llama.cpp on the GPU), naming the way out.
+  const std::string why = generation_refusal(tensor);
+  EXPECT_NE(why.find("gpus:1,0:tensor"), std::string::npos) << why;
+  EXPECT_NE(why.find("use gpus:1,0 (layers)"), std::string::npos) << why;
+  EXPECT_EQ(generation_refusal(row), "");
+  EXPECT_EQ(generation_refusal(Placement::parse("gpus:0,1")), "");
+  EXPECT_EQ(generation_refusal(Placement::parse("gpu")), "");
   EXPECT_EQ(Placement::parse("gpus:0,1:layer").to_string(), "gpus:0,1");  // layer is the default
   EXPECT_FALSE(Placement::parse("partial:3").all_on_gpu());
   EXPECT_TRUE(Placement::parse("gpu").all_on_gpu());
