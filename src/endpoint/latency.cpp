@@ -1,7 +1,12 @@
 #include "endpoint/latency.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+#include <utility>
+
+#include "util/error.h"
 
 namespace jouleval::endpoint {
 namespace {
@@ -23,6 +28,14 @@ std::optional<double> percentile(std::vector<double> values, double p) {
   const auto lo = static_cast<size_t>(std::floor(rank));
   const size_t hi = std::min(lo + 1, values.size() - 1);
   return values[lo] + (values[hi] - values[lo]) * (rank - static_cast<double>(lo));
+}
+
+void check_slo(const Slo& slo) {
+  for (const auto& [option, value] :
+       {std::pair<const char*, std::optional<double>>{"--slo-ttft", slo.ttft_ms}, {"--slo-itl", slo.itl_ms}})
+    if (value && !(*value > 0 && *value <= 86400e3))
+      throw util::Error(fmt::format("{} {}: must be more than 0 and at most 86400000 milliseconds", option, *value),
+                        util::ErrorKind::kUsage);
 }
 
 double mean_token_gap(const RequestTiming& t) {

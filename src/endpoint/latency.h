@@ -22,6 +22,10 @@ struct Slo {
   bool any() const { return ttft_ms.has_value() || itl_ms.has_value(); }
 };
 
+// Throws util::Error (kUsage) naming --slo-ttft or --slo-itl for an objective that is not more than
+// 0 ms or is over a day.
+void check_slo(const Slo& slo);
+
 // The mean gap between the tokens of one request after its first, (e2e - ttft) / (tokens - 1)
 // (AIPerf's per-request inter-token latency, vLLM's TPOT); 0 for fewer than two tokens.
 double mean_token_gap(const RequestTiming& t);

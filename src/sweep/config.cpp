@@ -151,7 +151,9 @@ nlohmann::json SweepConfig::to_json() const {
         {"url", endpoint->url},
         {"served_model", endpoint->served_model},
         {"concurrency", concurrency_levels.empty() ? std::vector<int>{endpoint->concurrency} : concurrency_levels},
-        {"request_timeout", endpoint->request_timeout_seconds}};
+        {"request_timeout", endpoint->request_timeout_seconds},
+        {"slo_ttft_ms", slo.ttft_ms ? nlohmann::json(*slo.ttft_ms) : nlohmann::json(nullptr)},
+        {"slo_itl_ms", slo.itl_ms ? nlohmann::json(*slo.itl_ms) : nlohmann::json(nullptr)}};
   return {{"database", database.string()},
           {"endpoint", endpoint_json},
           {"data_dir", data_dir.string()},
