@@ -29,6 +29,8 @@ struct FakeReply {
   // When not empty: the body is sent as an event stream instead, piece by piece, each after
   // sleeping its milliseconds (a server that streams its tokens).
   std::vector<std::pair<int, std::string>> stream;
+  // With `stream`: the connection is dropped after the pieces instead of ending the body.
+  bool drop_connection = false;
 };
 
 class FakeServer {
@@ -54,11 +56,13 @@ class FakeServer {
         return;
       }
       auto pieces = std::make_shared<std::vector<std::pair<int, std::string>>>(reply.stream);
-      res.set_chunked_content_provider("text/event-stream", [pieces](size_t, httplib::DataSink& sink) {
+      const bool drop = reply.drop_connection;
+      res.set_chunked_content_provider("text/event-stream", [pieces, drop](size_t, httplib::DataSink& sink) {
         for (const auto& [delay_ms, piece] : *pieces) {
           std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
           if (!sink.write(piece.data(), piece.size())) return false;
         }
+        if (drop) return false;  // cpp-httplib closes the connection without the last chunk
         sink.done();
         return true;
       });

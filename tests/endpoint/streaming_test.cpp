@@ -159,6 +159,23 @@ TEST(Streaming, MalformedStreamsAreBadInput) {
   }
 }
 
+TEST(Streaming, AConnectionDroppedMidStreamIsUnavailable) {
+  FakeServer server([](const json&) {
+    FakeReply r;
+    r.stream = {{0, chunk(" 4")}, {10, chunk("2")}};
+    r.drop_connection = true;
+    return r;
+  });
+  Client client(options_for(server));
+  EndpointEvaluator evaluator(client, {});
+  evaluator.set_streaming(true);
+  const util::Error e = error_of([&] { evaluator.generate({{"Q:", {}, 8}}, {}); });
+  EXPECT_TRUE(evaluator.take_request_timings().empty());
+  // The chunked body ends without its last chunk: a read failure, as a connection closed early.
+  EXPECT_EQ(e.kind(), util::ErrorKind::kUnavailable) << e.what();
+  EXPECT_NE(std::string(e.what()).find("Read failed"), std::string::npos) << e.what();
+}
+
 TEST(Streaming, AnHttpErrorOfAStreamIsUnavailable) {
   FakeServer server([](const json&) { return FakeReply{503, R"({"error":"overloaded"})"}; });
   Client client(options_for(server));
