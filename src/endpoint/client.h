@@ -4,8 +4,9 @@
 //
 // Every request carries `Authorization: Bearer $JOULEVAL_API_KEY` when that variable is set.
 //
-// Thread safety: probe_server and probe_loglikelihood are not; completions() may be called from
-// several threads at once (each call uses its own connection).
+// Thread safety: probe_server, probe_loglikelihood and probe_streaming are not; completions() and
+// stream_completions() may be called from several threads at once (each call uses its own
+// connection).
 #pragma once
 
 #include <memory>
