@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "report/export.h"
+#include "report/latency.h"
 #include "report/load.h"
 #include "report/model_compare.h"
 #include "report/phases.h"
@@ -31,6 +32,8 @@ report::Table table_of(report::ExportTable which, const report::Summary& summary
       return report::model_table(summary);
     case report::ExportTable::kPhases:
       return report::phases_table(results.cells, results.machines);
+    case report::ExportTable::kLatency:
+      return report::latency_table(results.cells, results.machines);
     case report::ExportTable::kSummary:
       break;
   }
@@ -49,6 +52,7 @@ std::vector<std::string> default_keys(report::ExportTable which, report::ExportF
     case report::ExportTable::kItems:
     case report::ExportTable::kModels:
     case report::ExportTable::kPhases:
+    case report::ExportTable::kLatency:
       break;
   }
   return full.default_columns;
@@ -64,6 +68,8 @@ std::string default_caption(report::ExportTable which) {
       return "Each model against the baseline model on the cells they share";
     case report::ExportTable::kPhases:
       return "Phases of generation per repetition and meter";
+    case report::ExportTable::kLatency:
+      return "Latency under load of endpoint generation cells per repetition";
     case report::ExportTable::kSummary:
       break;
   }
@@ -107,7 +113,8 @@ Command add_export_command(CLI::App& root) {
       "--table", o->table,
       "summary (one row per cell, the default) | items (per-item records) | precision (each "
       "precision against its reference) | models (each model against the baseline model) | phases (prefill, "
-      "decode, steady state of generation cells)");
+      "decode, steady state of generation cells) | latency (endpoint generation cells: TTFT, ITL, end-to-end "
+      "percentiles, throughput, goodput)");
   command.app->add_flag("--items", o->items, "Per-item records (same as --table items)");
   command.app->add_option("--columns", o->columns,
                           "Comma-separated column keys (default: all for csv/jsonl, a compact set for markdown/latex)");
@@ -153,6 +160,7 @@ Command add_export_command(CLI::App& root) {
                       : which == report::ExportTable::kPrecision ? "tab:jouleval-precision"
                       : which == report::ExportTable::kModels    ? "tab:jouleval-models"
                       : which == report::ExportTable::kPhases    ? "tab:jouleval-phases"
+                      : which == report::ExportTable::kLatency   ? "tab:jouleval-latency"
                                                                  : "tab:jouleval";
       if (which != report::ExportTable::kItems && !full.rows.empty())
         options.notes = report::caption_notes(summary, cell_ids(full));

@@ -30,6 +30,8 @@ Command add_run_command(CLI::App& root) {
     std::string served_model;
     std::string concurrency = "8";
     double request_timeout = 600;
+    std::optional<double> slo_ttft_ms;
+    std::optional<double> slo_itl_ms;
     std::string precisions;
     std::string tasks;
     std::string placement;
@@ -74,6 +76,14 @@ Command add_run_command(CLI::App& root) {
   app.add_option("--request-timeout", o->request_timeout, "With --endpoint: seconds allowed for each request")
       ->needs(endpoint)
       ->capture_default_str();
+  app.add_option("--slo-ttft", o->slo_ttft_ms,
+                 "With --endpoint: time-to-first-token objective in ms; goodput counts the requests meeting it\n"
+                 "(default: none)")
+      ->needs(endpoint);
+  app.add_option("--slo-itl", o->slo_itl_ms,
+                 "With --endpoint: inter-token latency objective in ms (a request's mean gap between tokens);\n"
+                 "goodput counts the requests meeting it (default: none)")
+      ->needs(endpoint);
   app.add_option(
          "-t,--task,--tasks", o->tasks,
          "Tasks, comma-separated: mmlu, arc_challenge, hellaswag, truthfulqa_mc1, truthfulqa_mc2, gsm8k, or all")
@@ -160,6 +170,8 @@ Command add_run_command(CLI::App& root) {
       c.concurrency_levels = sweep::parse_concurrency_levels(o->concurrency, "--concurrency");
       c.endpoint =
           endpoint::EndpointOptions{o->endpoint, o->served_model, c.concurrency_levels.front(), o->request_timeout};
+      c.slo = endpoint::Slo{o->slo_ttft_ms, o->slo_itl_ms};
+      endpoint::check_slo(c.slo);
       endpoint::Client check(*c.endpoint);  // usage errors (URL, ranges) before anything else
     }
     c.models = {spec};

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "report/latency.h"
 #include "report/phases.h"
 
 namespace jouleval::cli {
@@ -71,6 +72,7 @@ void ProgressPrinter::repetition_finished(const results::CellKey& /*key*/, const
              passes, format_duration(rep.seconds), energy,
              rep.short_window ? "  (window < 1 s: energy not meaningful)" : "");
   if (const auto steady = report::steady_state_line(rep)) fmt::print(stderr, "  {}\n", terminal_safe(*steady));
+  if (const auto latency = report::latency_line(rep)) fmt::print(stderr, "  {}\n", terminal_safe(*latency));
 }
 
 void ProgressPrinter::cell_finished(const results::CellKey& key, const sweep::CellOutcome& outcome) {

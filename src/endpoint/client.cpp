@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <regex>
@@ -187,6 +188,67 @@ json Client::completions(json body, const std::string& what) const {
   if (reply.status < 200 || reply.status > 299)
     throw Error(fmt::format("{}: HTTP {}: '{}'", where, reply.status, excerpt(reply.body)), ErrorKind::kUnavailable);
   return parse_object(reply, where);
+}
+
+StreamedResponse Client::stream_completions(json body, const std::string& what) const {
+  body["model"] = options_.served_model;
+  body["stream"] = true;
+  body["stream_options"] = {{"include_usage", true}};
+  const std::string where = fmt::format("endpoint {}: POST /v1/completions ({}, streamed)", base_, what);
+  auto connection = open_connection(base_, options_);
+  StreamedResponse out;
+  std::string raw;      // the whole body, for an HTTP error's excerpt
+  std::string pending;  // the part of the last line received so far
+  const auto start = std::chrono::steady_clock::now();
+  auto since_start = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/completions";
+  req.body = body.dump();
+  req.set_header("Content-Type", "application/json");
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    const double t = since_start();
+    if (raw.size() < 4096) raw.append(data, std::min<size_t>(n, 4096 - raw.size()));
+    pending.append(data, n);
+    size_t begin = 0;
+    for (size_t end; (end = pending.find('\n', begin)) != std::string::npos; begin = end + 1) {
+      std::string line = pending.substr(begin, end - begin);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      out.lines.push_back({t, std::move(line), true});
+    }
+    pending.erase(0, begin);
+    return true;
+  };
+  httplib::Response res;
+  httplib::Error error = httplib::Error::Success;
+  const bool answered = connection->send(req, res, error);
+  out.end_seconds = since_start();
+  if (!answered) {
+    const std::string reason = error == httplib::Error::Connection ? "cannot connect (refused or unreachable)"
+                                                                   : httplib::to_string(error) + " failed";
+    throw Error(fmt::format("{}: {} (no complete answer within --request-timeout {} s, or the connection was closed)",
+                            where, reason, options_.request_timeout_seconds),
+                ErrorKind::kUnavailable);
+  }
+  if (res.status < 200 || res.status > 299)
+    throw Error(fmt::format("{}: HTTP {}: '{}'", where, res.status, excerpt(raw)), ErrorKind::kUnavailable);
+  if (!pending.empty()) out.lines.push_back({out.end_seconds, pending, false});
+  return out;
+}
+
+StreamingSupport Client::probe_streaming() {
+  StreamingSupport support;
+  const std::string what = "streaming probe";
+  try {
+    const StreamedResponse r =
+        stream_completions(json{{"prompt", "The capital of France is"}, {"max_tokens", 1}, {"temperature", 0}}, what);
+    (void)read_stream(r, {}, 1, fmt::format("endpoint {}: POST /v1/completions ({})", base_, what));
+    support.supported = true;
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("cannot connect") != std::string::npos) throw;
+    support.why_not = e.what();
+  }
+  return support;
 }
 
 }  // namespace jouleval::endpoint

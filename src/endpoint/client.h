@@ -4,12 +4,14 @@
 //
 // Every request carries `Authorization: Bearer $JOULEVAL_API_KEY` when that variable is set.
 //
-// Thread safety: probe_server and probe_loglikelihood are not; completions() may be called from
-// several threads at once (each call uses its own connection).
+// Thread safety: probe_server, probe_loglikelihood and probe_streaming are not; completions() and
+// stream_completions() may be called from several threads at once (each call uses its own
+// connection).
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +39,26 @@ struct LoglikelihoodSupport {
   bool supported = false;
   int max_tokens = 0;   // 0, or 1 when the server refuses 0 (the generated token is then ignored)
   std::string why_not;  // when !supported: what the probe got
+};
+
+// Whether generation requests are streamed (docs/endpoint.md "Latency under load"), found by
+// probe_streaming.
+struct StreamingSupport {
+  bool supported = false;
+  std::string why_not;  // when !supported: what the probe got
+};
+
+// One line of a streamed response body (server-sent events), with the time it arrived.
+struct StreamLine {
+  double seconds = 0;    // since the request was sent
+  std::string text;      // without the line end
+  bool complete = true;  // false for a last line the stream ended inside (truncated)
+};
+
+// A streamed response: its lines in order and when the body ended.
+struct StreamedResponse {
+  std::vector<StreamLine> lines;
+  double end_seconds = 0;  // since the request was sent
 };
 
 class Client {
@@ -70,6 +92,17 @@ class Client {
   // kBadInput for a body that is not a JSON object or carries an "error" member. Every message
   // names the endpoint and `what`.
   nlohmann::json completions(nlohmann::json body, const std::string& what) const;
+
+  // POST /v1/completions with `body` and "stream": true, "stream_options": {"include_usage": true}
+  // (its "model" is set here); the body is read as it arrives and split into lines, each stamped
+  // with its arrival time. Throws util::Error (kUnavailable) as completions() for a connection
+  // failure, a timeout or an HTTP error status. The lines are checked by read_stream (response.h).
+  StreamedResponse stream_completions(nlohmann::json body, const std::string& what) const;
+
+  // One streamed generation request of one token: supported when the answer is a well-formed event
+  // stream that ends with data: [DONE] and carries `usage`. Throws util::Error (kUnavailable) only
+  // when the server cannot be reached.
+  StreamingSupport probe_streaming();
 
  private:
   EndpointOptions options_;

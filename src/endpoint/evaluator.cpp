@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <thread>
+#include <utility>
 
 #include "endpoint/response.h"
 #include "util/error.h"
@@ -103,6 +105,7 @@ std::vector<engine::LoglikelihoodResult> EndpointEvaluator::loglikelihood(
 std::vector<engine::GenerationResult> EndpointEvaluator::generate(
     const std::vector<engine::GenerationRequest>& requests, const engine::ProgressFn& progress) {
   std::vector<engine::GenerationResult> out(requests.size());
+  std::vector<RequestTiming> timings;
   engine::WorkCounters work;
   std::mutex work_mutex;
   run_concurrently(
@@ -113,10 +116,24 @@ std::vector<engine::GenerationResult> EndpointEvaluator::generate(
             fmt::format("generation request {} of {}{}", i + 1, requests.size(), task_.empty() ? "" : " of " + task_);
         nlohmann::json body = {{"prompt", req.prompt}, {"max_tokens", req.max_new_tokens}, {"temperature", 0}};
         if (!req.stop.empty()) body["stop"] = req.stop;
-        const nlohmann::json response = client_.completions(std::move(body), what);
-        const std::string where = fmt::format("endpoint {}: POST /v1/completions ({})", client_.base_url(), what);
-        out[static_cast<size_t>(i)] = read_generation(response, req.stop, req.max_new_tokens, where);
+        RequestTiming timing;
+        if (streaming_) {
+          const std::string where =
+              fmt::format("endpoint {}: POST /v1/completions ({}, streamed)", client_.base_url(), what);
+          StreamedGeneration g =
+              read_stream(client_.stream_completions(std::move(body), what), req.stop, req.max_new_tokens, where);
+          out[static_cast<size_t>(i)] = std::move(g.result);
+          timing = std::move(g.timing);
+        } else {
+          const auto start = std::chrono::steady_clock::now();
+          const nlohmann::json response = client_.completions(std::move(body), what);
+          timing.e2e = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          const std::string where = fmt::format("endpoint {}: POST /v1/completions ({})", client_.base_url(), what);
+          out[static_cast<size_t>(i)] = read_generation(response, req.stop, req.max_new_tokens, where);
+          timing.output_tokens = out[static_cast<size_t>(i)].n_generated_tokens;
+        }
         std::lock_guard<std::mutex> lock(work_mutex);
+        timings.push_back(std::move(timing));
         work.prompt_tokens_evaluated += out[static_cast<size_t>(i)].n_prompt_tokens;
         work.tokens_generated += out[static_cast<size_t>(i)].n_generated_tokens;
         ++work.decode_calls;
@@ -124,7 +141,13 @@ std::vector<engine::GenerationResult> EndpointEvaluator::generate(
       progress);
   std::lock_guard<std::mutex> lock(mutex_);
   counters_ += work;
+  timings_.insert(timings_.end(), timings.begin(), timings.end());
   return out;
+}
+
+std::vector<RequestTiming> EndpointEvaluator::take_request_timings() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::exchange(timings_, {});
 }
 
 engine::WorkCounters EndpointEvaluator::counters() const {

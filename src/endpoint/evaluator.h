@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "endpoint/client.h"
+#include "endpoint/response.h"
 #include "engine/evaluator.h"
 
 namespace jouleval::endpoint {
@@ -28,6 +29,12 @@ class EndpointEvaluator : public engine::Evaluator {
   void set_task(std::string task) { task_ = std::move(task); }
   // Requests in flight at once from now on, 1..kMaxConcurrency (initially the client's).
   void set_concurrency(int concurrency) { concurrency_ = concurrency; }
+  // Generation requests streamed from now on (Client::probe_streaming said the server can); each
+  // then records its time to first token and inter-token gaps. Initially off.
+  void set_streaming(bool streaming) { streaming_ = streaming; }
+  // The times of the generation requests answered since the last take (in no particular order),
+  // and clears them.
+  std::vector<RequestTiming> take_request_timings();
 
   std::vector<engine::LoglikelihoodResult> loglikelihood(const std::vector<engine::LoglikelihoodRequest>& requests,
                                                          const engine::ProgressFn& progress) override;
@@ -43,6 +50,8 @@ class EndpointEvaluator : public engine::Evaluator {
   LoglikelihoodSupport loglikelihood_;
   std::string task_;
   int concurrency_;
+  bool streaming_ = false;
+  std::vector<RequestTiming> timings_;  // guarded by mutex_
   mutable std::mutex mutex_;
   engine::WorkCounters counters_;
 };

@@ -150,4 +150,67 @@ engine::LoglikelihoodResult read_echo_scoring(const json& response, size_t promp
   return r;
 }
 
+StreamedGeneration read_stream(const StreamedResponse& response, const std::vector<std::string>& stop, int max_tokens,
+                               const std::string& what) {
+  StreamedGeneration out;
+  out.timing.streamed = true;
+  std::string text;
+  json finish_reason;  // null until a chunk gives one
+  json usage;          // null until a chunk carries it
+  bool done = false;
+  bool any_text = false;
+  double last_text = 0;
+  if (std::none_of(response.lines.begin(), response.lines.end(),
+                   [](const StreamLine& l) { return l.text.rfind("data:", 0) == 0; }))
+    bad(what, fmt::format("the answer is not an event stream (no 'data:' line): '{}'",
+                          response.lines.empty() ? "" : response.lines.front().text.substr(0, 80)));
+  for (size_t n = 0; n < response.lines.size(); ++n) {
+    const StreamLine& line = response.lines[n];
+    const std::string where = fmt::format("stream line {}", n + 1);
+    if (!line.complete)
+      bad(what, fmt::format("the stream ended inside {} ('{}'): truncated", where, line.text.substr(0, 80)));
+    if (line.text.rfind("data:", 0) != 0) continue;  // blank, comment, event:, id:
+    std::string payload = line.text.substr(5);
+    if (!payload.empty() && payload.front() == ' ') payload.erase(0, 1);
+    if (done) bad(what, fmt::format("{} comes after data: [DONE]", where));
+    if (payload == "[DONE]") {
+      done = true;
+      continue;
+    }
+    const json chunk = json::parse(payload, nullptr, false);
+    if (chunk.is_discarded() || !chunk.is_object())
+      bad(what, fmt::format("{} is not a JSON object: '{}'", where, payload.substr(0, 120)));
+    if (chunk.contains("error"))
+      bad(what,
+          fmt::format("{}: the server sent an error in the stream: {}", where, chunk["error"].dump().substr(0, 200)));
+    if (auto u = chunk.find("usage"); u != chunk.end() && !u->is_null()) usage = *u;
+    const json& choices = member(chunk, "choices", "", fmt::format("{}: {}", what, where));
+    if (!choices.is_array() || choices.size() > 1)
+      bad(what, fmt::format("{}: 'choices' must be an array of at most one choice", where));
+    if (choices.empty()) continue;  // the usage chunk
+    const json& choice = choices[0];
+    if (!choice.is_object() || !choice.contains("text") || !choice["text"].is_string())
+      bad(what, fmt::format("{}: 'choices[0].text' is not a string", where));
+    const std::string piece = choice["text"].get<std::string>();
+    if (!piece.empty()) {
+      if (!any_text)
+        out.timing.ttft = line.seconds;
+      else
+        out.timing.itl.push_back(line.seconds - last_text);
+      any_text = true;
+      last_text = line.seconds;
+      text += piece;
+    }
+    if (auto r = choice.find("finish_reason"); r != choice.end() && r->is_string()) finish_reason = *r;
+  }
+  if (!done) bad(what, "the stream has no 'data: [DONE]' (truncated?)");
+  if (usage.is_null()) bad(what, "no chunk of the stream carries 'usage' (stream_options.include_usage)");
+  json whole = {{"choices", {{{"text", text}, {"finish_reason", finish_reason}}}}, {"usage", usage}};
+  out.result = read_generation(whole, stop, max_tokens, what);
+  out.timing.e2e = response.end_seconds;
+  if (!any_text) out.timing.ttft = response.end_seconds;  // no text at all: the first token is the end
+  out.timing.output_tokens = out.result.n_generated_tokens;
+  return out;
+}
+
 }  // namespace jouleval::endpoint

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "endpoint/client.h"
 #include "engine/requests.h"
 
 namespace jouleval::endpoint {
@@ -36,6 +37,29 @@ engine::GenerationResult read_generation(const nlohmann::json& response, const s
 // usage (prompt + completion tokens).
 engine::LoglikelihoodResult read_echo_scoring(const nlohmann::json& response, size_t prompt_chars, size_t context_chars,
                                               const std::string& what);
+
+// The times of one generation request as the client saw them (docs/endpoint.md "Latency under
+// load"), in seconds from sending the request.
+struct RequestTiming {
+  bool streamed = false;
+  double ttft = 0;            // first chunk with non-empty text (streamed only)
+  std::vector<double> itl;    // gaps between successive chunks with text (streamed only)
+  double e2e = 0;             // until the whole answer was read
+  int64_t output_tokens = 0;  // usage.completion_tokens
+};
+
+// A streamed generation response (Client::stream_completions) read as read_generation reads a
+// whole one: the text of every chunk joined, finish_reason and `usage` from the chunks that carry
+// them, the same checks. Also errors on an answer without any `data:` line (not streamed), (kBadInput, naming the line)
+// on a data line that is not a JSON object, an "error" object in the stream, a chunk whose choices are not one choice
+// with string text, a line the stream ended inside, no `data: [DONE]`, or no `usage` in any chunk. Lines other than
+// `data:` (comments, event:, id:, blank) are ignored.
+struct StreamedGeneration {
+  engine::GenerationResult result;
+  RequestTiming timing;
+};
+StreamedGeneration read_stream(const StreamedResponse& response, const std::vector<std::string>& stop, int max_tokens,
+                               const std::string& what);
 
 // Length of a UTF-8 text in Unicode code points (invalid bytes count one each).
 size_t code_points(const std::string& text);

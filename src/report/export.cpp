@@ -208,8 +208,10 @@ ExportTable parse_export_table(const std::string& name) {
   if (name == "precision") return ExportTable::kPrecision;
   if (name == "models") return ExportTable::kModels;
   if (name == "phases") return ExportTable::kPhases;
-  throw util::Error(fmt::format("unknown table '{}' for --table (summary, items, precision, models, phases)", name),
-                    util::ErrorKind::kUsage);
+  if (name == "latency") return ExportTable::kLatency;
+  throw util::Error(
+      fmt::format("unknown table '{}' for --table (summary, items, precision, models, phases, latency)", name),
+      util::ErrorKind::kUsage);
 }
 
 std::string latex_escape(const std::string& text) {

@@ -24,7 +24,7 @@ enum class ExportFormat { kCsv, kJsonl, kMarkdown, kLatex };
 // precision comparisons (report/precision.h: one row per precision against its reference), or the
 // model comparisons (report/model_compare.h: one row per cell shared with the baseline model), or the
 // phases of generation cells (report/phases.h: one row per repetition, meter and phase).
-enum class ExportTable { kSummary, kItems, kPrecision, kModels, kPhases };
+enum class ExportTable { kSummary, kItems, kPrecision, kModels, kPhases, kLatency };
 
 // "summary" | "items" | "precision" | "models" | "phases"; throws util::Error (usage) otherwise.
 ExportTable parse_export_table(const std::string& name);

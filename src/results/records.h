@@ -137,6 +137,10 @@ struct Repetition {
   // Generation cells: each phase of the window per meter (empty for other cells and for databases
   // before the phase_energy table).
   std::vector<PhaseEnergy> phases;
+  // Endpoint generation cells: the window's latency under load (docs/endpoint.md "Latency under
+  // load"), the JSON object of endpoint::to_json(LatencySummary); "" for other cells and for
+  // databases before the request_latency table.
+  std::string latency_json;
 };
 
 // Accuracy of a cell (identical across repetitions for greedy evaluation; recorded once).

@@ -124,6 +124,17 @@ CREATE TABLE IF NOT EXISTS phase_energy (
 )sql");
 }
 
+// Version 6: the latency under load of endpoint generation repetitions (docs/endpoint.md "Latency
+// under load"), one row per repetition: the JSON object of its summary (percentiles, throughput,
+// goodput and the objectives it was computed against).
+void migrate_add_request_latency(Database& db) {
+  db.exec(R"sql(
+CREATE TABLE IF NOT EXISTS request_latency (
+  repetition_id INTEGER PRIMARY KEY REFERENCES repetitions(id) ON DELETE CASCADE,
+  summary TEXT NOT NULL);
+)sql");
+}
+
 int pragma_int(Database& db, const char* pragma) {
   Statement st(db, fmt::format("PRAGMA {}", pragma));
   return st.step() ? static_cast<int>(st.column_int64(0)) : 0;
@@ -153,6 +164,7 @@ void create_schema(Database& db) {
   db.exec(cells_table("cells"));
   db.exec(kCreateClaims);
   migrate_add_phase_energy(db);
+  migrate_add_request_latency(db);
   Statement meta(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
   meta.bind_all("schema_version", std::to_string(kSchemaVersion)).run();
   meta.bind_all("created_by", fmt::format("jouleval {}", util::build::kVersion)).run();
@@ -195,6 +207,11 @@ void upgrade_schema(Database& db) {
     // Version 4 -> 5: the phases of generation repetitions (none for those already stored).
     if (version <= 4) {
       migrate_add_phase_energy(db);
+      set_version(db, kSchemaVersion);
+    }
+    // Version 5 -> 6: the latency under load of endpoint repetitions (none for those already stored).
+    if (version <= 5) {
+      migrate_add_request_latency(db);
       set_version(db, kSchemaVersion);
     }
     tx.commit();

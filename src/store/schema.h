@@ -9,7 +9,7 @@ namespace jouleval::store {
 // Bumped whenever a table or column changes (docs/store.md "Schema"). Files of versions
 // kOldestReadableVersion .. kSchemaVersion - 1 are read as they are by read-only commands and
 // upgraded in place when opened for writing; files of any other version are refused.
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 inline constexpr int kOldestReadableVersion = 1;
 // PRAGMA application_id of a results database ("JOUL").
 inline constexpr int kApplicationId = 0x4A4F554C;

@@ -141,6 +141,9 @@ std::vector<Cell> Store::read_cells(const std::string& where, std::optional<int6
     SELECT phase, meter, seconds, tokens, steps, batch, method, joules, joules_idle_subtracted, note
     FROM phase_energy WHERE repetition_id = ? ORDER BY rowid)sql");
   }
+  // Version 6 and later: the latency under load of endpoint repetitions.
+  std::optional<Statement> latency;
+  if (schema_version_ >= 6) latency.emplace(db_, "SELECT summary FROM request_latency WHERE repetition_id = ?");
   for (Cell& c : out) {
     metrics.bind(1, c.id);
     while (metrics.step())
@@ -173,6 +176,11 @@ std::vector<Cell> Store::read_cells(const std::string& where, std::optional<int6
         phases->bind(1, r.id);
         while (phases->step()) r.phases.push_back(read_phase(*phases));
         phases->reset();
+      }
+      if (latency) {
+        latency->bind(1, r.id);
+        if (latency->step()) r.latency_json = latency->column_text(0);
+        latency->reset();
       }
       if (query.with_timeline) r.timeline = timeline(r.id);
     }

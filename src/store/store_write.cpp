@@ -175,6 +175,10 @@ void Store::write_repetition(int64_t cell_id, const Repetition& r, std::optional
   }
   Statement sample(db_, "INSERT INTO timeline (repetition_id, t, meter, watts) VALUES (?, ?, ?, ?)");
   for (const PowerSample& s : r.timeline) sample.bind_all(rep_id, s.t_seconds, s.meter, s.watts).run();
+  if (!r.latency_json.empty()) {
+    Statement latency(db_, "INSERT INTO request_latency (repetition_id, summary) VALUES (?, ?)");
+    latency.bind_all(rep_id, r.latency_json).run();
+  }
   if (r.phases.empty()) return;
   Statement phase(db_, R"sql(
     INSERT INTO phase_energy (repetition_id, meter, phase, seconds, joules, joules_idle_subtracted, tokens, steps,

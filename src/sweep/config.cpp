@@ -151,7 +151,9 @@ nlohmann::json SweepConfig::to_json() const {
         {"url", endpoint->url},
         {"served_model", endpoint->served_model},
         {"concurrency", concurrency_levels.empty() ? std::vector<int>{endpoint->concurrency} : concurrency_levels},
-        {"request_timeout", endpoint->request_timeout_seconds}};
+        {"request_timeout", endpoint->request_timeout_seconds},
+        {"slo_ttft_ms", slo.ttft_ms ? nlohmann::json(*slo.ttft_ms) : nlohmann::json(nullptr)},
+        {"slo_itl_ms", slo.itl_ms ? nlohmann::json(*slo.itl_ms) : nlohmann::json(nullptr)}};
   return {{"database", database.string()},
           {"endpoint", endpoint_json},
           {"data_dir", data_dir.string()},
@@ -362,7 +364,7 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
     const toml::table* ep = ep_node->as_table();
     if (ep == nullptr) f.bad("endpoint", "expected a table [endpoint]");
     const std::string e = "endpoint.";
-    f.check_keys(*ep, {"url", "served_model", "concurrency", "request_timeout"}, e);
+    f.check_keys(*ep, {"url", "served_model", "concurrency", "request_timeout", "slo_ttft_ms", "slo_itl_ms"}, e);
     endpoint::EndpointOptions options;
     const auto url = f.get<std::string>(*ep, "url", e);
     if (!url) f.bad(e + "url", "missing: e.g. url = \"http://127.0.0.1:8080\"");
@@ -392,6 +394,17 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
       options.concurrency = levels.front();
     }
     if (auto v = f.get<double>(*ep, "request_timeout", e)) options.request_timeout_seconds = *v;
+    // Goodput objectives (docs/endpoint.md "Latency under load"), as --slo-ttft / --slo-itl.
+    for (const char* key : {"slo_ttft_ms", "slo_itl_ms"}) {
+      const auto v = f.get<double>(*ep, key, e);
+      (std::string(key) == "slo_ttft_ms" ? config.slo.ttft_ms : config.slo.itl_ms) = v;
+      try {
+        endpoint::check_slo(std::string(key) == "slo_ttft_ms" ? endpoint::Slo{v, std::nullopt}
+                                                              : endpoint::Slo{std::nullopt, v});
+      } catch (const Error& err) {
+        f.bad(e + key, err.what());
+      }
+    }
     try {
       endpoint::Client check(options);
     } catch (const Error& err) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "endpoint/client.h"
+#include "endpoint/latency.h"
 #include "results/records.h"
 #include "tasks/task_id.h"
 #include "util/error.h"
@@ -46,6 +47,9 @@ struct SweepConfig {
   // With an endpoint: the concurrency levels, one cell per level and task, each 1..1024 and
   // distinct (empty: endpoint->concurrency alone).
   std::vector<int> concurrency_levels;
+  // With an endpoint: the objectives of goodput (--slo-ttft, --slo-itl; docs/endpoint.md "Latency
+  // under load"), none by default.
+  endpoint::Slo slo;
   std::vector<ModelSpec> models;
   std::vector<std::string> precisions = {"fp16"};
   std::vector<std::string> kv_types = {"f16"};

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "endpoint/evaluator.h"
+#include "endpoint/latency.h"
 #include "energy/phases.h"
 #include "engine/gguf_info.h"
 #include "engine/gguf_validate.h"
@@ -512,6 +513,7 @@ class SweepRun {
     observer_.message(
         fmt::format("endpoint {}: {} serving '{}'", client.base_url(), server.kind, client.options().served_model));
     endpoint::EndpointEvaluator evaluator(client, sweep_.loglikelihood_support());
+    evaluator.set_streaming(sweep_.streaming_support().supported);
     nlohmann::json used = nlohmann::json{
         {"endpoint", client.base_url()},
         {"server", server.kind},
@@ -523,7 +525,12 @@ class SweepRun {
         {"loglikelihood", sweep_.loglikelihood_support().supported
                               ? fmt::format("echo, max_tokens {}", sweep_.loglikelihood_support().max_tokens)
                               : "unsupported"},
-        {"request_timeout", client.options().request_timeout_seconds}};
+        {"request_timeout", client.options().request_timeout_seconds},
+        {"streaming", sweep_.streaming_support().supported
+                          ? "yes"
+                          : fmt::format("no ({})", sweep_.streaming_support().why_not.empty()
+                                                       ? "no generation task"
+                                                       : sweep_.streaming_support().why_not)}};
     bool busy = false;
     bool prepared = false;
     for (size_t i : open) {
@@ -612,7 +619,9 @@ class SweepRun {
       engine::ProgressFn progress = [this](int64_t d, int64_t t) { observer_.progress(d, t, monitor_.live_watts()); };
       const std::string started_at = now_iso8601();
       model.reset_counters();
-      (void)model.take_generation_steps();    // the warm-up's and unmeasured scoring's steps are not this window's
+      (void)model.take_generation_steps();  // the warm-up's and unmeasured scoring's steps are not this window's
+      auto* served = dynamic_cast<endpoint::EndpointEvaluator*>(&model);
+      if (served != nullptr) (void)served->take_request_timings();  // nor their request times
       const util::PeakRssWindow host_memory;  // the process's peak resident memory over this window
       auto window = monitor_.open_window([&] { model.synchronize(); });
       tasks::TaskResult result = evaluate(model, task, progress);
@@ -656,6 +665,11 @@ class SweepRun {
       rep.phases = generation_phases(steps, measured, monitor_.meters_status());
       rep.meters = std::move(measured.meters);
       if (config_.timeline) rep.timeline = std::move(measured.timeline);
+      if (served != nullptr) {
+        const auto timings = served->take_request_timings();
+        if (!timings.empty())
+          rep.latency_json = endpoint::to_json(endpoint::summarize_latency(timings, rep.seconds, config_.slo)).dump();
+      }
       last_seconds = measured.seconds;
       store_.add_repetition(cell_id, rep);  // committed atomically
       measured_any_ = true;
@@ -765,6 +779,11 @@ PreparedSweep prepare_sweep(const SweepConfig& config, std::optional<size_t> onl
                                 p.client_->base_url(), scored, p.loglikelihood_.why_not),
                     ErrorKind::kUnavailable);
     }
+    // Streamed generation when the server can (docs/endpoint.md "Latency under load"); else whole
+    // answers, with their end-to-end latency only.
+    if (std::any_of(p.cells_.begin(), p.cells_.end(),
+                    [&](const PlannedCell& c) { return p.task(c).kind() != tasks::RequestKind::kLoglikelihood; }))
+      p.streaming_ = p.client_->probe_streaming();
     return p;
   }
   std::set<size_t> models;

@@ -67,6 +67,8 @@ class PreparedSweep {
   const endpoint::Client* client() const { return client_.get(); }
   const endpoint::ServerInfo& server() const { return server_; }
   const endpoint::LoglikelihoodSupport& loglikelihood_support() const { return loglikelihood_; }
+  // Whether generation requests are streamed (probed when a generation task is planned).
+  const endpoint::StreamingSupport& streaming_support() const { return streaming_; }
 
  private:
   friend PreparedSweep prepare_sweep(const SweepConfig& config, std::optional<size_t> only_cell);
@@ -76,6 +78,7 @@ class PreparedSweep {
   std::shared_ptr<endpoint::Client> client_;
   endpoint::ServerInfo server_;
   endpoint::LoglikelihoodSupport loglikelihood_;
+  endpoint::StreamingSupport streaming_;
 };
 
 // Plans the cells of `config` (only cell `only_cell` when set, as --dry-run numbers them), loads every

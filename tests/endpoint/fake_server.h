@@ -9,18 +9,28 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace jouleval::endpoint::testing {
 
 struct FakeReply {
+  FakeReply() = default;
+  FakeReply(int status_code, std::string text) : status(status_code), body(std::move(text)) {}
   int status = 200;
   std::string body;
+  // When not empty: the body is sent as an event stream instead, piece by piece, each after
+  // sleeping its milliseconds (a server that streams its tokens).
+  std::vector<std::pair<int, std::string>> stream;
+  // With `stream`: the connection is dropped after the pieces instead of ending the body.
+  bool drop_connection = false;
 };
 
 class FakeServer {
@@ -41,7 +51,21 @@ class FakeServer {
       }
       const FakeReply reply = completions_(nlohmann::json::parse(req.body));
       res.status = reply.status;
-      res.set_content(reply.body, "application/json");
+      if (reply.stream.empty()) {
+        res.set_content(reply.body, "application/json");
+        return;
+      }
+      auto pieces = std::make_shared<std::vector<std::pair<int, std::string>>>(reply.stream);
+      const bool drop = reply.drop_connection;
+      res.set_chunked_content_provider("text/event-stream", [pieces, drop](size_t, httplib::DataSink& sink) {
+        for (const auto& [delay_ms, piece] : *pieces) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+          if (!sink.write(piece.data(), piece.size())) return false;
+        }
+        if (drop) return false;  // cpp-httplib closes the connection without the last chunk
+        sink.done();
+        return true;
+      });
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     if (port_ <= 0) throw std::runtime_error("fake server: cannot bind 127.0.0.1");
@@ -111,6 +135,24 @@ inline std::string completion(const std::string& text, int64_t prompt_tokens, in
                           {"completion_tokens", completion_tokens},
                           {"total_tokens", prompt_tokens + completion_tokens}}}}
       .dump();
+}
+
+// One event-stream line carrying a completion chunk of `text` ("data: {...}\n\n").
+inline std::string chunk(const std::string& text, const char* finish_reason = nullptr) {
+  nlohmann::json c = {{"object", "text_completion"},
+                      {"choices", {{{"index", 0}, {"text", text}, {"finish_reason", nullptr}}}}};
+  if (finish_reason != nullptr) c["choices"][0]["finish_reason"] = finish_reason;
+  return "data: " + c.dump() + "\n\n";
+}
+// The final usage chunk and the end of the stream.
+inline std::string usage_and_done(int64_t prompt_tokens, int64_t completion_tokens) {
+  const nlohmann::json c = {{"object", "text_completion"},
+                            {"choices", nlohmann::json::array()},
+                            {"usage",
+                             {{"prompt_tokens", prompt_tokens},
+                              {"completion_tokens", completion_tokens},
+                              {"total_tokens", prompt_tokens + completion_tokens}}}};
+  return "data: " + c.dump() + "\n\ndata: [DONE]\n\n";
 }
 
 }  // namespace jouleval::endpoint::testing

@@ -95,6 +95,10 @@ used=$(sqlite3 "$work/results.db" "select engine_used_json from cells")
 [[ $used == *'"server":"llama.cpp"'* ]] || { echo "FAIL: server kind not recorded: $used"; exit 1; }
 tokens=$(sqlite3 "$work/results.db" "select prompt_tokens > 0 and generated_tokens > 0 from repetitions")
 [[ $tokens == 1 ]] || { echo "FAIL: token counts of the repetition: '$tokens'"; exit 1; }
+# Latency under load (docs/endpoint.md): one summary of the 3 requests of the window, streamed or not.
+latency=$(sqlite3 "$work/results.db" "select json_extract(summary, '$.requests') from request_latency")
+[[ $latency == 3 ]] || { echo "FAIL: latency summary of the repetition: '$latency'"; exit 1; }
+echo "streaming: $(sqlite3 "$work/results.db" "select json_extract(engine_used_json, '$.streaming') from cells")"
 echo "generation: ok"
 
 # Loglikelihood: this llama-server refuses echo; the run must stop before anything (exit 4).

@@ -21,3 +21,8 @@ add_test(NAME endpoint.an_unreachable_server_is_named
           --task gsm8k --samples --db ${CMAKE_BINARY_DIR}/endpoint-unreachable-test.db)
 set_tests_properties(endpoint.an_unreachable_server_is_named PROPERTIES
   PASS_REGULAR_EXPRESSION "endpoint http://127.0.0.1:1: GET /v1/models \\(the model list\\): cannot connect")
+add_test(NAME endpoint.a_bad_slo_is_a_usage_error
+  COMMAND $<TARGET_FILE:jouleval_cli> run --endpoint http://127.0.0.1:1 --served-model m --slo-ttft 0
+          --task gsm8k --samples --db ${CMAKE_BINARY_DIR}/endpoint-slo-test.db)
+set_tests_properties(endpoint.a_bad_slo_is_a_usage_error PROPERTIES
+  PASS_REGULAR_EXPRESSION "--slo-ttft 0: must be more than 0")

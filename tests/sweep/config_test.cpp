@@ -149,11 +149,14 @@ url = "http://10.0.0.7:8000/v1"
 served_model = "Qwen/Qwen2.5-7B-Instruct"
 concurrency = 32
 request_timeout = 90
+slo_ttft_ms = 250.5
 )"));
   ASSERT_TRUE(c.endpoint.has_value());
   EXPECT_EQ(c.endpoint->url, "http://10.0.0.7:8000/v1");
   EXPECT_EQ(c.endpoint->concurrency, 32);
   EXPECT_EQ(c.endpoint->request_timeout_seconds, 90);
+  EXPECT_EQ(c.slo.ttft_ms, 250.5);
+  EXPECT_FALSE(c.slo.itl_ms.has_value());
   const auto cells = plan_cells(c);
   ASSERT_EQ(cells.size(), 2U);
   const results::CellKey key = cell_key(c, cells[0], c.models.at(0).label, "", "");
@@ -214,6 +217,10 @@ TEST_F(ConfigTest, EndpointErrorsNameTheField) {
                         "field 'endpoint.concurrency'");
   expect_error_mentions([&] { load_sweep_config(write(base + ep + "request_timeout = -1\n")); },
                         "field 'endpoint.request_timeout'");
+  expect_error_mentions([&] { load_sweep_config(write(base + ep + "slo_ttft_ms = 0\n")); },
+                        "field 'endpoint.slo_ttft_ms'");
+  expect_error_mentions([&] { load_sweep_config(write(base + ep + "slo_itl_ms = -5\n")); },
+                        "field 'endpoint.slo_itl_ms'");
   expect_error_mentions([&] { load_sweep_config(write(base + ep + "port = 1\n")); }, "endpoint.port");
   expect_error_mentions(
       [&] { load_sweep_config(write("[sweep]\nsamples = true\nmodels = [\"a.gguf\"]\ntasks = [\"gsm8k\"]\n" + ep)); },

@@ -81,6 +81,7 @@ class EndpointRunner : public ::testing::Test {
 TEST_F(EndpointRunner, AGenerationCellIsStoredWithTheServersIdentityAndUsage) {
   std::atomic<int64_t> prompt_tokens{0}, requests{0};
   FakeServer server([&](const json& r) {
+    if (r.value("stream", false)) return FakeReply{400, R"({"error": "streaming is not supported"})"};
     const auto n = static_cast<int64_t>(r.at("prompt").get<std::string>().size() / 4);  // the server's count
     prompt_tokens += n;
     ++requests;
@@ -107,12 +108,71 @@ TEST_F(EndpointRunner, AGenerationCellIsStoredWithTheServersIdentityAndUsage) {
   EXPECT_EQ(requests.load(), 4);
   EXPECT_EQ(cell.repetitions[0].prompt_tokens, prompt_tokens.load());
   EXPECT_EQ(cell.repetitions[0].generated_tokens, 4 * 12);
+  // Not streamed (the server refused the probe): end-to-end latency only, said in the cell.
+  EXPECT_EQ(used.at("streaming").get<std::string>().rfind("no (", 0), 0U) << used.dump();
+  const json latency = json::parse(cell.repetitions[0].latency_json);
+  EXPECT_EQ(latency.at("requests"), 4);
+  EXPECT_EQ(latency.at("streamed"), false);
+  EXPECT_TRUE(latency.at("ttft_p50_ms").is_null());
+  EXPECT_GT(latency.at("e2e_p50_ms").get<double>(), 0);
+  EXPECT_TRUE(latency.at("goodput_requests_per_s").is_null());
+}
+
+// A streaming server: each request's first text after 60 ms, two more chunks 30 ms apart. The
+// repetition stores TTFT, ITL and end-to-end percentiles within bounds of these sleeps, the
+// throughput of its window and the goodput under --slo-ttft.
+TEST_F(EndpointRunner, AStreamedGenerationCellStoresItsLatencyUnderLoad) {
+  std::atomic<int> streamed{0};
+  FakeServer server([&](const json& r) {
+    EXPECT_TRUE(r.value("stream", false));
+    EXPECT_TRUE(r.at("stream_options").at("include_usage").get<bool>());
+    ++streamed;
+    FakeReply reply;
+    if (r.at("max_tokens") == 1) {  // the probe
+      reply.stream = {{0, endpoint::testing::chunk(" Paris", "length")}, {0, endpoint::testing::usage_and_done(5, 1)}};
+      return reply;
+    }
+    reply.stream = {{60, endpoint::testing::chunk(" The answer")},
+                    {30, endpoint::testing::chunk(" is")},
+                    {30, endpoint::testing::chunk(" 42.", "stop")},
+                    {0, endpoint::testing::usage_and_done(10, 4)}};
+    return reply;
+  });
+  SweepConfig c = config(server);
+  c.slo = endpoint::Slo{1000, std::nullopt};  // every request meets it
+  ASSERT_EQ(run(c).cells_done, 1);
+  EXPECT_EQ(streamed.load(), 1 + 4);  // the probe and the 4 requests
+  const auto cells = cells_of(c.database);
+  ASSERT_EQ(cells.size(), 1U);
+  EXPECT_EQ(json::parse(cells[0].engine_used_json).at("streaming"), "yes");
+  ASSERT_EQ(cells[0].repetitions.size(), 1U);
+  const results::Repetition& rep = cells[0].repetitions[0];
+  EXPECT_EQ(rep.generated_tokens, 4 * 4);
+  const json l = json::parse(rep.latency_json);
+  EXPECT_EQ(l.at("requests"), 4);
+  EXPECT_EQ(l.at("streamed"), true);
+  for (const char* k : {"ttft_p50_ms", "ttft_p99_ms"}) {
+    EXPECT_GE(l.at(k).get<double>(), 60) << k;
+    EXPECT_LT(l.at(k).get<double>(), 60 + 80) << k;
+  }
+  for (const char* k : {"itl_p50_ms", "itl_p99_ms"}) {
+    EXPECT_GE(l.at(k).get<double>(), 30 - 5) << k;
+    EXPECT_LT(l.at(k).get<double>(), 30 + 80) << k;
+  }
+  EXPECT_GE(l.at("e2e_p50_ms").get<double>(), 120);
+  // 4 requests and 16 tokens in the window, whose length is stored with the repetition.
+  EXPECT_NEAR(l.at("requests_per_s").get<double>(), 4 / rep.seconds, 1e-9);
+  EXPECT_NEAR(l.at("output_tokens_per_s").get<double>(), 16 / rep.seconds, 1e-9);
+  EXPECT_NEAR(l.at("goodput_requests_per_s").get<double>(), 4 / rep.seconds, 1e-9);
+  EXPECT_EQ(l.at("slo_ttft_ms"), 1000);
+  EXPECT_TRUE(l.at("slo_itl_ms").is_null());
 }
 
 // --concurrency 3,1: one cell per level, each with its level in its identity, sent with it.
 TEST_F(EndpointRunner, EachConcurrencyLevelIsACell) {
   endpoint::testing::InFlight in_flight(3);
-  FakeServer server([&](const json&) {
+  FakeServer server([&](const json& r) {
+    if (r.value("stream", false)) return FakeReply{400, R"({"error": "streaming is not supported"})"};
     in_flight.arrive();
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     in_flight.leave();

@@ -1,0 +1,132 @@
+#include "report/latency.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "report/identify.h"
+#include "report/summary.h"
+
+namespace jouleval::report {
+namespace {
+
+using nlohmann::json;
+
+std::optional<double> number(const json& j, const std::string& key) {
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+json parse(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  return j.is_discarded() ? json() : j;
+}
+
+const results::Machine* find_machine(const std::vector<results::Machine>& machines, const std::string& id) {
+  for (const auto& m : machines)
+    if (m.id == id) return &m;
+  return nullptr;
+}
+
+constexpr const char* kMetrics[] = {"ttft", "itl", "e2e"};
+constexpr const char* kLabels[] = {"TTFT", "ITL", "E2E"};
+
+}  // namespace
+
+Table latency_table(const std::vector<results::Cell>& cells, const std::vector<results::Machine>& machines) {
+  Table t;
+  t.columns = {{"cell_id", "Cell"}};
+  t.columns[0].exact = true;
+  for (const auto& [key, label] : identity_columns()) {
+    Column c{key, label};
+    c.absent_text = "not recorded";
+    c.exact = true;
+    t.columns.push_back(c);
+  }
+  std::vector<std::pair<std::string, std::string>> values = {
+      {"concurrency", "Concurrency"}, {"requests", "Requests"}, {"streamed", "Streamed"}};
+  for (int m = 0; m < 3; ++m)
+    for (const char* p : {"p50", "p90", "p99"})
+      values.emplace_back(fmt::format("{}_{}_ms", kMetrics[m], p), fmt::format("{} {} (ms)", kLabels[m], p));
+  values.insert(values.end(), {{"requests_per_s", "Requests/s"},
+                               {"output_tokens_per_s", "Output tokens/s"},
+                               {"goodput_requests_per_s", "Goodput (requests/s)"},
+                               {"slo_ttft_ms", "SLO TTFT (ms)"},
+                               {"slo_itl_ms", "SLO ITL (ms)"}});
+  t.columns.push_back(Column{"repetition", "Repetition"});
+  for (const auto& [key, label] : values) t.columns.push_back(Column{key, label});
+  std::vector<std::string> unrecorded;
+  for (const auto& cell : cells)
+    if (!find_machine(machines, cell.machine_id)) unrecorded.push_back(cell.machine_id);
+  const auto labels = machine_labels(machines, unrecorded);
+  std::vector<std::vector<results::IdentityField>> shown;
+  for (const auto& cell : cells) {
+    if (cell.status != results::CellStatus::kDone) continue;
+    const std::string& label = labels.at(cell.machine_id);
+    const json used = parse(cell.engine_used_json);
+    bool any = false;
+    for (const auto& rep : cell.repetitions) {
+      if (rep.latency_json.empty()) continue;
+      any = true;
+      const json s = parse(rep.latency_json);
+      std::vector<Value> row = {Value{cell.id}};
+      for (Value& v : identity_values(label, cell.machine_id, cell.key)) row.push_back(std::move(v));
+      row.push_back(Value{static_cast<int64_t>(rep.index)});
+      for (const auto& [key, label_] : values) {
+        if (key == "concurrency") {
+          const auto c = number(used, "concurrency");
+          row.push_back(c ? Value{static_cast<int64_t>(*c)} : Value{});
+        } else if (key == "streamed") {
+          row.push_back(s.is_object() && s.contains("streamed") && s["streamed"].is_boolean()
+                            ? Value{s["streamed"].get<bool>()}
+                            : Value{});
+        } else if (key == "requests") {
+          const auto n = number(s, key);
+          row.push_back(n ? Value{static_cast<int64_t>(*n)} : Value{});
+        } else {
+          row.push_back(opt_value(number(s, key)));
+        }
+      }
+      t.rows.push_back(std::move(row));
+      t.row_estimated.push_back(false);
+    }
+    if (any) shown.push_back(results::identity_fields(label, cell.key));
+  }
+  t.default_columns = {"cell_id"};
+  for (const auto& k : compact_identity_columns(shown)) t.default_columns.push_back(k);
+  for (const char* k : {"repetition", "concurrency", "ttft_p50_ms", "ttft_p99_ms", "itl_p50_ms", "itl_p99_ms",
+                        "e2e_p50_ms", "e2e_p99_ms", "requests_per_s", "output_tokens_per_s", "goodput_requests_per_s"})
+    t.default_columns.push_back(k);
+  return t;
+}
+
+std::optional<std::string> latency_line(const results::Repetition& rep) {
+  if (rep.latency_json.empty()) return std::nullopt;
+  const json s = parse(rep.latency_json);
+  if (!s.is_object()) return std::nullopt;
+  auto ms = [&](const std::string& key) {
+    const auto v = number(s, key);
+    return v ? fmt::format("{:.0f}", *v) : std::string("-");
+  };
+  std::string out = "latency:";
+  for (int m = 0; m < 3; ++m) {
+    const std::string k = kMetrics[m];
+    if (!number(s, k + "_p50_ms")) continue;  // not streamed: no TTFT / ITL
+    out += fmt::format(" {} p50 {} / p90 {} / p99 {} ms;", kLabels[m], ms(k + "_p50_ms"), ms(k + "_p90_ms"),
+                       ms(k + "_p99_ms"));
+  }
+  out += fmt::format(" {:.2f} req/s, {:.0f} tok/s", number(s, "requests_per_s").value_or(0),
+                     number(s, "output_tokens_per_s").value_or(0));
+  if (const auto g = number(s, "goodput_requests_per_s")) {
+    std::string slo;
+    if (const auto v = number(s, "slo_ttft_ms")) slo += fmt::format("TTFT <= {:g} ms", *v);
+    if (const auto v = number(s, "slo_itl_ms")) slo += fmt::format("{}ITL <= {:g} ms", slo.empty() ? "" : ", ", *v);
+    out += fmt::format("; goodput {:.2f} req/s ({})", *g, slo);
+  }
+  if (s.contains("streamed") && s["streamed"] == false) out += " (not streamed: end-to-end latency only)";
+  return out;
+}
+
+}  // namespace jouleval::report
