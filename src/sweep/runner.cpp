@@ -92,8 +92,9 @@ int64_t request_count(const tasks::Task& task) {
                                                            : static_cast<int64_t>(task.generation_requests().size());
 }
 
-// The phases of a generation window, per meter that can measure on this machine (a window without
-// any: the times alone, energy unavailable). Empty when the window ran no generation step.
+// The phases of a generation window, per meter that can measure on this machine and is used by the
+// work (a window without any: the times alone, energy unavailable). Empty when the window ran no
+// generation step.
 std::vector<results::PhaseEnergy> generation_phases(const std::vector<engine::GenerationStep>& steps,
                                                     const energy::WindowResult& window,
                                                     const std::vector<energy::MeterStatus>& status) {
@@ -102,7 +103,8 @@ std::vector<results::PhaseEnergy> generation_phases(const std::vector<engine::Ge
     const bool usable = std::any_of(status.begin(), status.end(), [&](const energy::MeterStatus& m) {
       return m.name == window.meters[i].meter && m.available;
     });
-    if (!usable) continue;  // never measured here: its reason is in the repetition's meters
+    // Never measured here, or a GPU the work does not use: the repetition's meters say why.
+    if (!usable || results::meter_unused(window.meters[i])) continue;
     meters.push_back(
         {window.meters[i], i < window.samples.size() ? window.samples[i] : std::vector<energy::TimedWatts>{}});
   }

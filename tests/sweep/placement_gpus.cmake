@@ -70,3 +70,17 @@ execute_process(COMMAND ${JOULEVAL} export fake.db --format csv --columns gpu_j,
 if(NOT csv STREQUAL "gpu_j,gpu_j_by_device,unused_gpus\n1,nvml:2 1.0 J,nvml:0 (Fake GPU); nvml:1 (Fake GPU)\n")
   message(FATAL_ERROR "export of the fake-NVML run: unexpected\n${csv}")
 endif()
+
+# A generation cell's phases are recorded for the metered GPU only: unused GPUs get no phase rows.
+execute_process(COMMAND ${JOULEVAL} run --model tiny.gguf --task gsm8k --samples --placement cpu --repetitions 1
+                        --idle 0 --warmup 0 --threads 2 --ctx 2048 --min-window 0 --nvml-library ${FAKE_NVML}
+                        --rapl-root /nonexistent --db fake-gen.db
+                WORKING_DIRECTORY ${OUT} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "gsm8k with the fake NVML: exit ${rc}:\n${err}")
+endif()
+execute_process(COMMAND ${JOULEVAL} export fake-gen.db --table phases --format csv
+                WORKING_DIRECTORY ${OUT} OUTPUT_VARIABLE phases RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT phases MATCHES ",nvml:2,prefill," OR phases MATCHES "nvml:0" OR phases MATCHES "nvml:1")
+  message(FATAL_ERROR "phases of the fake-NVML generation run: expected rows of nvml:2 only\n${phases}")
+endif()
