@@ -8,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -366,6 +367,43 @@ class SweepRun {
 
   // Runs what is left of a group. Returns false when some of its cells are being measured by another
   // live process (the caller comes back to them), true when every cell has an outcome.
+  // Makes cell `i` (its key) this process's to measure. Empty when it is already done (recorded as
+  // such) or another live process measures it (announced once; `busy` is set). Otherwise its id and
+  // the repetitions stored so far, read again under the claim: the previous holder may have added
+  // some since.
+  struct Claimed {
+    int64_t id;
+    std::vector<int32_t> stored;
+  };
+  std::optional<Claimed> claim_open_cell(size_t i, const results::CellKey& key, bool& busy) {
+    auto progress = store_.find_cell(machine_id_, key);
+    if (progress && progress->status == results::CellStatus::kDone &&
+        static_cast<int>(progress->done_repetitions.size()) >= config_.repetitions) {
+      CellOutcome outcome;
+      outcome.kind = CellOutcome::Kind::kAlreadyDone;
+      log_items(key, progress->id);
+      record_outcome(i, key, progress->id, outcome);
+      return std::nullopt;
+    }
+    const int64_t id = progress ? progress->id : store_.ensure_cell(machine_id_, key);
+    const store::ClaimResult claim =
+        store_.claim_cell(id, claims_->me(), [this](const store::ClaimHolder& h) { return claims_->alive(h); });
+    if (claim.outcome == store::ClaimOutcome::kBusy) {
+      if (announced_wait_.insert(i).second) {
+        observer_.message(fmt::format("{}: being measured by another process ({}); waiting for it",
+                                      results::describe(key), ClaimKeeper::describe(*claim.previous)));
+      }
+      busy = true;
+      return std::nullopt;
+    }
+    if (claim.outcome == store::ClaimOutcome::kTakenOver) {
+      observer_.message(fmt::format("{}: taking over from a process that stopped ({})", results::describe(key),
+                                    ClaimKeeper::describe(*claim.previous)));
+    }
+    auto now = store_.find_cell(machine_id_, key);
+    return Claimed{id, now ? now->done_repetitions : std::vector<int32_t>{}};
+  }
+
   bool run_group(const Group& group) {
     std::vector<size_t> open;
     for (size_t i : group)
@@ -405,35 +443,9 @@ class SweepRun {
     bool busy = false;
     for (size_t i : open) {
       results::CellKey key = cell_key(config_, sweep_.cells()[i], spec.label, source_sha256, file.sha256);
-      auto progress = store_.find_cell(machine_id_, key);
-      if (progress && progress->status == results::CellStatus::kDone &&
-          static_cast<int>(progress->done_repetitions.size()) >= config_.repetitions) {
-        CellOutcome outcome;
-        outcome.kind = CellOutcome::Kind::kAlreadyDone;
-        log_items(key, progress->id);
-        record_outcome(i, key, progress->id, outcome);
-        continue;
-      }
-      const int64_t id = progress ? progress->id : store_.ensure_cell(machine_id_, key);
-      const store::ClaimResult claim =
-          store_.claim_cell(id, claims_->me(), [this](const store::ClaimHolder& h) { return claims_->alive(h); });
-      if (claim.outcome == store::ClaimOutcome::kBusy) {
-        if (!announced_wait_.count(i)) {
-          announced_wait_.insert(i);
-          observer_.message(fmt::format("{}: being measured by another process ({}); waiting for it",
-                                        results::describe(key), ClaimKeeper::describe(*claim.previous)));
-        }
-        busy = true;
-        continue;
-      }
-      if (claim.outcome == store::ClaimOutcome::kTakenOver) {
-        observer_.message(fmt::format("{}: taking over from a process that stopped ({})", results::describe(key),
-                                      ClaimKeeper::describe(*claim.previous)));
-      }
-      // Read the stored repetitions again now that the claim is ours: the previous holder may have
-      // added some since.
-      auto now = store_.find_cell(machine_id_, key);
-      todo.push_back({i, key, id, now ? now->done_repetitions : std::vector<int32_t>{}});
+      auto claimed = claim_open_cell(i, key, busy);
+      if (!claimed) continue;
+      todo.push_back({i, key, claimed->id, std::move(claimed->stored)});
     }
     if (todo.empty()) return !busy;
 
@@ -539,26 +551,9 @@ class SweepRun {
       if (over_budget(0)) return true;
       const PlannedCell& planned = sweep_.cells()[i];
       const results::CellKey key = cell_key(config_, planned, client.options().served_model, "", "");
-      auto progress = store_.find_cell(machine_id_, key);
-      if (progress && progress->status == results::CellStatus::kDone &&
-          static_cast<int>(progress->done_repetitions.size()) >= config_.repetitions) {
-        CellOutcome outcome;
-        outcome.kind = CellOutcome::Kind::kAlreadyDone;
-        log_items(key, progress->id);
-        record_outcome(i, key, progress->id, outcome);
-        continue;
-      }
-      const int64_t id = progress ? progress->id : store_.ensure_cell(machine_id_, key);
-      const store::ClaimResult claim =
-          store_.claim_cell(id, claims_->me(), [this](const store::ClaimHolder& h) { return claims_->alive(h); });
-      if (claim.outcome == store::ClaimOutcome::kBusy) {
-        if (announced_wait_.insert(i).second)
-          observer_.message(fmt::format("{}: being measured by another process ({}); waiting for it",
-                                        results::describe(key), ClaimKeeper::describe(*claim.previous)));
-        busy = true;
-        continue;
-      }
-      auto now = store_.find_cell(machine_id_, key);
+      auto claimed = claim_open_cell(i, key, busy);
+      if (!claimed) continue;
+      const int64_t id = claimed->id;
       const tasks::Task& task = sweep_.task(planned);
       evaluator.set_task(key.task);
       evaluator.set_concurrency(planned.concurrency);
@@ -578,7 +573,7 @@ class SweepRun {
         cell.key = key;
         cell.model_path = client.base_url();
         cell.engine_used_json = used.dump();
-        run_cell(evaluator, task, i, cell, now ? now->done_repetitions : std::vector<int32_t>{});
+        run_cell(evaluator, task, i, cell, claimed->stored);
       } catch (const Error& e) {
         if (e.kind() == ErrorKind::kNoSpace) throw;
         fail_cell(i, key, e.what());
