@@ -39,12 +39,7 @@ Table latency_table(const std::vector<results::Cell>& cells, const std::vector<r
   Table t;
   t.columns = {{"cell_id", "Cell"}};
   t.columns[0].exact = true;
-  for (const auto& [key, label] : identity_columns()) {
-    Column c{key, label};
-    c.absent_text = "not recorded";
-    c.exact = true;
-    t.columns.push_back(c);
-  }
+  append_identity_columns(t, true);
   std::vector<std::pair<std::string, std::string>> values = {
       {"concurrency", "Concurrency"}, {"requests", "Requests"}, {"streamed", "Streamed"}};
   for (int m = 0; m < 3; ++m)

@@ -250,11 +250,7 @@ std::vector<ModelComparison> compare_models(const Summary& summary, const std::v
 Table model_table(const Summary& s) {
   Table t;
   t.columns = {{"cell_id", "Cell"}, {"baseline_cell_id", "Baseline cell"}};
-  for (const auto& [key, label] : identity_columns()) {
-    Column c{key, label};
-    c.absent_text = "not recorded";
-    t.columns.push_back(c);
-  }
+  append_identity_columns(t, false);
   const std::vector<Column> numbers = {{"baseline_model", "Baseline model"},
                                        {"accuracy_diff_pts", "Accuracy difference (points)"},
                                        {"accuracy_diff_se_pts", "SE (points)"},

@@ -139,12 +139,7 @@ Table phases_table(const std::vector<results::Cell>& cells, const std::vector<re
   Table t;
   t.columns = {{"cell_id", "Cell"}};
   t.columns[0].exact = true;
-  for (const auto& [key, label] : identity_columns()) {
-    Column c{key, label};
-    c.absent_text = "not recorded";
-    c.exact = true;
-    t.columns.push_back(c);
-  }
+  append_identity_columns(t, true);
   auto add = [&](const char* key, const char* label, bool energy = false) {
     Column c{key, label, energy};
     t.columns.push_back(c);
@@ -176,19 +171,20 @@ Table phases_table(const std::vector<results::Cell>& cells, const std::vector<re
         any = true;
         std::vector<Value> row = {Value{cell.id}};
         for (Value& v : identity_values(label, cell.machine_id, cell.key)) row.push_back(std::move(v));
-        row.push_back(Value{static_cast<int64_t>(rep.index)});
-        row.push_back(Value{static_cast<int64_t>(rep.passes)});
-        row.push_back(Value{p.meter});
-        row.push_back(Value{p.phase});
-        row.push_back(Value{p.seconds});
-        row.push_back(Value{p.tokens});
-        row.push_back(Value{static_cast<int64_t>(p.steps)});
-        row.push_back(Value{static_cast<int64_t>(p.batch)});
-        row.push_back(opt_value(p.joules));
-        row.push_back(opt_value(p.joules_idle_subtracted));
-        row.push_back(opt_value(per_token(p)));
-        row.push_back(Value{p.method});
-        row.push_back(p.note.empty() ? Value{} : Value{p.note});
+        const std::vector<Value> rest = {Value{static_cast<int64_t>(rep.index)},
+                                         Value{static_cast<int64_t>(rep.passes)},
+                                         Value{p.meter},
+                                         Value{p.phase},
+                                         Value{p.seconds},
+                                         Value{p.tokens},
+                                         Value{static_cast<int64_t>(p.steps)},
+                                         Value{static_cast<int64_t>(p.batch)},
+                                         opt_value(p.joules),
+                                         opt_value(p.joules_idle_subtracted),
+                                         opt_value(per_token(p)),
+                                         Value{p.method},
+                                         p.note.empty() ? Value{} : Value{p.note}};
+        row.insert(row.end(), rest.begin(), rest.end());
         t.rows.push_back(std::move(row));
         t.row_estimated.push_back(false);
       }

@@ -87,12 +87,7 @@ Table precision_table(const Summary& s) {
   Table t;
   t.columns = {{"cell_id", "Cell"}, {"reference_cell_id", "Reference cell"}};
   for (auto& c : t.columns) c.exact = true;
-  for (const auto& [key, label] : identity_columns()) {
-    Column c{key, label};
-    c.absent_text = "not recorded";
-    c.exact = true;
-    t.columns.push_back(c);
-  }
+  append_identity_columns(t, true);
   const std::vector<Column> numbers = {{"reference", "Reference"},
                                        {"energy_reduction_pct", "Energy reduction (%)", true},
                                        {"energy_ci_low_pct", "CI low (%)", true},

@@ -139,6 +139,15 @@ const std::vector<std::pair<std::string, std::string>>& identity_columns() {
   return kColumns;
 }
 
+void append_identity_columns(Table& t, bool exact) {
+  for (const auto& [key, label] : identity_columns()) {
+    Column c{key, label};
+    c.absent_text = "not recorded";
+    c.exact = exact;
+    t.columns.push_back(c);
+  }
+}
+
 std::vector<std::string> compact_identity_columns(const std::vector<std::vector<results::IdentityField>>& rows) {
   return distinguishing_fields(rows, {"machine", "model", "precision", "task"});
 }

@@ -57,6 +57,10 @@ Summary build_summary(const std::vector<results::Cell>& cells, const std::vector
 // machine (label), machine_id, then every field of results::identity_fields.
 const std::vector<std::pair<std::string, std::string>>& identity_columns();
 
+// Appends identity_columns() to `t` as columns (absent values shown "not recorded"; `exact`: formats
+// for people print them as stored). The tables that name cells by identity share this.
+void append_identity_columns(Table& t, bool exact);
+
 // The identity columns' values of a cell, in identity_columns() order: numbers as integers, a value
 // an older database did not record absent (shown "not recorded").
 std::vector<Value> identity_values(const std::string& machine_label, const std::string& machine_id,
