@@ -23,6 +23,7 @@
 #include "results/identity.h"
 #include "results/precision.h"
 #include "sweep/claims.h"
+#include "sweep/measure_locks.h"
 #include "tasks/fidelity.h"
 #include "tasks/load_task.h"
 #include "util/atomic_file.h"
@@ -409,14 +410,19 @@ class SweepRun {
     for (size_t i : group)
       if (!resolved_.count(i)) open.push_back(i);
     if (open.empty() || over_budget(0)) return true;
-    // One process measures on this machine at a time: another process's work (a load, a warm-up, a
-    // quantization, its own windows) would be inside this group's windows, on the same meters.
-    util::FileLock machine(util::measurement_lock_path(), [this] {
-      observer_.message(fmt::format("waiting for another jouleval process measuring on this machine (lock {})",
-                                    util::measurement_lock_path().string()));
-    });
-    if (sweep_.client() != nullptr) return run_endpoint_group(open);
+    // One process measures on each GPU (and on the host, when the work or a meter is the host's) at a
+    // time: another process's work (a load, a warm-up, a quantization, its own windows) would be inside
+    // this group's windows, on the same meters (docs/sweep.md "Several processes, one database").
     const PlannedCell& first = sweep_.cells()[open.front()];
+    const engine::Placement placement =
+        sweep_.client() != nullptr ? engine::Placement{} : engine::Placement::parse(first.placement);
+    MeasurementLocks locks(
+        measurement_locks(placement, monitor_.visible_gpu_bus_ids(), monitor_.host_meter_available()),
+        [this](const LockRequest& r) {
+          observer_.message(
+              fmt::format("waiting for another jouleval process measuring on {} (lock {})", r.what, r.path.string()));
+        });
+    if (sweep_.client() != nullptr) return run_endpoint_group(open);
     const ModelSpec& spec = config_.models[first.model_index];
     const std::string& source_sha256 = source_hash(first.model_index);
 
