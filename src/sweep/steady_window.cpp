@@ -56,7 +56,8 @@ std::vector<Interval> steady_intervals(const std::vector<endpoint::RequestSpan>&
     double dry = 0;
     bool found = false;
     for (const auto& r : requests)
-      if (r.end_s >= last_sent && (!found || r.end_s < dry)) {
+      // An end at the last send's time is the one that made room for it.
+      if (r.end_s > last_sent && (!found || r.end_s < dry)) {
         dry = r.end_s;
         found = true;
       }

@@ -24,8 +24,8 @@ using Interval = std::pair<double, double>;
 //
 // - Closed loop (`arrival_rate` 0) at `level` requests in flight: from the moment the level is first
 //   reached (the level-th request sent) until the first end of a request after the last one was sent
-//   (the queue has run dry and the level drops). A batch of fewer requests than the level never
-//   reaches it.
+//   (the queue has run dry and the level drops; the brief dips while a finished request is replaced
+//   by the next one do not end it). A batch of fewer requests than the level never reaches it.
 // - Poisson arrivals (`arrival_rate` > 0): from the arrival that ends the first 10 % of arrivals to
 //   the one that begins the last 10 % (with n arrivals in time order a[0..n-1] and k = floor(n / 10):
 //   [a[k], a[n-1-k]]); the load ramps up and drains outside it.
