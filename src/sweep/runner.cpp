@@ -94,9 +94,8 @@ int64_t request_count(const tasks::Task& task) {
                                                            : static_cast<int64_t>(task.generation_requests().size());
 }
 
-// The phases of a generation window, per meter that can measure on this machine and is used by the
-// work (a window without any: the times alone, energy unavailable). Empty when the window ran no
-// generation step.
+// The meters a window's phases (and an endpoint's steady window) are measured with: those that can
+// measure on this machine and are used by the work, with their power samples.
 std::vector<energy::PhaseMeterInput> phase_meters(const energy::WindowResult& window,
                                                   const std::vector<energy::MeterStatus>& status) {
   std::vector<energy::PhaseMeterInput> meters;
@@ -112,6 +111,8 @@ std::vector<energy::PhaseMeterInput> phase_meters(const energy::WindowResult& wi
   return meters;
 }
 
+// The phases of a generation window, per meter of phase_meters (a window without any: the times
+// alone, energy unavailable). Empty when the window ran no generation step.
 std::vector<results::PhaseEnergy> generation_phases(const std::vector<engine::GenerationStep>& steps,
                                                     const energy::WindowResult& window,
                                                     const std::vector<energy::MeterStatus>& status) {
