@@ -1,6 +1,11 @@
 #include "store/schema.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include "store/statement.h"
 #include "store/transaction.h"
@@ -135,6 +140,40 @@ CREATE TABLE IF NOT EXISTS request_latency (
 )sql");
 }
 
+// Adds `column` (SQL type and default `definition`) to the cells table and to its key, the UNIQUE
+// constraint of the cell identity. SQLite cannot change a constraint in place: the table is rebuilt
+// from its own CREATE statement with the column added (https://www.sqlite.org/lang_altertable.html,
+// "Making Other Kinds Of Table Schema Changes"), its rows copied with the column's default. A no-op
+// when the column exists. Needs foreign keys off, or empty tables (the create path).
+void add_cell_key_column(Database& db, const std::string& column, const std::string& definition) {
+  std::vector<std::string> columns;
+  {
+    Statement info(db, "PRAGMA table_info(cells)");
+    while (info.step()) columns.push_back(info.column_text(1));
+  }
+  if (std::find(columns.begin(), columns.end(), column) != columns.end()) return;
+  std::string sql;
+  {
+    Statement st(db, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'cells'");
+    if (st.step()) sql = st.column_text(0);
+  }
+  const size_t open = sql.find('(');
+  const size_t unique = sql.rfind("UNIQUE (");
+  const size_t close = sql.rfind("))");
+  if (open == std::string::npos || unique == std::string::npos || close == std::string::npos || close < unique)
+    db.fail_message(fmt::format("adding the cells' {} column: the cells table has no UNIQUE key", column));
+  db.exec(fmt::format("CREATE TABLE cells_rebuilt {}{} {},\n  {}, {}{}", sql.substr(open, unique - open), column,
+                      definition, sql.substr(unique, close - unique), column, sql.substr(close)));
+  const std::string list = fmt::format("{}", fmt::join(columns, ", "));
+  db.exec(fmt::format("INSERT INTO cells_rebuilt ({0}) SELECT {0} FROM cells", list));
+  db.exec("DROP TABLE cells");
+  db.exec("ALTER TABLE cells_rebuilt RENAME TO cells");
+}
+
+// Version 7: the Poisson arrival rate of endpoint cells (docs/endpoint.md "Load levels"), part of
+// the cell identity; 0 (a closed loop) for every cell stored before.
+void migrate_add_arrival_rate(Database& db) { add_cell_key_column(db, "arrival_rate", "REAL NOT NULL DEFAULT 0"); }
+
 int pragma_int(Database& db, const char* pragma) {
   Statement st(db, fmt::format("PRAGMA {}", pragma));
   return st.step() ? static_cast<int>(st.column_int64(0)) : 0;
@@ -165,6 +204,7 @@ void create_schema(Database& db) {
   db.exec(kCreateClaims);
   migrate_add_phase_energy(db);
   migrate_add_request_latency(db);
+  migrate_add_arrival_rate(db);
   Statement meta(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
   meta.bind_all("schema_version", std::to_string(kSchemaVersion)).run();
   meta.bind_all("created_by", fmt::format("jouleval {}", util::build::kVersion)).run();
@@ -212,6 +252,13 @@ void upgrade_schema(Database& db) {
     // Version 5 -> 6: the latency under load of endpoint repetitions (none for those already stored).
     if (version <= 5) {
       migrate_add_request_latency(db);
+      set_version(db, kSchemaVersion);
+    }
+    // Version 6 -> 7: the cells' arrival rate, part of their key (0, a closed loop, for those stored).
+    if (version <= 6) {
+      migrate_add_arrival_rate(db);
+      Statement check(db, "PRAGMA foreign_key_check");
+      if (check.step()) db.fail_message("upgrading to schema version 7: a foreign key check failed");
       set_version(db, kSchemaVersion);
     }
     tx.commit();

@@ -26,3 +26,6 @@ add_test(NAME endpoint.a_bad_slo_is_a_usage_error
           --task gsm8k --samples --db ${CMAKE_BINARY_DIR}/endpoint-slo-test.db)
 set_tests_properties(endpoint.a_bad_slo_is_a_usage_error PROPERTIES
   PASS_REGULAR_EXPRESSION "--slo-ttft 0: must be more than 0")
+add_test(NAME endpoint.a_bad_arrival_rate_is_a_usage_error
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/bad_arrival_rate.sh $<TARGET_FILE:jouleval_cli>
+          ${CMAKE_BINARY_DIR}/endpoint-arrival-rate-test)
