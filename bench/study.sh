@@ -33,7 +33,8 @@
 #   --data DIR          benchmark data (else $JOULEVAL_DATA_DIR; --smoke: jouleval's built-in samples)
 #   --model PATH        a GGUF model to use instead of the synthetic one (repeatable)
 #   --preset P          synthetic model preset (default qwen2.5-7b; --smoke: tiny)
-#   --precisions LIST   default fp16,int8,int4          --placements LIST   default gpu (--smoke: cpu)
+#   --precisions LIST   default fp16,int8,int4          --placements LIST   default gpu (--smoke: cpu); a
+#                       comma before a digit belongs to the placement: gpu,gpus:0,1 is gpu and gpus:0,1
 #   --tasks LIST        sweep tasks (default mmlu,arc_challenge,hellaswag,truthfulqa_mc1,truthfulqa_mc2,gsm8k)
 #   --limit N           items per scoring task (default 1000)   --gen-limit N   GSM8K prompts (default 256)
 #   --reps N            repetitions (default 3)
@@ -184,7 +185,16 @@ precision_files() {
     if [[ -f $stem.$t.gguf ]]; then echo "$p $stem.$t.gguf"; else echo "$p $src"; fi
   done
 }
-toml_list() { local IFS=,; local quoted=() x; for x in $1; do quoted+=("\"$x\""); done; echo "[${quoted[*]}]"; }
+# --placements with its separators as ';': a comma before a letter starts the next placement, a comma
+# before a digit is inside one (gpus:0,1).
+placement_list() { sed -E 's/,([a-z])/;\1/g' <<<"$placements"; }
+# toml_list LIST [SEPARATOR]: a TOML array of strings (the separator of LIST: default ',').
+toml_list() {
+  local quoted=() x IFS=${2:-,}
+  for x in $1; do quoted+=("\"$x\""); done
+  IFS=,
+  echo "[${quoted[*]}]"
+}
 
 write_config() {
   local list
@@ -197,7 +207,7 @@ database = "$db"
 $data_toml
 models = $(toml_list "$list")
 precisions = $(toml_list "$precisions")
-placements = $(toml_list "$placements")
+placements = $(toml_list "$(placement_list)" ";")
 tasks = $(toml_list "$tasks")
 limit = $limit
 repetitions = $reps
@@ -274,7 +284,7 @@ gen_cell() {
 }
 
 stage_peers() {
-  local tasks_dir=$dir/peers/tasks place=${placements%%,*}
+  local tasks_dir=$dir/peers/tasks place=$(placement_list | cut -d';' -f1)
   mkdir -p "$tasks_dir"
   # The items jouleval scores, in llama-perplexity's formats.
   [[ -s $tasks_dir/mmlu5.bin ]] || "$jv" export-tasks --task mmlu "${data_args[@]}" --limit "$limit" --shots 5 \
@@ -345,7 +355,7 @@ stage_speed() {
       [[ ",$names," == *",$s,"* ]] || { log "speed: unknown setting '$s' (settings: $names)"; return 2; }
     done
   fi
-  local file name task flags place=${placements%%,*}
+  local file name task flags place=$(placement_list | cut -d';' -f1)
   file=$(base_models | head -1)
   while IFS='|' read -r name task flags; do
     [[ $speed_settings == all || ",$speed_settings," == *",$name,"* ]] || continue

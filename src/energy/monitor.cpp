@@ -287,6 +287,7 @@ WindowResult Monitor::end_window(const std::function<void()>& sync) {
       e.kind = m.status().kind;
       e.unavailable_reason = unused_[i];
       r.meters.push_back(std::move(e));
+      r.samples.emplace_back();  // samples[i] belongs to meters[i] (WindowResult)
       continue;
     }
     MeterWindowInput in;
@@ -306,6 +307,7 @@ WindowResult Monitor::end_window(const std::function<void()>& sync) {
     r.samples.push_back(std::move(in.samples));
   }
   r.meters.insert(r.meters.end(), missing_gpus_.begin(), missing_gpus_.end());
+  r.samples.resize(r.meters.size());  // a GPU NVML does not report has no samples
   sampler_->discard_before(t1);
   return r;
 }

@@ -212,6 +212,31 @@ TEST_F(energy_gpu_selection_monitor, PciBusIdOfTheEngineWinsOverIndices) {
   EXPECT_DOUBLE_EQ(gpu_sum(r), 10.0);
 }
 
+// The power samples of a window line up with its meters (WindowResult::samples), also when GPUs
+// before the metered one are unused: the phases of generation read samples[i] for meters[i]. Seen on a
+// 4-GPU host: a sweep on nvml:1 under CUDA_VISIBLE_DEVICES=1 got "no power samples" for every phase,
+// because the unused nvml:0 had no entry and nvml:1's samples sat at index 0.
+TEST_F(energy_gpu_selection_monitor, SamplesLineUpWithMetersWhenEarlierGpusAreUnused) {
+  TempDir dir;
+  testing::set_fake_nvml_script(dir, kFourGpus);
+  ScopedEnv cvd("CUDA_VISIBLE_DEVICES", "2");
+  auto clock = std::make_shared<ManualClock>();
+  auto m = testing::fake_gpu_monitor(clock);
+  auto window = m->open_window();
+  testing::run_for(*m, *clock, 2.0, 4);
+  const WindowResult r = window.close();
+  ASSERT_EQ(r.samples.size(), r.meters.size());
+  for (size_t i = 0; i < r.meters.size(); ++i) {
+    if (r.meters[i].meter == "nvml:2") {
+      EXPECT_TRUE(r.meters[i].available);
+      EXPECT_GE(r.samples[i].size(), 4u) << "the metered GPU's samples are not at its index";
+    } else if (r.meters[i].kind == "gpu") {
+      EXPECT_TRUE(results::meter_unused(r.meters[i])) << r.meters[i].meter;
+      EXPECT_TRUE(r.samples[i].empty()) << r.meters[i].meter;
+    }
+  }
+}
+
 TEST_F(energy_gpu_selection_monitor, AGpuNvmlDoesNotReportIsAnUnavailableMeter) {
   TempDir dir;
   testing::set_fake_nvml_script(dir, kFourGpus);
