@@ -1,10 +1,12 @@
 // `jouleval quantize`: converts a GGUF model to another precision via llama.cpp.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/progress.h"
 #include "engine/quantize.h"
 
 namespace jouleval::cli {
@@ -59,15 +61,11 @@ Command add_quantize_command(CLI::App& root) {
     }
     args->options.input = args->input;
     args->options.output = args->output;
+    const bool interactive = isatty(STDERR_FILENO) == 1;
     engine::ProgressFn progress;
-    if (!args->quiet) {
-      progress = [](int64_t done, int64_t total) {
-        std::fprintf(stderr, "\rquantize: %3.0f%% (%lld MiB)", total > 0 ? 100.0 * done / total : 100.0,
-                     static_cast<long long>(done >> 20));
-      };
-    }
+    if (!args->quiet) progress = byte_progress("quantize", interactive);
     const engine::QuantizeResult r = engine::quantize(args->options, progress);
-    if (!args->quiet) std::fputc('\n', stderr);
+    if (!args->quiet) finish_byte_progress(interactive);
     fmt::print("wrote {}: {} -> {} ({:.1f} MiB -> {:.1f} MiB) in {:.1f} s\n", args->output, r.source_type,
                r.precision.type_name, r.input_bytes / 1048576.0, r.output_bytes / 1048576.0, r.seconds);
     return 0;

@@ -1,10 +1,12 @@
 // `jouleval synth`: writes a GGUF model with random weights of a real architecture and tokenizer.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/progress.h"
 #include "engine/synth.h"
 
 namespace jouleval::cli {
@@ -53,15 +55,11 @@ Command add_synth_command(CLI::App& root) {
       return 0;
     }
     args->options.output = args->output;
+    const bool interactive = isatty(STDERR_FILENO) == 1;
     engine::ProgressFn progress;
-    if (!args->quiet) {
-      progress = [](int64_t done, int64_t total) {
-        std::fprintf(stderr, "\rsynth: %.0f%% (%lld / %lld MiB)", total > 0 ? 100.0 * done / total : 100.0,
-                     static_cast<long long>(done >> 20), static_cast<long long>(total >> 20));
-      };
-    }
+    if (!args->quiet) progress = byte_progress("synth", interactive);
     const engine::SynthResult r = engine::synthesize(args->options, progress);
-    if (!args->quiet) std::fputc('\n', stderr);
+    if (!args->quiet) finish_byte_progress(interactive);
     fmt::print("wrote {}: {} ({} layers, hidden {}, vocab {}), {:.3f} B parameters, {} weights, {:.1f} MiB, {:.1f} s\n",
                args->output, r.shape.preset, r.shape.n_layer, r.shape.n_embd, r.n_vocab, r.n_params / 1e9,
                args->options.weight_type, r.file_bytes / 1048576.0, r.seconds);

@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <memory>
+
 #include "report/latency.h"
 #include "report/phases.h"
 
@@ -98,6 +101,26 @@ void ProgressPrinter::cell_finished(const results::CellKey& key, const sweep::Ce
       fmt::print(stderr, "FAILED {}: {}\n", cell, terminal_safe(outcome.reason));
       break;
   }
+}
+
+engine::ProgressFn byte_progress(const std::string& what, bool interactive) {
+  auto last = std::make_shared<int>(-1);  // the last percentage (terminal) or tenth (log) printed
+  return [what, interactive, last](int64_t done, int64_t total) {
+    const int percent = total > 0 ? static_cast<int>(100 * std::min(done, total) / total) : 100;
+    const int step = interactive ? percent : percent / 10;
+    if (step == *last) return;
+    *last = step;
+    const std::string text = fmt::format("{}: {}% ({} / {} MiB)", what, percent, done >> 20, total >> 20);
+    if (interactive) {
+      fmt::print(stderr, "\r\033[2K{}", text);
+    } else {
+      fmt::print(stderr, "{}\n", text);
+    }
+  };
+}
+
+void finish_byte_progress(bool interactive) {
+  if (interactive) fmt::print(stderr, "\n");
 }
 
 }  // namespace jouleval::cli

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/requests.h"
 #include "sweep/observer.h"
 
 namespace jouleval::cli {
@@ -34,6 +35,13 @@ class ProgressPrinter : public sweep::Observer {
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_draw_;
 };
+
+// The progress of a long file operation (synth, quantize) in bytes, on stderr: on a terminal
+// (`interactive`) one line "WHAT: 42% (6100 / 14530 MiB)" redrawn in place when the whole percentage
+// changes; otherwise a line at each 10 % (a log gets 11 lines, not one per call). Call
+// finish_byte_progress afterwards to end the terminal's line.
+engine::ProgressFn byte_progress(const std::string& what, bool interactive);
+void finish_byte_progress(bool interactive);
 
 // "1m05s", "12.3s"
 std::string format_duration(double seconds);

@@ -12,3 +12,7 @@ add_test(NAME cli.run_lm_eval_conventions
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/lm-eval-test
           -P ${CMAKE_CURRENT_LIST_DIR}/lm_eval_conventions.cmake)
 set_tests_properties(cli.run_lm_eval_conventions PROPERTIES TIMEOUT 600)
+# synth and quantize write short logs when stderr is not a terminal.
+add_test(NAME cli.progress_in_logs
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/progress-log-test
+          -P ${CMAKE_CURRENT_LIST_DIR}/progress_in_logs.cmake)
