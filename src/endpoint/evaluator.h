@@ -1,6 +1,8 @@
 // An engine::Evaluator whose work is done by a served model behind an OpenAI-compatible API
-// (docs/endpoint.md): generation through /v1/completions (greedy, raw prompts, no chat template),
-// loglikelihood through /v1/completions with echo and prompt logprobs. Up to
+// (docs/endpoint.md): generation through /v1/completions (greedy, raw prompts, no chat template) or,
+// with the chat API, /v1/chat/completions (one user turn, the server's chat template);
+// loglikelihood through /v1/completions with echo and prompt logprobs (never with the chat API:
+// loglikelihood() then throws kUsage). Up to
 // EndpointOptions::concurrency requests are in flight at once. Token counters come from the
 // responses' `usage`.
 //

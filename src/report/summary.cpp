@@ -112,7 +112,8 @@ std::vector<Value> identity_values(const std::string& machine_label, const std::
           int_or_absent(e.scoring_lanes),
           int_or_absent(e.max_sequences),
           text_or_absent(e.flash_attention),
-          int_or_absent(e.threads)};
+          int_or_absent(e.threads),
+          text_or_absent(e.endpoint_api)};
 }
 
 const std::vector<std::pair<std::string, std::string>>& identity_columns() {
@@ -135,7 +136,8 @@ const std::vector<std::pair<std::string, std::string>>& identity_columns() {
                                                                             {"lanes", "Lanes"},
                                                                             {"parallel", "Parallel"},
                                                                             {"flash_attn", "Flash attention"},
-                                                                            {"threads", "Threads"}};
+                                                                            {"threads", "Threads"},
+                                                                            {"api", "Endpoint API"}};
   return kColumns;
 }
 

@@ -58,7 +58,8 @@ std::vector<IdentityField> identity_fields(const std::string& machine, const Cel
           {"lanes", int_text(e.scoring_lanes)},
           {"parallel", int_text(e.max_sequences)},
           {"flash_attn", text(e.flash_attention)},
-          {"threads", int_text(e.threads)}};
+          {"threads", int_text(e.threads)},
+          {"api", e.endpoint_api}};  // "" for in-process cells (never "not recorded")
 }
 
 std::string identity_except(const std::string& machine, const CellKey& key, Axis axis) {
@@ -88,6 +89,7 @@ std::string identity_label(const std::vector<IdentityField>& fields, const std::
   std::string out;
   for (const auto& f : fields) {
     if (std::find(keys.begin(), keys.end(), f.key) == keys.end()) continue;
+    if (f.value.empty()) continue;  // an in-process cell's api
     if (!out.empty()) out += " · ";
     out += bare(f.key) ? f.value : f.key + "=" + f.value;
   }
@@ -118,6 +120,7 @@ nlohmann::ordered_json identity_json(const std::string& machine, const CellKey& 
   j["parallel"] = number(e.max_sequences);
   j["flash_attn"] = string(e.flash_attention);
   j["threads"] = number(e.threads);
+  j["api"] = string(e.endpoint_api);
   return j;
 }
 

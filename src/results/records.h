@@ -37,6 +37,9 @@ struct EngineSettings {
   int32_t max_sequences = 0;             // parallel sequences
   int32_t threads = 0;                   // CPU threads (0 = physical cores)
   std::string flash_attention = "auto";  // auto | on | off ("" = not recorded)
+  // An endpoint cell's generation API, "completions" or "chat" (docs/endpoint.md "Chat
+  // completions"); "" for in-process cells.
+  std::string endpoint_api;
 
   bool operator==(const EngineSettings&) const = default;
 };

@@ -135,6 +135,54 @@ CREATE TABLE IF NOT EXISTS request_latency (
 )sql");
 }
 
+// Version 7: an endpoint cell's generation API (docs/endpoint.md "Chat completions"), part of the
+// cell identity: '' for in-process cells, 'completions' or 'chat' for endpoint cells. The identity
+// is the cells' UNIQUE table constraint, which SQLite cannot alter, so the table is rebuilt with the
+// column added to its columns and to its key; endpoint cells stored before (placement
+// 'endpoint:...') were measured through /v1/completions. Needs foreign key enforcement off or an
+// empty cells table (the create path).
+void migrate_add_endpoint_api(Database& db) {
+  {
+    Statement has(db, "SELECT count(*) FROM pragma_table_info('cells') WHERE name = 'endpoint_api'");
+    if (has.step() && has.column_int64(0) > 0) return;
+  }
+  constexpr const char* kColumns = R"sql(id, machine_id, model, model_sha256, file_sha256, precision, kv_type,
+  placement, task, item_limit, shots, preset, seed, context_size, batch_size, ubatch_size, scoring_lanes,
+  max_sequences, threads, flash_attention, status, skip_reason, run_id, model_path, model_size_bytes, model_params,
+  weight_types, random_weights, load_seconds, peak_gpu_memory_bytes, engine_used_json, reference_precision,
+  answer_flips, mean_kl)sql";
+  db.exec(fmt::format(R"sql(
+CREATE TABLE cells_api (
+  id INTEGER PRIMARY KEY,
+  machine_id TEXT NOT NULL REFERENCES machines(id),
+  model TEXT NOT NULL, model_sha256 TEXT NOT NULL, file_sha256 TEXT NOT NULL, precision TEXT NOT NULL,
+  kv_type TEXT NOT NULL, placement TEXT NOT NULL, task TEXT NOT NULL, item_limit INTEGER NOT NULL,
+  shots INTEGER NOT NULL, preset TEXT NOT NULL, seed INTEGER NOT NULL,
+  context_size INTEGER NOT NULL, batch_size INTEGER NOT NULL, ubatch_size INTEGER NOT NULL,
+  scoring_lanes INTEGER NOT NULL, max_sequences INTEGER NOT NULL, threads INTEGER NOT NULL,
+  flash_attention TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'skipped', 'failed')),
+  skip_reason TEXT NOT NULL DEFAULT '',
+  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  model_path TEXT NOT NULL DEFAULT '', model_size_bytes INTEGER NOT NULL DEFAULT 0,
+  model_params INTEGER NOT NULL DEFAULT 0, weight_types TEXT NOT NULL DEFAULT '',
+  random_weights INTEGER NOT NULL DEFAULT 0, load_seconds REAL NOT NULL DEFAULT 0,
+  peak_gpu_memory_bytes INTEGER NOT NULL DEFAULT 0, engine_used_json TEXT NOT NULL DEFAULT '{{}}',
+  reference_precision TEXT, answer_flips REAL, mean_kl REAL,
+  endpoint_api TEXT NOT NULL DEFAULT '',
+  UNIQUE (machine_id, model, model_sha256, file_sha256, precision, kv_type, placement, task, item_limit, shots,
+          preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads,
+          flash_attention, endpoint_api));
+INSERT INTO cells_api ({0}, endpoint_api)
+  SELECT {0}, CASE WHEN placement LIKE 'endpoint:%' THEN 'completions' ELSE '' END FROM cells;
+DROP TABLE cells;
+ALTER TABLE cells_api RENAME TO cells;
+)sql",
+                      kColumns));
+  Statement check(db, "PRAGMA foreign_key_check");
+  if (check.step()) db.fail_message("adding the endpoint API to the cells: a foreign key check failed");
+}
+
 int pragma_int(Database& db, const char* pragma) {
   Statement st(db, fmt::format("PRAGMA {}", pragma));
   return st.step() ? static_cast<int>(st.column_int64(0)) : 0;
@@ -165,6 +213,7 @@ void create_schema(Database& db) {
   db.exec(kCreateClaims);
   migrate_add_phase_energy(db);
   migrate_add_request_latency(db);
+  migrate_add_endpoint_api(db);
   Statement meta(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
   meta.bind_all("schema_version", std::to_string(kSchemaVersion)).run();
   meta.bind_all("created_by", fmt::format("jouleval {}", util::build::kVersion)).run();
@@ -212,6 +261,11 @@ void upgrade_schema(Database& db) {
     // Version 5 -> 6: the latency under load of endpoint repetitions (none for those already stored).
     if (version <= 5) {
       migrate_add_request_latency(db);
+      set_version(db, kSchemaVersion);
+    }
+    // Version 6 -> 7: the endpoint API in the cells' identity (stored endpoint cells: completions).
+    if (version <= 6) {
+      migrate_add_endpoint_api(db);
       set_version(db, kSchemaVersion);
     }
     tx.commit();

@@ -14,13 +14,15 @@ std::string cell_select(int version) {
   return fmt::format(R"sql(
   SELECT id, machine_id, model, model_sha256, {}, precision, kv_type, placement, task, item_limit, shots, {},
          status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types, random_weights,
-         load_seconds, peak_gpu_memory_bytes, reference_precision, answer_flips, mean_kl, {}
+         load_seconds, peak_gpu_memory_bytes, reference_precision, answer_flips, mean_kl, {}, {}
   FROM cells)sql",
                      v3 ? "file_sha256" : "''",
                      v3 ? "preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads, "
                           "flash_attention"
                         : "'', -1, -1, -1, -1, -1, -1, threads, ''",
-                     v3 ? "engine_used_json" : "'{}'");
+                     v3 ? "engine_used_json" : "'{}'",
+                     // Before version 7 every endpoint cell was measured through /v1/completions.
+                     version >= 7 ? "endpoint_api" : "CASE WHEN placement LIKE 'endpoint:%' THEN 'completions' ELSE '' END");
 }
 
 std::string repetition_select(int version) {
@@ -71,6 +73,7 @@ Cell read_cell_row(const Statement& st) {
   c.answer_flips = st.column_optional_double(31);
   c.mean_kl = st.column_optional_double(32);
   c.engine_used_json = st.column_text(33);
+  c.key.engine.endpoint_api = st.column_text(34);
   return c;
 }
 
