@@ -222,11 +222,11 @@ Command add_run_command(CLI::App& root) {
         }
       };
     }
-    run.command_line = o->endpoint.empty() ? "jouleval run --model " + o->model + " --task " + o->tasks
-                                           : "jouleval run --endpoint " + o->endpoint + " --served-model " +
-                                                 o->served_model +
-                                                 (o->endpoint_api == endpoint::kChatApi ? " --endpoint-api chat" : "") +
-                                                 " --task " + o->tasks;
+    run.command_line = o->endpoint.empty()
+                           ? "jouleval run --model " + o->model + " --task " + o->tasks
+                           : "jouleval run --endpoint " + o->endpoint + " --served-model " + o->served_model +
+                                 (o->endpoint_api == endpoint::kChatApi ? " --endpoint-api chat" : "") + " --task " +
+                                 o->tasks;
     return run_configured_sweep(c, o->monitor, run);
   };
   return command;

@@ -6,8 +6,8 @@
 // Every request carries `Authorization: Bearer $JOULEVAL_API_KEY` when that variable is set.
 //
 // Thread safety: probe_server, probe_loglikelihood and probe_streaming are not; completions(),
-// stream_completions(), generation() and stream_generation() may be called from several threads at once (each call uses its own
-// connection).
+// stream_completions(), generation() and stream_generation() may be called from several threads at once (each call uses
+// its own connection).
 #pragma once
 
 #include <memory>
@@ -119,9 +119,9 @@ class Client {
   nlohmann::json generation(nlohmann::json body, const std::string& what) const;
   StreamedResponse stream_generation(nlohmann::json body, const std::string& what) const;
 
-  // One streamed generation request of one token (to generation_path()): supported when the answer is a well-formed event
-  // stream that ends with data: [DONE] and carries `usage`. Throws util::Error (kUnavailable) only
-  // when the server cannot be reached.
+  // One streamed generation request of one token (to generation_path()): supported when the answer is a well-formed
+  // event stream that ends with data: [DONE] and carries `usage`. Throws util::Error (kUnavailable) only when the
+  // server cannot be reached.
   StreamingSupport probe_streaming();
 
  private:

@@ -134,9 +134,9 @@ std::vector<engine::GenerationResult> EndpointEvaluator::generate(
           timing.e2e = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
           const std::string where =
               fmt::format("endpoint {}: POST {} ({})", client_.base_url(), client_.generation_path(), what);
-          out[static_cast<size_t>(i)] =
-              client_.chat() ? read_chat_generation(response, req.stop, req.max_new_tokens, where)
-                             : read_generation(response, req.stop, req.max_new_tokens, where);
+          out[static_cast<size_t>(i)] = client_.chat()
+                                            ? read_chat_generation(response, req.stop, req.max_new_tokens, where)
+                                            : read_generation(response, req.stop, req.max_new_tokens, where);
           timing.output_tokens = out[static_cast<size_t>(i)].n_generated_tokens;
         }
         std::lock_guard<std::mutex> lock(work_mutex);

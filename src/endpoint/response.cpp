@@ -91,8 +91,7 @@ engine::GenerationResult read_chat_generation(const json& response, const std::v
                                               int max_tokens, const std::string& what) {
   const json& choice = only_choice(response, what);
   const json& message = member(choice, "message", "choices[0]", what);
-  if (!message.is_object())
-    bad(what, fmt::format("'choices[0].message' is {}, not an object", message.type_name()));
+  if (!message.is_object()) bad(what, fmt::format("'choices[0].message' is {}, not an object", message.type_name()));
   const json& content = member(message, "content", "choices[0].message", what);
   if (!content.is_string())
     bad(what, fmt::format("'choices[0].message.content' is {}, not a string", content.type_name()));
@@ -210,7 +209,8 @@ StreamedGeneration read_stream(const StreamedResponse& response, const std::vect
         bad(what, fmt::format("{}: 'choices[0].delta' is not an object", where));
       const json& delta = choice["delta"];
       if (auto c = delta.find("content"); c != delta.end() && !c->is_null()) {
-        if (!c->is_string()) bad(what, fmt::format("{}: 'choices[0].delta.content' is {}, not a string", where, c->type_name()));
+        if (!c->is_string())
+          bad(what, fmt::format("{}: 'choices[0].delta.content' is {}, not a string", where, c->type_name()));
         piece = c->get<std::string>();
       }
     } else {

@@ -366,8 +366,7 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
     const toml::table* ep = ep_node->as_table();
     if (ep == nullptr) f.bad("endpoint", "expected a table [endpoint]");
     const std::string e = "endpoint.";
-    f.check_keys(*ep, {"url", "served_model", "concurrency", "request_timeout", "slo_ttft_ms", "slo_itl_ms", "api"},
-                 e);
+    f.check_keys(*ep, {"url", "served_model", "concurrency", "request_timeout", "slo_ttft_ms", "slo_itl_ms", "api"}, e);
     endpoint::EndpointOptions options;
     const auto url = f.get<std::string>(*ep, "url", e);
     if (!url) f.bad(e + "url", "missing: e.g. url = \"http://127.0.0.1:8080\"");
