@@ -211,16 +211,21 @@ Chart served_load_chart(const std::vector<ServedLoadRow>& rows) {
   chart.spec = {{"$schema", "https://vega.github.io/schema/vega-lite/v6.json"},
                 {"description", chart.title},
                 {"data", {{"values", values}}},
-                {"hconcat", json::array({panel("j_per_output_token", "J per output token"),
-                                         panel("e2e_p99_ms", "p99 end-to-end latency (ms)")})}};
+                {"hconcat", json::array()}};
+  // Without any energy reading the energy panel would be an empty frame: the caption says why instead.
+  if (any_energy) chart.spec["hconcat"].push_back(panel("j_per_output_token", "J per output token"));
+  chart.spec["hconcat"].push_back(panel("e2e_p99_ms", "p99 end-to-end latency (ms)"));
   std::string task_list;
   for (const auto& t : tasks) task_list += (task_list.empty() ? "" : ", ") + t;
   chart.caption = fmt::format(
-      "Left: energy per generated token (J, the measured window's energy ÷ its output tokens, idle-subtracted where "
-      "an idle baseline was measured); right: the 99th percentile of end-to-end request latency (ms); both against "
-      "the number of requests in flight (log scale), one line per task and deployment ({} endpoint cells; tasks: "
+      "{}99th percentile of end-to-end request latency (ms), against the number of requests in flight (log scale), one "
+      "line per task and deployment ({} endpoint cells; tasks: "
       "{}). Means over repetitions.{}",
-      rows.size(), task_list, any_energy ? "" : " Energy unavailable: no endpoint cell has a meter reading.");
+      any_energy ? "Left: energy per generated token (J, the measured window's energy ÷ its output tokens, "
+                   "idle-subtracted where an idle baseline was measured) and right: the "
+                 : "The ",
+      rows.size(), task_list,
+      any_energy ? "" : " Energy per output token is not drawn: no endpoint cell has a meter reading.");
   if (!any_energy && !any_e2e) chart.unavailable = "no endpoint cell recorded latency or energy";
   return chart;
 }

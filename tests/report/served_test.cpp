@@ -174,6 +174,34 @@ TEST_F(served_report, LatencyUnderLoadPerConcurrencyLevelWithEnergyPerRequestAnd
   EXPECT_DOUBLE_EQ(num(t, 0, "goodput_requests_per_s"), 0.9);
 }
 
+TEST_F(served_report, TheChartDrawsJPerOutputTokenAndP99LatencyAgainstConcurrency) {
+  std::map<char, int64_t> ids;
+  const Results r = load_results(build_database(dir_, ids), true, false);
+  const auto rows = served_load_rows(build_summary(r.cells, r.machines), r.cells);
+  const Chart chart = served_load_chart(rows);
+  EXPECT_TRUE(chart.unavailable.empty());
+  ASSERT_EQ(chart.spec.at("hconcat").size(), 2U);
+  EXPECT_EQ(chart.spec["hconcat"][0]["layer"][0]["encoding"]["y"]["field"], "j_per_output_token");
+  EXPECT_EQ(chart.spec["hconcat"][1]["layer"][0]["encoding"]["y"]["field"], "e2e_p99_ms");
+  const auto& values = chart.spec.at("data").at("values");
+  ASSERT_EQ(values.size(), 3U);
+  // In the rows' order: C (chat), A, B.
+  EXPECT_EQ(values[1]["line"], "gsm8k · api=completions");
+  EXPECT_EQ(values[1]["concurrency"], 1);
+  EXPECT_DOUBLE_EQ(values[1]["j_per_output_token"].get<double>(), 1.9);
+  EXPECT_DOUBLE_EQ(values[1]["e2e_p99_ms"].get<double>(), 1600.0);
+  EXPECT_EQ(values[2]["concurrency"], 8);
+  EXPECT_DOUBLE_EQ(values[2]["j_per_output_token"].get<double>(), 1.5);
+  EXPECT_TRUE(values[0]["j_per_output_token"].is_null());
+  // Without any energy reading (C alone) only the latency panel is drawn, and the caption says why.
+  const Chart latency_only = served_load_chart({rows[0]});
+  ASSERT_EQ(latency_only.spec.at("hconcat").size(), 1U);
+  EXPECT_EQ(latency_only.spec["hconcat"][0]["layer"][0]["encoding"]["y"]["field"], "e2e_p99_ms");
+  EXPECT_NE(latency_only.caption.find("Energy per output token is not drawn: no endpoint cell has a meter reading"),
+            std::string::npos)
+      << latency_only.caption;
+}
+
 TEST_F(served_report, ServedBesideInProcessWhenTheModelNamesMatch) {
   std::map<char, int64_t> ids;
   const Results r = load_results(build_database(dir_, ids), true, false);
