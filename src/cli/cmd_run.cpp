@@ -222,11 +222,11 @@ Command add_run_command(CLI::App& root) {
         }
       };
     }
-    run.command_line = o->endpoint.empty()
-                           ? "jouleval run --model " + o->model + " --task " + o->tasks
-                           : "jouleval run --endpoint " + o->endpoint + " --served-model " + o->served_model +
-                                 (o->endpoint_api == endpoint::kChatApi ? " --endpoint-api chat" : "") + " --task " +
-                                 o->tasks;
+    run.command_line = o->endpoint.empty() ? "jouleval run --model " + o->model + " --task " + o->tasks
+                                           : "jouleval run --endpoint " + o->endpoint + " --served-model " +
+                                                 o->served_model + " --task " + o->tasks;
+    if (!o->endpoint.empty() && o->endpoint_api != endpoint::kCompletionsApi)
+      run.command_line += " --endpoint-api " + o->endpoint_api;
     return run_configured_sweep(c, o->monitor, run);
   };
   return command;

@@ -11,19 +11,19 @@ namespace {
 // The cell columns as read; a file older than schema version 3 lacks some, read as "not recorded".
 std::string cell_select(int version) {
   const bool v3 = version >= 3;
-  return fmt::format(
-      R"sql(
+  // Before version 7 every endpoint cell was measured through /v1/completions.
+  const char* api =
+      version >= 7 ? "endpoint_api" : "CASE WHEN placement LIKE 'endpoint:%' THEN 'completions' ELSE '' END";
+  return fmt::format(R"sql(
   SELECT id, machine_id, model, model_sha256, {}, precision, kv_type, placement, task, item_limit, shots, {},
          status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types, random_weights,
          load_seconds, peak_gpu_memory_bytes, reference_precision, answer_flips, mean_kl, {}, {}
   FROM cells)sql",
-      v3 ? "file_sha256" : "''",
-      v3 ? "preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads, "
-           "flash_attention"
-         : "'', -1, -1, -1, -1, -1, -1, threads, ''",
-      v3 ? "engine_used_json" : "'{}'",
-      // Before version 7 every endpoint cell was measured through /v1/completions.
-      version >= 7 ? "endpoint_api" : "CASE WHEN placement LIKE 'endpoint:%' THEN 'completions' ELSE '' END");
+                     v3 ? "file_sha256" : "''",
+                     v3 ? "preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads, "
+                          "flash_attention"
+                        : "'', -1, -1, -1, -1, -1, -1, threads, ''",
+                     v3 ? "engine_used_json" : "'{}'", api);
 }
 
 std::string repetition_select(int version) {
