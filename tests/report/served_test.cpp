@@ -253,6 +253,21 @@ TEST_F(served_report, ThePageShowsTheSectionItsChartAndTheComparison) {
   EXPECT_EQ(part.find("llama-3-8b"), std::string::npos);
 }
 
+TEST_F(served_report, TheSummaryNamesTheApiOfEndpointCells) {
+  std::map<char, int64_t> ids;
+  const Results r = load_results(build_database(dir_, ids), true, false);
+  const Table t = summary_table(build_summary(r.cells, r.machines));
+  const size_t api = *t.column_index("api");
+  EXPECT_EQ(t.columns[api].absent_text, "in-process");
+  std::map<int64_t, Value> by_cell;
+  for (const auto& row : t.rows) by_cell[std::get<int64_t>(row[*t.column_index("cell_id")])] = row[api];
+  EXPECT_EQ(std::get<std::string>(by_cell.at(ids['A'])), "completions");
+  EXPECT_EQ(std::get<std::string>(by_cell.at(ids['C'])), "chat");
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(by_cell.at(ids['D'])));
+  EXPECT_NE(std::find(t.default_columns.begin(), t.default_columns.end(), "api"), t.default_columns.end())
+      << "it varies among the cells";
+}
+
 TEST_F(served_report, TheSectionIsAbsentWithoutEndpointCells) {
   ReportInput input;
   input.cells = {testing::cell("qwen", "fp16", "gsm8k", 0.5, 1.0), testing::cell("qwen", "int8", "gsm8k", 0.45, 0.6)};
