@@ -18,7 +18,7 @@ llama="$root/.deps/llama.cpp"
 tar -C "$(dirname "$llama")" -cf "$out/llama.cpp.tar" \
   --exclude='llama.cpp/.git' --exclude='llama.cpp/docs' --exclude='llama.cpp/media' \
   --exclude='llama.cpp/tests' --exclude='llama.cpp/examples' --exclude='llama.cpp/benches' \
-  --exclude='llama.cpp/gguf-py' --exclude='llama.cpp/conversion' --exclude='llama.cpp/tools/ui' \
+  --exclude='llama.cpp/gguf-py' --exclude='llama.cpp/conversion' --exclude='llama.cpp/tools/ui/tests' \
   --exclude='llama.cpp/.github' --exclude='llama.cpp/.devops' \
   --exclude='llama.cpp/ggml/src/ggml-'{vulkan,sycl,opencl,hexagon,metal,et,webgpu,openvino,cann,virtgpu,musa,hip,zdnn,zendnn} \
   --exclude='llama.cpp/models/*' \

@@ -29,6 +29,7 @@ Command add_run_command(CLI::App& root) {
     std::string endpoint;
     std::string served_model;
     std::string concurrency = "8";
+    std::string arrival_rate;
     double request_timeout = 600;
     std::string endpoint_api = "completions";
     std::optional<double> slo_ttft_ms;
@@ -69,11 +70,19 @@ Command add_run_command(CLI::App& root) {
           ->excludes(model);
   app.add_option("--served-model", o->served_model, "With --endpoint: the name of the model it serves (required)")
       ->needs(endpoint);
-  app.add_option("--concurrency", o->concurrency,
-                 "With --endpoint: requests in flight at once (1..1024); a list (1,8,32) measures one cell\n"
-                 "per level and task")
-      ->needs(endpoint)
-      ->capture_default_str();
+  auto* concurrency = app.add_option("--concurrency", o->concurrency,
+                                     "With --endpoint: requests in flight at once (1..1024); a list (1,8,32) "
+                                     "measures one cell\nper level and task. With --arrival-rate: the cap on "
+                                     "requests in flight (default 1024)")
+                          ->needs(endpoint)
+                          ->capture_default_str();
+  auto* arrival_rate =
+      app.add_option(
+             "--arrival-rate", o->arrival_rate,
+             "With --endpoint: send the requests as Poisson arrivals of R requests per second (0 < R <= 10000)\n"
+             "instead of a closed loop; a list (1,4) measures one cell per rate and task")
+          ->type_name("R[,R...]")
+          ->needs(endpoint);
   app.add_option("--request-timeout", o->request_timeout, "With --endpoint: seconds allowed for each request")
       ->needs(endpoint)
       ->capture_default_str();
@@ -137,7 +146,7 @@ Command add_run_command(CLI::App& root) {
   add_evaluation_options(app, o->config);
   add_measure_options(app, o->monitor);
 
-  command.run = [o] {
+  command.run = [o, concurrency, arrival_rate] {
     const double start = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     sweep::SweepConfig& c = o->config;
     const LimitOption limit = parse_limit_option(o->limit);
@@ -172,7 +181,13 @@ Command add_run_command(CLI::App& root) {
       spec = sweep::parse_model_spec(o->model, std::filesystem::path(o->db).parent_path() / "models");
     } else {
       spec.label = o->served_model;
-      c.concurrency_levels = sweep::parse_concurrency_levels(o->concurrency, "--concurrency");
+      std::string levels = o->concurrency;
+      if (arrival_rate->count() > 0) {
+        c.arrival_rates = sweep::parse_arrival_rates(o->arrival_rate, "--arrival-rate");
+        // Poisson arrivals: --concurrency is the cap on requests in flight, all of them by default.
+        if (concurrency->count() == 0) levels = std::to_string(endpoint::kMaxConcurrency);
+      }
+      c.concurrency_levels = sweep::parse_concurrency_levels(levels, "--concurrency");
       c.endpoint = endpoint::EndpointOptions{o->endpoint, o->served_model, c.concurrency_levels.front(),
                                              o->request_timeout, o->endpoint_api};
       c.slo = endpoint::Slo{o->slo_ttft_ms, o->slo_itl_ms};

@@ -33,6 +33,9 @@ inline constexpr const char* kCompletionsApi = "completions";
 inline constexpr const char* kChatApi = "chat";
 
 inline constexpr int kMaxConcurrency = 1024;
+// The highest Poisson arrival rate (requests per second) of --arrival-rate (docs/endpoint.md "Load
+// levels").
+inline constexpr double kMaxArrivalRate = 10000;
 
 // What the server says about itself.
 struct ServerInfo {

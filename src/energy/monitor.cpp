@@ -73,6 +73,42 @@ bool Monitor::any_meter_available() const {
   return std::any_of(meters_.begin(), meters_.end(), [](const auto& m) { return m->status().available; });
 }
 
+bool Monitor::host_meter_available() const {
+  return std::any_of(meters_.begin(), meters_.end(), [](const auto& m) {
+    const MeterStatus st = m->status();
+    return st.available && st.kind != "gpu";
+  });
+}
+
+namespace {
+
+const char* env_or_null(const char* name) { return std::getenv(name); }
+
+// The GPUs among `meters` (NVML's), and for each its position in `meters` (when `meter_of` is given).
+std::vector<NvmlGpu> nvml_gpus(const std::vector<std::unique_ptr<Meter>>& meters, std::vector<size_t>* meter_of) {
+  std::vector<NvmlGpu> nvml;
+  for (size_t i = 0; i < meters.size(); ++i) {
+    if (const auto* g = dynamic_cast<const NvmlMeter*>(meters[i].get())) {
+      nvml.push_back({g->index(), g->uuid(), g->pci_bus_id(), g->status().device});
+      if (meter_of != nullptr) meter_of->push_back(i);
+    }
+  }
+  return nvml;
+}
+
+}  // namespace
+
+std::vector<std::string> Monitor::visible_gpu_bus_ids() const {
+  const std::vector<NvmlGpu> nvml = nvml_gpus(meters_, nullptr);
+  const VisibleGpus visible = visible_gpus(nvml, env_or_null("CUDA_VISIBLE_DEVICES"), env_or_null("CUDA_DEVICE_ORDER"));
+  std::vector<std::string> out;
+  for (size_t k : visible.gpus) {
+    if (nvml[k].pci_bus_id.empty()) return {};
+    out.push_back(nvml[k].pci_bus_id);
+  }
+  return out;
+}
+
 namespace {
 
 std::string describe_gpu(const NvmlMeter& g) {
@@ -81,8 +117,6 @@ std::string describe_gpu(const NvmlMeter& g) {
   if (!g.pci_bus_id().empty()) out += ", " + g.pci_bus_id();
   return out + ")";
 }
-
-const char* env_or_null(const char* name) { return std::getenv(name); }
 
 nlohmann::json env_json(const char* name) {
   const char* v = std::getenv(name);
@@ -94,14 +128,8 @@ nlohmann::json env_json(const char* name) {
 std::string Monitor::select_gpus(const GpuUse& use) {
   if (window_open_) throw util::Error("energy: the GPUs metered cannot change while a window is open");
   // The GPUs NVML could open, and which of them CUDA sees.
-  std::vector<NvmlGpu> nvml;
   std::vector<size_t> meter_of;  // position in `nvml` -> meter index
-  for (size_t i = 0; i < meters_.size(); ++i) {
-    if (const auto* g = dynamic_cast<const NvmlMeter*>(meters_[i].get())) {
-      nvml.push_back({g->index(), g->uuid(), g->pci_bus_id(), g->status().device});
-      meter_of.push_back(i);
-    }
-  }
+  const std::vector<NvmlGpu> nvml = nvml_gpus(meters_, &meter_of);
   const VisibleGpus visible = visible_gpus(nvml, env_or_null("CUDA_VISIBLE_DEVICES"), env_or_null("CUDA_DEVICE_ORDER"));
   std::fill(visible_index_.begin(), visible_index_.end(), -1);
   for (size_t k = 0; k < visible.gpus.size(); ++k) visible_index_[meter_of[visible.gpus[k]]] = static_cast<int>(k);

@@ -75,6 +75,12 @@ class Monitor {
   std::vector<MeterStatus> meters_status() const;
   // Whether at least one meter can measure.
   bool any_meter_available() const;
+  // Whether a meter that sees the whole host (not one GPU: RAPL, an external meter) can measure.
+  bool host_meter_available() const;
+  // The PCI bus ids (canonical_pci_bus_id form) of the GPUs CUDA sees, in CUDA's order
+  // ($CUDA_VISIBLE_DEVICES, as select_gpus maps them); empty when NVML reports no GPU or a visible
+  // GPU's bus id is unknown.
+  std::vector<std::string> visible_gpu_bus_ids() const;
 
   // Meters exactly the GPUs of `use` from now on (at construction: every visible GPU). Every other
   // GPU NVML reports is in each window's result as unused (available false, reason "unused: ...";

@@ -27,6 +27,7 @@ struct Phase {
   int32_t steps = 0;
   int32_t batch = 0;
   std::string absent;  // why the phase has no time at all (steady: the batch was never full)
+  std::string caveat;  // what the phase's figures leave out (steady: the refill steps), for its note
 };
 
 // The integral of the piecewise-linear power through the samples (held at the first and last
@@ -135,13 +136,33 @@ std::vector<Phase> plan_phases(std::vector<engine::GenerationStep> steps, double
     i = j + 1;
   }
   if (best_seconds >= 0) {
-    const double a = clipped(steps[best_first].begin_s);
-    const double b = std::max(a, clipped(steps[best_last].end_s));
-    steady.pieces.push_back({a, b, 1.0});
-    steady.seconds = b - a;
+    // Inside the run, only the pure-decode steps (no prompt tokens) count: a refill step also
+    // prefills newly admitted prompts, whose work would bias the steady J per token up. Their
+    // intervals are merged (a union), so that a sample on the edge of two adjacent steps counts.
     steady.batch = steps[best_first].sequence_slots;
-    steady.steps = static_cast<int32_t>(best_last - best_first + 1);
-    for (size_t k = best_first; k <= best_last; ++k) steady.tokens += steps[k].decode_tokens;
+    int32_t refills = 0;
+    double refill_seconds = 0;
+    for (size_t k = best_first; k <= best_last; ++k) {
+      const double a = clipped(steps[k].begin_s);
+      const double b = std::max(a, clipped(steps[k].end_s));
+      if (steps[k].prompt_tokens > 0) {
+        ++refills;
+        refill_seconds += b - a;
+        continue;
+      }
+      ++steady.steps;
+      steady.tokens += steps[k].decode_tokens;
+      if (!steady.pieces.empty() && a <= steady.pieces.back().b)
+        steady.pieces.back().b = std::max(steady.pieces.back().b, b);
+      else
+        steady.pieces.push_back({a, b, 1.0});
+    }
+    for (const Piece& p : steady.pieces) steady.seconds += p.b - p.a;
+    if (refills > 0)
+      steady.caveat =
+          fmt::format("excludes {} refill step{} ({:.3g} s)", refills, refills == 1 ? "" : "s", refill_seconds);
+    if (steady.steps == 0)
+      steady.absent = "no steady state: no pure decode step (without prompt tokens) with every sequence slot held";
   } else {
     int32_t most = 0;
     int32_t slots = 0;
@@ -159,6 +180,13 @@ std::vector<Phase> plan_phases(std::vector<engine::GenerationStep> steps, double
   return {prefill, decode, steady, other};
 }
 
+// "first; second", or whichever of the two is not empty.
+std::string join(const std::string& first, const std::string& second) {
+  if (first.empty()) return second;
+  if (second.empty()) return first;
+  return first + "; " + second;
+}
+
 results::PhaseEnergy row(const Phase& p, const std::string& meter) {
   results::PhaseEnergy r;
   r.phase = p.name;
@@ -167,12 +195,13 @@ results::PhaseEnergy row(const Phase& p, const std::string& meter) {
   r.tokens = p.tokens;
   r.steps = p.steps;
   r.batch = p.batch;
+  r.note = p.caveat;
   return r;
 }
 
 void unavailable(results::PhaseEnergy& r, const Phase& p, const std::string& why) {
   r.method = "unavailable";
-  r.note = p.absent.empty() ? why : p.absent;
+  r.note = join(p.absent.empty() ? why : p.absent, p.caveat);
 }
 
 }  // namespace
@@ -234,13 +263,16 @@ std::vector<results::PhaseEnergy> compute_phases(const std::vector<engine::Gener
       }
       if (samples < min_samples) {
         r.method = "too short";
-        r.note = fmt::format("{} power sample{} inside, fewer than {}", samples, samples == 1 ? "" : "s", min_samples);
+        r.note =
+            join(fmt::format("{} power sample{} inside, fewer than {}", samples, samples == 1 ? "" : "s", min_samples),
+                 p.caveat);
       } else {
         r.method = method;
         r.joules = scale * joules;
         if (m.window.disagreement_flag && m.window.disagreement)
-          r.note = fmt::format("the counter and the sampled power disagree by {:.0f}% over the window",
-                               *m.window.disagreement * 100);
+          r.note = join(fmt::format("the counter and the sampled power disagree by {:.0f}% over the window",
+                                    *m.window.disagreement * 100),
+                        p.caveat);
         if (m.window.idle_watts) r.joules_idle_subtracted = *r.joules - *m.window.idle_watts * r.seconds;
       }
       out.push_back(std::move(r));

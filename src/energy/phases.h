@@ -33,9 +33,13 @@ struct PhaseMeterInput {
 //
 // - A step's prompt and decode tokens split its time and energy between prefill and decode in
 //   proportion to their counts (a step wholly of one kind goes wholly to that phase).
-// - steady: the longest (in seconds) run of consecutive steps in which every sequence slot is held
-//   (active_sequences == sequence_slots) and at least one sequence decodes; from the first step's
-//   begin to the last one's end, gaps between its steps included. Tokens: its decode tokens.
+// - steady: within the longest (in seconds, first step's begin to last one's end) run of
+//   consecutive steps in which every sequence slot is held (active_sequences == sequence_slots) and
+//   at least one sequence decodes, the pure-decode steps (no prompt tokens): time, tokens (their
+//   decode tokens), steps and energy are those of the union of these steps' intervals. The run's
+//   refill steps (decoding while prefilling newly admitted prompts) and the host's time between
+//   steps are left out; the note says "excludes N refill steps (X s)". A run without a pure-decode
+//   step gives no steady state ("no steady state: no pure decode step ...", no time, no energy).
 // - other: the window's time outside every step (tokenizing, scoring, host work between steps).
 // - Energy: each meter's power integrated over the phase's intervals (trapezoids, the edges
 //   interpolated), scaled by counter / integral of the whole window when the meter's counter covers

@@ -99,37 +99,47 @@ std::vector<LoglikelihoodResult> Model::loglikelihood(const std::vector<Loglikel
   if (progress) progress(done, total);
 
   // Packs take turns on the scoring lanes. A lane's pack (its preamble when the lane does not hold
-  // it yet, the copies of the preamble, the decode calls and the reading of the logits) runs on a
-  // worker thread; the next pack is planned and started on the next lane meanwhile. Packs touch
-  // disjoint requests, so their results need no lock.
+  // it yet, the copies of the preamble, the decode calls and the reading of the logits) runs on the
+  // lane's worker thread, started with the lane and kept by the model (Impl::lane_workers); the next
+  // pack is planned and started on the next lane meanwhile. Packs touch disjoint requests, so their
+  // results need no lock. With one lane the pack runs here.
   struct Lane {
+    int32_t index = 0;
     llama_context* context = nullptr;
     Batch* batch = nullptr;
-    int32_t preamble = -1;  // the preamble held in sequence 0 (-1: none; the lane starts cleared)
-    int64_t members = 0;    // requests of the pack in flight
+    LaneWorker* worker = nullptr;  // null with one lane
+    int32_t preamble = -1;         // the preamble held in sequence 0 (-1: none; the lane starts cleared)
+    int64_t members = 0;           // requests of the pack in flight
+    bool busy = false;             // a pack was started and not finished
+    int64_t calls = 0;             // decode calls of the pack, set by the pack
     std::unique_ptr<PackBuilder> builder;
-    std::future<int64_t> pending;  // decode calls of the pack in flight
+    std::future<void> pending;  // the pack in flight on the worker
   };
   const int32_t n_lanes = m.ensure_scoring_lanes();
   std::vector<Lane> lanes(static_cast<size_t>(n_lanes));
   for (int32_t i = 0; i < n_lanes; ++i) {
     Lane& lane = lanes[static_cast<size_t>(i)];
+    lane.index = i;
     lane.context = m.lane_context(i);
     lane.batch = &m.lane_batch_of(i);
+    if (n_lanes > 1) lane.worker = m.lane_workers[static_cast<size_t>(i)].get();
     lane.builder = std::make_unique<PackBuilder>(prepared);
     llama_memory_clear(llama_get_memory(lane.context), true);
   }
   // Waits for the lane's pack; its results are in and its sequences are free again.
   const auto finish = [&](Lane& lane) {
-    if (!lane.pending.valid()) return;
-    m.counters.decode_calls += lane.pending.get();
+    if (!lane.busy) return;
+    lane.busy = false;
+    if (lane.pending.valid()) lane.pending.get();  // rethrows what the pack threw
+    m.counters.decode_calls += lane.calls;
     done += lane.members;
     lane.members = 0;
     if (progress) progress(done, total);
   };
-  // Runs a lane's planned pack (on a worker thread when there are several lanes).
+  // Runs a lane's planned pack (on the lane's worker thread when there are several lanes).
   const auto run_pack = [&m, &results](Lane& lane, const std::vector<llama_token>* preamble_tokens,
                                        llama_seq_id seq_end) -> int64_t {
+    if (m.before_pack) m.before_pack(lane.index);
     llama_memory_t mem = llama_get_memory(lane.context);
     int64_t calls = 0;
     if (preamble_tokens != nullptr) {  // evaluate the preamble once into sequence 0
@@ -247,12 +257,12 @@ std::vector<LoglikelihoodResult> Model::loglikelihood(const std::vector<Loglikel
         ++mine.begin;
       }
       m.counters.prompt_tokens_evaluated += lane.builder->plan().size();
-      if (lanes.size() == 1) {
-        std::promise<int64_t> now;
-        now.set_value(run_pack(lane, preamble_tokens, seq));
-        lane.pending = now.get_future();
+      lane.busy = true;
+      if (lane.worker == nullptr) {
+        lane.calls = run_pack(lane, preamble_tokens, seq);
       } else {
-        lane.pending = std::async(std::launch::async, run_pack, std::ref(lane), preamble_tokens, seq);
+        lane.pending = lane.worker->run(
+            [&run_pack, &lane, preamble_tokens, seq] { lane.calls = run_pack(lane, preamble_tokens, seq); });
       }
     }
     for (size_t i = 0; i < lanes.size(); ++i) finish(lanes[turn++ % lanes.size()]);

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string_view>
+#include <system_error>
 #include <utility>
 
 #include "engine/backend.h"
@@ -623,7 +624,15 @@ int32_t Model::Impl::ensure_scoring_lanes() {
     lane_ctx.push_back(std::move(extra));
     track_gpu_memory();
   }
-  return std::min(wanted, static_cast<int32_t>(lane_ctx.size()) + 1);
+  const int32_t lanes = std::min(wanted, static_cast<int32_t>(lane_ctx.size()) + 1);
+  try {
+    while (lanes > 1 && static_cast<int32_t>(lane_workers.size()) < lanes)
+      lane_workers.push_back(std::make_unique<LaneWorker>());
+  } catch (const std::system_error&) {
+    // No thread for another lane (the process's thread limit): score with the lanes that have one.
+    return lane_workers.size() >= 2 ? static_cast<int32_t>(lane_workers.size()) : 1;
+  }
+  return lanes;
 }
 
 bool Model::Impl::wants_device_argmax() const {

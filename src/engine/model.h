@@ -141,6 +141,7 @@ class Model : public Evaluator {
   std::optional<uint64_t> gpu_memory_used() const;
 
  private:
+  friend class ModelTestPeer;  // tests: reaches Impl's test hooks (engine/model_impl.h)
   struct Impl;
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -59,9 +59,17 @@ struct Model::Impl {
   // so the host reads one pack's logits while the device runs the next. Made on first use.
   std::vector<LlamaContextPtr> lane_ctx;  // lanes 1, 2, ...
   std::vector<std::unique_ptr<Batch>> lane_batch;
+  // With two lanes or more, the thread each lane runs its packs on, one per lane (lane 0 first),
+  // made with the lanes and kept; declared after the contexts and the pool it uses, so that it is
+  // joined before they go. One lane runs its packs on the calling thread.
+  std::vector<std::unique_ptr<LaneWorker>> lane_workers;
+  // Tests only: called with the lane's index on the thread that runs the lane's pack, before each
+  // pack; what it throws ends the scoring call as a failing pack does.
+  std::function<void(int32_t lane)> before_pack;
 
   // The number of scoring lanes to use (options.scoring_lanes; 0 = 2 with every layer on a GPU, else 1): makes
-  // the missing contexts; fewer when llama.cpp cannot create them (memory).
+  // the missing contexts, and with two lanes or more their lane_workers; fewer lanes when llama.cpp
+  // cannot create the contexts (memory) or a worker's thread cannot be started.
   int32_t ensure_scoring_lanes();
   llama_context* lane_context(int32_t lane) const {
     return lane == 0 ? ctx.get() : lane_ctx[static_cast<size_t>(lane - 1)].get();

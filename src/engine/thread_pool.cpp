@@ -8,6 +8,7 @@ namespace jouleval::engine {
 namespace {
 
 std::atomic<int64_t> g_threads_started{0};
+std::atomic<int64_t> g_lane_threads_started{0};
 
 }  // namespace
 
@@ -98,6 +99,57 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t)>& fn)
     done_.wait(lock, [&] { return loop.helpers == 0; });
   }
   if (loop.error) std::rethrow_exception(loop.error);
+}
+
+LaneWorker::LaneWorker() : thread_([this] { work(); }) {
+  g_lane_threads_started.fetch_add(1, std::memory_order_relaxed);
+}
+
+LaneWorker::~LaneWorker() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+int64_t LaneWorker::threads_started() { return g_lane_threads_started.load(std::memory_order_relaxed); }
+
+std::future<void> LaneWorker::run(std::function<void()> task) {
+  Job job;
+  job.task = std::move(task);
+  std::future<void> future = job.done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+  return future;
+}
+
+void LaneWorker::work() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stop, with every queued task run
+    Job job = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      job.task();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    job.task = nullptr;  // the task's captures go before its caller learns that it is done
+    if (error) {
+      job.done.set_exception(error);
+    } else {
+      job.done.set_value();
+    }
+    lock.lock();
+  }
 }
 
 }  // namespace jouleval::engine

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -52,6 +53,46 @@ class ThreadPool {
   std::deque<Loop*> queue_;       // loops with indices not yet claimed
   bool stop_ = false;
   std::vector<std::thread> workers_;
+};
+
+// One host thread, started once, that runs tasks one at a time in the order they were given. Each
+// scoring lane of engine::Model runs its packs on a LaneWorker of its own, made with the lane and kept
+// for the model's lifetime, so scoring starts no thread per pack (docs/engine.md "Host threads").
+//
+// Thread safety: run() may be called from any thread, also while a task is running (the task then
+// waits its turn). Tasks run only on the worker's thread. The destructor runs the tasks still
+// queued, then joins the thread; it must not be called from a task.
+// Errors: an exception thrown by a task is caught on the worker's thread and stored in that task's
+// future (future::get rethrows it as thrown, e.g. the same util::Error with its message and kind);
+// it never ends the thread or the process. The constructor throws std::system_error when the
+// thread cannot be started.
+class LaneWorker {
+ public:
+  LaneWorker();
+  ~LaneWorker();
+  LaneWorker(const LaneWorker&) = delete;
+  LaneWorker& operator=(const LaneWorker&) = delete;
+
+  // Queues `task` (not empty). Its future becomes ready once the task has returned or thrown and
+  // has been destroyed, so the task's captures are no longer touched when the future is ready.
+  std::future<void> run(std::function<void()> task);
+
+  // Threads started by every LaneWorker of this process so far (for tests: a lane's thread is
+  // started once, never per pack).
+  static int64_t threads_started();
+
+ private:
+  struct Job {
+    std::function<void()> task;
+    std::promise<void> done;
+  };
+  void work();
+
+  std::mutex mutex_;
+  std::condition_variable wake_;  // a job was queued, or stop
+  std::deque<Job> queue_;
+  bool stop_ = false;
+  std::thread thread_;  // last: started once the members it uses exist
 };
 
 }  // namespace jouleval::engine

@@ -30,6 +30,25 @@ const results::Machine* find_machine(const std::vector<results::Machine>& machin
   return nullptr;
 }
 
+// The steady window's energy per meter in one text: "gpu0 512.0 J (counter-scaled); cpu too short (3
+// power samples inside, fewer than 10)".
+std::string steady_meters_text(const json& steady) {
+  std::string out;
+  if (!steady.is_object() || !steady.contains("meters") || !steady["meters"].is_array()) return out;
+  for (const json& m : steady["meters"]) {
+    if (!m.is_object()) continue;
+    const std::string name = m.value("meter", std::string());
+    const std::string method = m.value("method", std::string());
+    const std::string note = m.value("note", std::string());
+    if (!out.empty()) out += "; ";
+    if (const auto j = number(m, "joules"))
+      out += fmt::format("{} {:.1f} J ({}{})", name, *j, method, note.empty() ? "" : ", " + note);
+    else
+      out += fmt::format("{} {}{}", name, method, note.empty() ? "" : " (" + note + ")");
+  }
+  return out;
+}
+
 constexpr const char* kMetrics[] = {"ttft", "itl", "e2e"};
 constexpr const char* kLabels[] = {"TTFT", "ITL", "E2E"};
 
@@ -49,7 +68,15 @@ Table latency_table(const std::vector<results::Cell>& cells, const std::vector<r
                                {"output_tokens_per_s", "Output tokens/s"},
                                {"goodput_requests_per_s", "Goodput (requests/s)"},
                                {"slo_ttft_ms", "SLO TTFT (ms)"},
-                               {"slo_itl_ms", "SLO ITL (ms)"}});
+                               {"slo_itl_ms", "SLO ITL (ms)"},
+                               {"offered_requests_per_s", "Offered requests/s"},
+                               {"achieved_requests_per_s", "Achieved requests/s"},
+                               {"steady_seconds", "Steady (s)"},
+                               {"steady_output_tokens", "Steady output tokens"},
+                               {"steady_joules", "Steady (J)"},
+                               {"steady_j_per_output_token", "Steady J/output token"},
+                               {"steady_energy", "Steady energy per meter"},
+                               {"steady_note", "Steady window"}});
   t.columns.push_back(Column{"repetition", "Repetition"});
   for (const auto& [key, label] : values) t.columns.push_back(Column{key, label});
   std::vector<std::string> unrecorded;
@@ -77,6 +104,18 @@ Table latency_table(const std::vector<results::Cell>& cells, const std::vector<r
           row.push_back(s.is_object() && s.contains("streamed") && s["streamed"].is_boolean()
                             ? Value{s["streamed"].get<bool>()}
                             : Value{});
+        } else if (key.rfind("steady_", 0) == 0) {
+          const json steady = s.is_object() && s.contains("steady") ? s["steady"] : json();
+          if (key == "steady_energy") {
+            const std::string text = steady_meters_text(steady);
+            row.push_back(text.empty() ? Value{} : Value{text});
+          } else if (key == "steady_note") {
+            const std::string note = steady.is_object() ? steady.value("note", std::string()) : std::string();
+            const std::string basis = steady.is_object() ? steady.value("basis", std::string()) : std::string();
+            row.push_back(note.empty() && basis.empty() ? Value{} : Value{note.empty() ? basis : note});
+          } else {
+            row.push_back(opt_value(number(steady, key.substr(7))));
+          }
         } else if (key == "requests") {
           const auto n = number(s, key);
           row.push_back(n ? Value{static_cast<int64_t>(*n)} : Value{});
@@ -92,7 +131,8 @@ Table latency_table(const std::vector<results::Cell>& cells, const std::vector<r
   t.default_columns = {"cell_id"};
   for (const auto& k : compact_identity_columns(shown)) t.default_columns.push_back(k);
   for (const char* k : {"repetition", "concurrency", "ttft_p50_ms", "ttft_p99_ms", "itl_p50_ms", "itl_p99_ms",
-                        "e2e_p50_ms", "e2e_p99_ms", "requests_per_s", "output_tokens_per_s", "goodput_requests_per_s"})
+                        "e2e_p50_ms", "e2e_p99_ms", "requests_per_s", "output_tokens_per_s", "goodput_requests_per_s",
+                        "steady_seconds", "steady_j_per_output_token"})
     t.default_columns.push_back(k);
   return t;
 }
@@ -120,7 +160,27 @@ std::optional<std::string> latency_line(const results::Repetition& rep) {
     if (const auto v = number(s, "slo_itl_ms")) slo += fmt::format("{}ITL <= {:g} ms", slo.empty() ? "" : ", ", *v);
     out += fmt::format("; goodput {:.2f} req/s ({})", *g, slo);
   }
+  if (const auto offered = number(s, "offered_requests_per_s")) {
+    const auto achieved = number(s, "achieved_requests_per_s");
+    out += fmt::format("; Poisson {:g} req/s offered, {} sent", *offered,
+                       achieved ? fmt::format("{:.2f} req/s", *achieved) : std::string("-"));
+  }
   if (s.contains("streamed") && s["streamed"] == false) out += " (not streamed: end-to-end latency only)";
+  if (const json steady = s.value("steady", json()); steady.is_object()) {
+    const std::string note = steady.value("note", std::string());
+    if (!note.empty()) {
+      out += fmt::format("; steady window: none ({})", note);
+    } else {
+      out += fmt::format("; steady {:.1f} s, {:.0f} output tokens", number(steady, "seconds").value_or(0),
+                         number(steady, "output_tokens").value_or(0));
+      if (const auto j = number(steady, "joules")) {
+        const auto per = number(steady, "j_per_output_token");
+        out += fmt::format(", {:.1f} J{}", *j, per ? fmt::format(" ({:.4g} J/output token)", *per) : "");
+      } else if (const std::string meters = steady_meters_text(steady); !meters.empty()) {
+        out += fmt::format(" ({})", meters);
+      }
+    }
+  }
   return out;
 }
 

@@ -116,6 +116,7 @@ std::vector<Value> identity_values(const std::string& machine_label, const std::
           int_or_absent(e.max_sequences),
           text_or_absent(e.flash_attention),
           int_or_absent(e.threads),
+          Value{e.arrival_rate},
           text_or_absent(e.endpoint_api)};
 }
 
@@ -140,6 +141,7 @@ const std::vector<std::pair<std::string, std::string>>& identity_columns() {
                                                                             {"parallel", "Parallel"},
                                                                             {"flash_attn", "Flash attention"},
                                                                             {"threads", "Threads"},
+                                                                            {"arrival_rate", "Arrival rate (/s)"},
                                                                             {"api", "Endpoint API"}};
   return kColumns;
 }

@@ -1,5 +1,7 @@
 #include "results/identity.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace jouleval::results {
@@ -9,6 +11,8 @@ constexpr const char* kNotRecordedText = "not recorded";
 
 std::string int_text(int64_t v) { return v == kNotRecorded ? kNotRecordedText : std::to_string(v); }
 std::string text(const std::string& v) { return v.empty() ? kNotRecordedText : v; }
+// Poisson arrivals per second; 0 (a closed loop, every cell measured in-process) is shown as such.
+std::string rate_text(double v) { return v == 0 ? "closed loop" : fmt::format("{:g}/s", v); }
 
 bool bare(const std::string& key) {
   return key == "model" || key == "precision" || key == "task" || key == "placement" || key == "machine";
@@ -59,6 +63,7 @@ std::vector<IdentityField> identity_fields(const std::string& machine, const Cel
           {"parallel", int_text(e.max_sequences)},
           {"flash_attn", text(e.flash_attention)},
           {"threads", int_text(e.threads)},
+          {"arrival_rate", rate_text(e.arrival_rate)},
           {"api", e.endpoint_api}};  // "" for in-process cells (never "not recorded")
 }
 
@@ -89,7 +94,9 @@ std::string identity_label(const std::vector<IdentityField>& fields, const std::
   std::string out;
   for (const auto& f : fields) {
     if (std::find(keys.begin(), keys.end(), f.key) == keys.end()) continue;
-    if (f.value.empty()) continue;  // an in-process cell's api
+    // Left out: an arrival_rate of 0 (a closed loop) and an empty value (an in-process cell's api).
+    if (f.key == "arrival_rate" && f.value == rate_text(0)) continue;
+    if (f.value.empty()) continue;
     if (!out.empty()) out += " · ";
     out += bare(f.key) ? f.value : f.key + "=" + f.value;
   }
@@ -120,6 +127,7 @@ nlohmann::ordered_json identity_json(const std::string& machine, const CellKey& 
   j["parallel"] = number(e.max_sequences);
   j["flash_attn"] = string(e.flash_attention);
   j["threads"] = number(e.threads);
+  j["arrival_rate"] = e.arrival_rate;
   j["api"] = string(e.endpoint_api);
   return j;
 }

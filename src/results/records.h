@@ -37,6 +37,9 @@ struct EngineSettings {
   int32_t max_sequences = 0;             // parallel sequences
   int32_t threads = 0;                   // CPU threads (0 = physical cores)
   std::string flash_attention = "auto";  // auto | on | off ("" = not recorded)
+  // An endpoint's Poisson arrivals (docs/endpoint.md "Load levels"): requests per second, 0 = a
+  // closed loop of max_sequences requests in flight.
+  double arrival_rate = 0;
   // An endpoint cell's generation API, "completions" or "chat" (docs/endpoint.md "Chat
   // completions"); "" for in-process cells.
   std::string endpoint_api;

@@ -1,6 +1,11 @@
 #include "store/schema.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
 
 #include "store/statement.h"
 #include "store/transaction.h"
@@ -135,52 +140,51 @@ CREATE TABLE IF NOT EXISTS request_latency (
 )sql");
 }
 
-// Version 7: an endpoint cell's generation API (docs/endpoint.md "Chat completions"), part of the
-// cell identity: '' for in-process cells, 'completions' or 'chat' for endpoint cells. The identity
-// is the cells' UNIQUE table constraint, which SQLite cannot alter, so the table is rebuilt with the
-// column added to its columns and to its key; endpoint cells stored before (placement
-// 'endpoint:...') were measured through /v1/completions. Needs foreign key enforcement off or an
-// empty cells table (the create path).
+// Adds `column` (SQL type and default `definition`) to the cells table and to its key, the UNIQUE
+// constraint of the cell identity. SQLite cannot change a constraint in place: the table is rebuilt
+// from its own CREATE statement with the column added (https://www.sqlite.org/lang_altertable.html,
+// "Making Other Kinds Of Table Schema Changes"), its rows copied with the column's default. A no-op
+// when the column exists. Needs foreign keys off, or empty tables (the create path).
+void add_cell_key_column(Database& db, const std::string& column, const std::string& definition) {
+  std::vector<std::string> columns;
+  {
+    Statement info(db, "PRAGMA table_info(cells)");
+    while (info.step()) columns.push_back(info.column_text(1));
+  }
+  if (std::find(columns.begin(), columns.end(), column) != columns.end()) return;
+  std::string sql;
+  {
+    Statement st(db, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'cells'");
+    if (st.step()) sql = st.column_text(0);
+  }
+  const size_t open = sql.find('(');
+  const size_t unique = sql.rfind("UNIQUE (");
+  const size_t close = sql.rfind("))");
+  if (open == std::string::npos || unique == std::string::npos || close == std::string::npos || close < unique)
+    db.fail_message(fmt::format("adding the cells' {} column: the cells table has no UNIQUE key", column));
+  db.exec(fmt::format("CREATE TABLE cells_rebuilt {}{} {},\n  {}, {}{}", sql.substr(open, unique - open), column,
+                      definition, sql.substr(unique, close - unique), column, sql.substr(close)));
+  const std::string list = fmt::format("{}", fmt::join(columns, ", "));
+  db.exec(fmt::format("INSERT INTO cells_rebuilt ({0}) SELECT {0} FROM cells", list));
+  db.exec("DROP TABLE cells");
+  db.exec("ALTER TABLE cells_rebuilt RENAME TO cells");
+}
+
+// Version 7: the Poisson arrival rate of endpoint cells (docs/endpoint.md "Load levels"), part of
+// the cell identity; 0 (a closed loop) for every cell stored before.
+void migrate_add_arrival_rate(Database& db) { add_cell_key_column(db, "arrival_rate", "REAL NOT NULL DEFAULT 0"); }
+
+// Version 8: an endpoint cell's generation API (docs/endpoint.md "Chat completions"), part of the
+// cell identity: '' for in-process cells, 'completions' or 'chat' for endpoint cells. Endpoint cells
+// stored before (placement 'endpoint:...') were measured through /v1/completions. A no-op when the
+// column exists. Needs foreign keys off, or empty tables (the create path).
 void migrate_add_endpoint_api(Database& db) {
   {
     Statement has(db, "SELECT count(*) FROM pragma_table_info('cells') WHERE name = 'endpoint_api'");
     if (has.step() && has.column_int64(0) > 0) return;
   }
-  constexpr const char* kColumns = R"sql(id, machine_id, model, model_sha256, file_sha256, precision, kv_type,
-  placement, task, item_limit, shots, preset, seed, context_size, batch_size, ubatch_size, scoring_lanes,
-  max_sequences, threads, flash_attention, status, skip_reason, run_id, model_path, model_size_bytes, model_params,
-  weight_types, random_weights, load_seconds, peak_gpu_memory_bytes, engine_used_json, reference_precision,
-  answer_flips, mean_kl)sql";
-  db.exec(fmt::format(R"sql(
-CREATE TABLE cells_api (
-  id INTEGER PRIMARY KEY,
-  machine_id TEXT NOT NULL REFERENCES machines(id),
-  model TEXT NOT NULL, model_sha256 TEXT NOT NULL, file_sha256 TEXT NOT NULL, precision TEXT NOT NULL,
-  kv_type TEXT NOT NULL, placement TEXT NOT NULL, task TEXT NOT NULL, item_limit INTEGER NOT NULL,
-  shots INTEGER NOT NULL, preset TEXT NOT NULL, seed INTEGER NOT NULL,
-  context_size INTEGER NOT NULL, batch_size INTEGER NOT NULL, ubatch_size INTEGER NOT NULL,
-  scoring_lanes INTEGER NOT NULL, max_sequences INTEGER NOT NULL, threads INTEGER NOT NULL,
-  flash_attention TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'skipped', 'failed')),
-  skip_reason TEXT NOT NULL DEFAULT '',
-  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
-  model_path TEXT NOT NULL DEFAULT '', model_size_bytes INTEGER NOT NULL DEFAULT 0,
-  model_params INTEGER NOT NULL DEFAULT 0, weight_types TEXT NOT NULL DEFAULT '',
-  random_weights INTEGER NOT NULL DEFAULT 0, load_seconds REAL NOT NULL DEFAULT 0,
-  peak_gpu_memory_bytes INTEGER NOT NULL DEFAULT 0, engine_used_json TEXT NOT NULL DEFAULT '{{}}',
-  reference_precision TEXT, answer_flips REAL, mean_kl REAL,
-  endpoint_api TEXT NOT NULL DEFAULT '',
-  UNIQUE (machine_id, model, model_sha256, file_sha256, precision, kv_type, placement, task, item_limit, shots,
-          preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads,
-          flash_attention, endpoint_api));
-INSERT INTO cells_api ({0}, endpoint_api)
-  SELECT {0}, CASE WHEN placement LIKE 'endpoint:%' THEN 'completions' ELSE '' END FROM cells;
-DROP TABLE cells;
-ALTER TABLE cells_api RENAME TO cells;
-)sql",
-                      kColumns));
-  Statement check(db, "PRAGMA foreign_key_check");
-  if (check.step()) db.fail_message("adding the endpoint API to the cells: a foreign key check failed");
+  add_cell_key_column(db, "endpoint_api", "TEXT NOT NULL DEFAULT ''");
+  db.exec("UPDATE cells SET endpoint_api = 'completions' WHERE placement LIKE 'endpoint:%'");
 }
 
 int pragma_int(Database& db, const char* pragma) {
@@ -213,6 +217,7 @@ void create_schema(Database& db) {
   db.exec(kCreateClaims);
   migrate_add_phase_energy(db);
   migrate_add_request_latency(db);
+  migrate_add_arrival_rate(db);
   migrate_add_endpoint_api(db);
   Statement meta(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
   meta.bind_all("schema_version", std::to_string(kSchemaVersion)).run();
@@ -263,9 +268,18 @@ void upgrade_schema(Database& db) {
       migrate_add_request_latency(db);
       set_version(db, kSchemaVersion);
     }
-    // Version 6 -> 7: the endpoint API in the cells' identity (stored endpoint cells: completions).
+    // Version 6 -> 7: the cells' arrival rate, part of their key (0, a closed loop, for those stored).
     if (version <= 6) {
+      migrate_add_arrival_rate(db);
+      Statement check(db, "PRAGMA foreign_key_check");
+      if (check.step()) db.fail_message("upgrading to schema version 7: a foreign key check failed");
+      set_version(db, kSchemaVersion);
+    }
+    // Version 7 -> 8: the endpoint API in the cells' identity (stored endpoint cells: completions).
+    if (version <= 7) {
       migrate_add_endpoint_api(db);
+      Statement check(db, "PRAGMA foreign_key_check");
+      if (check.step()) db.fail_message("upgrading to schema version 8: a foreign key check failed");
       set_version(db, kSchemaVersion);
     }
     tx.commit();

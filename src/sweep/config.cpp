@@ -152,6 +152,7 @@ nlohmann::json SweepConfig::to_json() const {
         {"url", endpoint->url},
         {"served_model", endpoint->served_model},
         {"concurrency", concurrency_levels.empty() ? std::vector<int>{endpoint->concurrency} : concurrency_levels},
+        {"arrival_rate", arrival_rates},
         {"request_timeout", endpoint->request_timeout_seconds},
         {"api", endpoint->api},
         {"slo_ttft_ms", slo.ttft_ms ? nlohmann::json(*slo.ttft_ms) : nlohmann::json(nullptr)},
@@ -300,6 +301,30 @@ std::vector<int> parse_concurrency_levels(const std::string& text, const std::st
   return out;
 }
 
+std::vector<double> parse_arrival_rates(const std::string& text, const std::string& option) {
+  std::vector<double> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    double v = 0;
+    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    // !(v > 0) also refuses NaN.
+    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size() || !(v > 0) ||
+        v > endpoint::kMaxArrivalRate)
+      throw Error(
+          fmt::format("{} '{}': '{}' is not an arrival rate (requests per second, more than 0 and at most {:g})",
+                      option, text, item, endpoint::kMaxArrivalRate),
+          ErrorKind::kUsage);
+    if (std::find(out.begin(), out.end(), v) != out.end())
+      throw Error(fmt::format("{} '{}': {:g} is listed twice", option, text, v), ErrorKind::kUsage);
+    out.push_back(v);
+    start = end + 1;
+  }
+  return out;
+}
+
 ModelSpec parse_model_spec(const std::string& text, const std::filesystem::path& synth_dir) {
   ModelSpec spec;
   if (text.rfind("synth:", 0) == 0) {
@@ -366,7 +391,10 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
     const toml::table* ep = ep_node->as_table();
     if (ep == nullptr) f.bad("endpoint", "expected a table [endpoint]");
     const std::string e = "endpoint.";
-    f.check_keys(*ep, {"url", "served_model", "concurrency", "request_timeout", "slo_ttft_ms", "slo_itl_ms", "api"}, e);
+    f.check_keys(
+        *ep,
+        {"url", "served_model", "concurrency", "arrival_rate", "request_timeout", "slo_ttft_ms", "slo_itl_ms", "api"},
+        e);
     endpoint::EndpointOptions options;
     const auto url = f.get<std::string>(*ep, "url", e);
     if (!url) f.bad(e + "url", "missing: e.g. url = \"http://127.0.0.1:8080\"");
@@ -381,7 +409,8 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
       if (const toml::array* a = node->as_array()) {
         for (const auto& v : *a) {
           if (!v.is_integer()) f.bad(e + "concurrency", "expected integers, e.g. [1, 8, 32]");
-          list += (list.empty() ? "" : ",") + std::to_string(v.as_integer()->get());
+          if (!list.empty()) list += ',';  // (not "a" + b: GCC 12 warns -Wrestrict on it, a false positive)
+          list += std::to_string(v.as_integer()->get());
         }
       } else if (node->is_integer()) {
         list = std::to_string(node->as_integer()->get());
@@ -394,6 +423,37 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
         f.bad(e + "concurrency", err.what());
       }
       options.concurrency = levels.front();
+    }
+    std::vector<double> rates;
+    if (const toml::node* node = ep->get("arrival_rate")) {
+      // Poisson arrivals (docs/endpoint.md "Load levels"): one rate (arrival_rate = 4.0) or several
+      // ([1.0, 4.0]), one cell per rate; the concurrency is then the cap (1024 when not given).
+      std::vector<double> given;
+      auto add = [&](const toml::node& v) {
+        if (v.is_floating_point())
+          given.push_back(v.as_floating_point()->get());
+        else if (v.is_integer())
+          given.push_back(static_cast<double>(v.as_integer()->get()));
+        else
+          f.bad(e + "arrival_rate", "expected a number of requests per second or a list of them, e.g. [1.0, 4.0]");
+      };
+      if (const toml::array* a = node->as_array()) {
+        for (const auto& v : *a) add(v);
+        if (given.empty()) f.bad(e + "arrival_rate", "an empty list (leave arrival_rate out for a closed loop)");
+      } else {
+        add(*node);
+      }
+      std::string list;
+      for (double v : given) {
+        if (!list.empty()) list += ',';
+        list += fmt::format("{}", v);
+      }
+      try {
+        rates = parse_arrival_rates(list, "arrival_rate");
+      } catch (const Error& err) {
+        f.bad(e + "arrival_rate", err.what());
+      }
+      if (!ep->contains("concurrency")) options.concurrency = endpoint::kMaxConcurrency;
     }
     if (auto v = f.get<double>(*ep, "request_timeout", e)) options.request_timeout_seconds = *v;
     if (auto v = f.get<std::string>(*ep, "api", e)) {
@@ -425,6 +485,7 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
       if (sweep->contains(axis)) f.bad(p + axis, "not with [endpoint] (the server decides how its model runs)");
     config.endpoint = options;
     config.concurrency_levels = levels;
+    config.arrival_rates = rates;
     ModelSpec spec;
     spec.label = options.served_model;
     config.models = {spec};

@@ -47,6 +47,10 @@ struct SweepConfig {
   // With an endpoint: the concurrency levels, one cell per level and task, each 1..1024 and
   // distinct (empty: endpoint->concurrency alone).
   std::vector<int> concurrency_levels;
+  // With an endpoint: Poisson arrival rates (requests per second, docs/endpoint.md "Load levels"),
+  // one cell per rate, level and task, each level then the cap on requests in flight; empty: a closed
+  // loop at each level.
+  std::vector<double> arrival_rates;
   // With an endpoint: the objectives of goodput (--slo-ttft, --slo-itl; docs/endpoint.md "Latency
   // under load"), none by default.
   endpoint::Slo slo;
@@ -110,6 +114,10 @@ SweepConfig load_sweep_config(const std::filesystem::path& file);
 // Parses a list of endpoint concurrency levels ("1,8,32"); throws util::Error (kUsage) naming
 // `option` for an entry that is not an integer in 1..endpoint::kMaxConcurrency or is repeated.
 std::vector<int> parse_concurrency_levels(const std::string& text, const std::string& option);
+
+// Parses a list of Poisson arrival rates ("1,4.5"); throws util::Error (kUsage) naming `option` for
+// an entry that is not a number more than 0 and at most endpoint::kMaxArrivalRate, or is repeated.
+std::vector<double> parse_arrival_rates(const std::string& text, const std::string& option);
 
 // Parses a model axis entry: "PATH" or "synth:PRESET[:WEIGHT_TYPE]" (synthetic models are written to
 // `synth_dir`/PRESET-WEIGHT_TYPE.gguf).

@@ -45,14 +45,18 @@ std::vector<PlannedCell> plan_cells(const SweepConfig& config) {
     const std::string placement = endpoint_placement(*config.endpoint);
     const std::vector<int> levels =
         config.concurrency_levels.empty() ? std::vector<int>{config.endpoint->concurrency} : config.concurrency_levels;
+    const std::vector<double> rates = config.arrival_rates.empty() ? std::vector<double>{0} : config.arrival_rates;
     for (int level : levels) {
-      for (auto task : config.tasks) {
-        PlannedCell cell = task_cell(config, task);
-        cell.precision = kServedPrecision;
-        cell.kv_type = kServedKvType;
-        cell.placement = placement;
-        cell.concurrency = level;
-        cells.push_back(cell);
+      for (double rate : rates) {
+        for (auto task : config.tasks) {
+          PlannedCell cell = task_cell(config, task);
+          cell.precision = kServedPrecision;
+          cell.kv_type = kServedKvType;
+          cell.placement = placement;
+          cell.concurrency = level;
+          cell.arrival_rate = rate;
+          cells.push_back(cell);
+        }
       }
     }
     return cells;
@@ -117,6 +121,7 @@ results::CellKey cell_key(const SweepConfig& config, const PlannedCell& cell, co
   key.seed = config.seed;
   key.engine = config.engine_settings();
   if (cell.concurrency > 0) key.engine.max_sequences = cell.concurrency;
+  key.engine.arrival_rate = cell.arrival_rate;
   return key;
 }
 

@@ -21,7 +21,8 @@ struct PlannedCell {
   tasks::TaskId task = tasks::TaskId::kMmlu;
   int limit = 0;
   int shots = 0;
-  int concurrency = 0;  // an endpoint's cell: requests in flight (docs/endpoint.md); else 0
+  int concurrency = 0;      // an endpoint's cell: requests in flight (docs/endpoint.md); else 0
+  double arrival_rate = 0;  // an endpoint's cell: Poisson arrivals per second; 0 = closed loop
 };
 
 // The identity fields of the cells of an endpoint (docs/endpoint.md "Cells"): precision "served",

@@ -23,6 +23,8 @@
 #include "results/identity.h"
 #include "results/precision.h"
 #include "sweep/claims.h"
+#include "sweep/measure_locks.h"
+#include "sweep/steady_window.h"
 #include "tasks/fidelity.h"
 #include "tasks/load_task.h"
 #include "util/atomic_file.h"
@@ -93,12 +95,10 @@ int64_t request_count(const tasks::Task& task) {
                                                            : static_cast<int64_t>(task.generation_requests().size());
 }
 
-// The phases of a generation window, per meter that can measure on this machine and is used by the
-// work (a window without any: the times alone, energy unavailable). Empty when the window ran no
-// generation step.
-std::vector<results::PhaseEnergy> generation_phases(const std::vector<engine::GenerationStep>& steps,
-                                                    const energy::WindowResult& window,
-                                                    const std::vector<energy::MeterStatus>& status) {
+// The meters a window's phases (and an endpoint's steady window) are measured with: those that can
+// measure on this machine and are used by the work, with their power samples.
+std::vector<energy::PhaseMeterInput> phase_meters(const energy::WindowResult& window,
+                                                  const std::vector<energy::MeterStatus>& status) {
   std::vector<energy::PhaseMeterInput> meters;
   for (size_t i = 0; i < window.meters.size(); ++i) {
     const bool usable = std::any_of(status.begin(), status.end(), [&](const energy::MeterStatus& m) {
@@ -109,7 +109,30 @@ std::vector<results::PhaseEnergy> generation_phases(const std::vector<engine::Ge
     meters.push_back(
         {window.meters[i], i < window.samples.size() ? window.samples[i] : std::vector<energy::TimedWatts>{}});
   }
-  return energy::compute_phases(steps, window.t0, window.t1, meters);
+  return meters;
+}
+
+// The phases of a generation window, per meter of phase_meters (a window without any: the times
+// alone, energy unavailable). Empty when the window ran no generation step.
+std::vector<results::PhaseEnergy> generation_phases(const std::vector<engine::GenerationStep>& steps,
+                                                    const energy::WindowResult& window,
+                                                    const std::vector<energy::MeterStatus>& status) {
+  return energy::compute_phases(steps, window.t0, window.t1, phase_meters(window, status));
+}
+
+// The latency under load of an endpoint's generation window (docs/endpoint.md "Latency under load"),
+// with the offered and achieved request rates and the steady window ("Steady state").
+std::string endpoint_latency_json(const std::vector<endpoint::RequestTiming>& timings,
+                                  const std::vector<endpoint::RequestSpan>& spans, const PlannedCell& cell,
+                                  const endpoint::Slo& slo, double seconds, const energy::WindowResult& window,
+                                  const std::vector<energy::MeterStatus>& status) {
+  nlohmann::json j = endpoint::to_json(endpoint::summarize_latency(timings, seconds, slo));
+  j["offered_requests_per_s"] = cell.arrival_rate > 0 ? nlohmann::json(cell.arrival_rate) : nlohmann::json(nullptr);
+  const auto achieved = achieved_request_rate(spans);
+  j["achieved_requests_per_s"] = achieved ? nlohmann::json(*achieved) : nlohmann::json(nullptr);
+  j["steady"] = to_json(
+      steady_window(spans, cell.concurrency, cell.arrival_rate, window.t0, window.t1, phase_meters(window, status)));
+  return j.dump();
 }
 
 // Unmeasured work before the first window of a loaded model: first kernels, allocations, clocks.
@@ -409,14 +432,19 @@ class SweepRun {
     for (size_t i : group)
       if (!resolved_.count(i)) open.push_back(i);
     if (open.empty() || over_budget(0)) return true;
-    // One process measures on this machine at a time: another process's work (a load, a warm-up, a
-    // quantization, its own windows) would be inside this group's windows, on the same meters.
-    util::FileLock machine(util::measurement_lock_path(), [this] {
-      observer_.message(fmt::format("waiting for another jouleval process measuring on this machine (lock {})",
-                                    util::measurement_lock_path().string()));
-    });
-    if (sweep_.client() != nullptr) return run_endpoint_group(open);
+    // One process measures on each GPU (and on the host, when the work or a meter is the host's) at a
+    // time: another process's work (a load, a warm-up, a quantization, its own windows) would be inside
+    // this group's windows, on the same meters (docs/sweep.md "Several processes, one database").
     const PlannedCell& first = sweep_.cells()[open.front()];
+    const engine::Placement placement =
+        sweep_.client() != nullptr ? engine::Placement{} : engine::Placement::parse(first.placement);
+    MeasurementLocks locks(
+        measurement_locks(placement, monitor_.visible_gpu_bus_ids(), monitor_.host_meter_available()),
+        [this](const LockRequest& r) {
+          observer_.message(
+              fmt::format("waiting for another jouleval process measuring on {} (lock {})", r.what, r.path.string()));
+        });
+    if (sweep_.client() != nullptr) return run_endpoint_group(open);
     const ModelSpec& spec = config_.models[first.model_index];
     const std::string& source_sha256 = source_hash(first.model_index);
 
@@ -557,7 +585,9 @@ class SweepRun {
       const tasks::Task& task = sweep_.task(planned);
       evaluator.set_task(key.task);
       evaluator.set_concurrency(planned.concurrency);
+      evaluator.set_arrival_rate(planned.arrival_rate, static_cast<uint64_t>(config_.seed));
       used["concurrency"] = planned.concurrency;
+      used["arrival_rate"] = planned.arrival_rate;  // requests per second; 0: a closed loop
       try {
         if (!prepared) {
           if (config_.idle_seconds > 0 && monitor_.any_meter_available()) {
@@ -618,7 +648,10 @@ class SweepRun {
       model.reset_counters();
       (void)model.take_generation_steps();  // the warm-up's and unmeasured scoring's steps are not this window's
       auto* served = dynamic_cast<endpoint::EndpointEvaluator*>(&model);
-      if (served != nullptr) (void)served->take_request_timings();  // nor their request times
+      if (served != nullptr) {  // nor their request times
+        (void)served->take_request_timings();
+        (void)served->take_request_spans();
+      }
       const util::PeakRssWindow host_memory;  // the process's peak resident memory over this window
       auto window = monitor_.open_window([&] { model.synchronize(); });
       tasks::TaskResult result = evaluate(model, task, progress);
@@ -660,13 +693,15 @@ class SweepRun {
       rep.llama_revision = util::build::kLlamaRevision;
       rep.peak_rss_bytes = host_memory.peak_bytes();
       rep.phases = generation_phases(steps, measured, monitor_.meters_status());
+      if (served != nullptr) {  // before the meters move out of `measured`
+        const auto timings = served->take_request_timings();
+        const auto spans = served->take_request_spans();
+        if (!timings.empty())
+          rep.latency_json = endpoint_latency_json(timings, spans, sweep_.cells()[plan_index], config_.slo, rep.seconds,
+                                                   measured, monitor_.meters_status());
+      }
       rep.meters = std::move(measured.meters);
       if (config_.timeline) rep.timeline = std::move(measured.timeline);
-      if (served != nullptr) {
-        const auto timings = served->take_request_timings();
-        if (!timings.empty())
-          rep.latency_json = endpoint::to_json(endpoint::summarize_latency(timings, rep.seconds, config_.slo)).dump();
-      }
       last_seconds = measured.seconds;
       store_.add_repetition(cell_id, rep);  // committed atomically
       measured_any_ = true;

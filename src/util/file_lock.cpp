@@ -38,23 +38,28 @@ std::filesystem::path measurement_lock_path() {
   return (ec ? std::filesystem::path("/tmp") : dir) / "jouleval-measure.lock";
 }
 
+std::filesystem::path measurement_gpu_lock_path(const std::string& pci_bus_id) {
+  return measurement_lock_path().string() + ".gpu-" + pci_bus_id;
+}
+
 bool FileLock::held_elsewhere(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  ::close(fd);  // releases the shared lock, if it was taken
+  const bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // releases the lock, if it was taken
   return held;
 }
 
-FileLock::FileLock(const std::filesystem::path& path, const std::function<void()>& on_wait) {
+FileLock::FileLock(const std::filesystem::path& path, const std::function<void()>& on_wait, LockMode mode) {
+  const int op = mode == LockMode::kShared ? LOCK_SH : LOCK_EX;
   fd_ = open_lock_file(path);
   if (fd_ < 0) {
     throw Error(fmt::format("{}: cannot create a lock file: {}", path.string(), std::strerror(errno)),
                 errno == ENOSPC ? ErrorKind::kNoSpace : ErrorKind::kBadInput);
   }
-  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+  if (::flock(fd_, op | LOCK_NB) == 0) return;
   if (on_wait) on_wait();
-  while (::flock(fd_, LOCK_EX) != 0) {
+  while (::flock(fd_, op) != 0) {
     if (errno == EINTR) continue;
     const int e = errno;
     ::close(fd_);

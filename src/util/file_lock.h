@@ -7,15 +7,21 @@
 
 namespace jouleval::util {
 
+// kExclusive: one holder at a time. kShared: any number of shared holders together, never beside an
+// exclusive one (flock's LOCK_SH / LOCK_EX).
+enum class LockMode { kExclusive, kShared };
+
 class FileLock {
  public:
-  // Whether another open file description holds the lock on `path` now (false when the file does
-  // not exist or cannot be opened). Does not wait.
+  // Whether another open file description holds the lock on `path` now, in either mode (false when
+  // the file does not exist or cannot be opened). Does not wait.
   static bool held_elsewhere(const std::filesystem::path& path);
 
-  // Creates `path` if needed and locks it, waiting while another process holds it; `on_wait` is called
-  // once before waiting (to say so). Throws util::Error naming the file when it cannot be opened.
-  explicit FileLock(const std::filesystem::path& path, const std::function<void()>& on_wait = {});
+  // Creates `path` if needed and locks it in `mode`, waiting while another process holds it in a
+  // conflicting mode; `on_wait` is called once before waiting (to say so). Throws util::Error naming
+  // the file when it cannot be opened.
+  explicit FileLock(const std::filesystem::path& path, const std::function<void()>& on_wait = {},
+                    LockMode mode = LockMode::kExclusive);
   ~FileLock();  // unlocks
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
@@ -24,9 +30,10 @@ class FileLock {
   int fd_ = -1;
 };
 
-// The lock that keeps the measurements of jouleval processes on one machine apart
-// (docs/sweep.md "Several processes, one database"): $JOULEVAL_MEASURE_LOCK, else
-// jouleval-measure.lock in the system's temporary directory.
+// The locks that keep the measurements of jouleval processes on one machine apart (docs/sweep.md
+// "Several processes, one database"). The host's: $JOULEVAL_MEASURE_LOCK, else jouleval-measure.lock
+// in the system's temporary directory. One GPU's: the host's path + ".gpu-" + its PCI bus id.
 std::filesystem::path measurement_lock_path();
+std::filesystem::path measurement_gpu_lock_path(const std::string& pci_bus_id);
 
 }  // namespace jouleval::util

@@ -40,3 +40,6 @@ add_test(NAME endpoint.an_unknown_api_is_a_usage_error
           --db ${CMAKE_BINARY_DIR}/endpoint-api-usage-test.db)
 set_tests_properties(endpoint.an_unknown_api_is_a_usage_error PROPERTIES
   PASS_REGULAR_EXPRESSION "--endpoint-api 'responses': use completions or chat.*exit 2")
+add_test(NAME endpoint.a_bad_arrival_rate_is_a_usage_error
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/bad_arrival_rate.sh $<TARGET_FILE:jouleval_cli>
+          ${CMAKE_BINARY_DIR}/endpoint-arrival-rate-test)

@@ -81,14 +81,16 @@ TEST(energy_phases, SplitsTimeTokensAndCounterScaledEnergy) {
   EXPECT_EQ(decode.steps, 4);
   EXPECT_NEAR(*decode.joules, 120 * 5.5, 1e-9);
 
-  const auto& steady = find(rows, "steady");  // [2, 8]: the three full steps with decoding sequences
-  EXPECT_DOUBLE_EQ(steady.seconds, 6.0);
-  EXPECT_EQ(steady.tokens, 12);
-  EXPECT_EQ(steady.steps, 3);
+  // The full run is [2, 8]; its refill step [3, 5] is left out: [2, 3] and [5, 8].
+  const auto& steady = find(rows, "steady");
+  EXPECT_DOUBLE_EQ(steady.seconds, 4.0);
+  EXPECT_EQ(steady.tokens, 8);
+  EXPECT_EQ(steady.steps, 2);
   EXPECT_EQ(steady.batch, 4);
-  EXPECT_NEAR(*steady.joules, 720, 1e-9);
+  EXPECT_NEAR(*steady.joules, 480, 1e-9);
   EXPECT_NEAR(*steady.joules / static_cast<double>(steady.tokens), 60, 1e-9);
-  EXPECT_NEAR(*steady.joules_idle_subtracted, 720 - 20 * 6, 1e-9);
+  EXPECT_NEAR(*steady.joules_idle_subtracted, 480 - 20 * 4, 1e-9);
+  EXPECT_EQ(steady.note, "excludes 1 refill step (2 s)");
 
   const auto& other = find(rows, "other");  // [0, 1] and [9, 10]
   EXPECT_DOUBLE_EQ(other.seconds, 2.0);
@@ -105,20 +107,23 @@ TEST(energy_phases, ACounterThatDisagreesWithThePowerIsFollowedAndSaidSo) {
   m.window.disagreement = 0.5;
   m.window.disagreement_flag = true;
   const auto rows = compute_phases(five_steps(), 0, 10, {m});
-  EXPECT_NEAR(*find(rows, "steady").joules, 300, 1e-9);  // 50 W x 6 s
-  EXPECT_EQ(find(rows, "steady").note, "the counter and the sampled power disagree by 50% over the window");
+  EXPECT_NEAR(*find(rows, "steady").joules, 200, 1e-9);  // 50 W x 4 s
+  EXPECT_EQ(find(rows, "steady").note,
+            "the counter and the sampled power disagree by 50% over the window; excludes 1 refill step (2 s)");
+  EXPECT_EQ(find(rows, "decode").note, "the counter and the sampled power disagree by 50% over the window");
   PhaseMeterInput agreeing = gpu(constant(100, 0, 10, 0.125), 1000.0);
-  EXPECT_EQ(find(compute_phases(five_steps(), 0, 10, {agreeing}), "steady").note, "");
+  EXPECT_EQ(find(compute_phases(five_steps(), 0, 10, {agreeing}), "steady").note, "excludes 1 refill step (2 s)");
+  EXPECT_EQ(find(compute_phases(five_steps(), 0, 10, {agreeing}), "decode").note, "");
 }
 
 TEST(energy_phases, IntegratesChangingPowerWithoutACounter) {
   // Power rising linearly, p(t) = 100 t W (two samples, interpolated between them); no counter:
   //   prefill = int_1^2 100t dt + 0.75 x int_3^5 100t dt = 150 + 0.75 x 800 = 750 J
-  //   steady  = int_2^8 100t dt = 50 x (64 - 4) = 3000 J
+  //   steady  = int_2^3 100t dt + int_5^8 100t dt = 50 x (9 - 4) + 50 x (64 - 25) = 2200 J
   const auto rows = compute_phases(five_steps(), 0, 10, {gpu({{0, 0}, {10, 1000}}, std::nullopt)}, 0);
   EXPECT_EQ(find(rows, "prefill").method, "integrated");
   EXPECT_NEAR(*find(rows, "prefill").joules, 750, 1e-9);
-  EXPECT_NEAR(*find(rows, "steady").joules, 3000, 1e-9);
+  EXPECT_NEAR(*find(rows, "steady").joules, 2200, 1e-9);
   // decode = int_2^3 + 0.25 x int_3^5 + int_5^9 = 250 + 200 + 2800
   EXPECT_NEAR(*find(rows, "decode").joules, 3250, 1e-9);
   EXPECT_FALSE(find(rows, "decode").joules_idle_subtracted);  // no idle baseline
@@ -128,15 +133,19 @@ TEST(energy_phases, IntegratesChangingPowerWithoutACounter) {
 
 TEST(energy_phases, APhaseWithFewerSamplesThanTheMinimumIsTooShort) {
   // Samples every 0.5 s: prefill's steps (1, 2) and (3, 5) hold 1.5 and 3.5, 4, 4.5: 4 samples;
-  // steady's (2, 8) holds 2.5 ... 7.5: 11 samples.
+  // steady's (2, 3) and (5, 8) hold 2.5 and 5.5 ... 7.5: 6 samples; decode's (2, 3), (3, 5), (5, 8)
+  // and (8, 9) hold 1 + 3 + 5 + 1 = 10.
   const auto rows = compute_phases(five_steps(), 0, 10, {gpu(constant(100, 0, 10, 0.5), 1000.0)});
   const auto& prefill = find(rows, "prefill");
   EXPECT_EQ(prefill.method, "too short");
   EXPECT_FALSE(prefill.joules);
   EXPECT_DOUBLE_EQ(prefill.seconds, 2.5);  // the time is still there
   EXPECT_EQ(prefill.note, "4 power samples inside, fewer than 10");
-  EXPECT_EQ(find(rows, "steady").method, "counter-scaled");
-  EXPECT_NEAR(*find(rows, "steady").joules, 600, 1e-9);
+  EXPECT_EQ(find(rows, "steady").method, "too short");
+  EXPECT_FALSE(find(rows, "steady").joules);
+  EXPECT_EQ(find(rows, "steady").note, "6 power samples inside, fewer than 10; excludes 1 refill step (2 s)");
+  EXPECT_EQ(find(rows, "decode").method, "counter-scaled");
+  EXPECT_NEAR(*find(rows, "decode").joules, 550, 1e-9);  // 100 W x 5.5 s
 }
 
 TEST(energy_phases, WithoutAMeterTheTimesAreKeptAndTheEnergyIsUnavailable) {
@@ -145,12 +154,12 @@ TEST(energy_phases, WithoutAMeterTheTimesAreKeptAndTheEnergyIsUnavailable) {
   for (const auto& r : rows) {
     EXPECT_EQ(r.meter, "");
     EXPECT_EQ(r.method, "unavailable");
-    EXPECT_EQ(r.note, "no energy meter");
+    EXPECT_EQ(r.note, r.phase == "steady" ? "no energy meter; excludes 1 refill step (2 s)" : "no energy meter");
     EXPECT_FALSE(r.joules);
     EXPECT_FALSE(r.joules_idle_subtracted);
   }
   EXPECT_DOUBLE_EQ(find(rows, "prefill", "").seconds, 2.5);
-  EXPECT_DOUBLE_EQ(find(rows, "steady", "").seconds, 6.0);
+  EXPECT_DOUBLE_EQ(find(rows, "steady", "").seconds, 4.0);
   EXPECT_EQ(find(rows, "steady", "").batch, 4);
 }
 
@@ -167,7 +176,7 @@ TEST(energy_phases, AMeterWithoutSamplesOrUnavailableGivesNoEnergy) {
   EXPECT_EQ(find(rows, "decode", "external").method, "unavailable");
   EXPECT_EQ(find(rows, "decode", "external").note, "no power samples (the meter is read only at the window's edges)");
   EXPECT_FALSE(find(rows, "decode", "external").joules);
-  EXPECT_EQ(find(rows, "steady", "rapl").note, "meter unavailable: no RAPL domains");
+  EXPECT_EQ(find(rows, "steady", "rapl").note, "meter unavailable: no RAPL domains; excludes 1 refill step (2 s)");
   EXPECT_DOUBLE_EQ(find(rows, "decode", "rapl").seconds, 5.5);
 }
 
@@ -185,14 +194,91 @@ TEST(energy_phases, NoSteadyStateWhenTheBatchIsNeverFull) {
 
 TEST(energy_phases, TheSteadyStateIsTheLongestFullRun) {
   // Two full runs: [0, 2] (2 steps) and [3, 6.5] (2 steps, longer); a step with a free slot between.
+  // The run is chosen by its whole length; of it, only the pure-decode step [5, 6.5] counts.
   const std::vector<GenerationStep> steps = {step(0, 1, 0, 2, 2, 2), step(1, 2, 0, 2, 2, 2), step(2, 3, 0, 1, 1, 2),
                                              step(3, 5, 5, 1, 2, 2), step(5, 6.5, 0, 2, 2, 2)};
   const auto rows = compute_phases(steps, 0, 7, {});
   const auto& steady = find(rows, "steady", "");
-  EXPECT_DOUBLE_EQ(steady.seconds, 3.5);
-  EXPECT_EQ(steady.tokens, 3);
-  EXPECT_EQ(steady.steps, 2);
+  EXPECT_DOUBLE_EQ(steady.seconds, 1.5);
+  EXPECT_EQ(steady.tokens, 2);
+  EXPECT_EQ(steady.steps, 1);
   EXPECT_EQ(steady.batch, 2);
+}
+
+TEST(energy_phases, TheSteadyStateLeavesOutRefillStepsAndTheTimeBetweenSteps) {
+  // 2 slots, 3 prompts, power sampled every 0.05 s: 300 W inside the refill step (2, 3) (samples
+  // 2.05 ... 2.95), 100 W everywhere else (samples at 2 and 3 included), no counter.
+  //   [0, 1]     prefill of 2 prompts
+  //   [1, 2]     2 decode tokens                      pure decode
+  //   [2, 3]     refill: 1 prompt of 8 tokens, 1 decode token, 2 of 2 slots held
+  //   [3, 4]     2 decode tokens                      pure decode
+  //   (4, 4.5)   host work between steps (no step)
+  //   [4.5, 5.5] 2 decode tokens                      pure decode
+  //   [5.5, 6]   1 decode token, 1 of 2 slots held    (draining)
+  // The full run is [1, 5.5]; steady = [1, 2], [3, 4], [4.5, 5.5]: 3 s at 100 W = 300 J for 6
+  // tokens, 50 J/token. The whole run [1, 5.5] would give 490 J (100 W x 3.5 s plus the refill
+  // step's 0.5 x (100 + 300) x 0.05 x 2 + 300 x 0.9 = 290 J) for 7 tokens, 70 J/token.
+  const std::vector<GenerationStep> steps = {step(0, 1, 10, 0, 2, 2),    step(1, 2, 0, 2, 2, 2),
+                                             step(2, 3, 8, 1, 2, 2),     step(3, 4, 0, 2, 2, 2),
+                                             step(4.5, 5.5, 0, 2, 2, 2), step(5.5, 6, 0, 1, 1, 2)};
+  std::vector<TimedWatts> samples;
+  for (int i = 0; i <= 140; ++i) {
+    const double t = i * 0.05;
+    samples.push_back({t, i > 40 && i < 60 ? 300.0 : 100.0});
+  }
+  PhaseMeterInput m = gpu(samples, std::nullopt);
+  m.window.idle_watts = 40.0;
+  const auto rows = compute_phases(steps, 0, 7, {m});
+  const auto& steady = find(rows, "steady");
+  EXPECT_DOUBLE_EQ(steady.seconds, 3.0);
+  EXPECT_EQ(steady.tokens, 6);
+  EXPECT_EQ(steady.steps, 3);
+  EXPECT_EQ(steady.batch, 2);
+  EXPECT_EQ(steady.method, "integrated");
+  ASSERT_TRUE(steady.joules);
+  EXPECT_NEAR(*steady.joules, 300, 1e-9);
+  EXPECT_NEAR(*steady.joules / static_cast<double>(steady.tokens), 50, 1e-9);
+  EXPECT_NEAR(*steady.joules_idle_subtracted, 300 - 40 * 3, 1e-9);
+  EXPECT_EQ(steady.note, "excludes 1 refill step (1 s)");
+  // Prefill and decode are as before: the refill step splits 8 : 1 between them.
+  EXPECT_DOUBLE_EQ(find(rows, "prefill").seconds, 1 + 8.0 / 9);
+  EXPECT_EQ(find(rows, "decode").tokens, 8);
+}
+
+TEST(energy_phases, AdjacentPureDecodeStepsAreOneInterval) {
+  // Two full pure-decode steps [1, 2] and [2, 3] after the prefill [0, 1], samples at 0, 0.1, ..., 3
+  // at 60 W: the union [1, 3] holds 19 samples (1.1 ... 2.9, the one at 2 included; two separate
+  // intervals would hold 18), 120 J.
+  const std::vector<GenerationStep> steps = {step(0, 1, 4, 0, 2, 2), step(1, 2, 0, 2, 2, 2), step(2, 3, 0, 2, 2, 2)};
+  std::vector<TimedWatts> samples;
+  for (int i = 0; i <= 30; ++i) samples.push_back({i / 10.0, 60.0});
+  const auto rows = compute_phases(steps, 0, 3, {gpu(samples, std::nullopt)}, 19);
+  const auto& steady = find(rows, "steady");
+  EXPECT_EQ(steady.method, "integrated");
+  EXPECT_NEAR(*steady.joules, 120, 1e-9);
+  EXPECT_EQ(steady.note, "");
+  EXPECT_EQ(compute_phases(steps, 0, 3, {gpu(samples, std::nullopt)}, 20)[2].note,
+            "19 power samples inside, fewer than 20");
+}
+
+TEST(energy_phases, ARunOfRefillStepsOnlyHasNoSteadyState) {
+  // 2 slots, 4 prompts: every full step after the prefill also admits a prompt.
+  const std::vector<GenerationStep> steps = {step(0, 1, 10, 0, 2, 2), step(1, 2, 5, 2, 2, 2), step(2, 3.5, 5, 2, 2, 2),
+                                             step(3.5, 4, 0, 1, 1, 2)};
+  const auto rows = compute_phases(steps, 0, 4, {gpu(constant(100, 0, 4, 0.05), 400.0)});
+  const auto& steady = find(rows, "steady");
+  EXPECT_EQ(steady.method, "unavailable");
+  EXPECT_FALSE(steady.joules);
+  EXPECT_FALSE(steady.joules_idle_subtracted);
+  EXPECT_DOUBLE_EQ(steady.seconds, 0);
+  EXPECT_EQ(steady.tokens, 0);
+  EXPECT_EQ(steady.steps, 0);
+  EXPECT_EQ(steady.batch, 2);
+  EXPECT_EQ(steady.note,
+            "no steady state: no pure decode step (without prompt tokens) with every sequence slot held; excludes 2 "
+            "refill steps (2.5 s)");
+  EXPECT_EQ(find(rows, "decode").method, "counter-scaled");  // the other phases are there
+  EXPECT_EQ(find(compute_phases(steps, 0, 4, {}), "steady", "").note, steady.note);
 }
 
 TEST(energy_phases, StepsOnAnotherClockGiveNoEnergy) {
@@ -204,7 +290,10 @@ TEST(energy_phases, StepsOnAnotherClockGiveNoEnergy) {
   const auto rows = compute_phases(steps, 0, 10, {gpu(constant(100, 0, 10, 0.125), 1000.0)});
   for (const auto& r : rows) {
     EXPECT_FALSE(r.joules) << r.phase;
-    EXPECT_EQ(r.note, "the generation steps lie outside the measurement window (another clock)") << r.phase;
+    EXPECT_EQ(r.note, r.phase == "steady" ? "the generation steps lie outside the measurement window (another clock); "
+                                            "excludes 1 refill step (2 s)"
+                                          : "the generation steps lie outside the measurement window (another clock)")
+        << r.phase;
   }
   EXPECT_DOUBLE_EQ(find(rows, "prefill").seconds, 2.5);
   EXPECT_TRUE(compute_phases({}, 0, 10, {gpu(constant(100, 0, 10, 0.125), 1000.0)}).empty());

@@ -2,13 +2,27 @@
 // loglikelihood": speed without changing the numbers), whatever the packing: shared prefixes,
 // preambles, small sequence limits, truncation.
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cmath>
+#include <mutex>
+#include <set>
 
+#include "engine/model_impl.h"
+#include "engine/thread_pool.h"
 #include "test_models.h"
 #include "util/error.h"
 
 namespace jouleval::engine {
+
+// Reaches a model's private state for the test hooks of Model::Impl.
+class ModelTestPeer {
+ public:
+  static Model::Impl& impl(Model& model) { return *model.impl_; }
+};
+
 namespace {
 
 constexpr double kTolerance = 1e-3;
@@ -211,6 +225,87 @@ TEST(LoglikelihoodPacking, BosModelScoresTheSame) {
   auto model = Model::load(testing::synth_model("tiny-llama", "f16"), testing::cpu_options());
   EXPECT_TRUE(model->info().add_bos);
   expect_same_as_one_at_a_time(*model, mixed_requests());
+}
+
+// Requests with distinct contexts, 3 per pack at most (4 sequence ids, one for the preamble).
+std::vector<LoglikelihoodRequest> many_packs() {
+  std::vector<LoglikelihoodRequest> out;
+  for (int i = 0; i < 24; ++i) out.push_back({"Question " + std::to_string(i) + ": the energy is", " joules", ""});
+  return out;
+}
+
+// The kernel's id of the calling thread: unlike std::thread::id (the address of the thread's
+// control block, which glibc reuses for the next thread), not reused for a long while.
+int64_t kernel_thread_id() { return static_cast<int64_t>(::syscall(SYS_gettid)); }
+
+TEST(LoglikelihoodLanes, PacksRunOnTheLanesThreadsStartedOnce) {
+  // Two lanes score many packs over several calls: every pack runs on one of the two lane threads
+  // started with the lanes (not on the caller, not on a thread of its own), and no thread starts
+  // after them.
+  ModelOptions o = testing::cpu_options(512, 4);
+  o.scoring_lanes = 2;
+  auto model = Model::load(testing::tiny_model(), o);
+  std::mutex mutex;
+  std::set<int64_t> pack_threads;
+  int64_t packs = 0;
+  ModelTestPeer::impl(*model).before_pack = [&](int32_t) {
+    std::lock_guard<std::mutex> lock(mutex);
+    pack_threads.insert(kernel_thread_id());
+    ++packs;
+  };
+  const int64_t before = LaneWorker::threads_started();
+  const auto first = model->loglikelihood(many_packs());
+  const int64_t after_first = LaneWorker::threads_started();
+  EXPECT_EQ(after_first, before + 2);  // one thread per lane, made with the lanes
+  for (int round = 0; round < 4; ++round) EXPECT_EQ(model->loglikelihood(many_packs()).size(), first.size());
+  EXPECT_EQ(LaneWorker::threads_started(), after_first);
+  EXPECT_GE(packs, 5 * 8);  // 24 requests, 3 per pack, 5 calls
+  EXPECT_EQ(pack_threads.size(), 2u);
+  EXPECT_EQ(pack_threads.count(kernel_thread_id()), 0u);
+}
+
+TEST(LoglikelihoodLanes, OneLaneRunsItsPacksOnTheCaller) {
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 4));
+  std::set<int64_t> pack_threads;
+  ModelTestPeer::impl(*model).before_pack = [&](int32_t) { pack_threads.insert(kernel_thread_id()); };
+  const int64_t before = LaneWorker::threads_started();
+  (void)model->loglikelihood(many_packs());
+  EXPECT_EQ(LaneWorker::threads_started(), before);
+  EXPECT_EQ(pack_threads, std::set<int64_t>{kernel_thread_id()});
+}
+
+TEST(LoglikelihoodLanes, APackThatThrowsEndsTheCallWithItsError) {
+  // The fourth pack fails (on a lane thread, or on the caller with one lane): the call throws that
+  // very error, after the other lane's pack has ended; the model then scores as before, bit for bit.
+  for (const int32_t lanes : {1, 2, 3}) {
+    ModelOptions o = testing::cpu_options(512, 4);
+    o.scoring_lanes = lanes;
+    auto model = Model::load(testing::tiny_model(), o);
+    const auto clean = model->loglikelihood(many_packs());
+    std::atomic<int32_t> packs{0};
+    std::atomic<int64_t> failing_thread{0};
+    ModelTestPeer::impl(*model).before_pack = [&](int32_t) {
+      if (packs.fetch_add(1) == 3) {
+        failing_thread = kernel_thread_id();
+        throw util::Error("pack 4 failed on purpose", util::ErrorKind::kUnavailable);
+      }
+    };
+    try {
+      (void)model->loglikelihood(many_packs());
+      ADD_FAILURE() << lanes << " lanes: no error";
+    } catch (const util::Error& e) {
+      EXPECT_STREQ(e.what(), "pack 4 failed on purpose") << lanes << " lanes";
+      EXPECT_EQ(e.kind(), util::ErrorKind::kUnavailable) << lanes << " lanes";
+    }
+    EXPECT_EQ(failing_thread.load() == kernel_thread_id(), lanes == 1) << lanes << " lanes";
+    ModelTestPeer::impl(*model).before_pack = nullptr;
+    const auto again = model->loglikelihood(many_packs());
+    ASSERT_EQ(again.size(), clean.size());
+    for (size_t i = 0; i < clean.size(); ++i) {
+      EXPECT_EQ(again[i].logprob, clean[i].logprob) << lanes << " lanes, request " << i;
+      EXPECT_EQ(again[i].is_greedy, clean[i].is_greedy) << lanes << " lanes, request " << i;
+    }
+  }
 }
 
 }  // namespace

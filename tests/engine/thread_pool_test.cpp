@@ -1,16 +1,24 @@
 // engine::ThreadPool runs every index once on at most its threads, started once; concurrent and
 // nested loops share it; exceptions reach the caller. A Model starts its pool's threads at load and
 // never again, however many loglikelihood and generation calls follow (docs/engine.md "Host threads").
+// engine::LaneWorker runs a scoring lane's tasks in order on one thread started once; a task's error
+// reaches its future and nothing else (docs/engine.md "Scoring lanes").
 #include "engine/thread_pool.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <new>
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "test_models.h"
+#include "util/error.h"
 
 namespace jouleval::engine {
 namespace {
@@ -97,8 +105,9 @@ TEST(ThreadPool, FirstExceptionReachesTheCallerAndThePoolStaysUsable) {
 TEST(ThreadPool, ModelStartsItsThreadsOnceForAllWork) {
   auto options = testing::cpu_options(512, 4);
   options.threads = 3;
-  options.scoring_lanes = 2;  // two lanes share the pool: no lane starts threads of its own
+  options.scoring_lanes = 2;  // two lanes share the pool; each has one thread of its own, started once
   const int64_t before = ThreadPool::threads_started();
+  const int64_t lanes_before = LaneWorker::threads_started();
   auto model = Model::load(testing::tiny_model(), options);
   const int64_t after_load = ThreadPool::threads_started();
   EXPECT_EQ(after_load, before + 2);
@@ -109,6 +118,70 @@ TEST(ThreadPool, ModelStartsItsThreadsOnceForAllWork) {
     (void)model->generate({{"Once upon a time", {}, 4}, {"The GPU", {}, 3}});
   }
   EXPECT_EQ(ThreadPool::threads_started(), after_load);
+  EXPECT_EQ(LaneWorker::threads_started(), lanes_before + 2);
+}
+
+TEST(LaneWorker, RunsTasksInOrderOnOneThreadStartedOnce) {
+  const int64_t before = LaneWorker::threads_started();
+  LaneWorker worker;
+  EXPECT_EQ(LaneWorker::threads_started(), before + 1);
+  std::vector<int> order;
+  std::vector<std::thread::id> threads;
+  std::vector<std::future<void>> done;
+  for (int i = 0; i < 100; ++i) {
+    done.push_back(worker.run([&, i] {  // only the worker touches order and threads
+      order.push_back(i);
+      threads.push_back(std::this_thread::get_id());
+    }));
+  }
+  for (auto& f : done) f.get();
+  ASSERT_EQ(order.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(order[static_cast<size_t>(i)], i);
+  for (const auto& t : threads) EXPECT_EQ(t, threads.front());
+  EXPECT_NE(threads.front(), std::this_thread::get_id());
+  EXPECT_EQ(LaneWorker::threads_started(), before + 1);
+}
+
+TEST(LaneWorker, ATasksErrorReachesItsFutureAndTheWorkerGoesOn) {
+  LaneWorker worker;
+  auto failing = worker.run([] { throw util::Error("pack failed", util::ErrorKind::kUnavailable); });
+  try {
+    failing.get();
+    ADD_FAILURE() << "no error";
+  } catch (const util::Error& e) {
+    EXPECT_STREQ(e.what(), "pack failed");
+    EXPECT_EQ(e.kind(), util::ErrorKind::kUnavailable);
+  }
+  EXPECT_THROW(worker.run([] { throw std::bad_alloc(); }).get(), std::bad_alloc);
+  int ran = 0;
+  worker.run([&] { ++ran; }).get();
+  EXPECT_EQ(ran, 1);
+}
+
+TEST(LaneWorker, TheTaskIsGoneWhenItsFutureIsReady) {
+  // What the task holds is released on the worker's thread before the caller is told it is done.
+  LaneWorker worker;
+  auto held = std::make_shared<int>(7);
+  std::weak_ptr<int> watch = held;
+  auto done = worker.run([held = std::move(held)] { EXPECT_EQ(*held, 7); });
+  done.get();
+  EXPECT_TRUE(watch.expired());
+}
+
+TEST(LaneWorker, TheDestructorRunsTheQueuedTasks) {
+  std::atomic<int> ran{0};
+  std::vector<std::future<void>> done;
+  {
+    LaneWorker worker;
+    for (int i = 0; i < 20; ++i) {
+      done.push_back(worker.run([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        ran.fetch_add(1);
+      }));
+    }
+  }
+  EXPECT_EQ(ran.load(), 20);
+  for (auto& f : done) EXPECT_NO_THROW(f.get());
 }
 
 }  // namespace

@@ -199,6 +199,58 @@ concurrency = [1, 8, 32]
   }
 }
 
+// arrival_rate = [1.0, 4]: one cell per rate (and level and task), the rate in the cell's identity;
+// the concurrency is the cap, 1024 when not given.
+TEST_F(ConfigTest, EndpointArrivalRatesPlanOneCellPerRate) {
+  const std::string head =
+      "[sweep]\nsamples = true\ntasks = [\"gsm8k\"]\n[endpoint]\nurl = \"http://h:8000\"\n"
+      "served_model = \"m\"\n";
+  SweepConfig c = load_sweep_config(write(head + "arrival_rate = [1.0, 4]\n"));
+  EXPECT_EQ(c.arrival_rates, (std::vector<double>{1.0, 4.0}));
+  EXPECT_EQ(c.endpoint->concurrency, 1024) << "the default cap";
+  auto cells = plan_cells(c);
+  ASSERT_EQ(cells.size(), 2U);
+  EXPECT_EQ(cell_key(c, cells[0], "m", "", "").engine.arrival_rate, 1.0);
+  EXPECT_EQ(cell_key(c, cells[1], "m", "", "").engine.arrival_rate, 4.0);
+  EXPECT_EQ(cell_key(c, cells[1], "m", "", "").engine.max_sequences, 1024);
+  EXPECT_EQ(c.to_json().at("endpoint").at("arrival_rate"), nlohmann::json::parse("[1.0, 4.0]"));
+
+  c = load_sweep_config(write(head + "arrival_rate = 2.5\nconcurrency = [8, 16]\n"));
+  cells = plan_cells(c);
+  ASSERT_EQ(cells.size(), 2U);
+  EXPECT_EQ(cell_key(c, cells[0], "m", "", "").engine.max_sequences, 8);
+  EXPECT_EQ(cell_key(c, cells[1], "m", "", "").engine.max_sequences, 16);
+  EXPECT_EQ(cells[1].arrival_rate, 2.5);
+
+  c = load_sweep_config(write(head));  // a closed loop
+  EXPECT_TRUE(c.arrival_rates.empty());
+  EXPECT_EQ(cell_key(c, plan_cells(c).at(0), "m", "", "").engine.arrival_rate, 0.0);
+
+  EXPECT_EQ(parse_arrival_rates("0.5,10000", "--arrival-rate"), (std::vector<double>{0.5, 10000}));
+  for (const char* bad : {"", "0", "-1", "nan", "inf", "abc", "4x", "10000.5", "1,,2", "2,2.0"}) {
+    try {
+      parse_arrival_rates(bad, "--arrival-rate");
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const util::Error& e) {
+      EXPECT_EQ(e.kind(), util::ErrorKind::kUsage);
+      EXPECT_NE(std::string(e.what()).find("--arrival-rate '"), std::string::npos) << e.what();
+    }
+  }
+  for (const char* bad : {"arrival_rate = 0\n", "arrival_rate = -2.0\n", "arrival_rate = nan\n",
+                          "arrival_rate = \"4\"\n", "arrival_rate = 20000\n", "arrival_rate = []\n",
+                          "arrival_rate = [4.0, 4]\n", "arrival_rate = [1.0, \"x\"]\n"}) {
+    const auto file = write(head + bad);
+    try {
+      load_sweep_config(file);
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const util::Error& e) {
+      EXPECT_EQ(e.code(), util::ErrorKind::kBadInput) << bad;
+      EXPECT_NE(std::string(e.what()).find("endpoint.arrival_rate"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(file.string()), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST_F(ConfigTest, EndpointErrorsNameTheField) {
   const std::string base = "[sweep]\nsamples = true\ntasks = [\"gsm8k\"]\n";
   const std::string ep = "[endpoint]\nurl = \"http://h:1\"\nserved_model = \"m\"\n";

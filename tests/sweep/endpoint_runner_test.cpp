@@ -191,6 +191,68 @@ TEST_F(EndpointRunner, EachConcurrencyLevelIsACell) {
   EXPECT_EQ(in_flight.most(), 3);
 }
 
+// --arrival-rate 200,400 --concurrency 2: one cell per rate, the rate in its identity and sent with
+// it (at most 2 in flight on the server), its latency record with the offered and achieved rates and
+// a steady window (no meter here: seconds and tokens, no energy).
+TEST_F(EndpointRunner, EachArrivalRateIsACell) {
+  endpoint::testing::InFlight in_flight(2);
+  FakeServer server([&](const json& r) {
+    if (r.value("stream", false)) return FakeReply{400, R"({"error": "streaming is not supported"})"};
+    in_flight.arrive();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    in_flight.leave();
+    return FakeReply{200, completion(" The answer is 42.", 10, 5)};
+  });
+  SweepConfig c = config(server);
+  c.endpoint->concurrency = 2;
+  c.arrival_rates = {200, 400};
+  c.limit = 10;
+  EXPECT_EQ(run(c).cells_done, 2);
+  const auto cells = cells_of(c.database);
+  ASSERT_EQ(cells.size(), 2U);
+  EXPECT_EQ(cells[0].key.engine.arrival_rate, 200);
+  EXPECT_EQ(cells[1].key.engine.arrival_rate, 400);
+  EXPECT_EQ(cells[0].key.engine.max_sequences, 2);
+  EXPECT_EQ(cells[1].key.engine.max_sequences, 2);
+  EXPECT_NE(results::describe(cells[1].key).find("/arrival_rate=400"), std::string::npos)
+      << results::describe(cells[1].key);
+  EXPECT_EQ(json::parse(cells[1].engine_used_json).at("arrival_rate"), 400);
+  EXPECT_LE(in_flight.most(), 2);
+  for (const auto& cell : cells) {
+    ASSERT_EQ(cell.repetitions.size(), 1U);
+    const json l = json::parse(cell.repetitions[0].latency_json);
+    EXPECT_EQ(l.at("offered_requests_per_s"), cell.key.engine.arrival_rate);
+    EXPECT_GT(l.at("achieved_requests_per_s").get<double>(), 0);
+    const json& steady = l.at("steady");
+    EXPECT_NE(steady.at("basis").get<std::string>().find("Poisson"), std::string::npos);
+    EXPECT_GT(steady.at("seconds").get<double>(), 0);
+    EXPECT_LE(steady.at("seconds").get<double>(), cell.repetitions[0].seconds);
+    EXPECT_GT(steady.at("output_tokens").get<double>(), 0);
+    EXPECT_LE(steady.at("output_tokens").get<double>(), 10 * 5);
+    EXPECT_TRUE(steady.at("joules").is_null()) << "no meter: no energy invented";
+  }
+}
+
+// A closed loop's latency record: no offered rate, a steady window while all 3 are in flight.
+TEST_F(EndpointRunner, AClosedLoopRecordsItsSteadyWindow) {
+  FakeServer server([&](const json& r) {
+    if (r.value("stream", false)) return FakeReply{400, R"({"error": "streaming is not supported"})"};
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return FakeReply{200, completion(" The answer is 42.", 10, 5)};
+  });
+  SweepConfig c = config(server);
+  c.limit = 8;
+  EXPECT_EQ(run(c).cells_done, 1);
+  const auto cells = cells_of(c.database);
+  ASSERT_EQ(cells.size(), 1U);
+  EXPECT_EQ(cells[0].key.engine.arrival_rate, 0);
+  const json l = json::parse(cells[0].repetitions.at(0).latency_json);
+  EXPECT_TRUE(l.at("offered_requests_per_s").is_null());
+  EXPECT_EQ(l.at("steady").at("basis"), "closed loop: while all 3 requests are in flight");
+  EXPECT_GT(l.at("steady").at("seconds").get<double>(), 0);
+  EXPECT_EQ(l.at("steady").at("note"), "");
+}
+
 TEST_F(EndpointRunner, ABrokenResponseStoresNothingButTheFailure) {
   std::atomic<int> calls{0};
   FakeServer server([&](const json&) {

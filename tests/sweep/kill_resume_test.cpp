@@ -262,7 +262,7 @@ TEST(Concurrency, AKilledOwnersCellIsTakenOverByTheProcessWaitingForIt) {
   // the cell's claim.
   const auto waiting = [&] {
     const std::string err = read_file(dir / "waiter.err");
-    return err.find("waiting for another jouleval process measuring on this machine") != std::string::npos ||
+    return err.find("waiting for another jouleval process measuring on the host") != std::string::npos ||
            err.find("being measured by another process") != std::string::npos;
   };
   while (!waiting() && std::chrono::steady_clock::now() < deadline)

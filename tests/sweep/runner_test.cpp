@@ -377,7 +377,7 @@ TEST_F(Runner, ASweepWaitsWhileAnotherProcessMeasuresOnTheMachine) {
     std::atomic<bool> waiting{false};
     std::atomic<int> repetitions{0};
     void message(const std::string& line) override {
-      if (line.find("waiting for another jouleval process measuring on this machine") != std::string::npos)
+      if (line.find("waiting for another jouleval process measuring on the host") != std::string::npos)
         waiting = true;
     }
     void repetition_started(const results::CellKey&, int, int, int64_t) override { ++repetitions; }
@@ -388,7 +388,7 @@ TEST_F(Runner, ASweepWaitsWhileAnotherProcessMeasuresOnTheMachine) {
   std::optional<util::FileLock> other(std::in_place, lock);  // another process measuring
   std::thread sweep([&] { run(c, recorder); });
   for (int i = 0; i < 600 && !recorder.waiting; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_TRUE(recorder.waiting) << "the sweep did not wait for the machine's measurement lock";
+  EXPECT_TRUE(recorder.waiting) << "the sweep did not wait for the host's measurement lock";
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(recorder.repetitions, 0) << "the sweep measured while the lock was held";
   other.reset();

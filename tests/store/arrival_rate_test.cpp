@@ -1,0 +1,129 @@
+// The cells' arrival rate (schema version 7; docs/endpoint.md "Load levels"): part of the cell
+// identity, stored and read back; a version 6 file (without the column) reads as a closed loop (0),
+// merges, and is upgraded in place with the rate in the cells' key.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "store/merge.h"
+#include "store/schema.h"
+#include "store/statement.h"
+#include "store/store.h"
+#include "store_test_util.h"
+
+namespace jouleval::store {
+namespace {
+
+using namespace test_util;
+
+class store_arrival_rate : public TempDirTest {};
+
+int64_t count(Store& store, const char* sql) {
+  Statement st(store.database(), sql);
+  EXPECT_TRUE(st.step());
+  return st.column_int64(0);
+}
+
+void raw_sql(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+// The cells table of schema version 6 as jouleval wrote it (its key without arrival_rate).
+constexpr const char* kVersion6Cells = R"sql(
+CREATE TABLE cells_v6 (
+  id INTEGER PRIMARY KEY,
+  machine_id TEXT NOT NULL REFERENCES machines(id),
+  model TEXT NOT NULL, model_sha256 TEXT NOT NULL, file_sha256 TEXT NOT NULL, precision TEXT NOT NULL,
+  kv_type TEXT NOT NULL, placement TEXT NOT NULL, task TEXT NOT NULL, item_limit INTEGER NOT NULL,
+  shots INTEGER NOT NULL, preset TEXT NOT NULL, seed INTEGER NOT NULL,
+  context_size INTEGER NOT NULL, batch_size INTEGER NOT NULL, ubatch_size INTEGER NOT NULL,
+  scoring_lanes INTEGER NOT NULL, max_sequences INTEGER NOT NULL, threads INTEGER NOT NULL,
+  flash_attention TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'skipped', 'failed')),
+  skip_reason TEXT NOT NULL DEFAULT '',
+  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  model_path TEXT NOT NULL DEFAULT '', model_size_bytes INTEGER NOT NULL DEFAULT 0,
+  model_params INTEGER NOT NULL DEFAULT 0, weight_types TEXT NOT NULL DEFAULT '',
+  random_weights INTEGER NOT NULL DEFAULT 0, load_seconds REAL NOT NULL DEFAULT 0,
+  peak_gpu_memory_bytes INTEGER NOT NULL DEFAULT 0, engine_used_json TEXT NOT NULL DEFAULT '{}',
+  reference_precision TEXT, answer_flips REAL, mean_kl REAL,
+  UNIQUE (machine_id, model, model_sha256, file_sha256, precision, kv_type, placement, task, item_limit, shots,
+          preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads,
+          flash_attention));
+INSERT INTO cells_v6 SELECT id, machine_id, model, model_sha256, file_sha256, precision, kv_type, placement, task,
+  item_limit, shots, preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads,
+  flash_attention, status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types,
+  random_weights, load_seconds, peak_gpu_memory_bytes, engine_used_json, reference_precision, answer_flips, mean_kl
+FROM cells;
+DROP TABLE cells;
+ALTER TABLE cells_v6 RENAME TO cells;
+PRAGMA user_version = 6;
+UPDATE meta SET value = '6' WHERE key = 'schema_version';
+)sql";
+
+CellKey served(double rate) {
+  CellKey key = make_key("served", "gsm8k");
+  key.engine.max_sequences = 8;
+  key.engine.arrival_rate = rate;
+  return key;
+}
+
+TEST_F(store_arrival_rate, CellsThatDifferOnlyInTheirRateAreTwoCells) {
+  Store store(path("a.db"));
+  store.upsert_machine(make_machine("m1"));
+  const int64_t closed = store.upsert_cell_pending(make_pending_cell("m1", served(0)));
+  const int64_t poisson = store.upsert_cell_pending(make_pending_cell("m1", served(4.5)));
+  EXPECT_NE(closed, poisson);
+  EXPECT_EQ(store.ensure_cell("m1", served(4.5)), poisson);
+  ASSERT_TRUE(store.find_cell("m1", served(4.5)));
+  EXPECT_EQ(store.find_cell("m1", served(4.5))->id, poisson);
+  EXPECT_FALSE(store.find_cell("m1", served(2)));
+  EXPECT_EQ(store.cell(poisson)->key.engine.arrival_rate, 4.5);
+  EXPECT_EQ(store.cell(closed)->key.engine.arrival_rate, 0);
+}
+
+TEST_F(store_arrival_rate, AVersionSixFileReadsAsAClosedLoopMergesAndIsUpgraded) {
+  int64_t old_id = 0;
+  {
+    Store store(path("v6.db"));
+    store.upsert_machine(make_machine("m1"));
+    old_id = store.upsert_cell_pending(make_pending_cell("m1", served(0)));
+    Repetition rep = make_repetition(0);
+    rep.latency_json = R"({"requests":4})";
+    store.add_repetition(old_id, rep);
+    store.finish_cell(old_id, {{"exact_match", 0.5, 0.1}}, {}, Fidelity{});
+  }
+  raw_sql(path("v6.db"), kVersion6Cells);
+  {
+    Store read_only(path("v6.db"), {.create = false, .read_only = true});
+    EXPECT_EQ(read_only.schema_version(), 6);
+    const auto cells = read_only.cells();
+    ASSERT_EQ(cells.size(), 1U);
+    EXPECT_EQ(cells[0].key.engine.arrival_rate, 0);
+    EXPECT_EQ(cells[0].repetitions.at(0).latency_json, R"({"requests":4})");
+  }
+  merge({path("v6.db")}, path("merged.db"));
+  {
+    Store merged(path("merged.db"), {.create = false, .read_only = true});
+    const auto cells = merged.cells();
+    ASSERT_EQ(cells.size(), 1U);
+    EXPECT_EQ(cells[0].key.engine.arrival_rate, 0);
+    EXPECT_EQ(cells[0].status, CellStatus::kDone);
+  }
+  Store store(path("v6.db"), {.create = false});
+  EXPECT_EQ(count(store, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(count(store, "PRAGMA foreign_keys"), 1);
+  EXPECT_EQ(count(store, "SELECT count(*) FROM repetitions"), 1) << "the rebuilt cells keep their children";
+  ASSERT_TRUE(store.find_cell("m1", served(0)));
+  EXPECT_EQ(store.find_cell("m1", served(0))->id, old_id);
+  const int64_t poisson = store.ensure_cell("m1", served(4));
+  EXPECT_NE(poisson, old_id) << "the rate is part of the upgraded key";
+  EXPECT_EQ(store.cell(poisson)->key.engine.arrival_rate, 4);
+  store.delete_cell(old_id);
+  EXPECT_EQ(count(store, "SELECT count(*) FROM repetitions"), 0) << "cascades still reach the rebuilt cells";
+}
+
+}  // namespace
+}  // namespace jouleval::store
