@@ -31,6 +31,7 @@ Command add_run_command(CLI::App& root) {
     std::string concurrency = "8";
     std::string arrival_rate;
     double request_timeout = 600;
+    std::string endpoint_api = "completions";
     std::optional<double> slo_ttft_ms;
     std::optional<double> slo_itl_ms;
     std::string precisions;
@@ -85,6 +86,10 @@ Command add_run_command(CLI::App& root) {
   app.add_option("--request-timeout", o->request_timeout, "With --endpoint: seconds allowed for each request")
       ->needs(endpoint)
       ->capture_default_str();
+  app.add_option("--endpoint-api", o->endpoint_api,
+                 "With --endpoint: completions (raw prompts to /v1/completions, the default) or chat (one user\n"
+                 "turn per request to /v1/chat/completions, the server's chat template; generation tasks only)")
+      ->needs(endpoint);
   app.add_option("--slo-ttft", o->slo_ttft_ms,
                  "With --endpoint: time-to-first-token objective in ms; goodput counts the requests meeting it\n"
                  "(default: none)")
@@ -183,8 +188,8 @@ Command add_run_command(CLI::App& root) {
         if (concurrency->count() == 0) levels = std::to_string(endpoint::kMaxConcurrency);
       }
       c.concurrency_levels = sweep::parse_concurrency_levels(levels, "--concurrency");
-      c.endpoint =
-          endpoint::EndpointOptions{o->endpoint, o->served_model, c.concurrency_levels.front(), o->request_timeout};
+      c.endpoint = endpoint::EndpointOptions{o->endpoint, o->served_model, c.concurrency_levels.front(),
+                                             o->request_timeout, o->endpoint_api};
       c.slo = endpoint::Slo{o->slo_ttft_ms, o->slo_itl_ms};
       endpoint::check_slo(c.slo);
       endpoint::Client check(*c.endpoint);  // usage errors (URL, ranges) before anything else
@@ -235,6 +240,8 @@ Command add_run_command(CLI::App& root) {
     run.command_line = o->endpoint.empty() ? "jouleval run --model " + o->model + " --task " + o->tasks
                                            : "jouleval run --endpoint " + o->endpoint + " --served-model " +
                                                  o->served_model + " --task " + o->tasks;
+    if (!o->endpoint.empty() && o->endpoint_api != endpoint::kCompletionsApi)
+      run.command_line += " --endpoint-api " + o->endpoint_api;
     return run_configured_sweep(c, o->monitor, run);
   };
   return command;

@@ -102,6 +102,9 @@ Client::Client(EndpointOptions options) : options_(std::move(options)) {
   if (options_.concurrency < 1 || options_.concurrency > kMaxConcurrency)
     throw Error(fmt::format("--concurrency {}: must be 1..{}", options_.concurrency, kMaxConcurrency),
                 ErrorKind::kUsage);
+  if (options_.api != kCompletionsApi && options_.api != kChatApi)
+    throw Error(fmt::format("--endpoint-api '{}': use {} or {}", options_.api, kCompletionsApi, kChatApi),
+                ErrorKind::kUsage);
   if (!(options_.request_timeout_seconds > 0 && options_.request_timeout_seconds <= 86400))
     throw Error(fmt::format("--request-timeout {}: must be more than 0 and at most 86400 seconds",
                             options_.request_timeout_seconds),
@@ -181,20 +184,20 @@ LoglikelihoodSupport Client::probe_loglikelihood() {
   return support;
 }
 
-json Client::completions(json body, const std::string& what) const {
+json Client::post(const char* path, json body, const std::string& what) const {
   body["model"] = options_.served_model;
-  const std::string where = fmt::format("endpoint {}: POST /v1/completions ({})", base_, what);
-  const Reply reply = send(base_, options_, "POST", "/v1/completions", body.dump(), what);
+  const std::string where = fmt::format("endpoint {}: POST {} ({})", base_, path, what);
+  const Reply reply = send(base_, options_, "POST", path, body.dump(), what);
   if (reply.status < 200 || reply.status > 299)
     throw Error(fmt::format("{}: HTTP {}: '{}'", where, reply.status, excerpt(reply.body)), ErrorKind::kUnavailable);
   return parse_object(reply, where);
 }
 
-StreamedResponse Client::stream_completions(json body, const std::string& what) const {
+StreamedResponse Client::stream(const char* path, json body, const std::string& what) const {
   body["model"] = options_.served_model;
   body["stream"] = true;
   body["stream_options"] = {{"include_usage", true}};
-  const std::string where = fmt::format("endpoint {}: POST /v1/completions ({}, streamed)", base_, what);
+  const std::string where = fmt::format("endpoint {}: POST {} ({}, streamed)", base_, path, what);
   auto connection = open_connection(base_, options_);
   StreamedResponse out;
   std::string raw;      // the whole body, for an HTTP error's excerpt
@@ -203,7 +206,7 @@ StreamedResponse Client::stream_completions(json body, const std::string& what) 
   auto since_start = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   httplib::Request req;
   req.method = "POST";
-  req.path = "/v1/completions";
+  req.path = path;
   req.body = body.dump();
   req.set_header("Content-Type", "application/json");
   req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
@@ -236,13 +239,38 @@ StreamedResponse Client::stream_completions(json body, const std::string& what) 
   return out;
 }
 
+json Client::completions(json body, const std::string& what) const {
+  return post("/v1/completions", std::move(body), what);
+}
+
+StreamedResponse Client::stream_completions(json body, const std::string& what) const {
+  return stream("/v1/completions", std::move(body), what);
+}
+
+json Client::generation(json body, const std::string& what) const {
+  return post(generation_path(), std::move(body), what);
+}
+
+StreamedResponse Client::stream_generation(json body, const std::string& what) const {
+  return stream(generation_path(), std::move(body), what);
+}
+
+json Client::generation_body(const std::string& prompt, int max_tokens, const std::vector<std::string>& stop) const {
+  json body = {{"max_tokens", max_tokens}, {"temperature", 0}};
+  if (chat())
+    body["messages"] = json::array({{{"role", "user"}, {"content", prompt}}});
+  else
+    body["prompt"] = prompt;
+  if (!stop.empty()) body["stop"] = stop;
+  return body;
+}
+
 StreamingSupport Client::probe_streaming() {
   StreamingSupport support;
   const std::string what = "streaming probe";
   try {
-    const StreamedResponse r =
-        stream_completions(json{{"prompt", "The capital of France is"}, {"max_tokens", 1}, {"temperature", 0}}, what);
-    (void)read_stream(r, {}, 1, fmt::format("endpoint {}: POST /v1/completions ({})", base_, what));
+    const StreamedResponse r = stream_generation(generation_body("The capital of France is", 1, {}), what);
+    (void)read_stream(r, {}, 1, fmt::format("endpoint {}: POST {} ({})", base_, generation_path(), what), chat());
     support.supported = true;
   } catch (const Error& e) {
     if (std::string(e.what()).find("cannot connect") != std::string::npos) throw;

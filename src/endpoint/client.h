@@ -1,12 +1,13 @@
 // A client of an OpenAI-compatible completions API (llama-server, vLLM, ...): the server's identity
-// and capabilities, probed up front, and one POST of /v1/completions with its response checked.
+// and capabilities, probed up front, and one POST of /v1/completions (or, for generation with the
+// chat API, /v1/chat/completions) with its response checked.
 // docs/endpoint.md describes what is sent, what is required of a response and the exit codes.
 //
 // Every request carries `Authorization: Bearer $JOULEVAL_API_KEY` when that variable is set.
 //
-// Thread safety: probe_server, probe_loglikelihood and probe_streaming are not; completions() and
-// stream_completions() may be called from several threads at once (each call uses its own
-// connection).
+// Thread safety: probe_server, probe_loglikelihood and probe_streaming are not; completions(),
+// stream_completions(), generation() and stream_generation() may be called from several threads at once (each call uses
+// its own connection).
 #pragma once
 
 #include <memory>
@@ -22,7 +23,14 @@ struct EndpointOptions {
   std::string served_model;              // the "model" of every request
   int concurrency = 8;                   // requests in flight at once, 1..kMaxConcurrency
   double request_timeout_seconds = 600;  // per request (connect, send, each read), > 0
+  // The API of generation requests (docs/endpoint.md "Chat completions"): kCompletionsApi (raw
+  // prompts to /v1/completions) or kChatApi (one user turn to /v1/chat/completions, the server's
+  // chat template). Loglikelihood requests always use /v1/completions.
+  std::string api = "completions";
 };
+
+inline constexpr const char* kCompletionsApi = "completions";
+inline constexpr const char* kChatApi = "chat";
 
 inline constexpr int kMaxConcurrency = 1024;
 // The highest Poisson arrival rate (requests per second) of --arrival-rate (docs/endpoint.md "Load
@@ -67,7 +75,7 @@ struct StreamedResponse {
 class Client {
  public:
   // Throws util::Error (kUsage) for a URL that is not http(s)://host[:port][/v1], an empty model name,
-  // or options out of range.
+  // an api other than kCompletionsApi and kChatApi, or options out of range.
   explicit Client(EndpointOptions options);
   ~Client();
   Client(const Client&) = delete;
@@ -78,6 +86,14 @@ class Client {
   const std::string& base_url() const { return base_; }
   // "host:port" of the URL (the port filled in: 80 for http, 443 for https).
   const std::string& host() const { return host_; }
+  // Whether generation requests go to the chat API (options().api is kChatApi).
+  bool chat() const { return options_.api == kChatApi; }
+  // The path of generation requests: "/v1/chat/completions" with the chat API, else "/v1/completions".
+  const char* generation_path() const { return chat() ? "/v1/chat/completions" : "/v1/completions"; }
+  // The body of one greedy generation request (its "model" is set when sent): `prompt`, or with the
+  // chat API `messages` of one user turn whose content is `prompt`; `max_tokens`, "temperature": 0
+  // and `stop` when not empty.
+  nlohmann::json generation_body(const std::string& prompt, int max_tokens, const std::vector<std::string>& stop) const;
 
   // GET /v1/models. Throws util::Error: kUnavailable when the server cannot be reached, answers
   // with an HTTP error or does not serve options().served_model (naming the models it serves);
@@ -102,12 +118,19 @@ class Client {
   // failure, a timeout or an HTTP error status. The lines are checked by read_stream (response.h).
   StreamedResponse stream_completions(nlohmann::json body, const std::string& what) const;
 
-  // One streamed generation request of one token: supported when the answer is a well-formed event
-  // stream that ends with data: [DONE] and carries `usage`. Throws util::Error (kUnavailable) only
-  // when the server cannot be reached.
+  // As completions() and stream_completions(), to generation_path() (the chat API's path with it).
+  nlohmann::json generation(nlohmann::json body, const std::string& what) const;
+  StreamedResponse stream_generation(nlohmann::json body, const std::string& what) const;
+
+  // One streamed generation request of one token (to generation_path()): supported when the answer is a well-formed
+  // event stream that ends with data: [DONE] and carries `usage`. Throws util::Error (kUnavailable) only when the
+  // server cannot be reached.
   StreamingSupport probe_streaming();
 
  private:
+  nlohmann::json post(const char* path, nlohmann::json body, const std::string& what) const;
+  StreamedResponse stream(const char* path, nlohmann::json body, const std::string& what) const;
+
   EndpointOptions options_;
   std::string base_;
   std::string host_;

@@ -171,6 +171,11 @@ EndpointEvaluator::EndpointEvaluator(const Client& client, LoglikelihoodSupport 
 
 std::vector<engine::LoglikelihoodResult> EndpointEvaluator::loglikelihood(
     const std::vector<engine::LoglikelihoodRequest>& requests, const engine::ProgressFn& progress) {
+  if (client_.chat())
+    throw util::Error(fmt::format("endpoint {}: loglikelihood tasks{} cannot be scored with --endpoint-api chat: the "
+                                  "chat API has no prompt logprobs (use --endpoint-api completions)",
+                                  client_.base_url(), task_.empty() ? "" : " (" + task_ + ")"),
+                      util::ErrorKind::kUsage);
   if (!loglikelihood_.supported)
     throw util::Error(fmt::format("endpoint {} cannot score loglikelihood tasks{}: its /v1/completions does not "
                                   "return prompt logprobs with echo ({})",
@@ -232,22 +237,24 @@ std::vector<engine::GenerationResult> EndpointEvaluator::generate(
         const auto& req = requests[static_cast<size_t>(i)];
         const std::string what =
             fmt::format("generation request {} of {}{}", i + 1, requests.size(), task_.empty() ? "" : " of " + task_);
-        nlohmann::json body = {{"prompt", req.prompt}, {"max_tokens", req.max_new_tokens}, {"temperature", 0}};
-        if (!req.stop.empty()) body["stop"] = req.stop;
+        nlohmann::json body = client_.generation_body(req.prompt, req.max_new_tokens, req.stop);
         RequestTiming timing;
         if (streaming_) {
           const std::string where =
-              fmt::format("endpoint {}: POST /v1/completions ({}, streamed)", client_.base_url(), what);
-          StreamedGeneration g =
-              read_stream(client_.stream_completions(std::move(body), what), req.stop, req.max_new_tokens, where);
+              fmt::format("endpoint {}: POST {} ({}, streamed)", client_.base_url(), client_.generation_path(), what);
+          StreamedGeneration g = read_stream(client_.stream_generation(std::move(body), what), req.stop,
+                                             req.max_new_tokens, where, client_.chat());
           out[static_cast<size_t>(i)] = std::move(g.result);
           timing = std::move(g.timing);
         } else {
           const auto start = std::chrono::steady_clock::now();
-          const nlohmann::json response = client_.completions(std::move(body), what);
+          const nlohmann::json response = client_.generation(std::move(body), what);
           timing.e2e = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-          const std::string where = fmt::format("endpoint {}: POST /v1/completions ({})", client_.base_url(), what);
-          out[static_cast<size_t>(i)] = read_generation(response, req.stop, req.max_new_tokens, where);
+          const std::string where =
+              fmt::format("endpoint {}: POST {} ({})", client_.base_url(), client_.generation_path(), what);
+          out[static_cast<size_t>(i)] = client_.chat()
+                                            ? read_chat_generation(response, req.stop, req.max_new_tokens, where)
+                                            : read_generation(response, req.stop, req.max_new_tokens, where);
           timing.output_tokens = out[static_cast<size_t>(i)].n_generated_tokens;
         }
         span.end_s = clock_seconds();

@@ -1,9 +1,10 @@
 // An engine::Evaluator whose work is done by a served model behind an OpenAI-compatible API
-// (docs/endpoint.md): generation through /v1/completions (greedy, raw prompts, no chat template),
-// loglikelihood through /v1/completions with echo and prompt logprobs. Up to
-// EndpointOptions::concurrency requests are in flight at once: a closed loop that keeps that many
-// in flight, or Poisson arrivals (set_arrival_rate) capped at that many. Token counters come from
-// the responses' `usage`.
+// (docs/endpoint.md): generation through /v1/completions (greedy, raw prompts, no chat template) or,
+// with the chat API, /v1/chat/completions (one user turn, the server's chat template);
+// loglikelihood through /v1/completions with echo and prompt logprobs (never with the chat API:
+// loglikelihood() then throws kUsage). Up to EndpointOptions::concurrency requests are in flight at
+// once: a closed loop that keeps that many in flight, or Poisson arrivals (set_arrival_rate) capped
+// at that many. Token counters come from the responses' `usage`.
 //
 // Errors: the first failed request stops the batch (no new request is sent, those in flight are
 // awaited) and its util::Error is thrown: kUnavailable when the server cannot be reached, times out

@@ -87,6 +87,19 @@ engine::GenerationResult read_generation(const json& response, const std::vector
   return r;
 }
 
+engine::GenerationResult read_chat_generation(const json& response, const std::vector<std::string>& stop,
+                                              int max_tokens, const std::string& what) {
+  const json& choice = only_choice(response, what);
+  const json& message = member(choice, "message", "choices[0]", what);
+  if (!message.is_object()) bad(what, fmt::format("'choices[0].message' is {}, not an object", message.type_name()));
+  const json& content = member(message, "content", "choices[0].message", what);
+  if (!content.is_string())
+    bad(what, fmt::format("'choices[0].message.content' is {}, not a string", content.type_name()));
+  json whole = {{"choices", {{{"text", content}, {"finish_reason", choice.value("finish_reason", json())}}}}};
+  if (response.contains("usage")) whole["usage"] = response["usage"];
+  return read_generation(whole, stop, max_tokens, what);
+}
+
 engine::LoglikelihoodResult read_echo_scoring(const json& response, size_t prompt_chars, size_t context_chars,
                                               const std::string& what) {
   const json& choice = only_choice(response, what);
@@ -151,7 +164,7 @@ engine::LoglikelihoodResult read_echo_scoring(const json& response, size_t promp
 }
 
 StreamedGeneration read_stream(const StreamedResponse& response, const std::vector<std::string>& stop, int max_tokens,
-                               const std::string& what) {
+                               const std::string& what, bool chat) {
   StreamedGeneration out;
   out.timing.streamed = true;
   std::string text;
@@ -189,9 +202,22 @@ StreamedGeneration read_stream(const StreamedResponse& response, const std::vect
       bad(what, fmt::format("{}: 'choices' must be an array of at most one choice", where));
     if (choices.empty()) continue;  // the usage chunk
     const json& choice = choices[0];
-    if (!choice.is_object() || !choice.contains("text") || !choice["text"].is_string())
-      bad(what, fmt::format("{}: 'choices[0].text' is not a string", where));
-    const std::string piece = choice["text"].get<std::string>();
+    std::string piece;
+    if (chat) {
+      // OpenAI's chat chunks: the first may carry only the role (content null), the last only finish_reason.
+      if (!choice.is_object() || !choice.contains("delta") || !choice["delta"].is_object())
+        bad(what, fmt::format("{}: 'choices[0].delta' is not an object", where));
+      const json& delta = choice["delta"];
+      if (auto c = delta.find("content"); c != delta.end() && !c->is_null()) {
+        if (!c->is_string())
+          bad(what, fmt::format("{}: 'choices[0].delta.content' is {}, not a string", where, c->type_name()));
+        piece = c->get<std::string>();
+      }
+    } else {
+      if (!choice.is_object() || !choice.contains("text") || !choice["text"].is_string())
+        bad(what, fmt::format("{}: 'choices[0].text' is not a string", where));
+      piece = choice["text"].get<std::string>();
+    }
     if (!piece.empty()) {
       if (!any_text)
         out.timing.ttft = line.seconds;

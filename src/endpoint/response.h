@@ -1,5 +1,5 @@
-// The checks and reading of /v1/completions responses (docs/endpoint.md "What a response must
-// hold"): pure functions of the parsed JSON, so that every malformed class is tested without a
+// The checks and reading of /v1/completions and /v1/chat/completions responses (docs/endpoint.md
+// "What a response must hold"): pure functions of the parsed JSON, so that every malformed class is tested without a
 // server. Every error is util::Error(kBadInput) whose message starts with `what` (the endpoint and
 // the request), names the field and says what was wrong.
 #pragma once
@@ -28,6 +28,12 @@ Usage read_usage(const nlohmann::json& response, const std::string& what);
 engine::GenerationResult read_generation(const nlohmann::json& response, const std::vector<std::string>& stop,
                                          int max_tokens, const std::string& what);
 
+// A chat generation response (/v1/chat/completions): as read_generation, the text read from
+// `choices[0].message.content` (a string; errors when the choice has no `message` object or the
+// message no string `content`).
+engine::GenerationResult read_chat_generation(const nlohmann::json& response, const std::vector<std::string>& stop,
+                                              int max_tokens, const std::string& what);
+
 // An echo scoring response for `prompt` = context + continuation, `context_chars` the context's
 // length in Unicode code points (OpenAI's text_offset unit). The continuation's tokens are those
 // whose text_offset is at or after the context's end; tokens after the prompt (the generated one
@@ -53,13 +59,15 @@ struct RequestTiming {
 // them, the same checks. Also errors on an answer without any `data:` line (not streamed), (kBadInput, naming the line)
 // on a data line that is not a JSON object, an "error" object in the stream, a chunk whose choices are not one choice
 // with string text, a line the stream ended inside, no `data: [DONE]`, or no `usage` in any chunk. Lines other than
-// `data:` (comments, event:, id:, blank) are ignored.
+// `data:` (comments, event:, id:, blank) are ignored. With `chat` (a /v1/chat/completions stream)
+// a chunk's text is `choices[0].delta.content` (absent or null: no text) and each choice must have a
+// `delta` object whose `content`, when present, is a string or null.
 struct StreamedGeneration {
   engine::GenerationResult result;
   RequestTiming timing;
 };
 StreamedGeneration read_stream(const StreamedResponse& response, const std::vector<std::string>& stop, int max_tokens,
-                               const std::string& what);
+                               const std::string& what, bool chat = false);
 
 // Length of a UTF-8 text in Unicode code points (invalid bytes count one each).
 size_t code_points(const std::string& text);

@@ -92,7 +92,11 @@ int band_step(const std::vector<std::string>& labels, size_t width, int minimum)
 std::string wrap_expr(int width) { return fmt::format("joulevalWrap(datum.label, {})", width); }
 // Legend / axis / facet header properties: full labels, wrapped at word boundaries, never cut.
 json legend(const std::string& title) {
-  return {{"title", title}, {"labelExpr", wrap_expr(kLegendWrap)}, {"labelLimit", 0}, {"symbolLimit", 0}};
+  return {{"title", title},
+          {"titleLimit", 0},
+          {"labelExpr", wrap_expr(kLegendWrap)},
+          {"labelLimit", 0},
+          {"symbolLimit", 0}};
 }
 json axis_labels(int width = kAxisWrap) { return {{"labelExpr", wrap_expr(width)}, {"labelLimit", 0}}; }
 json header() {

@@ -14,6 +14,7 @@
 #include "report/one_hz_table.h"
 #include "report/phases.h"
 #include "report/precision.h"
+#include "report/served.h"
 #include "report/summary.h"
 #include "util/json_text.h"
 #include "util/terminal_text.h"
@@ -302,6 +303,48 @@ std::string phases_html(const std::vector<results::Cell>& cells, const Summary& 
          table_html(t, "phases");
 }
 
+// "Served deployments" (docs/report.md): only when some finished cell was measured through an
+// endpoint. Per task, each endpoint cell's latency under load and energy per request and per output
+// token, by concurrency level; their chart (its spec into `specs`); and the served model beside the
+// same model measured in-process.
+std::string served_html(const Summary& summary, const std::vector<results::Cell>& cells, nlohmann::json& specs) {
+  if (std::none_of(summary.rows.begin(), summary.rows.end(),
+                   [](const SummaryRow& r) { return is_endpoint_cell(r.key); }))
+    return "";
+  std::string out =
+      "<section id=\"served\">\n<h2>Served deployments: latency under load</h2>\n<p>The cells measured through an "
+      "OpenAI-compatible endpoint (docs/endpoint.md), one row per concurrency level (requests in flight); means over "
+      "the repetitions that recorded latency. Latencies are the client's: TTFT (time to first token) and ITL "
+      "(inter-token latency) need a streamed answer, E2E is until the whole answer was read; goodput counts the "
+      "requests per second that met the objectives given. J per request and J per output token are the measured "
+      "window's energy divided by its requests and by its generated tokens, idle-subtracted when an idle baseline "
+      "was measured (the Energy column says which).</p>\n";
+  const std::vector<ServedLoadRow> rows = served_load_rows(summary, cells);
+  std::vector<std::string> tasks;
+  for (const auto& r : rows)
+    if (std::find(tasks.begin(), tasks.end(), r.task) == tasks.end()) tasks.push_back(r.task);
+  if (tasks.empty()) out += "<p class=\"note\">No endpoint cell recorded latency (only generation tasks do).</p>\n";
+  for (const auto& task : tasks)
+    out += "<h3>" + html_escape(task) + "</h3>\n" + table_html(served_load_table(rows, task), "served-load-" + task);
+  if (!rows.empty()) {
+    const Chart chart = served_load_chart(rows);
+    if (chart.unavailable.empty()) {
+      out += fmt::format("<figure>\n<div class=\"chart\" id=\"{}\"></div>\n<figcaption>{}</figcaption>\n</figure>\n",
+                         chart.id, html_escape(chart.caption));
+      specs[chart.id] = chart.spec;
+    }
+  }
+  const auto pairs = served_vs_in_process(summary, cells);
+  if (!pairs.empty())
+    out +=
+        "<h3 id=\"served-vs-in-process\">Served vs in-process</h3>\n<p>Each endpoint cell beside the in-process cells "
+        "of the same task and limit whose model is the served one (the served name is the in-process model's name or "
+        "its file's stem): accuracy (the task's headline score), energy per question and tokens per second, means "
+        "over repetitions.</p>\n" +
+        table_html(served_vs_in_process_table(pairs), "served-vs-in-process");
+  return out + "</section>\n";
+}
+
 // The plots: one <figure> per chart with something to draw (its spec into `specs`). When no cell has
 // an energy reading, one message stands in place of the energy charts; the other charts with nothing
 // to draw are listed, with the reason, in one note at the end.
@@ -424,6 +467,7 @@ std::string render_html(const ReportInput& input, const std::vector<JsAsset>& sc
   out += "</dl></details>\n";
   out += one_hz_html(summary, input.cells);
   out += phases_html(input.cells, summary);
+  out += served_html(summary, input.cells, specs);
   const Table precision = precision_table(summary);
   out +=
       "<h2>Precision comparison</h2>\n<p>Each precision against the reference precision among the cells identical "

@@ -38,13 +38,16 @@ std::string gpu_energy_text(const std::vector<std::pair<std::string, double>>& g
 
 constexpr const char* kNotRecordedText = "not recorded";
 
+// The endpoint API of an in-process cell: it has none (docs/endpoint.md "Chat completions").
+constexpr const char* kInProcessText = "in-process";
+
 Value text_or_absent(const std::string& v) { return v.empty() ? Value{} : Value{v}; }
 Value int_or_absent(int64_t v) { return v == results::kNotRecorded ? Value{} : Value{v}; }
 
 void add_identity_columns(Table& t) {
   for (const auto& [key, label] : identity_columns()) {
     Column c{key, label};
-    c.absent_text = kNotRecordedText;
+    c.absent_text = key == "api" ? kInProcessText : kNotRecordedText;
     c.exact = true;
     t.columns.push_back(c);
   }
@@ -113,7 +116,8 @@ std::vector<Value> identity_values(const std::string& machine_label, const std::
           int_or_absent(e.max_sequences),
           text_or_absent(e.flash_attention),
           int_or_absent(e.threads),
-          Value{e.arrival_rate}};
+          Value{e.arrival_rate},
+          text_or_absent(e.endpoint_api)};
 }
 
 const std::vector<std::pair<std::string, std::string>>& identity_columns() {
@@ -137,14 +141,15 @@ const std::vector<std::pair<std::string, std::string>>& identity_columns() {
                                                                             {"parallel", "Parallel"},
                                                                             {"flash_attn", "Flash attention"},
                                                                             {"threads", "Threads"},
-                                                                            {"arrival_rate", "Arrival rate (/s)"}};
+                                                                            {"arrival_rate", "Arrival rate (/s)"},
+                                                                            {"api", "Endpoint API"}};
   return kColumns;
 }
 
 void append_identity_columns(Table& t, bool exact) {
   for (const auto& [key, label] : identity_columns()) {
     Column c{key, label};
-    c.absent_text = "not recorded";
+    c.absent_text = key == "api" ? kInProcessText : "not recorded";
     c.exact = exact;
     t.columns.push_back(c);
   }

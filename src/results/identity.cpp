@@ -63,7 +63,8 @@ std::vector<IdentityField> identity_fields(const std::string& machine, const Cel
           {"parallel", int_text(e.max_sequences)},
           {"flash_attn", text(e.flash_attention)},
           {"threads", int_text(e.threads)},
-          {"arrival_rate", rate_text(e.arrival_rate)}};
+          {"arrival_rate", rate_text(e.arrival_rate)},
+          {"api", e.endpoint_api}};  // "" for in-process cells (never "not recorded")
 }
 
 std::string identity_except(const std::string& machine, const CellKey& key, Axis axis) {
@@ -93,7 +94,9 @@ std::string identity_label(const std::vector<IdentityField>& fields, const std::
   std::string out;
   for (const auto& f : fields) {
     if (std::find(keys.begin(), keys.end(), f.key) == keys.end()) continue;
-    if (f.key == "arrival_rate" && f.value == rate_text(0)) continue;  // a closed loop: shown only when not 0
+    // Left out: an arrival_rate of 0 (a closed loop) and an empty value (an in-process cell's api).
+    if (f.key == "arrival_rate" && f.value == rate_text(0)) continue;
+    if (f.value.empty()) continue;
     if (!out.empty()) out += " · ";
     out += bare(f.key) ? f.value : f.key + "=" + f.value;
   }
@@ -125,6 +128,7 @@ nlohmann::ordered_json identity_json(const std::string& machine, const CellKey& 
   j["flash_attn"] = string(e.flash_attention);
   j["threads"] = number(e.threads);
   j["arrival_rate"] = e.arrival_rate;
+  j["api"] = string(e.endpoint_api);
   return j;
 }
 

@@ -17,9 +17,11 @@ namespace jouleval::results {
 struct IdentityField {
   std::string key;    // machine-readable name: machine, model, model_sha256, file_sha256, precision, kv,
                       // placement, task, limit, shots, preset, seed, ctx, batch, ubatch, lanes,
-                      // parallel, flash_attn, threads, arrival_rate
+                      // parallel, flash_attn, threads, arrival_rate, api (an endpoint cell's
+                      // generation API)
   std::string value;  // text form; "not recorded" for a value an old database lacks; arrival_rate:
-                      // "4/s", or "closed loop" for 0 (left out of labels)
+                      // "4/s", or "closed loop" for 0 (left out of labels); api is "" for
+                      // in-process cells
 };
 
 // Every identity field of a cell, in the order above. `machine` is how the caller names the machine
@@ -40,7 +42,7 @@ std::vector<std::string> varying_fields(const std::vector<std::vector<IdentityFi
 
 // "value · value · key=value ..." made of the fields named in `keys` (model, precision, task,
 // placement and machine values bare; others as key=value), in field order. An arrival_rate of 0
-// (closed loop) is left out.
+// (closed loop) and empty values (an in-process cell's api) are left out.
 std::string identity_label(const std::vector<IdentityField>& fields, const std::vector<std::string>& keys);
 
 // The identity as a JSON object (numbers as numbers, "not recorded" values as null).

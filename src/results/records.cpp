@@ -44,6 +44,7 @@ std::string describe(const CellKey& key) {
   if (e.max_sequences != 0) out += fmt::format("/parallel={}", e.max_sequences);
   if (e.flash_attention != "auto") out += fmt::format("/fa={}", e.flash_attention);
   if (e.arrival_rate != 0) out += fmt::format("/arrival_rate={:g}", e.arrival_rate);
+  if (!e.endpoint_api.empty()) out += fmt::format("/api={}", e.endpoint_api);
   return out;
 }
 

@@ -40,6 +40,9 @@ struct EngineSettings {
   // An endpoint's Poisson arrivals (docs/endpoint.md "Load levels"): requests per second, 0 = a
   // closed loop of max_sequences requests in flight.
   double arrival_rate = 0;
+  // An endpoint cell's generation API, "completions" or "chat" (docs/endpoint.md "Chat
+  // completions"); "" for in-process cells.
+  std::string endpoint_api;
 
   bool operator==(const EngineSettings&) const = default;
 };

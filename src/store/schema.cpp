@@ -174,6 +174,19 @@ void add_cell_key_column(Database& db, const std::string& column, const std::str
 // the cell identity; 0 (a closed loop) for every cell stored before.
 void migrate_add_arrival_rate(Database& db) { add_cell_key_column(db, "arrival_rate", "REAL NOT NULL DEFAULT 0"); }
 
+// Version 8: an endpoint cell's generation API (docs/endpoint.md "Chat completions"), part of the
+// cell identity: '' for in-process cells, 'completions' or 'chat' for endpoint cells. Endpoint cells
+// stored before (placement 'endpoint:...') were measured through /v1/completions. A no-op when the
+// column exists. Needs foreign keys off, or empty tables (the create path).
+void migrate_add_endpoint_api(Database& db) {
+  {
+    Statement has(db, "SELECT count(*) FROM pragma_table_info('cells') WHERE name = 'endpoint_api'");
+    if (has.step() && has.column_int64(0) > 0) return;
+  }
+  add_cell_key_column(db, "endpoint_api", "TEXT NOT NULL DEFAULT ''");
+  db.exec("UPDATE cells SET endpoint_api = 'completions' WHERE placement LIKE 'endpoint:%'");
+}
+
 int pragma_int(Database& db, const char* pragma) {
   Statement st(db, fmt::format("PRAGMA {}", pragma));
   return st.step() ? static_cast<int>(st.column_int64(0)) : 0;
@@ -205,6 +218,7 @@ void create_schema(Database& db) {
   migrate_add_phase_energy(db);
   migrate_add_request_latency(db);
   migrate_add_arrival_rate(db);
+  migrate_add_endpoint_api(db);
   Statement meta(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
   meta.bind_all("schema_version", std::to_string(kSchemaVersion)).run();
   meta.bind_all("created_by", fmt::format("jouleval {}", util::build::kVersion)).run();
@@ -259,6 +273,13 @@ void upgrade_schema(Database& db) {
       migrate_add_arrival_rate(db);
       Statement check(db, "PRAGMA foreign_key_check");
       if (check.step()) db.fail_message("upgrading to schema version 7: a foreign key check failed");
+      set_version(db, kSchemaVersion);
+    }
+    // Version 7 -> 8: the endpoint API in the cells' identity (stored endpoint cells: completions).
+    if (version <= 7) {
+      migrate_add_endpoint_api(db);
+      Statement check(db, "PRAGMA foreign_key_check");
+      if (check.step()) db.fail_message("upgrading to schema version 8: a foreign key check failed");
       set_version(db, kSchemaVersion);
     }
     tx.commit();

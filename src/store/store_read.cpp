@@ -11,17 +11,21 @@ namespace {
 // The cell columns as read; a file older than schema version 3 lacks some, read as "not recorded".
 std::string cell_select(int version) {
   const bool v3 = version >= 3;
+  // Before version 8 every endpoint cell was measured through /v1/completions.
+  const char* api =
+      version >= 8 ? "endpoint_api" : "CASE WHEN placement LIKE 'endpoint:%' THEN 'completions' ELSE '' END";
   return fmt::format(R"sql(
   SELECT id, machine_id, model, model_sha256, {}, precision, kv_type, placement, task, item_limit, shots, {},
          status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types, random_weights,
-         load_seconds, peak_gpu_memory_bytes, reference_precision, answer_flips, mean_kl, {}, {}
+         load_seconds, peak_gpu_memory_bytes, reference_precision, answer_flips, mean_kl, {}, {}, {}
   FROM cells)sql",
                      v3 ? "file_sha256" : "''",
                      v3 ? "preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads, "
                           "flash_attention"
                         : "'', -1, -1, -1, -1, -1, -1, threads, ''",
                      v3 ? "engine_used_json" : "'{}'",
-                     version >= 7 ? "arrival_rate" : "0");  // before version 7: closed loops only
+                     version >= 7 ? "arrival_rate" : "0",  // before version 7: closed loops only
+                     api);
 }
 
 std::string repetition_select(int version) {
@@ -73,6 +77,7 @@ Cell read_cell_row(const Statement& st) {
   c.mean_kl = st.column_optional_double(32);
   c.engine_used_json = st.column_text(33);
   c.key.engine.arrival_rate = st.column_double(34);
+  c.key.engine.endpoint_api = st.column_text(35);
   return c;
 }
 

@@ -129,6 +129,7 @@ results::EngineSettings SweepConfig::engine_settings() const {
   e.scoring_lanes = scoring_lanes;
   e.max_sequences = max_sequences;
   if (endpoint) e.max_sequences = endpoint->concurrency;  // requests in flight (docs/endpoint.md "Cells")
+  if (endpoint) e.endpoint_api = endpoint->api;           // docs/endpoint.md "Chat completions"
   e.threads = threads;
   e.flash_attention = flash_attention;
   return e;
@@ -153,6 +154,7 @@ nlohmann::json SweepConfig::to_json() const {
         {"concurrency", concurrency_levels.empty() ? std::vector<int>{endpoint->concurrency} : concurrency_levels},
         {"arrival_rate", arrival_rates},
         {"request_timeout", endpoint->request_timeout_seconds},
+        {"api", endpoint->api},
         {"slo_ttft_ms", slo.ttft_ms ? nlohmann::json(*slo.ttft_ms) : nlohmann::json(nullptr)},
         {"slo_itl_ms", slo.itl_ms ? nlohmann::json(*slo.itl_ms) : nlohmann::json(nullptr)}};
   return {{"database", database.string()},
@@ -390,7 +392,9 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
     if (ep == nullptr) f.bad("endpoint", "expected a table [endpoint]");
     const std::string e = "endpoint.";
     f.check_keys(
-        *ep, {"url", "served_model", "concurrency", "arrival_rate", "request_timeout", "slo_ttft_ms", "slo_itl_ms"}, e);
+        *ep,
+        {"url", "served_model", "concurrency", "arrival_rate", "request_timeout", "slo_ttft_ms", "slo_itl_ms", "api"},
+        e);
     endpoint::EndpointOptions options;
     const auto url = f.get<std::string>(*ep, "url", e);
     if (!url) f.bad(e + "url", "missing: e.g. url = \"http://127.0.0.1:8080\"");
@@ -452,6 +456,11 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
       if (!ep->contains("concurrency")) options.concurrency = endpoint::kMaxConcurrency;
     }
     if (auto v = f.get<double>(*ep, "request_timeout", e)) options.request_timeout_seconds = *v;
+    if (auto v = f.get<std::string>(*ep, "api", e)) {
+      if (*v != endpoint::kCompletionsApi && *v != endpoint::kChatApi)
+        f.bad(e + "api", fmt::format("'{}': use \"{}\" or \"{}\"", *v, endpoint::kCompletionsApi, endpoint::kChatApi));
+      options.api = *v;
+    }
     // Goodput objectives (docs/endpoint.md "Latency under load"), as --slo-ttft / --slo-itl.
     for (const char* key : {"slo_ttft_ms", "slo_itl_ms"}) {
       const auto v = f.get<double>(*ep, key, e);

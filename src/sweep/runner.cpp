@@ -562,8 +562,8 @@ class SweepRun {
         {"owned_by", server.owned_by},
         {"server_header", server.server_header},
         {"served_model", client.options().served_model},
-        {"api", "/v1/completions"},
-        {"chat_template", "none (raw prompts)"},
+        {"api", client.generation_path()},
+        {"chat_template", client.chat() ? "server's (one user turn per request)" : "none (raw prompts)"},
         {"loglikelihood", sweep_.loglikelihood_support().supported
                               ? fmt::format("echo, max_tokens {}", sweep_.loglikelihood_support().max_tokens)
                               : "unsupported"},
@@ -797,12 +797,18 @@ PreparedSweep prepare_sweep(const SweepConfig& config, std::optional<size_t> onl
   if (config.endpoint) {
     // Probed up front: a server that cannot do the work fails the command before anything is stored.
     p.client_ = std::make_shared<endpoint::Client>(*config.endpoint);
-    p.server_ = p.client_->probe_server();
     std::string scored;
     for (const auto& cell : p.cells_)
       if (p.task(cell).kind() == tasks::RequestKind::kLoglikelihood &&
           scored.find(tasks::task_name(cell.task)) == std::string::npos)
         scored += (scored.empty() ? "" : ", ") + std::string(tasks::task_name(cell.task));
+    // The chat API has no prompt logprobs (lm-evaluation-harness refuses these tasks with chat too).
+    if (!scored.empty() && p.client_->chat())
+      throw Error(fmt::format("--endpoint-api chat: loglikelihood tasks ({}) cannot be scored through the chat API: "
+                              "it has no prompt logprobs (use --endpoint-api completions for them)",
+                              scored),
+                  ErrorKind::kUsage);
+    p.server_ = p.client_->probe_server();
     if (!scored.empty()) {
       p.loglikelihood_ = p.client_->probe_loglikelihood();
       if (!p.loglikelihood_.supported)

@@ -1,6 +1,7 @@
 // A fake OpenAI-compatible server for the endpoint tests: cpp-httplib's server inside the test
 // process on 127.0.0.1 at an ephemeral port, answering /v1/models with one model and
-// /v1/completions with whatever the test's handler returns.
+// /v1/completions and /v1/chat/completions with whatever the test's handler returns (last_path()
+// tells which was asked).
 #pragma once
 
 #include <httplib.h>
@@ -44,10 +45,11 @@ class FakeServer {
                                    {"data", {{{"id", model}, {"object", "model"}, {"owned_by", owned_by}}}}};
       res.set_content(list.dump(), "application/json");
     });
-    server_.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
+    auto answer = [this](const httplib::Request& req, httplib::Response& res) {
       {
         std::lock_guard<std::mutex> lock(mutex_);
         authorization_ = req.get_header_value("Authorization");
+        last_path_ = req.path;
       }
       const FakeReply reply = completions_(nlohmann::json::parse(req.body));
       res.status = reply.status;
@@ -66,7 +68,9 @@ class FakeServer {
         sink.done();
         return true;
       });
-    });
+    };
+    server_.Post("/v1/completions", answer);
+    server_.Post("/v1/chat/completions", answer);
     port_ = server_.bind_to_any_port("127.0.0.1");
     if (port_ <= 0) throw std::runtime_error("fake server: cannot bind 127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -85,12 +89,18 @@ class FakeServer {
     std::lock_guard<std::mutex> lock(mutex_);
     return authorization_;
   }
+  // The path of the last completions request ("/v1/completions" or "/v1/chat/completions").
+  std::string last_path() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return last_path_;
+  }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
   Handler completions_;
   mutable std::mutex mutex_;
   std::string authorization_;
+  std::string last_path_;
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
@@ -153,6 +163,28 @@ inline std::string usage_and_done(int64_t prompt_tokens, int64_t completion_toke
                               {"completion_tokens", completion_tokens},
                               {"total_tokens", prompt_tokens + completion_tokens}}}};
   return "data: " + c.dump() + "\n\ndata: [DONE]\n\n";
+}
+
+// A whole OpenAI chat completion response of one choice whose message content is `content`.
+inline std::string chat_completion(const nlohmann::json& content, int64_t prompt_tokens, int64_t completion_tokens,
+                                   const std::string& finish_reason = "stop") {
+  return nlohmann::json{
+      {"object", "chat.completion"},
+      {"choices",
+       {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", content}}}, {"finish_reason", finish_reason}}}},
+      {"usage",
+       {{"prompt_tokens", prompt_tokens},
+        {"completion_tokens", completion_tokens},
+        {"total_tokens", prompt_tokens + completion_tokens}}}}
+      .dump();
+}
+
+// One event-stream line carrying a chat chunk whose delta is `delta` ("data: {...}\n\n").
+inline std::string chat_chunk(const nlohmann::json& delta, const char* finish_reason = nullptr) {
+  nlohmann::json c = {{"object", "chat.completion.chunk"},
+                      {"choices", {{{"index", 0}, {"delta", delta}, {"finish_reason", nullptr}}}}};
+  if (finish_reason != nullptr) c["choices"][0]["finish_reason"] = finish_reason;
+  return "data: " + c.dump() + "\n\n";
 }
 
 }  // namespace jouleval::endpoint::testing

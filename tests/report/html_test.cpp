@@ -384,6 +384,34 @@ TEST(report_html, RendersEveryPlotInHeadlessChromiumOffline) {
   EXPECT_NE(result->dom.find("id=\"one-hz\""), std::string::npos);
 }
 
+// report_input() with a served deployment of gsm8k at concurrency 1, 4 and 16 (docs/report.md
+// "Served deployments"): the section's table, its chart and the served vs in-process table render.
+TEST(report_html, RendersTheServedDeploymentsSection) {
+  ReportInput in = report_input();
+  for (int level : {1, 4, 16}) {
+    results::Cell c = testing::cell("qwen2-7b", "served", "gsm8k", 0.5, 1.0 + level / 8.0);
+    c.id = 100 + level;
+    c.key.model_sha256 = "";
+    c.key.file_sha256 = "";
+    c.key.kv_type = "server";
+    c.key.placement = "endpoint:127.0.0.1:8080";
+    c.key.engine.max_sequences = level;
+    c.key.engine.endpoint_api = "completions";
+    for (auto& rep : c.repetitions)
+      rep.latency_json = fmt::format(
+          R"({{"requests":100,"streamed":true,"ttft_p50_ms":{},"ttft_p99_ms":{},"itl_p50_ms":20,"itl_p99_ms":40,)"
+          R"("e2e_p50_ms":{},"e2e_p99_ms":{},"requests_per_s":{},"output_tokens_per_s":{},)"
+          R"("goodput_requests_per_s":null}})",
+          40 * level, 90 * level, 800 + 50 * level, 1200 + 90 * level, 0.9 * level, 120 * level);
+    in.cells.push_back(c);
+  }
+  const auto result = open_in_browser(render_html(in, real_scripts()), "served.png");
+  REQUIRE_BROWSER(result);
+  expect_clean_page(*result, 9);  // report_input()'s 8 and the served deployments' chart
+  EXPECT_NE(result->dom.find("id=\"served-load-gsm8k\""), std::string::npos);
+  EXPECT_NE(result->dom.find("id=\"served-vs-in-process\""), std::string::npos);
+}
+
 TEST(report_html, WithoutEnergyRendersTheAccuracyAndTimeCharts) {
   const auto result = open_in_browser(render_html(no_energy_input(), real_scripts()), "no-energy.png");
   REQUIRE_BROWSER(result);

@@ -1,5 +1,6 @@
 // store::merge: machines deduplicated with their first fingerprint kept, duplicate cells resolved
 // by repetition count, all children copied, inputs of another schema version refused.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <sqlite3.h>
@@ -149,7 +150,7 @@ TEST_F(store_merge, InputOfAnotherSchemaVersionIsRefusedBeforeWriting) {
   { Store b(path("B.db")); }
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(path("B.db").c_str(), &raw), SQLITE_OK);
-  const std::string newer = "PRAGMA user_version = " + std::to_string(kSchemaVersion + 1);  // a later version
+  const std::string newer = fmt::format("PRAGMA user_version = {}", kSchemaVersion + 1);
   ASSERT_EQ(sqlite3_exec(raw, newer.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(raw);
   try {
@@ -158,7 +159,7 @@ TEST_F(store_merge, InputOfAnotherSchemaVersionIsRefusedBeforeWriting) {
   } catch (const util::Error& e) {
     EXPECT_EQ(e.code(), util::ErrorKind::kBadInput);
     EXPECT_NE(std::string(e.what()).find(path("B.db").string()), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("schema version " + std::to_string(kSchemaVersion + 1)), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find(fmt::format("schema version {}", kSchemaVersion + 1)), std::string::npos)
         << e.what();
   }
   EXPECT_FALSE(std::filesystem::exists(path("all.db")));

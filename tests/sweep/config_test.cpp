@@ -279,6 +279,31 @@ TEST_F(ConfigTest, EndpointErrorsNameTheField) {
       "field 'sweep.models': not with [endpoint]");
 }
 
+TEST_F(ConfigTest, EndpointApiIsPartOfTheCellIdentity) {
+  const std::string base =
+      "[sweep]\nsamples = true\ntasks = [\"gsm8k\"]\n[endpoint]\nurl = \"http://h:1\"\n"
+      "served_model = \"m\"\n";
+  const SweepConfig plain = load_sweep_config(write(base));
+  EXPECT_EQ(plain.endpoint->api, "completions");
+  EXPECT_EQ(cell_key(plain, plan_cells(plain).at(0), "m", "", "").engine.endpoint_api, "completions");
+  const SweepConfig chat = load_sweep_config(write(base + "api = \"chat\"\n"));
+  EXPECT_EQ(chat.endpoint->api, "chat");
+  EXPECT_EQ(chat.to_json().at("endpoint").at("api"), "chat");
+  const results::CellKey key = cell_key(chat, plan_cells(chat).at(0), "m", "", "");
+  EXPECT_EQ(key.engine.endpoint_api, "chat");
+  EXPECT_FALSE(key == cell_key(plain, plan_cells(plain).at(0), "m", "", ""));
+  expect_error_mentions([&] { load_sweep_config(write(base + "api = \"responses\"\n")); },
+                        "field 'endpoint.api': 'responses': use \"completions\" or \"chat\"");
+  expect_error_mentions([&] { load_sweep_config(write(base + "api = 1\n")); }, "field 'endpoint.api'");
+  // In-process cells have no endpoint API.
+  SweepConfig local;
+  local.use_samples = true;
+  local.models = {parse_model_spec("a.gguf", ".")};
+  local.precisions = {"fp16"};
+  local.tasks = {tasks::TaskId::kGsm8k};
+  EXPECT_EQ(cell_key(local, plan_cells(local).at(0), "a", "", "").engine.endpoint_api, "");
+}
+
 TEST(PlanTest, EnumeratesTheMatrixWithTheReferencePrecisionFirst) {
   SweepConfig c;
   c.use_samples = true;
