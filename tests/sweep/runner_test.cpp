@@ -377,8 +377,7 @@ TEST_F(Runner, ASweepWaitsWhileAnotherProcessMeasuresOnTheMachine) {
     std::atomic<bool> waiting{false};
     std::atomic<int> repetitions{0};
     void message(const std::string& line) override {
-      if (line.find("waiting for another jouleval process measuring on the host") != std::string::npos)
-        waiting = true;
+      if (line.find("waiting for another jouleval process measuring on the host") != std::string::npos) waiting = true;
     }
     void repetition_started(const results::CellKey&, int, int, int64_t) override { ++repetitions; }
   } recorder;
