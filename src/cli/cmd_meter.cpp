@@ -38,6 +38,7 @@
 #include "energy/json.h"
 #include "energy/monitor.h"
 #include "results/stats.h"
+#include "sweep/measure_locks.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/file_lock.h"
@@ -584,10 +585,18 @@ int run_meter(const MeterArgs& a, std::vector<std::string> command, bool estimat
   options.timeline = !a.timeline.empty();
   energy::Monitor monitor(options);
   std::vector<std::string> warnings;
-  // A sweep measuring on this machine now puts its work inside this measurement (docs/energy.md).
-  if (monitor.any_meter_available() && util::FileLock::held_elsewhere(util::measurement_lock_path())) {
-    warnings.push_back("another jouleval process is measuring on this machine; its work is inside this measurement");
-    if (!quiet) note("jouleval meter: warning: {}\n", warnings.back());
+  // A sweep measuring on what this command meters (the GPUs CUDA sees, the host when a host meter reads
+  // it) puts its work inside this measurement: the locks a sweep on every visible GPU would wait for
+  // (docs/sweep.md "Several processes, one database"). A sweep on other GPUs is no concern.
+  if (monitor.any_meter_available()) {
+    for (const auto& lock :
+         sweep::measurement_locks(engine::Placement{}, monitor.visible_gpu_bus_ids(), monitor.host_meter_available())) {
+      if (!util::FileLock::held_elsewhere(lock.path, lock.mode)) continue;
+      warnings.push_back(
+          fmt::format("another jouleval process is measuring on {}; its work is inside this measurement", lock.what));
+      if (!quiet) note("jouleval meter: warning: {}\n", warnings.back());
+      break;
+    }
   }
 
   std::optional<energy::WindowResult> idle;

@@ -42,10 +42,11 @@ std::filesystem::path measurement_gpu_lock_path(const std::string& pci_bus_id) {
   return measurement_lock_path().string() + ".gpu-" + pci_bus_id;
 }
 
-bool FileLock::held_elsewhere(const std::filesystem::path& path) {
+bool FileLock::held_elsewhere(const std::filesystem::path& path, LockMode mode) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  const bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  const int op = mode == LockMode::kShared ? LOCK_SH : LOCK_EX;
+  const bool held = ::flock(fd, op | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(fd);  // releases the lock, if it was taken
   return held;
 }

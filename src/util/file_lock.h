@@ -13,9 +13,10 @@ enum class LockMode { kExclusive, kShared };
 
 class FileLock {
  public:
-  // Whether another open file description holds the lock on `path` now, in either mode (false when
-  // the file does not exist or cannot be opened). Does not wait.
-  static bool held_elsewhere(const std::filesystem::path& path);
+  // Whether taking the lock on `path` in `mode` would wait now: another open file description holds
+  // it in a conflicting mode (kExclusive: in either mode; kShared: exclusively). False when the file
+  // does not exist or cannot be opened. Does not wait.
+  static bool held_elsewhere(const std::filesystem::path& path, LockMode mode = LockMode::kExclusive);
 
   // Creates `path` if needed and locks it in `mode`, waiting while another process holds it in a
   // conflicting mode; `on_wait` is called once before waiting (to say so). Throws util::Error naming

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "test_support.h"
+#include "util/file_lock.h"
 
 extern char** environ;
 
@@ -651,6 +652,40 @@ TEST(energy_meter_cli, CsvEnergyColumnsComeFromTheMeters) {
   EXPECT_EQ(cells[11], "");          // gpu_active_j: no idle baseline
   EXPECT_EQ(cells[12], "");          // cpu_j: RAPL unavailable
   EXPECT_EQ(cells[18], "rapl");
+}
+
+// The warning about another jouleval process measuring names what it shares with this measurement:
+// a sweep on another GPU is none of its business. On a 4-GPU host, `meter` of a command on GPU 3 warned
+// "another jouleval process is measuring on this machine" while sweeps ran on GPUs 0-2.
+TEST(energy_meter_cli, WarnsOnlyAboutMeasurementsOnTheGpusItMeters) {
+  TempDir d;
+  testing::write_file(d.path() / "nvml.txt", "devices 2\nenergy_mj 0 1000 4000\npower_mw 100000\n");
+  const fs::path lock = d.path() / "measure.lock";
+  auto meter_warnings = [&] {
+    Launch l;
+    l.cwd = d.path();
+    l.env = {"JOULEVAL_FAKE_NVML_SCRIPT=" + (d.path() / "nvml.txt").string(), "JOULEVAL_MEASURE_LOCK=" + lock.string(),
+             "CUDA_VISIBLE_DEVICES=1"};
+    l.args = {"meter",       "--json",       "-o", "m.json", "--idle", "0", "--nvml-library", JOULEVAL_FAKE_NVML_PATH,
+              "--rapl-root", "/nonexistent", "--", "true"};
+    const Finished f = run_to_end(l);
+    EXPECT_EQ(f.exit_code, 0) << f.err;
+    return nlohmann::json::parse(read_text(d.path() / "m.json")).at("warnings");
+  };
+  {
+    // A sweep on GPU 0 (bus 0000:10:00.0): its GPU's lock and the host's, shared.
+    util::FileLock host(lock, {}, util::LockMode::kShared);
+    util::FileLock gpu0(lock.string() + ".gpu-0000:10:00.0", {});
+    EXPECT_TRUE(meter_warnings().empty());
+  }
+  {
+    // A sweep on GPU 1, the one CUDA_VISIBLE_DEVICES=1 gives this command.
+    util::FileLock host(lock, {}, util::LockMode::kShared);
+    util::FileLock gpu1(lock.string() + ".gpu-0000:11:00.0", {});
+    const auto w = meter_warnings();
+    ASSERT_EQ(w.size(), 1u) << w.dump();
+    EXPECT_NE(w[0].get<std::string>().find("GPU 0000:11:00.0"), std::string::npos) << w.dump();
+  }
 }
 
 TEST(energy_meter_cli, CsvWithAnotherHeaderIsRefusedBeforeTheCommandRuns) {
