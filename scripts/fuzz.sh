@@ -18,7 +18,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${JOULEVAL_BUILD_DIR:-$root/build}
 fuzz_build=${JOULEVAL_FUZZ_BUILD_DIR:-$root/build-fuzz}
 all=(mmlu_csv arc_jsonl hellaswag_jsonl hellaswag_text truthfulqa_json gsm8k_jsonl sweep_config gguf_summary
-  external_meter)
+  external_meter endpoint_response)
 
 seconds=60 total= jobs=1 datasets= replay_only=0 fresh=0 keep_going=0 harnesses=()
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
