@@ -38,6 +38,10 @@
 #   --tasks LIST        sweep tasks (default mmlu,arc_challenge,hellaswag,truthfulqa_mc1,truthfulqa_mc2,gsm8k)
 #   --limit N           items per scoring task (default 1000)   --gen-limit N   GSM8K prompts (default 256)
 #   --reps N            repetitions (default 3)
+#   --sweep-gpus LIST   the sweep stage as one `jouleval sweep` per entry, each seeing only its GPUs
+#                       (CUDA_VISIBLE_DEVICES; '+' joins GPUs of one entry: 0,1,2,3 or 0+1,2+3), all on
+#                       the same database: they share out the cells (claims) and measure side by side
+#                       (per-GPU measurement locks). Placements then name the entry's GPUs (gpu, gpus:0)
 #   --speed-settings L  settings of the speed stage, or "all" (default hs,mmlu5,mmlu0,gsm8k-gen)
 #   --seconds S         wall seconds this invocation may use (default: no limit); nothing is started
 #                       that may not end within them, the sweep gets what is left. Exit 5: run again.
@@ -73,6 +77,7 @@ limit=""
 gen_limit=""
 reps=""
 speed_settings=hs,mmlu5,mmlu0,gsm8k-gen
+sweep_gpus=""
 seconds=0
 restore=""
 smoke=0
@@ -95,6 +100,7 @@ while (($#)); do
     --gen-limit) need "$@"; gen_limit=$2; shift 2 ;;
     --reps) need "$@"; reps=$2; shift 2 ;;
     --speed-settings) need "$@"; speed_settings=$2; shift 2 ;;
+    --sweep-gpus) need "$@"; [[ $2 =~ ^[A-Za-z0-9-]+([+,][A-Za-z0-9-]+)*$ ]] || usage "--sweep-gpus: expected GPU indices or UUIDs separated by ',' (one sweep each) and '+' (GPUs of one sweep), got '$2'"; sweep_gpus=$2; shift 2 ;;
     --seconds) need "$@"; seconds=$2; shift 2 ;;
     --restore) need "$@"; [[ -f $2 ]] || usage "--restore $2: no such file"; restore=$(realpath "$2"); shift 2 ;;
     --smoke) smoke=1; shift ;;
@@ -284,7 +290,8 @@ gen_cell() {
 }
 
 stage_peers() {
-  local tasks_dir=$dir/peers/tasks place=$(placement_list | cut -d';' -f1)
+  local tasks_dir=$dir/peers/tasks place
+  place=$(placement_list | cut -d';' -f1)
   mkdir -p "$tasks_dir"
   # The items jouleval scores, in llama-perplexity's formats.
   [[ -s $tasks_dir/mmlu5.bin ]] || "$jv" export-tasks --task mmlu "${data_args[@]}" --limit "$limit" --shots 5 \
@@ -355,7 +362,8 @@ stage_speed() {
       [[ ",$names," == *",$s,"* ]] || { log "speed: unknown setting '$s' (settings: $names)"; return 2; }
     done
   fi
-  local file name task flags place=$(placement_list | cut -d';' -f1)
+  local file name task flags place
+  place=$(placement_list | cut -d';' -f1)
   file=$(base_models | head -1)
   while IFS='|' read -r name task flags; do
     [[ $speed_settings == all || ",$speed_settings," == *",$name,"* ]] || continue
@@ -392,18 +400,42 @@ stage_sweep() {
   if ((budget > 0)); then log "sweep (budget $budget s)"; else log "sweep (no time limit)"; fi
   # The budget stops the sweep between repetitions; the SIGKILL (which the sweep survives by design:
   # its next run resumes) guards against a repetition that runs longer than the invocation has left.
-  if ((budget > 0)); then
-    timeout --signal=KILL $((budget + 20)) "$jv" "${args[@]}" >"$dir/logs/sweep.json" 2>>"$dir/logs/sweep.log"
+  local guard=()
+  ((budget > 0)) && guard=(timeout --signal=KILL $((budget + 20)))
+  local rc=0
+  if [[ -z $sweep_gpus ]]; then
+    "${guard[@]}" "$jv" "${args[@]}" >"$dir/logs/sweep.json" 2>>"$dir/logs/sweep.log"
+    rc=$?
+    tail -3 "$dir/logs/sweep.log"
   else
-    "$jv" "${args[@]}" >"$dir/logs/sweep.json" 2>>"$dir/logs/sweep.log"
+    # One sweep per entry of --sweep-gpus, all on the same configuration and database.
+    local entry pids=() names=() i r
+    IFS=, read -r -a entries <<<"$sweep_gpus"
+    for entry in "${entries[@]}"; do
+      local name=sweep.gpu-${entry//+/-}
+      log "sweep on CUDA_VISIBLE_DEVICES=${entry//+/,} (logs/$name.log)"
+      CUDA_VISIBLE_DEVICES=${entry//+/,} "${guard[@]}" "$jv" "${args[@]}" >"$dir/logs/$name.json" \
+        2>>"$dir/logs/$name.log" &
+      pids+=($!)
+      names+=("$name")
+    done
+    for i in "${!pids[@]}"; do
+      wait "${pids[$i]}"
+      r=$?
+      tail -2 "$dir/logs/${names[$i]}.log"
+      # The worst outcome: a failure (1) over a stop at the budget (5) over success.
+      if ((r != 0 && r != 5 && r != 137)); then
+        rc=$r
+      elif ((r != 0 && (rc == 0 || rc == 5 || rc == 137))); then
+        rc=$r
+      fi
+    done
   fi
-  local rc=$?
   [[ -n $smi_pid ]] && kill "$smi_pid" 2>/dev/null
-  tail -3 "$dir/logs/sweep.log"
   case $rc in
     0) return 0 ;;
     5 | 137) log "sweep: stopped at the budget; run again to resume"; return 5 ;;
-    *) log "sweep: failed (exit $rc); see $dir/logs/sweep.log"; return 1 ;;
+    *) log "sweep: failed (exit $rc); see $dir/logs/sweep*.log"; return 1 ;;
   esac
 }
 

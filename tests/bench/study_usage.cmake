@@ -14,6 +14,8 @@ expect(2 "unknown stage 'sweeep'" --stages sweeep --dir ${OUT})
 expect(2 "unknown argument --frobnicate" --frobnicate)
 expect(2 "--dir needs a value" --dir)
 expect(2 "expected a whole number, got 'ten'" --seconds ten)
+expect(2 "--sweep-gpus: expected GPU indices or UUIDs" --sweep-gpus "0,,1")
+expect(2 "--sweep-gpus: expected GPU indices or UUIDs" --sweep-gpus "0,../x")
 # No data and no --smoke: the data stage fails, names the options, and the driver exits 1.
 expect(1 "give --data DIR or set JOULEVAL_DATA_DIR" --stages build,data --dir ${OUT} --jouleval ${JOULEVAL})
 # A missing binary: the build stage fails naming it.

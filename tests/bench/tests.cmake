@@ -19,3 +19,10 @@ add_test(NAME bench.study_placement_list
   COMMAND bash -c "rm -rf \"$1\" && \"$2\" --smoke --stages data --placements cpu,gpus:0,1 --dir \"$1\" --jouleval \"$3\" >/dev/null && grep -qx 'placements = \\[\"cpu\",\"gpus:0,1\"\\]' \"$1/configs/study.toml\""
           _ ${CMAKE_BINARY_DIR}/bench-placements ${PROJECT_SOURCE_DIR}/bench/study.sh $<TARGET_FILE:jouleval_cli>)
 set_tests_properties(bench.study_placement_list PROPERTIES LABELS bench TIMEOUT 120)
+
+# --sweep-gpus: one sweep per entry on the same database share out the cells; every cell is measured
+# once, both sweeps end, and the stage is complete (on the CPU the two take turns on the host's lock).
+add_test(NAME bench.study_sweep_gpus
+  COMMAND bash -c "rm -rf \"$1\" && \"$2\" --smoke --stages models,quantize,sweep --sweep-gpus 0,1 --dir \"$1\" --jouleval \"$3\" >\"$1.log\" 2>&1 || { cat \"$1.log\"; exit 1; }; test -f \"$1/logs/sweep.gpu-0.log\" -a -f \"$1/logs/sweep.gpu-1.log\" -a -f \"$1/stages/sweep.done\" || exit 1; n=$(\"$3\" export \"$1/study.db\" --format csv --columns precision,task,reps | tail -n +2 | sort | uniq | grep -c ',1$'); echo \"cells measured once: $n\"; test \"$n\" = 9"
+          _ ${CMAKE_BINARY_DIR}/bench-sweep-gpus ${PROJECT_SOURCE_DIR}/bench/study.sh $<TARGET_FILE:jouleval_cli>)
+set_tests_properties(bench.study_sweep_gpus PROPERTIES LABELS bench TIMEOUT 300)
