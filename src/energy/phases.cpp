@@ -281,4 +281,21 @@ std::vector<results::PhaseEnergy> compute_phases(const std::vector<engine::Gener
   return out;
 }
 
+DecodeStepTimes decode_step_times(const std::vector<engine::GenerationStep>& steps) {
+  DecodeStepTimes t;
+  double total = 0.0;
+  double host = 0.0;
+  for (const auto& s : steps) {
+    if (s.prompt_tokens != 0 || s.decode_tokens == 0) continue;
+    ++t.steps;
+    total += s.end_s - s.begin_s;
+    host += s.host_s;
+  }
+  if (t.steps > 0) {
+    t.mean_s = total / static_cast<double>(t.steps);
+    t.mean_host_s = host / static_cast<double>(t.steps);
+  }
+  return t;
+}
+
 }  // namespace jouleval::energy

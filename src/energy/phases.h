@@ -53,4 +53,14 @@ std::vector<results::PhaseEnergy> compute_phases(const std::vector<engine::Gener
                                                  const std::vector<PhaseMeterInput>& meters,
                                                  size_t min_samples = kMinPhaseSamples);
 
+// The decode steps of a generation window (steps without prompt tokens): how many, and their mean
+// seconds in all, on the host (GenerationStep::host_s: argmax, detokenisation, stop strings) and in
+// the rest (llama_decode, the copy of its outputs, building the batch). All 0 without such a step.
+struct DecodeStepTimes {
+  int64_t steps = 0;
+  double mean_s = 0.0;
+  double mean_host_s = 0.0;
+};
+DecodeStepTimes decode_step_times(const std::vector<engine::GenerationStep>& steps);
+
 }  // namespace jouleval::energy

@@ -172,6 +172,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
         [&](std::span<const PlanOutput> outputs) {
           // Per sequence, on the pool: argmax, detokenisation of the new token, stop strings in the text
           // it can have completed (docs/engine.md "Batched generation").
+          const double host_begin = steady_seconds();
           outcomes.assign(outputs.size(), Outcome{});
           m.pool->parallel_for(static_cast<int64_t>(outputs.size()), [&](int64_t k) {
             const PlanOutput& out = outputs[static_cast<size_t>(k)];
@@ -208,6 +209,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
             r.text = a.text->text().substr(0, o.cut);
             finished.push_back(outputs[k].id);
           }
+          step.host_s += steady_seconds() - host_begin;
         },
         split && !m.gen_samplers.empty());
     step.end_s = steady_seconds();

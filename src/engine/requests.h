@@ -98,6 +98,8 @@ struct GenerationStep {
   int32_t active_sequences = 0;  // sequences holding a slot during the step
   int32_t sequence_slots = 0;    // sequences the generation context can hold
   int32_t waiting = 0;           // prompts not yet admitted when the step ended
+  double host_s = 0.0;           // of end_s - begin_s, the host's work on the outputs (argmax,
+                                 // detokenisation, stop strings); the rest is llama_decode and its outputs' copy
 };
 
 // Progress callback: (done, total) in requests. Called from the evaluating thread.

@@ -693,6 +693,12 @@ class SweepRun {
       rep.llama_revision = util::build::kLlamaRevision;
       rep.peak_rss_bytes = host_memory.peak_bytes();
       rep.phases = generation_phases(steps, measured, monitor_.meters_status());
+      if (const energy::DecodeStepTimes t = energy::decode_step_times(steps); t.steps > 0) {
+        observer_.message(fmt::format(
+            "decode steps: {} without prompt tokens, {:.1f} ms each: {:.1f} ms in llama_decode and the copy of "
+            "its outputs, {:.1f} ms on the host (argmax, detokenisation, stop strings)",
+            t.steps, 1e3 * t.mean_s, 1e3 * (t.mean_s - t.mean_host_s), 1e3 * t.mean_host_s));
+      }
       if (served != nullptr) {  // before the meters move out of `measured`
         const auto timings = served->take_request_timings();
         const auto spans = served->take_request_spans();

@@ -53,6 +53,20 @@ const results::PhaseEnergy& find(const std::vector<results::PhaseEnergy>& rows, 
   throw std::runtime_error("no row " + phase + " " + meter);
 }
 
+// decode_step_times: the steps without prompt tokens, their mean time and the host's share of it.
+TEST(energy_phases, DecodeStepTimesAreTheMeansOfThePureDecodeSteps) {
+  std::vector<GenerationStep> steps = {step(0, 1, 100, 0, 4, 4), step(1, 1.04, 0, 4, 4, 4), step(2, 2.06, 0, 4, 4, 4),
+                                       step(3, 3.5, 10, 4, 4, 4)};
+  steps[1].host_s = 0.01;
+  steps[2].host_s = 0.02;
+  steps[3].host_s = 0.3;  // a refill step: not a decode step
+  const DecodeStepTimes t = decode_step_times(steps);
+  EXPECT_EQ(t.steps, 2);
+  EXPECT_NEAR(t.mean_s, 0.05, 1e-12);
+  EXPECT_NEAR(t.mean_host_s, 0.015, 1e-12);
+  EXPECT_EQ(decode_step_times({step(0, 1, 100, 0, 4, 4)}).steps, 0);
+}
+
 TEST(energy_phases, SplitsTimeTokensAndCounterScaledEnergy) {
   // 100 W throughout (samples every 0.125 s); the counter says 1200 J over the 10 s window, where the
   // samples integrate to 1000 J: every phase's integral is scaled by 1.2 (120 W).

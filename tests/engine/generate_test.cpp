@@ -97,6 +97,14 @@ TEST(Generate, ChunkedPrefillEqualsWholePrefill) {
     beside = beside || (s.prompt_tokens > 0 && s.decode_tokens > 0);
   }
   EXPECT_TRUE(beside);  // prompt chunks ran beside decode tokens
+  // The host's share of each step (argmax, detokenisation, stop strings) is timed, inside the step.
+  double host = 0;
+  for (const GenerationStep& s : steps) {
+    EXPECT_GE(s.host_s, 0.0);
+    EXPECT_LE(s.host_s, s.end_s - s.begin_s);
+    host += s.host_s;
+  }
+  EXPECT_GT(host, 0.0);
   // One decode call per step: no step waits for a prefill of several calls.
   EXPECT_EQ(model->counters().decode_calls, static_cast<int64_t>(steps.size()));
 }
