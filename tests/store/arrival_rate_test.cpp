@@ -30,39 +30,6 @@ void raw_sql(const std::filesystem::path& file, const std::string& sql) {
   sqlite3_close(db);
 }
 
-// The cells table of schema version 6 as jouleval wrote it (its key without arrival_rate).
-constexpr const char* kVersion6Cells = R"sql(
-CREATE TABLE cells_v6 (
-  id INTEGER PRIMARY KEY,
-  machine_id TEXT NOT NULL REFERENCES machines(id),
-  model TEXT NOT NULL, model_sha256 TEXT NOT NULL, file_sha256 TEXT NOT NULL, precision TEXT NOT NULL,
-  kv_type TEXT NOT NULL, placement TEXT NOT NULL, task TEXT NOT NULL, item_limit INTEGER NOT NULL,
-  shots INTEGER NOT NULL, preset TEXT NOT NULL, seed INTEGER NOT NULL,
-  context_size INTEGER NOT NULL, batch_size INTEGER NOT NULL, ubatch_size INTEGER NOT NULL,
-  scoring_lanes INTEGER NOT NULL, max_sequences INTEGER NOT NULL, threads INTEGER NOT NULL,
-  flash_attention TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'skipped', 'failed')),
-  skip_reason TEXT NOT NULL DEFAULT '',
-  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
-  model_path TEXT NOT NULL DEFAULT '', model_size_bytes INTEGER NOT NULL DEFAULT 0,
-  model_params INTEGER NOT NULL DEFAULT 0, weight_types TEXT NOT NULL DEFAULT '',
-  random_weights INTEGER NOT NULL DEFAULT 0, load_seconds REAL NOT NULL DEFAULT 0,
-  peak_gpu_memory_bytes INTEGER NOT NULL DEFAULT 0, engine_used_json TEXT NOT NULL DEFAULT '{}',
-  reference_precision TEXT, answer_flips REAL, mean_kl REAL,
-  UNIQUE (machine_id, model, model_sha256, file_sha256, precision, kv_type, placement, task, item_limit, shots,
-          preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads,
-          flash_attention));
-INSERT INTO cells_v6 SELECT id, machine_id, model, model_sha256, file_sha256, precision, kv_type, placement, task,
-  item_limit, shots, preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads,
-  flash_attention, status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types,
-  random_weights, load_seconds, peak_gpu_memory_bytes, engine_used_json, reference_precision, answer_flips, mean_kl
-FROM cells;
-DROP TABLE cells;
-ALTER TABLE cells_v6 RENAME TO cells;
-PRAGMA user_version = 6;
-UPDATE meta SET value = '6' WHERE key = 'schema_version';
-)sql";
-
 CellKey served(double rate) {
   CellKey key = make_key("served", "gsm8k");
   key.engine.max_sequences = 8;
@@ -95,7 +62,7 @@ TEST_F(store_arrival_rate, AVersionSixFileReadsAsAClosedLoopMergesAndIsUpgraded)
     store.add_repetition(old_id, rep);
     store.finish_cell(old_id, {{"exact_match", 0.5, 0.1}}, {}, Fidelity{});
   }
-  raw_sql(path("v6.db"), kVersion6Cells);
+  raw_sql(path("v6.db"), old_cells_sql(6));
   {
     Store read_only(path("v6.db"), {.create = false, .read_only = true});
     EXPECT_EQ(read_only.schema_version(), 6);

@@ -2,7 +2,6 @@
 // "Chat completions"): a chat cell and a completions cell of the same server are two cells, the API
 // is read back and merged, and version 6 and 7 files (whose endpoint cells were all completions) are
 // read as they are, merged, and upgraded in place without losing their cells.
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -55,50 +54,6 @@ TEST_F(store_endpoint_api, AChatCellAndACompletionsCellAreTwoCells) {
   EXPECT_EQ(cells[1].key.engine.endpoint_api, "completions");
 }
 
-// The cells table of schema versions 3 to 6 (without arrival_rate and endpoint_api), and of
-// version 7 (arrival_rate in the key, without endpoint_api), as jouleval wrote them.
-constexpr const char* kCellsColumns = R"sql(
-  id INTEGER PRIMARY KEY,
-  machine_id TEXT NOT NULL REFERENCES machines(id),
-  model TEXT NOT NULL, model_sha256 TEXT NOT NULL, file_sha256 TEXT NOT NULL, precision TEXT NOT NULL,
-  kv_type TEXT NOT NULL, placement TEXT NOT NULL, task TEXT NOT NULL, item_limit INTEGER NOT NULL,
-  shots INTEGER NOT NULL, preset TEXT NOT NULL, seed INTEGER NOT NULL,
-  context_size INTEGER NOT NULL, batch_size INTEGER NOT NULL, ubatch_size INTEGER NOT NULL,
-  scoring_lanes INTEGER NOT NULL, max_sequences INTEGER NOT NULL, threads INTEGER NOT NULL,
-  flash_attention TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'skipped', 'failed')),
-  skip_reason TEXT NOT NULL DEFAULT '',
-  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
-  model_path TEXT NOT NULL DEFAULT '', model_size_bytes INTEGER NOT NULL DEFAULT 0,
-  model_params INTEGER NOT NULL DEFAULT 0, weight_types TEXT NOT NULL DEFAULT '',
-  random_weights INTEGER NOT NULL DEFAULT 0, load_seconds REAL NOT NULL DEFAULT 0,
-  peak_gpu_memory_bytes INTEGER NOT NULL DEFAULT 0, engine_used_json TEXT NOT NULL DEFAULT '{}',
-  reference_precision TEXT, answer_flips REAL, mean_kl REAL,)sql";
-constexpr const char* kCopiedColumns = R"sql(id, machine_id, model, model_sha256, file_sha256, precision,
-  kv_type, placement, task, item_limit, shots, preset, seed, context_size, batch_size, ubatch_size, scoring_lanes,
-  max_sequences, threads, flash_attention, status, skip_reason, run_id, model_path, model_size_bytes, model_params,
-  weight_types, random_weights, load_seconds, peak_gpu_memory_bytes, engine_used_json, reference_precision,
-  answer_flips, mean_kl)sql";
-constexpr const char* kKeyColumns = R"sql(machine_id, model, model_sha256, file_sha256, precision, kv_type,
-  placement, task, item_limit, shots, preset, seed, context_size, batch_size, ubatch_size, scoring_lanes,
-  max_sequences, threads, flash_attention)sql";
-
-std::string old_cells(int version) {
-  const bool v7 = version == 7;
-  return fmt::format(R"sql(
-CREATE TABLE cells_old ({0}
-  {1}
-  UNIQUE ({2}{3}));
-INSERT INTO cells_old ({4}{3}) SELECT {4}{3} FROM cells;
-DROP TABLE cells;
-ALTER TABLE cells_old RENAME TO cells;
-PRAGMA user_version = {5};
-UPDATE meta SET value = '{5}' WHERE key = 'schema_version';
-)sql",
-                     kCellsColumns, v7 ? "arrival_rate REAL NOT NULL DEFAULT 0," : "", kKeyColumns,
-                     v7 ? ", arrival_rate" : "", kCopiedColumns, version);
-}
-
 // A file of `version` (6 or 7) holding an endpoint cell (completions, the only API then; at 4.5
 // requests per second for version 7) with a repetition and an in-process cell. Returns their ids.
 std::pair<int64_t, int64_t> write_old_file(const std::filesystem::path& file, int version) {
@@ -117,7 +72,8 @@ std::pair<int64_t, int64_t> write_old_file(const std::filesystem::path& file, in
   EXPECT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
   EXPECT_EQ(sqlite3_exec(db, "PRAGMA foreign_keys = OFF", nullptr, nullptr, nullptr), SQLITE_OK);
   char* error = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, old_cells(version).c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+  EXPECT_EQ(sqlite3_exec(db, old_cells_sql(version).c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error ? error : "");
   sqlite3_free(error);
   sqlite3_close(db);
   return {served, local};

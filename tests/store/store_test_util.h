@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <string>
 
@@ -101,6 +103,52 @@ inline Cell make_pending_cell(const std::string& machine_id, const CellKey& key)
   c.load_seconds = 3.25;
   c.peak_gpu_memory_bytes = 16'000'000'000ULL;
   return c;
+}
+
+// SQL that turns a file's cells table into the cells table of schema version `version` as jouleval
+// wrote it (6, and 3 to 5: without arrival_rate and endpoint_api; 7: arrival_rate in the key, without
+// endpoint_api), its rows kept, and stamps the file with that version: a genuine old file for the
+// upgrade and merge tests. Written out here, not derived from src/store/schema.cpp (what the tests check).
+constexpr const char* kCellsColumns = R"sql(
+  id INTEGER PRIMARY KEY,
+  machine_id TEXT NOT NULL REFERENCES machines(id),
+  model TEXT NOT NULL, model_sha256 TEXT NOT NULL, file_sha256 TEXT NOT NULL, precision TEXT NOT NULL,
+  kv_type TEXT NOT NULL, placement TEXT NOT NULL, task TEXT NOT NULL, item_limit INTEGER NOT NULL,
+  shots INTEGER NOT NULL, preset TEXT NOT NULL, seed INTEGER NOT NULL,
+  context_size INTEGER NOT NULL, batch_size INTEGER NOT NULL, ubatch_size INTEGER NOT NULL,
+  scoring_lanes INTEGER NOT NULL, max_sequences INTEGER NOT NULL, threads INTEGER NOT NULL,
+  flash_attention TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'skipped', 'failed')),
+  skip_reason TEXT NOT NULL DEFAULT '',
+  run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  model_path TEXT NOT NULL DEFAULT '', model_size_bytes INTEGER NOT NULL DEFAULT 0,
+  model_params INTEGER NOT NULL DEFAULT 0, weight_types TEXT NOT NULL DEFAULT '',
+  random_weights INTEGER NOT NULL DEFAULT 0, load_seconds REAL NOT NULL DEFAULT 0,
+  peak_gpu_memory_bytes INTEGER NOT NULL DEFAULT 0, engine_used_json TEXT NOT NULL DEFAULT '{}',
+  reference_precision TEXT, answer_flips REAL, mean_kl REAL,)sql";
+constexpr const char* kCopiedColumns = R"sql(id, machine_id, model, model_sha256, file_sha256, precision,
+  kv_type, placement, task, item_limit, shots, preset, seed, context_size, batch_size, ubatch_size, scoring_lanes,
+  max_sequences, threads, flash_attention, status, skip_reason, run_id, model_path, model_size_bytes, model_params,
+  weight_types, random_weights, load_seconds, peak_gpu_memory_bytes, engine_used_json, reference_precision,
+  answer_flips, mean_kl)sql";
+constexpr const char* kKeyColumns = R"sql(machine_id, model, model_sha256, file_sha256, precision, kv_type,
+  placement, task, item_limit, shots, preset, seed, context_size, batch_size, ubatch_size, scoring_lanes,
+  max_sequences, threads, flash_attention)sql";
+
+inline std::string old_cells_sql(int version) {
+  const bool v7 = version == 7;
+  return fmt::format(R"sql(
+CREATE TABLE cells_old ({0}
+  {1}
+  UNIQUE ({2}{3}));
+INSERT INTO cells_old ({4}{3}) SELECT {4}{3} FROM cells;
+DROP TABLE cells;
+ALTER TABLE cells_old RENAME TO cells;
+PRAGMA user_version = {5};
+UPDATE meta SET value = '{5}' WHERE key = 'schema_version';
+)sql",
+                     kCellsColumns, v7 ? "arrival_rate REAL NOT NULL DEFAULT 0," : "", kKeyColumns,
+                     v7 ? ", arrival_rate" : "", kCopiedColumns, version);
 }
 
 }  // namespace jouleval::store::test_util
