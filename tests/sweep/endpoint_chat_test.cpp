@@ -8,6 +8,7 @@
 #include <atomic>
 
 #include "../endpoint/fake_server.h"
+#include "endpoint_sweep_fixture.h"
 #include "energy/monitor.h"
 #include "store/store.h"
 #include "sweep/runner.h"
@@ -23,59 +24,15 @@ using endpoint::testing::FakeReply;
 using endpoint::testing::FakeServer;
 using nlohmann::json;
 
-class EndpointChat : public ::testing::Test {
+class EndpointChat : public endpoint_test::EndpointSweepTest {
  protected:
-  void SetUp() override {
-    ::setenv("JOULEVAL_SHARE_DIR", JOULEVAL_SHARE_DIR_FOR_TESTS, 1);
-    std::string pattern = (fs::temp_directory_path() / "jouleval-endpoint-chat-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
   // GSM8K samples through `server` with `api`, one repetition, no idle baseline or warm-up, no meters.
   SweepConfig config(const FakeServer& server, const std::string& api,
                      tasks::TaskId task = tasks::TaskId::kGsm8k) const {
-    SweepConfig c;
-    c.database = dir_ / "results.db";
-    c.use_samples = true;
-    c.endpoint = endpoint::EndpointOptions{server.url(), "fake-model", 2, 10};
+    SweepConfig c = endpoint_config(server, task, 2, 3);
     c.endpoint->api = api;
-    ModelSpec spec;
-    spec.label = "fake-model";
-    c.models = {spec};
-    c.precisions.clear();
-    c.kv_types.clear();
-    c.placements.clear();
-    c.tasks = {task};
-    c.limit = 3;
-    c.repetitions = 1;
-    c.idle_seconds = 0;
-    c.warmup_requests = 0;
     return c;
   }
-
-  static SweepResult run(const SweepConfig& c) {
-    energy::MonitorOptions mo;
-    mo.use_nvml = false;
-    mo.use_rapl = false;
-    mo.sampler_thread = false;
-    energy::Monitor monitor(mo);
-    const PreparedSweep prepared = prepare_sweep(c);
-    store::Store store(c.database);
-    Observer quiet;
-    return run_sweep(prepared, monitor, store, quiet);
-  }
-
-  static std::vector<results::Cell> cells_of(const fs::path& db) {
-    store::Store s(db, {.create = false, .read_only = true});
-    return s.cells({.with_items = true});
-  }
-
-  fs::path dir_;
 };
 
 // Answers chat requests (with `messages`) and completions requests (with `prompt`), whole only.

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "../endpoint/fake_server.h"
+#include "endpoint_sweep_fixture.h"
 #include "energy/monitor.h"
 #include "results/identity.h"
 #include "store/store.h"
@@ -25,57 +26,12 @@ using endpoint::testing::FakeReply;
 using endpoint::testing::FakeServer;
 using nlohmann::json;
 
-class EndpointRunner : public ::testing::Test {
+class EndpointRunner : public endpoint_test::EndpointSweepTest {
  protected:
-  void SetUp() override {
-    ::setenv("JOULEVAL_SHARE_DIR", JOULEVAL_SHARE_DIR_FOR_TESTS, 1);
-    std::string pattern = (fs::temp_directory_path() / "jouleval-endpoint-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
   // GSM8K samples through `server`, one repetition, no idle baseline or warm-up, no meters.
   SweepConfig config(const FakeServer& server, tasks::TaskId task = tasks::TaskId::kGsm8k) const {
-    SweepConfig c;
-    c.database = dir_ / "results.db";
-    c.use_samples = true;
-    c.endpoint = endpoint::EndpointOptions{server.url(), "fake-model", 3, 10};
-    ModelSpec spec;
-    spec.label = "fake-model";
-    c.models = {spec};
-    c.precisions.clear();
-    c.kv_types.clear();
-    c.placements.clear();
-    c.tasks = {task};
-    c.limit = 4;
-    c.repetitions = 1;
-    c.idle_seconds = 0;
-    c.warmup_requests = 0;
-    return c;
+    return endpoint_config(server, task, 3, 4);
   }
-
-  static SweepResult run(const SweepConfig& c) {
-    energy::MonitorOptions mo;
-    mo.use_nvml = false;
-    mo.use_rapl = false;
-    mo.sampler_thread = false;
-    energy::Monitor monitor(mo);
-    const PreparedSweep prepared = prepare_sweep(c);
-    store::Store store(c.database);
-    Observer quiet;
-    return run_sweep(prepared, monitor, store, quiet);
-  }
-
-  static std::vector<results::Cell> cells_of(const fs::path& db) {
-    store::Store s(db, {.create = false, .read_only = true});
-    return s.cells({.with_items = true});
-  }
-
-  fs::path dir_;
 };
 
 TEST_F(EndpointRunner, AGenerationCellIsStoredWithTheServersIdentityAndUsage) {
