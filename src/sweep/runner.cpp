@@ -399,15 +399,19 @@ class SweepRun {
     std::vector<int32_t> stored;
   };
   std::optional<Claimed> claim_open_cell(size_t i, const results::CellKey& key, bool& busy) {
-    auto progress = store_.find_cell(machine_id_, key);
-    if (progress && progress->status == results::CellStatus::kDone &&
-        static_cast<int>(progress->done_repetitions.size()) >= config_.repetitions) {
+    // A cell finished with every repetition is reported as already done, not claimed.
+    auto finished = [&](const std::optional<store::CellProgress>& p) {
+      if (!p || p->status != results::CellStatus::kDone ||
+          static_cast<int>(p->done_repetitions.size()) < config_.repetitions)
+        return false;
       CellOutcome outcome;
       outcome.kind = CellOutcome::Kind::kAlreadyDone;
-      log_items(key, progress->id);
-      record_outcome(i, key, progress->id, outcome);
-      return std::nullopt;
-    }
+      log_items(key, p->id);
+      record_outcome(i, key, p->id, outcome);
+      return true;
+    };
+    auto progress = store_.find_cell(machine_id_, key);
+    if (finished(progress)) return std::nullopt;
     const int64_t id = progress ? progress->id : store_.ensure_cell(machine_id_, key);
     const store::ClaimResult claim =
         store_.claim_cell(id, claims_->me(), [this](const store::ClaimHolder& h) { return claims_->alive(h); });
@@ -423,7 +427,13 @@ class SweepRun {
       observer_.message(fmt::format("{}: taking over from a process that stopped ({})", results::describe(key),
                                     ClaimKeeper::describe(*claim.previous)));
     }
+    // Another process may have finished the cell and released it between the look above and the
+    // claim (seen under load: sweep.Runner.ACellClaimedByALiveProcessIsWaitedForNotMeasured).
     auto now = store_.find_cell(machine_id_, key);
+    if (finished(now)) {
+      store_.release_claim(id, claims_->me().owner);
+      return std::nullopt;
+    }
     return Claimed{id, now ? now->done_repetitions : std::vector<int32_t>{}};
   }
 
