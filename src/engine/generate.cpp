@@ -44,6 +44,24 @@ double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// The prompt tokens that every waiting prompt begins with, if there are at least
+// kMinSharedPrefixTokens and two prompts or more; else 0. Each prompt keeps at least its last token
+// out of the prefix: that token's logits give the sequence's first generated token. Token ids are
+// compared, so the prefix is exactly what each prompt's own tokenisation gives.
+int32_t shared_prefix_length(const std::deque<Active>& waiting) {
+  if (waiting.size() < 2) return 0;
+  const std::vector<llama_token>& first = waiting.front().prompt;
+  size_t n = first.size() - 1;
+  for (const Active& a : waiting) {
+    n = std::min(n, a.prompt.size() - 1);
+    n = static_cast<size_t>(
+        std::mismatch(first.begin(), first.begin() + static_cast<std::ptrdiff_t>(n), a.prompt.begin()).first -
+        first.begin());
+    if (n < static_cast<size_t>(kMinSharedPrefixTokens)) return 0;
+  }
+  return static_cast<int32_t>(n);
+}
+
 }  // namespace
 
 std::vector<GenerationResult> Model::generate(const std::vector<GenerationRequest>& requests,
@@ -76,6 +94,11 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     }
     waiting.push_back(std::move(a));
   }
+  // Longest prompts first (lm-evaluation-harness orders generation requests so too): the sequences
+  // decoded together then have similar lengths, and llama.cpp's attention spans the longest of them.
+  std::stable_sort(waiting.begin(), waiting.end(),
+                   [](const Active& a, const Active& b) { return a.prompt.size() > b.prompt.size(); });
+  const int32_t shared = shared_prefix_length(waiting);
   const auto total = static_cast<int64_t>(requests.size());
   int64_t done = total - static_cast<int64_t>(waiting.size());
   if (progress) progress(done, total);
@@ -110,6 +133,27 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
   int64_t cells_reserved = 0;
   int32_t n_active = 0;
   DecodePlan plan;
+  // A shared prompt prefix (every prompt begins with the same `shared` tokens, e.g. one few-shot
+  // preamble): evaluated once in sequence 0, its KV cache copied to every other sequence that will be
+  // used (one stream each: a copy of the stream, done by llama.cpp at the next decode call; the unified
+  // cache: the cells gain the sequence ids), and kept when a sequence ends, so that the next prompt of
+  // that slot starts after it (docs/engine.md "Shared prompt prefix").
+  if (shared > 0) {
+    const auto& prefix = waiting.front().prompt;
+    for (int32_t i = 0; i < shared; ++i) plan.add(prefix[static_cast<size_t>(i)], i, 0, -1);
+    GenerationStep step;
+    step.begin_s = steady_seconds();
+    step.prompt_tokens = shared;
+    step.sequence_slots = static_cast<int32_t>(slots.size());
+    step.waiting = static_cast<int32_t>(waiting.size());
+    m.counters.decode_calls += m.execute_on(context, batch, plan, [](std::span<const PlanOutput>) {});
+    step.end_s = steady_seconds();
+    m.generation_steps.push_back(step);
+    m.counters.prompt_tokens_evaluated += shared;
+    const auto used = static_cast<llama_seq_id>(std::min(slots.size(), waiting.size()));
+    for (llama_seq_id s = 1; s < used; ++s) llama_memory_seq_cp(mem, 0, s, -1, -1);
+    m.counters.generation_shared_prefix = std::max(m.counters.generation_shared_prefix, shared);
+  }
   std::vector<Outcome> outcomes;
   // Tokens per step: one decode call's worth. Decode tokens always go in (the generation context has
   // at most as many sequences as batch tokens), prompt chunks in what is left.
@@ -123,6 +167,8 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       if (n_active > 0 && cells_reserved + waiting.front().cells > capacity) break;
       slots[s] = std::move(waiting.front());
       slots[s].text.emplace(m.vocab, m.detokenize_rules);
+      slots[s].prefilled = shared;
+      m.counters.prompt_tokens_reused += shared;
       waiting.pop_front();
       cells_reserved += slots[s].cells;
       ++n_active;
@@ -220,7 +266,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       Active& a = slots[static_cast<size_t>(s)];
       GenerationResult& r = results[static_cast<size_t>(a.request)];
       r.n_generated_tokens = a.n_generated();
-      llama_memory_seq_rm(mem, s, -1, -1);
+      llama_memory_seq_rm(mem, s, shared > 0 ? shared : -1, -1);  // the shared prefix stays for the next prompt
       cells_reserved -= a.cells;
       --n_active;
       a = Active{};

@@ -37,6 +37,12 @@ inline int32_t generation_sequence_cap(bool on_gpu, int32_t max_sequences_option
   return cap < fits ? cap : fits;
 }
 
+// Generation evaluates a prompt prefix that every prompt of a call shares once and copies its KV
+// cache to the sequences, when it has at least this many tokens (docs/engine.md "Shared prompt
+// prefix"). A copy costs a stream's memory on the device whatever the prefix's length; below this,
+// evaluating the prefix with each prompt is as cheap and avoids the copies.
+inline constexpr int32_t kMinSharedPrefixTokens = 32;
+
 // Tokens per decode call (ModelOptions::batch_size; 0 = chosen at load). llama.cpp reserves one
 // output row per sequence in every batch and aborts when max_sequences exceeds the batch size, so
 // batch_size >= max_sequences is required as well (Model::load names both when it is not).

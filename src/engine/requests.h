@@ -73,6 +73,9 @@ struct WorkCounters {
   // Generated tokens (EOG included) whose argmax the device took (ModelOptions::device_argmax);
   // the others' logits were copied to the host.
   int64_t tokens_sampled_on_device = 0;
+  // Generation: the longest prompt prefix shared by every prompt of a call that was evaluated once
+  // and copied to the sequences (docs/engine.md "Shared prompt prefix"); 0 when none was.
+  int32_t generation_shared_prefix = 0;
 
   WorkCounters& operator+=(const WorkCounters& o) {
     prompt_tokens_evaluated += o.prompt_tokens_evaluated;
@@ -82,6 +85,7 @@ struct WorkCounters {
     tokens_sampled_on_device += o.tokens_sampled_on_device;
     generation_sequences = std::max(generation_sequences, o.generation_sequences);
     generation_sequences_wanted = std::max(generation_sequences_wanted, o.generation_sequences_wanted);
+    generation_shared_prefix = std::max(generation_shared_prefix, o.generation_shared_prefix);
     return *this;
   }
 };

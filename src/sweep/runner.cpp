@@ -688,6 +688,11 @@ class SweepRun {
                                           ? fmt::format(" (fewer than the {} wanted: their KV cache did not fit)",
                                                         work.generation_sequences_wanted)
                                           : ""));
+        if (work.generation_shared_prefix > 0) {
+          observer_.message(fmt::format(
+              "generation: the prompts share their first {} tokens: evaluated once, {} prompt tokens reused",
+              work.generation_shared_prefix, work.prompt_tokens_reused));
+        }
       }
       results::Repetition rep;
       rep.index = r;

@@ -134,6 +134,122 @@ TEST(Generate, PrefillFirstWhenThePromptsDoNotFitBesideTheDecodeTokens) {
   EXPECT_GE(prefill_only, 3);  // the first wave's 3 prompts (~170 tokens), 16 per step, no decoding
 }
 
+// Prompts that all begin with the same three-shot preamble (~120 tokens), as few-shot prompts with
+// one set of examples do, and end with different questions.
+std::vector<GenerationRequest> preamble_prompts(int32_t max_new) {
+  const std::string preamble =
+      "Question: A GPU draws 300 W for 2 s while it decodes 512 tokens. How many joules per token?\n"
+      "Answer: 600 J / 512 tokens = 1.17 J per token.\n\n"
+      "Question: A server idles at 80 W for 10 s. How much energy is that?\nAnswer: 80 * 10 = 800 J.\n\n"
+      "Question: What is 1 Wh in joules?\nAnswer: 3600 J.\n\n";
+  std::vector<GenerationRequest> out;
+  for (const char* q : {"Question: 3 + 4 =\nAnswer:", "Question: What is the energy of 5 W for 4 s?\nAnswer:",
+                        "Question: Natalia sold 48 clips. How many?\nAnswer:", "Question: 2 kWh in J?\nAnswer:",
+                        "Question: Why?\nAnswer:",
+                        "Question: A long question about how many joules a GPU uses "
+                        "for one token when it decodes 256 sequences together?\nAnswer:",
+                        "Q"}) {
+    out.push_back({preamble + q, {}, max_new});
+  }
+  return out;
+}
+
+// The first tokens that every prompt shares, each prompt keeping its last token out (written here,
+// independently of the engine's own search).
+int64_t common_prefix(const std::vector<std::vector<int32_t>>& prompts) {
+  size_t n = prompts[0].size() - 1;
+  for (const auto& p : prompts) {
+    size_t k = 0;
+    while (k < n && k + 1 < p.size() && p[k] == prompts[0][k]) ++k;
+    n = k;
+  }
+  return static_cast<int64_t>(n);
+}
+
+// `batch` 0: the whole prefix in one decode call; 16: over several, and the rest of each prompt in
+// chunks beside the decode tokens.
+void expect_shared_prefix_evaluated_once(int32_t batch) {
+  auto options = testing::cpu_options(512, 3);  // 3 sequences for 7 prompts: slots are refilled
+  options.batch_size = batch;
+  auto model = Model::load(testing::tiny_model(), options);
+  const auto requests = preamble_prompts(6);
+  std::vector<std::vector<int32_t>> tokens;
+  int64_t all = 0;
+  for (const auto& r : requests) {
+    tokens.push_back(model->tokenize(r.prompt, true));
+    all += static_cast<int64_t>(tokens.back().size());
+  }
+  const int64_t shared = common_prefix(tokens);
+  ASSERT_GE(shared, 100);
+  model->reset_counters();
+  (void)model->take_generation_steps();
+  const auto batched = model->generate(requests);
+  const WorkCounters c = model->counters();
+  const auto steps = model->take_generation_steps();
+  const auto n = static_cast<int64_t>(requests.size());
+  EXPECT_EQ(c.prompt_tokens_evaluated, all - (n - 1) * shared);  // the prefix once, each prompt's rest
+  EXPECT_EQ(c.prompt_tokens_reused, n * shared);
+  EXPECT_EQ(c.generation_shared_prefix, shared);
+  ASSERT_FALSE(steps.empty());
+  EXPECT_EQ(steps[0].prompt_tokens, shared);  // a step of its own, counted as prefill
+  EXPECT_EQ(steps[0].decode_tokens, 0);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto single = model->generate({requests[i]});
+    EXPECT_EQ(batched[i].text, single[0].text) << i;
+    EXPECT_EQ(batched[i].n_generated_tokens, single[0].n_generated_tokens) << i;
+    EXPECT_EQ(batched[i].stop_reason, single[0].stop_reason) << i;
+    EXPECT_EQ(batched[i].n_prompt_tokens, static_cast<int32_t>(tokens[i].size())) << i;
+  }
+}
+
+TEST(Generate, SharedPromptPrefixIsEvaluatedOnce) { expect_shared_prefix_evaluated_once(0); }
+
+TEST(Generate, SharedPromptPrefixOverSeveralDecodeCalls) { expect_shared_prefix_evaluated_once(16); }
+
+TEST(Generate, ShortCommonPrefixIsNotShared) {
+  // The prompts share at most a few tokens ("Question: "): each is evaluated whole.
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 3));
+  const auto requests = prompts(4);
+  int64_t all = 0;
+  for (const auto& r : requests) all += static_cast<int64_t>(model->tokenize(r.prompt, true).size());
+  model->reset_counters();
+  (void)model->generate(requests);
+  EXPECT_EQ(model->counters().prompt_tokens_evaluated, all);
+  EXPECT_EQ(model->counters().generation_shared_prefix, 0);
+  EXPECT_EQ(model->counters().prompt_tokens_reused, 0);
+}
+
+TEST(Generate, OnePromptSharesNothing) {
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 3));
+  const auto requests = preamble_prompts(4);
+  model->reset_counters();
+  (void)model->generate({requests[0]});
+  EXPECT_EQ(model->counters().prompt_tokens_evaluated,
+            static_cast<int64_t>(model->tokenize(requests[0].prompt, true).size()));
+  EXPECT_EQ(model->counters().generation_shared_prefix, 0);
+}
+
+TEST(Generate, LongestPromptsAreAdmittedFirst) {
+  // 2 sequences, 4 prompts of different lengths: the first step (prefill) holds the two longest.
+  auto options = testing::cpu_options(512, 2);
+  auto model = Model::load(testing::tiny_model(), options);
+  std::vector<GenerationRequest> requests = {
+      {"A", {}, 2},
+      {"A much longer prompt than the others, with many more tokens in it", {}, 2},
+      {"B C", {}, 2},
+      {"The second longest prompt of the four", {}, 2}};
+  std::vector<int32_t> len;
+  for (const auto& r : requests) len.push_back(static_cast<int32_t>(model->tokenize(r.prompt, true).size()));
+  ASSERT_GT(len[1], len[3]);
+  ASSERT_GT(len[3], std::max(len[0], len[2]));
+  (void)model->take_generation_steps();
+  const auto out = model->generate(requests);
+  const auto steps = model->take_generation_steps();
+  ASSERT_FALSE(steps.empty());
+  EXPECT_EQ(steps[0].prompt_tokens, len[1] + len[3]);
+  for (size_t i = 0; i < requests.size(); ++i) EXPECT_EQ(out[i].n_prompt_tokens, len[i]) << i;
+}
+
 TEST(Generate, DeviceArgmaxFromTheEnvironmentWhenAuto) {
   GenerationRequest req{"The GPU", {}, 3};
   ::setenv("JOULEVAL_DEVICE_ARGMAX", "on", 1);
