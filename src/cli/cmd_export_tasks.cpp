@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/run_support.h"
 #include "engine/scoring_tokens.h"
 #include "engine/vocab.h"
 #include "sweep/config.h"
@@ -33,6 +34,7 @@ struct ExportTasksOptions {
   std::optional<int> shots;
   std::string preset = "lm-eval";
   uint64_t seed = 1234;
+  std::string fewshot_sampler = "lm-eval";
   std::string output;
   std::string model;  // --format tokens: the GGUF whose tokenizer gives the token ids
   int32_t window = 0;
@@ -86,7 +88,8 @@ tasks::TaskId checked_task(const ExportTasksOptions& o) {
       util::ErrorKind::kBadInput);
 }
 
-// The task exactly as `jouleval run --task T --data DIR --limit N --shots K --preset P --seed S` loads
+// The task exactly as `jouleval run --task T --data DIR --limit N --shots K --preset P --seed S
+// --fewshot-sampler F` loads
 // it: the same SweepConfig fields and the same task_options() the sweep runner uses.
 tasks::Task load_like_run(const ExportTasksOptions& o, tasks::TaskId id) {
   sweep::SweepConfig config;
@@ -95,6 +98,7 @@ tasks::Task load_like_run(const ExportTasksOptions& o, tasks::TaskId id) {
   config.limit = o.limit;
   config.shot_preset = o.preset;
   config.seed = o.seed;
+  config.fewshot_sampler = o.fewshot_sampler;
   config.tasks = {id};
   if (o.shots) config.task_settings[id].shots = *o.shots;
   return tasks::load_task(id, sweep::task_options(config, sweep::task_cell(config, id)));
@@ -189,6 +193,7 @@ Command add_export_tasks_command(CLI::App& root) {
   app.add_option("--shots", o->shots, "Few-shot examples (overrides the preset; as for `jouleval run`)");
   app.add_option("--preset", o->preset, "Shot preset: lm-eval, leaderboard or demo")->capture_default_str();
   app.add_option("--seed", o->seed, "Few-shot selection seed")->capture_default_str();
+  add_fewshot_sampler_option(app, o->fewshot_sampler)->capture_default_str();
   app.add_flag("-q,--quiet", o->quiet, "Print nothing on success");
 
   command.run = [o] {

@@ -122,6 +122,7 @@ Command add_run_command(CLI::App& root) {
                  "Shot preset: lm-eval, leaderboard or demo (GSM8K answers of at most 32 tokens)")
       ->capture_default_str();
   app.add_option("--seed", o->config.seed, "Few-shot selection seed")->capture_default_str();
+  add_fewshot_sampler_option(app, o->config.fewshot_sampler)->capture_default_str();
   app.add_option(
       "--placement", o->placement,
       "gpu, cpu, partial:N, or gpus:I[,I...][:layer|:row|:tensor] (GPU indices among the visible ones, as CUDA\n"
@@ -242,6 +243,8 @@ Command add_run_command(CLI::App& root) {
                                                  o->served_model + " --task " + o->tasks;
     if (!o->endpoint.empty() && o->endpoint_api != endpoint::kCompletionsApi)
       run.command_line += " --endpoint-api " + o->endpoint_api;
+    if (c.fewshot_sampler != sweep::SweepConfig().fewshot_sampler)
+      run.command_line += " --fewshot-sampler " + c.fewshot_sampler;
     return run_configured_sweep(c, o->monitor, run);
   };
   return command;

@@ -14,6 +14,7 @@
 #include "sweep/plan.h"
 #include "sweep/runner.h"
 #include "sweep/slurm.h"
+#include "tasks/options.h"
 #include "util/error.h"
 #include "util/json_text.h"
 
@@ -27,6 +28,7 @@ struct Options {
   energy::MonitorOptions monitor;
   SweepRunOptions run;
   std::optional<std::string> db;
+  std::optional<std::string> fewshot_sampler;
   std::optional<size_t> cell;
   bool prepare_models = false;
   std::string emit_slurm;
@@ -81,6 +83,11 @@ Command add_sweep_command(CLI::App& root) {
   app.add_option("-c,--config", o->config_file, "Sweep configuration (TOML)")->required()->check(CLI::ExistingFile);
   app.add_flag("--dry-run", o->dry_run, "List the cells and an estimate of their work; measure nothing");
   app.add_option("--db", o->db, "Results database (overrides sweep.database)");
+  app.add_option("--fewshot-sampler", o->fewshot_sampler,
+                 "How few-shot examples are chosen (overrides sweep.fewshot_sampler): lm-eval (each task's\n"
+                 "lm-eval sampler) or first_n (the first k of the pool for every item, so all prompts share one\n"
+                 "preamble); part of the cell")
+      ->check(CLI::IsMember(tasks::fewshot_samplers()));
   app.add_option("--log-items", o->run.log_items, "Also write per-item records to this JSONL file");
   app.add_flag("--json", o->run.json, "Print the results (or the dry-run plan) as JSON on stdout");
   app.add_flag("-q,--quiet", o->run.quiet, "No progress output");
@@ -110,6 +117,7 @@ Command add_sweep_command(CLI::App& root) {
   command.run = [o] {
     sweep::SweepConfig config = sweep::load_sweep_config(o->config_file);
     if (o->db) config.database = *o->db;
+    if (o->fewshot_sampler) config.fewshot_sampler = *o->fewshot_sampler;
     if (!o->emit_slurm.empty()) return emit_slurm(config, *o);
     if (o->prepare_models) {
       ProgressPrinter printer = ProgressPrinter::for_stderr(o->run.quiet);
@@ -126,6 +134,7 @@ Command add_sweep_command(CLI::App& root) {
       return 0;
     }
     o->run.command_line = "jouleval sweep --config " + o->config_file;
+    if (o->fewshot_sampler) o->run.command_line += " --fewshot-sampler " + *o->fewshot_sampler;
     o->run.only_cell = o->cell;
     if (o->cell) sweep::selected_cells(config, o->cell);  // checked before the database and meters open
     return run_configured_sweep(config, o->monitor, o->run);

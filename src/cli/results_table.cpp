@@ -116,6 +116,7 @@ nlohmann::json results_table_json(const std::vector<results::Cell>& cells,
                         {"limit", row.key.limit},
                         {"shots", row.key.shots},
                         {"seed", row.key.seed},
+                        {"fewshot_sampler", row.key.fewshot_sampler},
                         {"model_sha256", row.key.model_sha256},
                         {"file_sha256", row.key.file_sha256},
                         // The lm-evaluation-harness task version whose prompts and scoring are reproduced.

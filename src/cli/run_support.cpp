@@ -12,6 +12,7 @@
 #include "engine/backend.h"
 #include "store/store.h"
 #include "sweep/runner.h"
+#include "tasks/options.h"
 #include "util/atomic_file.h"
 #include "util/error.h"
 #include "util/json_text.h"
@@ -66,6 +67,14 @@ void add_evaluation_options(CLI::App& app, sweep::SweepConfig& c) {
       ->group("Evaluation");
 }
 
+CLI::Option* add_fewshot_sampler_option(CLI::App& app, std::string& sampler) {
+  return app
+      .add_option("--fewshot-sampler", sampler,
+                  "How few-shot examples are chosen: lm-eval (each task's lm-eval sampler) or first_n (the\n"
+                  "first k of the pool for every item, so all prompts share one preamble); part of the cell")
+      ->check(CLI::IsMember(tasks::fewshot_samplers()));
+}
+
 void check_options(const sweep::SweepConfig& config) {
   static const std::map<std::string, std::string> kOption = {{"repetitions", "--repetitions"},
                                                              {"precisions", "--precision"},
@@ -83,6 +92,7 @@ void check_options(const sweep::SweepConfig& config) {
                                                              {"limit", "--limit"},
                                                              {"seed", "--seed"},
                                                              {"shot_preset", "--preset"},
+                                                             {"fewshot_sampler", "--fewshot-sampler"},
                                                              {"placements", "--placement"}};
   sweep::validate_config(config, {[](const std::string& field) {
                                     if (auto it = kOption.find(field); it != kOption.end()) return it->second;

@@ -16,6 +16,10 @@ namespace jouleval::cli {
 // ranges are checked by check_options (sweep::validate_config), the same check a TOML file gets.
 void add_evaluation_options(CLI::App& app, sweep::SweepConfig& config);
 
+// --fewshot-sampler lm-eval|first_n into `sampler` (tasks::fewshot_samplers(); another value is a
+// usage error naming the option).
+CLI::Option* add_fewshot_sampler_option(CLI::App& app, std::string& sampler);
+
 // sweep::validate_config with the settings named by their command-line options; usage error (exit 2).
 void check_options(const sweep::SweepConfig& config);
 

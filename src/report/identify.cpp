@@ -28,7 +28,7 @@ std::string machine_base_label(const results::Machine& m) {
 }
 
 const std::vector<std::string>& workload_keys() {
-  static const std::vector<std::string> kKeys = {"task", "limit", "shots", "preset", "seed"};
+  static const std::vector<std::string> kKeys = {"task", "limit", "shots", "preset", "seed", "sampler"};
   return kKeys;
 }
 

@@ -128,8 +128,12 @@ Json higher_is_better_json(const results::LmEvalTask& task) {
 }
 
 // lm-eval's config of one leaf task (the fields of its YAML that describe what was scored).
+// `key`'s few-shot settings as lm-eval's task config shows them: the task's own sampler, or first_n
+// for a first_n cell of a task with a few-shot pool (docs/tasks.md "Few-shot").
 Json task_config(const results::LmEvalTask& task, const std::string& name, const std::string& alias,
-                 const std::string& dataset_name, int shots, int64_t seed) {
+                 const std::string& dataset_name, const results::CellKey& key) {
+  const std::string& sampler =
+      key.fewshot_sampler == "first_n" && !task.fewshot_sampler.empty() ? key.fewshot_sampler : task.fewshot_sampler;
   Json c;
   c["task"] = name;
   if (alias != name) c["task_alias"] = alias;
@@ -137,9 +141,9 @@ Json task_config(const results::LmEvalTask& task, const std::string& name, const
   c["dataset_name"] = dataset_name.empty() ? Json(nullptr) : Json(dataset_name);
   c["test_split"] = task.test_split;
   c["fewshot_split"] = task.fewshot_split.empty() ? Json(nullptr) : Json(task.fewshot_split);
-  c["num_fewshot"] = shots;
-  if (!task.fewshot_sampler.empty()) c["fewshot_config"] = {{"sampler", task.fewshot_sampler}};
-  c["fewshot_seed"] = seed;
+  c["num_fewshot"] = key.shots;
+  if (!sampler.empty()) c["fewshot_config"] = {{"sampler", sampler}};
+  c["fewshot_seed"] = key.seed;
   c["output_type"] = task.output_type;
   c["metric_list"] = metric_list_json(task);
   if (task.output_type == "generate_until") {
@@ -238,7 +242,7 @@ nlohmann::ordered_json lm_eval_results(const std::vector<results::Cell>& cells, 
       }
       results[name] = std::move(entry);
       group_subtasks[name] = Json::array();
-      configs[name] = task_config(*task, name, name, task->dataset_name, cell.key.shots, cell.key.seed);
+      configs[name] = task_config(*task, name, name, task->dataset_name, cell.key);
       versions[name] = task->version;
       n_shot[name] = cell.key.shots;
       higher[name] = higher_is_better_json(*task);
@@ -311,7 +315,7 @@ nlohmann::ordered_json lm_eval_results(const std::vector<results::Cell>& cells, 
     group_subtasks["mmlu"] = std::move(mmlu_children);
     for (const auto& subject : all) {
       const std::string sub = "mmlu_" + subject;
-      configs[sub] = task_config(*task, sub, subject, subject, cell.key.shots, cell.key.seed);
+      configs[sub] = task_config(*task, sub, subject, subject, cell.key);
       versions[sub] = task->version;
       n_shot[sub] = cell.key.shots;
       higher[sub] = higher_is_better_json(*task);
@@ -355,6 +359,7 @@ nlohmann::ordered_json lm_eval_results(const std::vector<results::Cell>& cells, 
     }
     config["fewshot_seed"] = k.seed;
     config["shot_preset"] = k.preset;
+    config["fewshot_sampler"] = k.fewshot_sampler;
     config["machine_id"] = first->machine_id;
   }
   out["config"] = std::move(config);

@@ -56,6 +56,7 @@ std::vector<IdentityField> identity_fields(const std::string& machine, const Cel
           {"shots", std::to_string(key.shots)},
           {"preset", text(key.preset)},
           {"seed", int_text(key.seed)},
+          {"sampler", text(key.fewshot_sampler)},
           {"ctx", int_text(e.context_size)},
           {"batch", int_text(e.batch_size)},
           {"ubatch", int_text(e.ubatch_size)},
@@ -120,6 +121,7 @@ nlohmann::ordered_json identity_json(const std::string& machine, const CellKey& 
   j["shots"] = key.shots;
   j["preset"] = string(key.preset);
   j["seed"] = number(key.seed);
+  j["sampler"] = string(key.fewshot_sampler);
   j["ctx"] = number(e.context_size);
   j["batch"] = number(e.batch_size);
   j["ubatch"] = number(e.ubatch_size);

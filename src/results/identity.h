@@ -16,7 +16,8 @@ namespace jouleval::results {
 // One field of a cell's identity.
 struct IdentityField {
   std::string key;    // machine-readable name: machine, model, model_sha256, file_sha256, precision, kv,
-                      // placement, task, limit, shots, preset, seed, ctx, batch, ubatch, lanes,
+                      // placement, task, limit, shots, preset, seed, sampler (the few-shot
+                      // sampler), ctx, batch, ubatch, lanes,
                       // parallel, flash_attn, threads, arrival_rate, api (an endpoint cell's
                       // generation API)
   std::string value;  // text form; "not recorded" for a value an old database lacks; arrival_rate:

@@ -36,6 +36,7 @@ std::string describe(const CellKey& key) {
   const EngineSettings& e = key.engine;
   if (key.seed != defaults.seed) out += fmt::format("/seed={}", key.seed);
   if (key.preset != defaults.preset) out += fmt::format("/preset={}", key.preset);
+  if (key.fewshot_sampler != defaults.fewshot_sampler) out += fmt::format("/sampler={}", key.fewshot_sampler);
   if (e.threads != 0) out += fmt::format("/threads={}", e.threads);
   if (e.context_size != 0) out += fmt::format("/ctx={}", e.context_size);
   if (e.batch_size != 0) out += fmt::format("/batch={}", e.batch_size);

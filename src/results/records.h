@@ -62,6 +62,9 @@ struct CellKey {
   int32_t shots = 0;
   std::string preset = "lm-eval";  // shot preset ("" = not recorded)
   int64_t seed = 1234;             // few-shot selection seed (kNotRecorded = not recorded)
+  // How the few-shot examples were chosen (tasks::TaskOptions::fewshot_sampler): "lm-eval" or
+  // "first_n"; cells stored before it was recorded were "lm-eval".
+  std::string fewshot_sampler = "lm-eval";
   EngineSettings engine;
 
   bool operator==(const CellKey&) const = default;

@@ -187,6 +187,13 @@ void migrate_add_endpoint_api(Database& db) {
   db.exec("UPDATE cells SET endpoint_api = 'completions' WHERE placement LIKE 'endpoint:%'");
 }
 
+// Version 9: how a cell's few-shot examples were chosen (docs/tasks.md "Few-shot"), part of the
+// cell identity: 'lm-eval' (each task's lm-eval sampler) or 'first_n'; every cell stored before used
+// lm-eval's. A no-op when the column exists. Needs foreign keys off, or empty tables (the create path).
+void migrate_add_fewshot_sampler(Database& db) {
+  add_cell_key_column(db, "fewshot_sampler", "TEXT NOT NULL DEFAULT 'lm-eval'");
+}
+
 int pragma_int(Database& db, const char* pragma) {
   Statement st(db, fmt::format("PRAGMA {}", pragma));
   return st.step() ? static_cast<int>(st.column_int64(0)) : 0;
@@ -219,6 +226,7 @@ void create_schema(Database& db) {
   migrate_add_request_latency(db);
   migrate_add_arrival_rate(db);
   migrate_add_endpoint_api(db);
+  migrate_add_fewshot_sampler(db);
   Statement meta(db, "INSERT INTO meta (key, value) VALUES (?, ?)");
   meta.bind_all("schema_version", std::to_string(kSchemaVersion)).run();
   meta.bind_all("created_by", fmt::format("jouleval {}", util::build::kVersion)).run();
@@ -280,6 +288,13 @@ void upgrade_schema(Database& db) {
       migrate_add_endpoint_api(db);
       Statement check(db, "PRAGMA foreign_key_check");
       if (check.step()) db.fail_message("upgrading to schema version 8: a foreign key check failed");
+      set_version(db, kSchemaVersion);
+    }
+    // Version 8 -> 9: the few-shot sampler in the cells' identity (stored cells: lm-eval).
+    if (version <= 8) {
+      migrate_add_fewshot_sampler(db);
+      Statement check(db, "PRAGMA foreign_key_check");
+      if (check.step()) db.fail_message("upgrading to schema version 9: a foreign key check failed");
       set_version(db, kSchemaVersion);
     }
     tx.commit();

@@ -9,7 +9,7 @@ namespace jouleval::store {
 // Bumped whenever a table or column changes (docs/store.md "Schema"). Files of versions
 // kOldestReadableVersion .. kSchemaVersion - 1 are read as they are by read-only commands and
 // upgraded in place when opened for writing; files of any other version are refused.
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 inline constexpr int kOldestReadableVersion = 1;
 // PRAGMA application_id of a results database ("JOUL").
 inline constexpr int kApplicationId = 0x4A4F554C;
@@ -31,7 +31,8 @@ void create_schema(Database& db);
 // repetitions.peak_rss_bytes (NULL: not recorded); v5 added the phase_energy table (empty for stored
 // repetitions); v6 the request_latency table; v7 the cells' arrival_rate, part of their key (0, a
 // closed loop, for stored cells); v8 cells.endpoint_api in the cells' key ('completions' for stored
-// endpoint cells, '' for the others). A no-op for a current file.
+// endpoint cells, '' for the others); v9 cells.fewshot_sampler in the cells' key ('lm-eval' for
+// stored cells). A no-op for a current file.
 void upgrade_schema(Database& db);
 
 // Applies the connection settings: WAL journal, synchronous FULL (durable) or NORMAL, foreign keys.

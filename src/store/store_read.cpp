@@ -17,7 +17,7 @@ std::string cell_select(int version) {
   return fmt::format(R"sql(
   SELECT id, machine_id, model, model_sha256, {}, precision, kv_type, placement, task, item_limit, shots, {},
          status, skip_reason, run_id, model_path, model_size_bytes, model_params, weight_types, random_weights,
-         load_seconds, peak_gpu_memory_bytes, reference_precision, answer_flips, mean_kl, {}, {}, {}
+         load_seconds, peak_gpu_memory_bytes, reference_precision, answer_flips, mean_kl, {}, {}, {}, {}
   FROM cells)sql",
                      v3 ? "file_sha256" : "''",
                      v3 ? "preset, seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads, "
@@ -25,7 +25,8 @@ std::string cell_select(int version) {
                         : "'', -1, -1, -1, -1, -1, -1, threads, ''",
                      v3 ? "engine_used_json" : "'{}'",
                      version >= 7 ? "arrival_rate" : "0",  // before version 7: closed loops only
-                     api);
+                     api,
+                     version >= 9 ? "fewshot_sampler" : "'lm-eval'");  // before version 9: lm-eval's samplers
 }
 
 std::string repetition_select(int version) {
@@ -78,6 +79,7 @@ Cell read_cell_row(const Statement& st) {
   c.engine_used_json = st.column_text(33);
   c.key.engine.arrival_rate = st.column_double(34);
   c.key.engine.endpoint_api = st.column_text(35);
+  c.key.fewshot_sampler = st.column_text(36);
   return c;
 }
 

@@ -13,8 +13,8 @@ namespace {
 constexpr const char* kKeyColumns =
     "machine_id, model, model_sha256, file_sha256, precision, kv_type, placement, task, item_limit, shots, preset, "
     "seed, context_size, batch_size, ubatch_size, scoring_lanes, max_sequences, threads, flash_attention, "
-    "arrival_rate, endpoint_api";
-constexpr const char* kKeyParams = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?";
+    "arrival_rate, endpoint_api, fewshot_sampler";
+constexpr const char* kKeyParams = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?";
 
 // Binds machine id + key to the parameters from `first` on; returns the next parameter index.
 int bind_key(Statement& st, int first, const std::string& machine_id, const CellKey& key) {
@@ -40,6 +40,7 @@ int bind_key(Statement& st, int first, const std::string& machine_id, const Cell
   st.bind(i++, key.engine.flash_attention);
   st.bind(i++, key.engine.arrival_rate);
   st.bind(i++, key.engine.endpoint_api);
+  st.bind(i++, key.fewshot_sampler);
   return i;
 }
 
@@ -83,13 +84,13 @@ std::optional<int64_t> Store::find_done_cell_with_precision(const std::string& m
       AND precision = ? AND kv_type = ? AND placement = ? AND task = ? AND item_limit = ? AND shots = ?
       AND preset = ? AND seed = ? AND context_size = ? AND batch_size = ? AND ubatch_size = ?
       AND scoring_lanes = ? AND max_sequences = ? AND threads = ? AND flash_attention = ? AND arrival_rate = ?
-      AND endpoint_api = ?
+      AND endpoint_api = ? AND fewshot_sampler = ?
     ORDER BY id LIMIT 1)sql");
   const EngineSettings& e = reference.engine;
   st.bind_all(machine_id, reference.model, reference.model_sha256, reference.precision, reference.kv_type,
               reference.placement, reference.task, reference.limit, reference.shots, reference.preset, reference.seed,
               e.context_size, e.batch_size, e.ubatch_size, e.scoring_lanes, e.max_sequences, e.threads,
-              e.flash_attention, e.arrival_rate, e.endpoint_api);
+              e.flash_attention, e.arrival_rate, e.endpoint_api, reference.fewshot_sampler);
   if (!st.step()) return std::nullopt;
   return st.column_int64(0);
 }

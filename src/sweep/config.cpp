@@ -168,6 +168,7 @@ nlohmann::json SweepConfig::to_json() const {
           {"tasks", tasks_json},
           {"shot_preset", shot_preset},
           {"seed", seed},
+          {"fewshot_sampler", fewshot_sampler},
           {"repetitions", repetitions},
           {"idle_seconds", idle_seconds},
           {"cooldown_seconds", cooldown_seconds},
@@ -273,6 +274,9 @@ void validate_config(const SweepConfig& c, const SettingNames& names) {
   const auto& presets = tasks::shot_presets();
   if (std::find(presets.begin(), presets.end(), c.shot_preset) == presets.end())
     fail("shot_preset", fmt::format("'{}': use {}", c.shot_preset, fmt::join(presets, ", ")));
+  const auto& samplers = tasks::fewshot_samplers();
+  if (std::find(samplers.begin(), samplers.end(), c.fewshot_sampler) == samplers.end())
+    fail("fewshot_sampler", fmt::format("'{}': use {}", c.fewshot_sampler, fmt::join(samplers, " or ")));
   for (const auto& [task, settings] : c.task_settings) {
     const std::string prefix = fmt::format("tasks.{}.", tasks::task_name(task));
     if (settings.limit) in_range(prefix + "limit", *settings.limit, 0, 100000000);
@@ -377,7 +381,7 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
                         "repetitions",     "idle_seconds",  "cooldown_seconds", "min_window_seconds",
                         "warmup_requests", "timeline",      "threads",          "context_size",
                         "max_sequences",   "scoring_lanes", "batch_size",       "ubatch_size",
-                        "flash_attention", "split"},
+                        "flash_attention", "split",         "fewshot_sampler"},
                p);
   SweepConfig config;
   if (auto v = f.get<std::string>(*sweep, "database", p)) config.database = resolve(*v);
@@ -556,6 +560,7 @@ SweepConfig load_sweep_config(const std::filesystem::path& file) {
   if (auto v = f.get_int(*sweep, "limit", p)) config.limit = *v;
   if (auto v = f.get<std::string>(*sweep, "shot_preset", p)) config.shot_preset = *v;
   if (auto v = f.get<int64_t>(*sweep, "seed", p)) config.seed = *v;
+  if (auto v = f.get<std::string>(*sweep, "fewshot_sampler", p)) config.fewshot_sampler = *v;
   if (auto v = f.get_int(*sweep, "repetitions", p)) config.repetitions = *v;
   if (auto v = f.get<double>(*sweep, "idle_seconds", p)) config.idle_seconds = *v;
   if (auto v = f.get<double>(*sweep, "cooldown_seconds", p)) config.cooldown_seconds = *v;

@@ -63,6 +63,8 @@ struct SweepConfig {
   int limit = 0;  // default per-task item limit; 0 = all
   std::string shot_preset = "lm-eval";
   int64_t seed = 1234;  // few-shot selection seed, 0 .. 2^63 - 1
+  // How few-shot examples are chosen: "lm-eval" or "first_n" (tasks::fewshot_samplers()).
+  std::string fewshot_sampler = "lm-eval";
   std::map<tasks::TaskId, TaskSettings> task_settings;
 
   int repetitions = 3;

@@ -102,6 +102,7 @@ tasks::TaskOptions task_options(const SweepConfig& config, const PlannedCell& ce
   options.shots = cell.shots;
   options.preset = config.shot_preset;
   options.seed = config.seed;
+  options.fewshot_sampler = config.fewshot_sampler;
   return options;
 }
 
@@ -119,6 +120,7 @@ results::CellKey cell_key(const SweepConfig& config, const PlannedCell& cell, co
   key.shots = cell.shots;
   key.preset = config.shot_preset;
   key.seed = config.seed;
+  key.fewshot_sampler = config.fewshot_sampler;
   key.engine = config.engine_settings();
   if (cell.concurrency > 0) key.engine.max_sequences = cell.concurrency;
   key.engine.arrival_rate = cell.arrival_rate;

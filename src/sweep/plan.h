@@ -46,7 +46,7 @@ PlannedCell task_cell(const SweepConfig& config, tasks::TaskId task);
 // GGUF type name ("Q5_K_S").
 std::string canonical_precision(const std::string& precision);
 
-// How to load the task of a planned cell (data or samples, limit, shots, preset, seed).
+// How to load the task of a planned cell (data or samples, limit, shots, preset, seed, sampler).
 tasks::TaskOptions task_options(const SweepConfig& config, const PlannedCell& cell);
 
 // The identity of a planned cell: the hashes of the source model and of the file evaluated are

@@ -60,10 +60,15 @@ std::string slurm_script(const SweepConfig& config, const SlurmOptions& o) {
                      c.shots);
   }
   s += fmt::format("\nmkdir -p {}/logs\n", quoted(shards));
+  // The sweep's few-shot sampler, when not the default, is passed on: it may come from the command
+  // line (sweep --fewshot-sampler), overriding the file's.
+  const std::string sampler = config.fewshot_sampler == SweepConfig().fewshot_sampler
+                                  ? std::string()
+                                  : fmt::format(" --fewshot-sampler {}", quoted(config.fewshot_sampler));
   s += fmt::format(
       "exec {} sweep --config {} --cell \"$SLURM_ARRAY_TASK_ID\" \\\n  --db {}/cell-\"$SLURM_ARRAY_TASK_ID\".db "
-      "--quiet\n",
-      quoted(o.jouleval.string()), quoted(o.config_file.string()), quoted(shards));
+      "--quiet{}\n",
+      quoted(o.jouleval.string()), quoted(o.config_file.string()), quoted(shards), sampler);
   return s;
 }
 

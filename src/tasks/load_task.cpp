@@ -29,6 +29,8 @@ Input from_sample(const samples::SampleFile& f) {
   return {fmt::format("<built-in sample {}>", f.name), std::string(f.text)};
 }
 
+FewshotDraw fewshot_draw(const TaskOptions& opt) { return {opt.seed, opt.fewshot_sampler == "first_n"}; }
+
 // MMLU rows of all subjects, subjects in name order, rows in file order.
 std::vector<MmluRow> load_mmlu_split(const std::vector<Input>& inputs, const std::vector<std::string>& file_names) {
   std::vector<std::pair<std::string, size_t>> order;  // (subject, input index)
@@ -113,7 +115,8 @@ Task load_arc(const TaskOptions& opt, int shots) {
     train = parse_arc_jsonl(in.text, in.name);
   }
   std::vector<size_t> selected = select_first(test.size(), opt.limit);
-  return Task::multiple_choice(TaskId::kArcChallenge, shots, make_arc_items(test, train, selected, shots, opt.seed));
+  return Task::multiple_choice(TaskId::kArcChallenge, shots,
+                               make_arc_items(test, train, selected, shots, fewshot_draw(opt)));
 }
 
 Task load_hellaswag(const TaskOptions& opt, int shots) {
@@ -129,7 +132,8 @@ Task load_hellaswag(const TaskOptions& opt, int shots) {
                                                : parse_hellaswag_text(in.text, in.name);
   }
   std::vector<size_t> selected = select_first(rows.size(), opt.limit);
-  return Task::multiple_choice(TaskId::kHellaswag, shots, make_hellaswag_items(rows, selected, shots, opt.seed));
+  return Task::multiple_choice(TaskId::kHellaswag, shots,
+                               make_hellaswag_items(rows, selected, shots, fewshot_draw(opt)));
 }
 
 Task load_truthfulqa(TaskId id, const TaskOptions& opt) {
@@ -150,7 +154,7 @@ Task load_gsm8k(const TaskOptions& opt, int shots) {
     train = parse_gsm8k_jsonl(in.text, in.name);
   }
   std::vector<size_t> selected = select_first(test.size(), opt.limit);
-  return Task::generation(TaskId::kGsm8k, shots, make_gsm8k_items(test, train, selected, shots, opt.seed),
+  return Task::generation(TaskId::kGsm8k, shots, make_gsm8k_items(test, train, selected, shots, fewshot_draw(opt)),
                           preset_max_new_tokens(opt.preset));
 }
 

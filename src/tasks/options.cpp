@@ -1,6 +1,9 @@
 #include "tasks/options.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "tasks/task.h"
 #include "util/error.h"
@@ -10,6 +13,18 @@ namespace jouleval::tasks {
 const std::vector<std::string>& shot_presets() {
   static const std::vector<std::string> kPresets = {"lm-eval", "leaderboard", "demo"};
   return kPresets;
+}
+
+const std::vector<std::string>& fewshot_samplers() {
+  static const std::vector<std::string> kSamplers = {"lm-eval", "first_n"};
+  return kSamplers;
+}
+
+void check_fewshot_sampler(std::string_view sampler) {
+  const auto& names = fewshot_samplers();
+  if (std::find(names.begin(), names.end(), sampler) != names.end()) return;
+  throw util::Error(fmt::format("unknown few-shot sampler '{}' (valid: {})", sampler, fmt::join(names, ", ")),
+                    util::ErrorKind::kUsage);
 }
 
 namespace {
@@ -48,6 +63,7 @@ int preset_max_new_tokens(std::string_view preset) {
 }
 
 int resolve_shots(const TaskOptions& options, TaskId task) {
+  check_fewshot_sampler(options.fewshot_sampler);
   int shots = options.shots ? *options.shots : preset_shots(options.preset, task);
   if (shots < 0) {
     throw util::Error(fmt::format("{}: shots must be >= 0, got {}", task_name(task), shots), util::ErrorKind::kUsage);

@@ -1,5 +1,5 @@
-// What to load for a task (data directory or built-in samples), how many items (limit) and how many
-// few-shot examples (explicit or from a preset), and the few-shot seed.
+// What to load for a task (data directory or built-in samples), how many items (limit), how many
+// few-shot examples (explicit or from a preset) and how they are chosen (sampler, seed).
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,17 @@ struct TaskOptions {
   std::optional<int> shots;        // explicit few-shot count; overrides the preset
   std::string preset = "lm-eval";  // "lm-eval", "leaderboard" or "demo" (see preset_shots)
   uint64_t seed = 1234;            // few-shot draw seed (lm-eval's fewshot_random_seed)
+  // How the examples are chosen (docs/tasks.md "Few-shot"): "lm-eval" (each task's lm-eval sampler)
+  // or "first_n" (the first k rows of the task's few-shot pool for every document; seed unused).
+  std::string fewshot_sampler = "lm-eval";
 };
+
+// Names of the few-shot samplers: "lm-eval" (the default) and "first_n".
+const std::vector<std::string>& fewshot_samplers();
+
+// Throws util::Error(kUsage) naming `sampler` and the accepted names unless it is one of
+// fewshot_samplers().
+void check_fewshot_sampler(std::string_view sampler);
 
 // Names of the shot presets.
 const std::vector<std::string>& shot_presets();
@@ -37,7 +47,8 @@ int preset_shots(std::string_view preset, TaskId task);
 int preset_max_new_tokens(std::string_view preset);
 
 // The shot count to use: options.shots if set, else the preset's. Throws util::Error(kUsage) for a
-// negative count or for few-shot TruthfulQA (it has no few-shot pool; its primer is fixed).
+// negative count, for few-shot TruthfulQA (it has no few-shot pool; its primer is fixed) or for an
+// unknown few-shot sampler.
 int resolve_shots(const TaskOptions& options, TaskId task);
 
 }  // namespace jouleval::tasks

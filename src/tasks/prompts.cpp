@@ -92,8 +92,8 @@ std::vector<ChoiceItem> make_mmlu_items(const std::vector<MmluRow>& test, const 
 }
 
 std::vector<ChoiceItem> make_arc_items(const std::vector<ArcRow>& test, const std::vector<ArcRow>& train,
-                                       const std::vector<size_t>& selected, int shots, uint64_t seed) {
-  auto draws = draw_fewshot(train.size(), static_cast<size_t>(shots), seed, selected, false);
+                                       const std::vector<size_t>& selected, int shots, const FewshotDraw& draw) {
+  auto draws = fewshot_examples(train.size(), static_cast<size_t>(shots), draw, selected, false);
   std::vector<ChoiceItem> items;
   items.reserve(selected.size());
   for (size_t s = 0; s < selected.size(); ++s) {
@@ -101,6 +101,7 @@ std::vector<ChoiceItem> make_arc_items(const std::vector<ArcRow>& test, const st
     ChoiceItem item;
     item.id = row.id;
     for (size_t t : draws[s]) item.context += fewshot_example(arc_question(train[t]), train[t].texts[train[t].gold]);
+    if (draw.first_n) item.preamble = item.context;
     item.context += arc_question(row);
     item.choices = row.texts;
     item.gold = row.gold;
@@ -111,8 +112,8 @@ std::vector<ChoiceItem> make_arc_items(const std::vector<ArcRow>& test, const st
 }
 
 std::vector<ChoiceItem> make_hellaswag_items(const std::vector<HellaswagRow>& rows, const std::vector<size_t>& selected,
-                                             int shots, uint64_t seed) {
-  auto draws = draw_fewshot(rows.size(), static_cast<size_t>(shots), seed, selected, true);
+                                             int shots, const FewshotDraw& draw) {
+  auto draws = fewshot_examples(rows.size(), static_cast<size_t>(shots), draw, selected, true);
   std::vector<ChoiceItem> items;
   items.reserve(selected.size());
   for (size_t s = 0; s < selected.size(); ++s) {
@@ -120,6 +121,7 @@ std::vector<ChoiceItem> make_hellaswag_items(const std::vector<HellaswagRow>& ro
     ChoiceItem item;
     item.id = row.id;
     for (size_t t : draws[s]) item.context += fewshot_example(rows[t].context, rows[t].endings[rows[t].gold]);
+    if (draw.first_n) item.preamble = item.context;
     item.context += row.context;
     item.choices = row.endings;
     item.gold = row.gold;
@@ -156,8 +158,8 @@ std::vector<ChoiceItem> make_truthfulqa_items(const std::vector<TruthfulqaRow>& 
 }
 
 std::vector<GenerationItem> make_gsm8k_items(const std::vector<Gsm8kRow>& test, const std::vector<Gsm8kRow>& train,
-                                             const std::vector<size_t>& selected, int shots, uint64_t seed) {
-  auto draws = draw_fewshot(train.size(), static_cast<size_t>(shots), seed, selected, false);
+                                             const std::vector<size_t>& selected, int shots, const FewshotDraw& draw) {
+  auto draws = fewshot_examples(train.size(), static_cast<size_t>(shots), draw, selected, false);
   std::vector<GenerationItem> items;
   items.reserve(selected.size());
   for (size_t s = 0; s < selected.size(); ++s) {

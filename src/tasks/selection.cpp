@@ -79,4 +79,25 @@ std::vector<std::vector<size_t>> draw_fewshot(size_t pool_size, size_t k, uint64
   return out;
 }
 
+std::vector<std::vector<size_t>> first_n_fewshot(size_t pool_size, size_t k, const std::vector<size_t>& selected,
+                                                 bool same_split) {
+  std::vector<std::vector<size_t>> out(selected.size());
+  if (k == 0 || pool_size == 0) return out;
+  k = std::min(k, same_split ? pool_size - 1 : pool_size);
+  const size_t n_take = same_split ? k + 1 : k;
+  for (size_t s = 0; s < selected.size(); ++s) {
+    for (size_t idx = 0; idx < n_take && out[s].size() < k; ++idx) {
+      if (same_split && idx == selected[s]) continue;
+      out[s].push_back(idx);
+    }
+  }
+  return out;
+}
+
+std::vector<std::vector<size_t>> fewshot_examples(size_t pool_size, size_t k, const FewshotDraw& draw,
+                                                  const std::vector<size_t>& selected, bool same_split) {
+  return draw.first_n ? first_n_fewshot(pool_size, k, selected, same_split)
+                      : draw_fewshot(pool_size, k, draw.seed, selected, same_split);
+}
+
 }  // namespace jouleval::tasks

@@ -1,5 +1,6 @@
 // Which items a `limit` keeps (deterministic, machine-independent) and which few-shot examples each
-// item gets (lm-eval's seeded draws). See docs/tasks.md "Limit" and "Few-shot".
+// item gets (lm-eval's seeded draws, or the first rows of the pool). See docs/tasks.md "Limit" and
+// "Few-shot".
 #pragma once
 
 #include <cstddef>
@@ -27,5 +28,23 @@ std::vector<size_t> select_stratified(const std::vector<size_t>& group_sizes, in
 // document (in the order given), the pool indices of its examples in draw order.
 std::vector<std::vector<size_t>> draw_fewshot(size_t pool_size, size_t k, uint64_t seed,
                                               const std::vector<size_t>& selected, bool same_split);
+
+// lm-eval's first_n sampler: every selected document gets the pool's first k rows, in pool order
+// (k capped at the pool size). With same_split (the pool is the evaluated split) the first k+1 rows
+// are taken, the document itself is dropped and the first k kept (k capped at pool size - 1), so
+// only the documents among the first k+1 rows get other examples. Same result shape as
+// draw_fewshot.
+std::vector<std::vector<size_t>> first_n_fewshot(size_t pool_size, size_t k, const std::vector<size_t>& selected,
+                                                 bool same_split);
+
+// How a task's few-shot examples are chosen (TaskOptions::fewshot_sampler, docs/tasks.md "Few-shot").
+struct FewshotDraw {
+  uint64_t seed = 1234;  // draw_fewshot's seed (unused with first_n)
+  bool first_n = false;  // first_n_fewshot instead of draw_fewshot
+};
+
+// first_n_fewshot or draw_fewshot, as `draw` says.
+std::vector<std::vector<size_t>> fewshot_examples(size_t pool_size, size_t k, const FewshotDraw& draw,
+                                                  const std::vector<size_t>& selected, bool same_split);
 
 }  // namespace jouleval::tasks

@@ -193,3 +193,23 @@ endif()
 file(READ ${mine} j)
 expect_json("${j}" 2 n-samples arc_challenge effective)
 expect_json("${j}" 2 config limit)
+
+# --fewshot-sampler first_n: the results file says lm-eval's fewshot_config, `run --json` the cell's
+# sampler; the default stays lm-eval's "default" for ARC (the file just read).
+expect_json("${j}" default configs arc_challenge fewshot_config sampler)
+expect_json("${j}" lm-eval config fewshot_sampler)
+execute_process(COMMAND ${JOULEVAL} ${run} --tasks arc_challenge --limit 2 --num_fewshot 2 --fewshot-sampler first_n
+                        --db first-n.db --output_path res/first-n.json --json -q
+                WORKING_DIRECTORY ${OUT} OUTPUT_VARIABLE stdout ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "run --fewshot-sampler first_n failed (${rc}):\n${stdout}\n${err}")
+endif()
+file(GLOB first_n_file ${OUT}/res/first-n_*.json)
+if(NOT first_n_file)
+  message(FATAL_ERROR "no res/first-n_<date>.json")
+endif()
+file(READ ${first_n_file} j)
+expect_json("${j}" first_n configs arc_challenge fewshot_config sampler)
+expect_json("${j}" first_n config fewshot_sampler)
+expect_json("${j}" 2 n-shot arc_challenge)
+expect_json("${stdout}" first_n results 0 fewshot_sampler)

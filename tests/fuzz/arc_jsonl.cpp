@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           const std::vector<size_t> selected = tasks::select_first(rows.size(), limit);
           for (int shots : {0, 25}) {
             fuzz::run_choice_task(tasks::TaskId::kArcChallenge, shots,
-                                  tasks::make_arc_items(rows, rows, selected, shots, 1234));
+                                  tasks::make_arc_items(rows, rows, selected, shots, tasks::FewshotDraw{1234, false}));
           }
         }
       },

@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (int limit : fuzz::kLimits) {
           const std::vector<size_t> selected = tasks::select_first(rows.size(), limit);
           for (int shots : {0, 5}) {
-            fuzz::run_generation_task(shots, tasks::make_gsm8k_items(rows, rows, selected, shots, 1234));
+            fuzz::run_generation_task(
+                shots, tasks::make_gsm8k_items(rows, rows, selected, shots, tasks::FewshotDraw{1234, false}));
           }
         }
       },

@@ -60,7 +60,8 @@ void run_hellaswag(const std::vector<tasks::HellaswagRow>& rows) {
   for (int limit : kLimits) {
     const std::vector<size_t> selected = tasks::select_first(rows.size(), limit);
     for (int shots : {0, 10})
-      run_choice_task(tasks::TaskId::kHellaswag, shots, tasks::make_hellaswag_items(rows, selected, shots, 1234));
+      run_choice_task(tasks::TaskId::kHellaswag, shots,
+                      tasks::make_hellaswag_items(rows, selected, shots, tasks::FewshotDraw{1234, false}));
   }
 }
 

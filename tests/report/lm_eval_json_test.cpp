@@ -240,6 +240,26 @@ TEST(report_LmEvalJson, ConfigsVersionsShotsSamplesAndConfig) {
   EXPECT_EQ(c["device"], "gpu");
 }
 
+// The few-shot sampler in the task configs: lm-eval's per task by default (MMLU first_n, the others
+// "default", TruthfulQA none); first_n for every task with a few-shot pool in first_n cells.
+TEST(report_LmEvalJson, FewshotConfigShowsTheSampler) {
+  const Json lm_eval = build();
+  EXPECT_EQ(lm_eval["configs"]["gsm8k"]["fewshot_config"], Json({{"sampler", "default"}}));
+  EXPECT_EQ(lm_eval["configs"]["arc_challenge"]["fewshot_config"], Json({{"sampler", "default"}}));
+  EXPECT_EQ(lm_eval["configs"]["mmlu_anatomy"]["fewshot_config"], Json({{"sampler", "first_n"}}));
+  EXPECT_FALSE(lm_eval["configs"]["truthfulqa_mc2"].contains("fewshot_config"));
+  EXPECT_EQ(lm_eval["config"]["fewshot_sampler"], "lm-eval");
+
+  std::vector<results::Cell> cells = {mmlu_cell(), arc_cell(), gsm8k_cell(), mc2_cell()};
+  for (auto& c : cells) c.key.fewshot_sampler = "first_n";
+  const Json first_n = lm_eval_results(cells, LmEvalRunInfo{});
+  EXPECT_EQ(first_n["configs"]["gsm8k"]["fewshot_config"], Json({{"sampler", "first_n"}}));
+  EXPECT_EQ(first_n["configs"]["arc_challenge"]["fewshot_config"], Json({{"sampler", "first_n"}}));
+  EXPECT_EQ(first_n["configs"]["mmlu_anatomy"]["fewshot_config"], Json({{"sampler", "first_n"}}));
+  EXPECT_FALSE(first_n["configs"]["truthfulqa_mc2"].contains("fewshot_config"));
+  EXPECT_EQ(first_n["config"]["fewshot_sampler"], "first_n");
+}
+
 TEST(report_LmEvalJson, EnergyMeasuredOrUnavailable) {
   const Json e = build()["energy"];
   // MMLU: 360 J = 0.1 Wh over 10 items, score (acc) 0.5.

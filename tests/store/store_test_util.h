@@ -106,9 +106,10 @@ inline Cell make_pending_cell(const std::string& machine_id, const CellKey& key)
 }
 
 // SQL that turns a file's cells table into the cells table of schema version `version` as jouleval
-// wrote it (6, and 3 to 5: without arrival_rate and endpoint_api; 7: arrival_rate in the key, without
-// endpoint_api), its rows kept, and stamps the file with that version: a genuine old file for the
-// upgrade and merge tests. Written out here, not derived from src/store/schema.cpp (what the tests check).
+// wrote it (6, and 3 to 5: without arrival_rate, endpoint_api and fewshot_sampler; 7: arrival_rate in
+// the key; 8: arrival_rate and endpoint_api in the key, without fewshot_sampler), its rows kept, and stamps the file
+// with that version: a genuine old file for the upgrade and merge tests. Written out here, not derived from
+// src/store/schema.cpp (what the tests check).
 constexpr const char* kCellsColumns = R"sql(
   id INTEGER PRIMARY KEY,
   machine_id TEXT NOT NULL REFERENCES machines(id),
@@ -136,7 +137,16 @@ constexpr const char* kKeyColumns = R"sql(machine_id, model, model_sha256, file_
   max_sequences, threads, flash_attention)sql";
 
 inline std::string old_cells_sql(int version) {
-  const bool v7 = version == 7;
+  std::string columns;  // the key columns added since version 6
+  std::string key;
+  if (version >= 7) {
+    columns += "arrival_rate REAL NOT NULL DEFAULT 0,";
+    key += ", arrival_rate";
+  }
+  if (version >= 8) {
+    columns += " endpoint_api TEXT NOT NULL DEFAULT '',";
+    key += ", endpoint_api";
+  }
   return fmt::format(R"sql(
 CREATE TABLE cells_old ({0}
   {1}
@@ -147,8 +157,7 @@ ALTER TABLE cells_old RENAME TO cells;
 PRAGMA user_version = {5};
 UPDATE meta SET value = '{5}' WHERE key = 'schema_version';
 )sql",
-                     kCellsColumns, v7 ? "arrival_rate REAL NOT NULL DEFAULT 0," : "", kKeyColumns,
-                     v7 ? ", arrival_rate" : "", kCopiedColumns, version);
+                     kCellsColumns, columns, kKeyColumns, key, kCopiedColumns, version);
 }
 
 }  // namespace jouleval::store::test_util

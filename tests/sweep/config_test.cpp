@@ -304,6 +304,39 @@ TEST_F(ConfigTest, EndpointApiIsPartOfTheCellIdentity) {
   EXPECT_EQ(cell_key(local, plan_cells(local).at(0), "a", "", "").engine.endpoint_api, "");
 }
 
+// sweep.fewshot_sampler: lm-eval by default, first_n on request; it goes to the task options and the
+// cell identity of every cell, in-process and endpoint; a bad value names the file, line and field.
+TEST_F(ConfigTest, FewshotSamplerIsPartOfEveryCell) {
+  const std::string base = "[sweep]\nsamples = true\nmodels = [\"a.gguf\"]\ntasks = [\"gsm8k\", \"arc_challenge\"]\n";
+  const SweepConfig plain = load_sweep_config(write(base));
+  EXPECT_EQ(plain.fewshot_sampler, "lm-eval");
+  const SweepConfig first_n = load_sweep_config(write(base + "seed = 7\nfewshot_sampler = \"first_n\"\n"));
+  EXPECT_EQ(first_n.fewshot_sampler, "first_n");
+  EXPECT_EQ(first_n.seed, 7);  // kept as given
+  EXPECT_EQ(first_n.to_json().at("fewshot_sampler"), "first_n");
+  ASSERT_EQ(plan_cells(first_n).size(), 2u);
+  for (const PlannedCell& cell : plan_cells(first_n)) {
+    EXPECT_EQ(task_options(first_n, cell).fewshot_sampler, "first_n");
+    EXPECT_EQ(task_options(first_n, cell).seed, 7u);
+    const results::CellKey key = cell_key(first_n, cell, "a", "", "");
+    EXPECT_EQ(key.fewshot_sampler, "first_n");
+    results::CellKey as_lm_eval = key;
+    as_lm_eval.fewshot_sampler = "lm-eval";
+    EXPECT_FALSE(key == as_lm_eval);
+  }
+  EXPECT_EQ(cell_key(plain, plan_cells(plain).at(0), "a", "", "").fewshot_sampler, "lm-eval");
+  EXPECT_EQ(task_options(plain, plan_cells(plain).at(0)).fewshot_sampler, "lm-eval");
+  // Endpoint cells too.
+  const SweepConfig served = load_sweep_config(
+      write("[sweep]\nsamples = true\ntasks = [\"gsm8k\"]\nfewshot_sampler = \"first_n\"\n[endpoint]\n"
+            "url = \"http://h:1\"\nserved_model = \"m\"\n"));
+  EXPECT_EQ(cell_key(served, plan_cells(served).at(0), "m", "", "").fewshot_sampler, "first_n");
+  expect_error_mentions([&] { load_sweep_config(write(base + "fewshot_sampler = \"random\"\n")); },
+                        "sweep.toml:5: field 'sweep.fewshot_sampler': 'random': use lm-eval or first_n");
+  expect_error_mentions([&] { load_sweep_config(write(base + "fewshot_sampler = 1\n")); },
+                        "sweep.toml:5: field 'sweep.fewshot_sampler': expected a string");
+}
+
 TEST(PlanTest, EnumeratesTheMatrixWithTheReferencePrecisionFirst) {
   SweepConfig c;
   c.use_samples = true;

@@ -36,6 +36,12 @@ expect_exit(2 "--batch: 1 is out of range" ${run} --batch 1)
 expect_exit(2 "--parallel: 128 parallel sequences need a batch" ${run} --batch 64 --parallel 128)
 expect_exit(2 "--idle: 1000000000 is out of range" ${run} --idle 1e9)
 expect_exit(2 "--seed" ${run} --seed -1)
+# The few-shot sampler, everywhere it is an option (an endpoint run and export-tasks too).
+expect_exit(2 "--fewshot-sampler: random not in" ${run} --fewshot-sampler random)
+expect_exit(2 "--fewshot-sampler: First_N not in" run --endpoint http://127.0.0.1:9 --served-model m --task gsm8k
+            --samples --fewshot-sampler First_N)
+expect_exit(2 "--fewshot-sampler: default not in" export-tasks --task arc_challenge --samples
+            --fewshot-sampler default -o arc.bin)
 expect_exit(2 "--out" synth --out x)
 expect_exit(2 "frobnicate" frobnicate)
 
@@ -48,6 +54,12 @@ file(WRITE ${OUT}/idle.toml "[sweep]\nsamples = true\nmodels = [\"tiny.gguf\"]\n
 expect_exit(3 "idle.toml:6: field 'sweep.idle_seconds': 1000000000 is out of range" sweep --config idle.toml)
 file(WRITE ${OUT}/seed.toml "[sweep]\nsamples = true\nmodels = [\"tiny.gguf\"]\ntasks = [\"mmlu\"]\nseed = -1\n")
 expect_exit(3 "seed.toml:5: field 'sweep.seed': -1 is out of range" sweep --config seed.toml)
+file(WRITE ${OUT}/sampler.toml "[sweep]\nsamples = true\nmodels = [\"tiny.gguf\"]\ntasks = [\"mmlu\"]\n"
+     "fewshot_sampler = \"random\"\n")
+expect_exit(3 "sampler.toml:5: field 'sweep.fewshot_sampler': 'random': use lm-eval or first_n" sweep --config
+            sampler.toml)
+file(WRITE ${OUT}/ok.toml "[sweep]\nsamples = true\nmodels = [\"tiny.gguf\"]\ntasks = [\"mmlu\"]\n")
+expect_exit(2 "--fewshot-sampler: random not in" sweep --config ok.toml --fewshot-sampler random)
 file(WRITE ${OUT}/ctx.toml "[sweep]\nsamples = true\nmodels = [\"tiny.gguf\"]\ntasks = [\"mmlu\"]\ncontext_size = 1\n")
 expect_exit(3 "ctx.toml:5: field 'sweep.context_size': 1 is out of range" sweep --config ctx.toml)
 file(WRITE ${OUT}/twice.toml "[sweep]\nsamples = true\nmodels = [\"tiny.gguf\"]\ntasks = [\"mmlu\"]\n"

@@ -54,6 +54,25 @@ if(NOT out STREQUAL "precision,task\nfp16,arc_challenge\nint8,hellaswag\n")
   message(FATAL_ERROR "merged shards hold unexpected cells:\n${out}")
 endif()
 
+# --fewshot-sampler on the command line reaches the array tasks; its cell is another cell than the
+# lm-eval one: merged with it, both are kept.
+run_ok(${JOULEVAL} sweep --config ${OUT}/sweep.toml --fewshot-sampler first_n --emit-slurm ${OUT}/first-n.sh
+       --slurm-dir ${OUT}/first-n-shards)
+file(READ ${OUT}/first-n.sh script)
+if(NOT script MATCHES "--quiet --fewshot-sampler 'first_n'")
+  message(FATAL_ERROR "the job script does not pass --fewshot-sampler on:\n${script}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -E env SLURM_ARRAY_TASK_ID=0 bash ${OUT}/first-n.sh
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "first_n array task 0 failed (${rc}):\n${out}\n${err}")
+endif()
+run_ok(${JOULEVAL} merge ${OUT}/sweep-shards/cell-0.db ${OUT}/first-n-shards/cell-0.db -o ${OUT}/both.db)
+run_ok(${JOULEVAL} export ${OUT}/both.db --format csv --columns precision,task,sampler)
+if(NOT out STREQUAL "precision,task,sampler\nfp16,arc_challenge,lm-eval\nfp16,arc_challenge,first_n\n")
+  message(FATAL_ERROR "the lm-eval and first_n cells were not kept apart:\n${out}")
+endif()
+
 execute_process(COMMAND ${JOULEVAL} sweep --config ${OUT}/sweep.toml --cell 4 --db ${OUT}/x.db --quiet
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(NOT rc EQUAL 2 OR NOT err MATCHES "--cell 4: the sweep has 4 cells")

@@ -41,6 +41,27 @@ endif()
 export_tasks(0 --task truthfulqa_mc1 --samples --format llama-mc -o ${OUT}/tqa.bin)
 expect_lines(${OUT}/tqa.bin.items.jsonl 5)
 
+# --fewshot-sampler first_n: every ARC context starts with train rows 0 and 1 of the fixture, in
+# file order (4 items: 4 times); the default sampler draws other rows for each item (never 0 then 1).
+function(count_in_file file text var)
+  file(READ ${file} hex HEX)
+  string(HEX "${text}" want)
+  string(REGEX MATCHALL "${want}" found "${hex}")
+  list(LENGTH found n)
+  set(${var} ${n} PARENT_SCOPE)
+endfunction()
+set(first_two "Question: Which instrument measures air pressure?\nAnswer: barometer\n\nQuestion: What is the main gas in Earth's atmosphere?\nAnswer: nitrogen\n\nQuestion: ")
+export_tasks(0 --task arc_challenge --data ${DATA} --shots 2 --fewshot-sampler first_n -o ${OUT}/arc-first-n.bin)
+count_in_file(${OUT}/arc-first-n.bin "${first_two}" n)
+if(NOT n EQUAL 4)
+  message(FATAL_ERROR "first_n: ${n} of 4 ARC contexts start with train rows 0 and 1")
+endif()
+export_tasks(0 --task arc_challenge --data ${DATA} --shots 2 -o ${OUT}/arc-lm-eval.bin)
+count_in_file(${OUT}/arc-lm-eval.bin "${first_two}" n)
+if(NOT n EQUAL 0)
+  message(FATAL_ERROR "lm-eval sampler: ${n} ARC contexts start with train rows 0 and 1 (expected none)")
+endif()
+
 # HellaSwag as llama-perplexity's 6-line text: 3 items = 18 lines.
 export_tasks(0 --task hellaswag --data ${DATA} --format llama-hellaswag -o ${OUT}/hs.txt)
 expect_lines(${OUT}/hs.txt 18)

@@ -17,6 +17,20 @@ Task load(TaskId id, std::optional<int> shots, int limit = 0, uint64_t seed = 12
   return load_task(id, o);
 }
 
+// The task with the first_n few-shot sampler (from the fixture, or the built-in samples).
+Task load_first_n(TaskId id, std::optional<int> shots, bool samples = false, uint64_t seed = 1234) {
+  TaskOptions o;
+  if (samples) {
+    o.use_samples = true;
+  } else {
+    o.data_dir = testing::layout_a();
+  }
+  o.shots = shots;
+  o.seed = seed;
+  o.fewshot_sampler = "first_n";
+  return load_task(id, o);
+}
+
 std::vector<std::string> continuations(const Task& t, size_t item) {
   std::vector<std::string> out;
   const RequestRange& r = t.item_ranges().at(item);
@@ -154,14 +168,102 @@ TEST(tasks_Prompts, Gsm8kFiveShotFollowsPythonRandomDraws) {
             "Question: Paul had $10 and spent $13 on credit. What is his balance?\nAnswer:");
 }
 
+// first_n: the first k train rows, in file order, for every item (the lm-eval sampler draws [1, 0],
+// [0, 2], [2, 0], [2, 0] here); the shots are the items' shared preamble and the seed is unused.
+TEST(tasks_Prompts, ArcFirstNUsesTheFirstTrainRowsForEveryItem) {
+  const std::string t0 = "Question: Which instrument measures air pressure?\nAnswer: barometer\n\n";
+  const std::string t1 = "Question: What is the main gas in Earth's atmosphere?\nAnswer: nitrogen\n\n";
+  const std::string t2 = "Question: Which is a physical change?\nAnswer: melting ice\n\n";
+  Task t = load_first_n(TaskId::kArcChallenge, 2);
+  ASSERT_EQ(t.n_items(), 4);
+  EXPECT_EQ(t.choice_items()[0].context,
+            t0 + t1 + "Question: Which form of energy does a stretched rubber band store?\nAnswer:");
+  EXPECT_EQ(t.choice_items()[1].context, t0 + t1 + "Question: Which layer of the Earth is the thinnest?\nAnswer:");
+  for (const auto& item : t.choice_items()) {
+    const size_t question = item.context.rfind("Question: ");
+    EXPECT_EQ(item.context.substr(0, question), t0 + t1) << item.id;
+    EXPECT_EQ(item.preamble, t0 + t1) << item.id;
+    EXPECT_EQ(item.shots, 2);
+  }
+  for (const auto& r : t.loglikelihood_requests()) EXPECT_EQ(r.preamble, t0 + t1);
+  // Another seed changes nothing; more shots than the pool has take all of it, in file order.
+  Task other_seed = load_first_n(TaskId::kArcChallenge, 2, false, 99);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(other_seed.choice_items()[i].context, t.choice_items()[i].context);
+  Task five = load_first_n(TaskId::kArcChallenge, 5);
+  EXPECT_EQ(five.choice_items()[3].context.substr(0, (t0 + t1 + t2).size()), t0 + t1 + t2);
+  EXPECT_EQ(five.choice_items()[3].shots, 3);
+}
+
+// first_n, GSM8K 5-shot: train rows 0..4 for every document (lm-eval's sampler draws [3, 0, 4, 5, 2],
+// [5, 0, 4, 1, 3], ...): one preamble shared by every prompt.
+TEST(tasks_Prompts, Gsm8kFirstNSharesOnePreambleAcrossDocuments) {
+  auto shot = [](int k) {
+    const std::string a = std::to_string(k + 1), sum = std::to_string(2 * (k + 1));
+    return "Question: Q" + std::to_string(k) + ": What is " + a + " + " + a + "?\nAnswer: " + a + " + " + a + " = <<" +
+           a + "+" + a + "=" + sum + ">>" + sum + "\n#### " + sum + "\n\n";
+  };
+  const std::string preamble = shot(0) + shot(1) + shot(2) + shot(3) + shot(4);
+  Task t = load_first_n(TaskId::kGsm8k, std::nullopt);
+  ASSERT_EQ(t.generation_requests().size(), 3u);
+  EXPECT_EQ(t.generation_requests()[0].prompt,
+            preamble +
+                "Question: Nina has 4 bags with 7 marbles in each bag. How many marbles does she have?\n"
+                "Answer:");
+  EXPECT_EQ(t.generation_requests()[2].prompt,
+            preamble + "Question: Paul had $10 and spent $13 on credit. What is his balance?\nAnswer:");
+  for (const auto& r : t.generation_requests()) {
+    EXPECT_EQ(r.prompt.substr(0, r.prompt.rfind("Question: ")), preamble);
+  }
+  for (const auto& item : t.generation_items()) EXPECT_EQ(item.shots, 5);
+}
+
+// first_n, HellaSwag (pool = the validation split itself): the first k+1 rows without the item, the
+// first k kept. Six sample rows, 2 shots: item 0 gets rows 1, 2; item 1 rows 0, 2; items 2.. rows
+// 0, 1 (lm-eval's sampler draws [3, 0, 4], [0, 4, 5], [5, 0, 4], ... here).
+TEST(tasks_Prompts, HellaswagFirstNDropsTheItemItself) {
+  TaskOptions zero_shot;
+  zero_shot.use_samples = true;
+  zero_shot.shots = 0;
+  const Task z = load_task(TaskId::kHellaswag, zero_shot);
+  ASSERT_EQ(z.n_items(), 6);
+  const auto& rows = z.choice_items();
+  auto shot = [&](int i) { return rows[i].context + " " + rows[i].choices[rows[i].gold] + "\n\n"; };
+  Task t = load_first_n(TaskId::kHellaswag, 2, true);
+  ASSERT_EQ(t.n_items(), 6);
+  EXPECT_EQ(t.choice_items()[0].context, shot(1) + shot(2) + rows[0].context);
+  EXPECT_EQ(t.choice_items()[1].context, shot(0) + shot(2) + rows[1].context);
+  for (int i = 2; i < 6; ++i) {
+    EXPECT_EQ(t.choice_items()[i].context, shot(0) + shot(1) + rows[i].context) << i;
+    EXPECT_EQ(t.choice_items()[i].preamble, shot(0) + shot(1)) << i;
+  }
+  EXPECT_EQ(t.choice_items()[0].preamble, shot(1) + shot(2));
+  for (const auto& item : t.choice_items()) EXPECT_EQ(item.shots, 2);
+  // 9 shots asked of 6 rows: the 5 others, in file order.
+  Task all = load_first_n(TaskId::kHellaswag, 9, true);
+  EXPECT_EQ(all.choice_items()[3].context, shot(0) + shot(1) + shot(2) + shot(4) + shot(5) + rows[3].context);
+  EXPECT_EQ(all.choice_items()[3].shots, 5);
+}
+
+// MMLU's sampler is first_n already: both samplers give the same prompts.
+TEST(tasks_Prompts, MmluIsTheSameUnderBothSamplers) {
+  Task lm_eval = load(TaskId::kMmlu, 2);
+  Task first_n = load_first_n(TaskId::kMmlu, 2);
+  ASSERT_EQ(lm_eval.n_items(), first_n.n_items());
+  for (int i = 0; i < lm_eval.n_items(); ++i) {
+    EXPECT_EQ(first_n.choice_items()[i].context, lm_eval.choice_items()[i].context);
+    EXPECT_EQ(first_n.choice_items()[i].preamble, lm_eval.choice_items()[i].preamble);
+  }
+}
+
 TEST(tasks_Prompts, NoContextEndsInWhitespaceAndContinuationsStartWithSpace) {
   for (TaskId id : {TaskId::kMmlu, TaskId::kArcChallenge, TaskId::kHellaswag, TaskId::kTruthfulqaMc1}) {
-    Task t = load(id, std::nullopt);
-    for (const auto& r : t.loglikelihood_requests()) {
-      ASSERT_FALSE(r.context.empty());
-      EXPECT_NE(r.context.back(), ' ');
-      EXPECT_EQ(r.continuation[0], ' ');
-      EXPECT_TRUE(r.context.starts_with(r.preamble));
+    for (const Task& t : {load(id, std::nullopt), load_first_n(id, id == TaskId::kTruthfulqaMc1 ? 0 : 2)}) {
+      for (const auto& r : t.loglikelihood_requests()) {
+        ASSERT_FALSE(r.context.empty());
+        EXPECT_NE(r.context.back(), ' ');
+        EXPECT_EQ(r.continuation[0], ' ');
+        EXPECT_TRUE(r.context.starts_with(r.preamble));
+      }
     }
   }
 }

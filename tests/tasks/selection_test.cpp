@@ -95,5 +95,21 @@ TEST(tasks_Selection, FewshotDrawsSkipTheItemOnTheSameSplit) {
   EXPECT_TRUE(draw_fewshot(10, 0, 1234, {0}, false)[0].empty());
 }
 
+// first_n: the pool's first k rows for every document; on the same split the first k+1 without the
+// document itself; k capped at the pool (at the pool less one on the same split).
+TEST(tasks_Selection, FirstNTakesThePoolsFirstRows) {
+  using V = std::vector<std::vector<size_t>>;
+  EXPECT_EQ(first_n_fewshot(10, 3, {0, 4, 9}, false), (V{{0, 1, 2}, {0, 1, 2}, {0, 1, 2}}));
+  EXPECT_EQ(first_n_fewshot(2, 5, {7}, false), (V{{0, 1}}));
+  EXPECT_EQ(first_n_fewshot(6, 2, {0, 1, 2, 5}, true), (V{{1, 2}, {0, 2}, {0, 1}, {0, 1}}));
+  EXPECT_EQ(first_n_fewshot(3, 5, {0, 1, 2}, true), (V{{1, 2}, {0, 2}, {0, 1}}));
+  EXPECT_EQ(first_n_fewshot(1, 1, {0}, true), (V{{}}));
+  EXPECT_EQ(first_n_fewshot(10, 0, {0}, false), (V{{}}));
+  EXPECT_EQ(first_n_fewshot(0, 3, {0}, false), (V{{}}));
+  // fewshot_examples picks the sampler; the seed matters only to lm-eval's.
+  EXPECT_EQ(fewshot_examples(7473, 5, {99, true}, {2}, false), (V{{0, 1, 2, 3, 4}}));
+  EXPECT_EQ(fewshot_examples(7473, 5, {1234, false}, {2}, false), (V{{5677, 687, 806, 6279, 2905}}));
+}
+
 }  // namespace
 }  // namespace jouleval::tasks

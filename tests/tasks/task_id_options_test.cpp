@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "tasks/load_task.h"
@@ -80,6 +81,27 @@ TEST(tasks_Options, ExplicitShotsOverridePreset) {
   EXPECT_THROW(resolve_shots(o, TaskId::kTruthfulqaMc1), util::Error);
   o.shots = 0;
   EXPECT_EQ(resolve_shots(o, TaskId::kTruthfulqaMc1), 0);
+}
+
+// The few-shot sampler: lm-eval (the default) or first_n; anything else is a usage error naming the
+// value and the accepted names, whichever task is loaded.
+TEST(tasks_Options, FewshotSamplers) {
+  EXPECT_EQ(fewshot_samplers(), (std::vector<std::string>{"lm-eval", "first_n"}));
+  EXPECT_EQ(TaskOptions().fewshot_sampler, "lm-eval");
+  EXPECT_NO_THROW(check_fewshot_sampler("first_n"));
+  for (const char* bad : {"random", "", "First_N", "first-n"}) {
+    TaskOptions o;
+    o.use_samples = true;
+    o.fewshot_sampler = bad;
+    try {
+      load_task(TaskId::kArcChallenge, o);
+      ADD_FAILURE() << "accepted sampler '" << bad << "'";
+    } catch (const util::Error& e) {
+      EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
+      EXPECT_NE(std::string(e.what()).find(fmt::format("'{}'", bad)), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("lm-eval, first_n"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace
