@@ -206,6 +206,13 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       if (end == n) prefilling.pop_front();
     }
     const int64_t prompt_tokens = plan.size() - decode_tokens;
+    int32_t sequence_runs = 0;
+    llama_seq_id previous = -2;
+    for (const auto& e : plan.entries()) {
+      const llama_seq_id seq = plan.seqs_of(e)[0];
+      if (seq != previous && seq != previous + 1) ++sequence_runs;
+      previous = seq;
+    }
     std::vector<int32_t> finished;
     GenerationStep step;
     step.begin_s = steady_seconds();
@@ -213,6 +220,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     step.decode_tokens = static_cast<int32_t>(decode_tokens);
     step.active_sequences = n_active;
     step.sequence_slots = static_cast<int32_t>(slots.size());
+    step.sequence_runs = sequence_runs;
     m.counters.decode_calls += m.execute_on(
         context, batch, plan,
         [&](std::span<const PlanOutput> outputs) {
@@ -273,6 +281,30 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       ++done;
     }
     if (progress && !finished.empty()) progress(done, total);
+    // Once no prompt waits to refill a slot, the running sequences are kept in the lowest slots: with
+    // one KV stream per sequence, llama.cpp splits a batch into micro-batches of consecutive sequence
+    // ids only (llama_batch_allocr::split_equal, "accept only increasing sequence ids"), so every gap
+    // left by a finished sequence would cost one more forward pass per step (docs/engine.md
+    // "Consecutive sequences"). The highest running sequence moves to the lowest free slot: its stream
+    // is copied on the device at the next decode call, and the slot it leaves keeps the shared prefix.
+    if (split && waiting.empty() && !finished.empty()) {
+      for (;;) {
+        size_t free = 0;
+        while (free < slots.size() && slots[free].request >= 0) ++free;
+        size_t last = slots.size();
+        while (last > 0 && slots[last - 1].request < 0) --last;
+        if (free >= slots.size() || last == 0 || free >= last - 1) break;
+        Active& from = slots[last - 1];
+        if (from.prefilled < static_cast<int32_t>(from.prompt.size())) break;  // its prompt is still going in
+        const auto src = static_cast<llama_seq_id>(last - 1);
+        const auto dst = static_cast<llama_seq_id>(free);
+        llama_memory_seq_cp(mem, src, dst, -1, -1);
+        llama_memory_seq_rm(mem, src, shared > 0 ? shared : -1, -1);
+        slots[free] = std::move(from);
+        from = Active{};
+        ++m.counters.generation_sequences_moved;
+      }
+    }
   }
   llama_memory_clear(mem, true);
   m.track_gpu_memory();

@@ -76,6 +76,9 @@ struct WorkCounters {
   // Generation: the longest prompt prefix shared by every prompt of a call that was evaluated once
   // and copied to the sequences (docs/engine.md "Shared prompt prefix"); 0 when none was.
   int32_t generation_shared_prefix = 0;
+  // Generation: running sequences moved to a lower slot so that the sequence ids of a step stay
+  // consecutive (docs/engine.md "Consecutive sequences").
+  int64_t generation_sequences_moved = 0;
 
   WorkCounters& operator+=(const WorkCounters& o) {
     prompt_tokens_evaluated += o.prompt_tokens_evaluated;
@@ -86,6 +89,7 @@ struct WorkCounters {
     generation_sequences = std::max(generation_sequences, o.generation_sequences);
     generation_sequences_wanted = std::max(generation_sequences_wanted, o.generation_sequences_wanted);
     generation_shared_prefix = std::max(generation_shared_prefix, o.generation_shared_prefix);
+    generation_sequences_moved += o.generation_sequences_moved;
     return *this;
   }
 };
@@ -102,8 +106,12 @@ struct GenerationStep {
   int32_t active_sequences = 0;  // sequences holding a slot during the step
   int32_t sequence_slots = 0;    // sequences the generation context can hold
   int32_t waiting = 0;           // prompts not yet admitted when the step ended
-  double host_s = 0.0;           // of end_s - begin_s, the host's work on the outputs (argmax,
-                                 // detokenisation, stop strings); the rest is llama_decode and its outputs' copy
+  // Runs of consecutive sequence ids among the step's tokens in batch order (a sequence's prompt
+  // chunk is one run with it): with one KV stream per sequence llama.cpp makes at least one
+  // micro-batch, a forward pass, per run.
+  int32_t sequence_runs = 0;
+  double host_s = 0.0;  // of end_s - begin_s, the host's work on the outputs (argmax,
+                        // detokenisation, stop strings); the rest is llama_decode and its outputs' copy
 };
 
 // Progress callback: (done, total) in requests. Called from the evaluating thread.

@@ -250,6 +250,44 @@ TEST(Generate, LongestPromptsAreAdmittedFirst) {
   for (size_t i = 0; i < requests.size(); ++i) EXPECT_EQ(out[i].n_prompt_tokens, len[i]) << i;
 }
 
+// Sequences that end at different steps, all running at once (8 sequence ids for 8 prompts, or 7 with
+// a shared prefix): once nothing waits, the running ones are moved to the lowest slots, so that every
+// pure decode step's sequence ids are consecutive (llama.cpp makes one micro-batch per run of them),
+// and the moved sequences' KV cache goes with them (the texts are those of one-at-a-time generation).
+void expect_consecutive_sequences(std::vector<GenerationRequest> requests) {
+  const std::vector<int32_t> max_new = {3, 11, 5, 14, 2, 9, 7, 12};
+  for (size_t i = 0; i < requests.size(); ++i) requests[i].max_new_tokens = max_new[i % max_new.size()];
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(1024, static_cast<int32_t>(requests.size())));
+  model->reset_counters();
+  (void)model->take_generation_steps();
+  const auto batched = model->generate(requests);
+  const auto steps = model->take_generation_steps();
+  EXPECT_GT(model->counters().generation_sequences_moved, 0);
+  int pure = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (steps[i].prompt_tokens > 0 || steps[i].decode_tokens == 0) continue;
+    ++pure;
+    EXPECT_EQ(steps[i].sequence_runs, 1) << "step " << i << ": " << steps[i].decode_tokens << " sequences";
+  }
+  EXPECT_GE(pure, 10);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto single = model->generate({requests[i]});
+    EXPECT_EQ(batched[i].text, single[0].text) << i;
+    EXPECT_EQ(batched[i].n_generated_tokens, single[0].n_generated_tokens) << i;
+    EXPECT_EQ(batched[i].stop_reason, single[0].stop_reason) << i;
+  }
+}
+
+TEST(Generate, RunningSequencesStayInConsecutiveSlots) {
+  auto requests = prompts(0);
+  for (auto& r : long_prompts(0)) requests.push_back(r);
+  expect_consecutive_sequences(requests);
+}
+
+TEST(Generate, RunningSequencesStayInConsecutiveSlotsWithASharedPrefix) {
+  expect_consecutive_sequences(preamble_prompts(0));
+}
+
 TEST(Generate, DeviceArgmaxFromTheEnvironmentWhenAuto) {
   GenerationRequest req{"The GPU", {}, 3};
   ::setenv("JOULEVAL_DEVICE_ARGMAX", "on", 1);
