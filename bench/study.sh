@@ -38,6 +38,9 @@
 #   --tasks LIST        sweep tasks (default mmlu,arc_challenge,hellaswag,truthfulqa_mc1,truthfulqa_mc2,gsm8k)
 #   --limit N           items per scoring task (default 1000)   --gen-limit N   GSM8K prompts (default 256)
 #   --reps N            repetitions (default 3)
+#   --fewshot-sampler S lm-eval (default: each task's lm-evaluation-harness sampler) or first_n (every
+#                       question gets the pool's first examples: one shared preamble, evaluated once
+#                       by the generation engine; the peers then also run with it shared, -pps)
 #   --sweep-gpus LIST   the sweep stage as one `jouleval sweep` per entry, each seeing only its GPUs
 #                       (CUDA_VISIBLE_DEVICES; '+' joins GPUs of one entry: 0,1,2,3 or 0+1,2+3), all on
 #                       the same database: they share out the cells (claims) and measure side by side
@@ -78,6 +81,7 @@ gen_limit=""
 reps=""
 speed_settings=hs,mmlu5,mmlu0,gsm8k-gen
 sweep_gpus=""
+fewshot_sampler=lm-eval
 seconds=0
 restore=""
 smoke=0
@@ -99,6 +103,7 @@ while (($#)); do
     --limit) need "$@"; limit=$2; shift 2 ;;
     --gen-limit) need "$@"; gen_limit=$2; shift 2 ;;
     --reps) need "$@"; reps=$2; shift 2 ;;
+    --fewshot-sampler) need "$@"; [[ $2 == lm-eval || $2 == first_n ]] || usage "--fewshot-sampler: expected lm-eval or first_n, got '$2'"; fewshot_sampler=$2; shift 2 ;;
     --speed-settings) need "$@"; speed_settings=$2; shift 2 ;;
     --sweep-gpus) need "$@"; [[ $2 =~ ^[A-Za-z0-9-]+([+,][A-Za-z0-9-]+)*$ ]] || usage "--sweep-gpus: expected GPU indices or UUIDs separated by ',' (one sweep each) and '+' (GPUs of one sweep), got '$2'"; sweep_gpus=$2; shift 2 ;;
     --seconds) need "$@"; seconds=$2; shift 2 ;;
@@ -220,6 +225,7 @@ repetitions = $reps
 idle_seconds = $((smoke ? 0 : 5))
 timeline = true
 shot_preset = "$shot_preset"
+fewshot_sampler = "$fewshot_sampler"
 
 [tasks.mmlu]
 shots = $shots_mmlu
@@ -274,6 +280,7 @@ gen_cell() {
   if [[ ! -s $dir/peers/$tag.gen.json ]]; then
     fits 300 || return 5
     timeout 600 "$jv" run --model "$file" --task gsm8k --shots 5 --limit "$gen_limit" "${data_args[@]}" --preset "$shot_preset" \
+      --fewshot-sampler "$fewshot_sampler" \
       --placement "$place" --repetitions "$((smoke ? 1 : 2))" --idle 0 --min-window 0 --db "$gdb" --json \
       >"$dir/peers/$tag.gen.json.tmp" 2>"$dir/peers/$tag.gen.log" || {
       log "jouleval gsm8k on $file failed; see $dir/peers/$tag.gen.log"
@@ -282,11 +289,16 @@ gen_cell() {
     }
     mv "$dir/peers/$tag.gen.json.tmp" "$dir/peers/$tag.gen.json"
   fi
-  # How many sequences were decoded together: run prints it ("generation: N sequences decoded together").
-  local seqs
+  # How many sequences were decoded together, and the prompt prefix they shared (evaluated once): run
+  # prints both ("generation: N sequences decoded together", "generation: the prompts share their
+  # first N tokens: evaluated once, M prompt tokens reused").
+  local seqs shared
   seqs=$(grep -o 'generation: [0-9]* sequences decoded together' "$dir/peers/$tag.gen.log" | tail -1 | grep -o '[0-9]*')
+  shared=$(grep -o 'share their first [0-9]* tokens: evaluated once, [0-9]* prompt tokens reused' "$dir/peers/$tag.gen.log" |
+    tail -1 | grep -o '[0-9]*' | tr '\n' ' ')
+  # shellcheck disable=SC2086 # $shared is "N M" or empty
   "$jv" export "$gdb" --format csv --columns items,parallel,prompt_tokens,generated_tokens |
-    python3 "$root/bench/tables.py" --shape ${seqs:+--sequences "$seqs"}
+    python3 "$root/bench/tables.py" --shape ${seqs:+--sequences "$seqs"} ${shared:+--shared $shared}
 }
 
 stage_peers() {
@@ -323,11 +335,21 @@ stage_peers() {
         peer_failed=1
         continue
       fi
-      local npp ntg npl
-      read -r npp ntg npl <<<"$shape"
-      echo "$shape" >"$dir/peers/$tag.batched-bench.shape"
-      peer "$tag.batched-bench" 400 llama-batched-bench -m "$file" "${common[@]}" -npp "$npp" -ntg "$ntg" \
-        -npl "$npl" -c $((npl * (npp + ntg) + 64)) -b 2048 -ub 512 -fa on --output-format jsonl || return 5
+      local npp ntg npl shared_prefix
+      read -r npp ntg npl shared_prefix <<<"$shape"
+      # The peer at its defaults and at the best settings found for it (docs/benchmarks.md), at the
+      # same shape; when jouleval's prompts shared a prefix, also with the whole prompt shared (-pps):
+      # the peer cannot share only a prefix, so the two runs bound it.
+      local variant
+      for variant in batched-bench batched-bench-best batched-bench-pps; do
+        [[ $variant == batched-bench-pps && ${shared_prefix:-0} == 0 ]] && continue
+        echo "$npp $ntg $npl" >"$dir/peers/$tag.$variant.shape"
+        local settings=(-b 2048 -ub 512)
+        [[ $variant != batched-bench ]] && settings=(-b 4096 -ub 2048)
+        [[ $variant == batched-bench-pps ]] && settings+=(-pps)
+        peer "$tag.$variant" 400 llama-batched-bench -m "$file" "${common[@]}" -npp "$npp" -ntg "$ntg" \
+          -npl "$npl" -c $((npl * (npp + ntg) + 64)) "${settings[@]}" -fa on --output-format jsonl || return 5
+      done
     done < <(precision_files "$src")
   done < <(base_models)
   return 0

@@ -187,10 +187,16 @@ def llama_bench(peers, cells):
                   "of pp", "jouleval HellaSwag tok/s", "of pp"], rows, "(no llama-bench runs)")
 
 
+# The llama-batched-bench runs of the peers stage: file suffix and the settings it ran with.
+BATCHED_BENCH_VARIANTS = (("batched-bench", "defaults (-b 2048 -ub 512)"),
+                          ("batched-bench-best", "best found (-b 4096 -ub 2048)"),
+                          ("batched-bench-pps", "best found, whole prompt shared (-pps)"))
+
+
 def generation_peers(jouleval, peers):
     rows = []
-    for stem, prec in peer_tags(peers):
-        name = f"{stem}.{prec}.batched-bench"
+    for (stem, prec), (variant, settings) in ((t, v) for t in peer_tags(peers) for v in BATCHED_BENCH_VARIANTS):
+        name = f"{stem}.{prec}.{variant}"
         st = status(peers, name)
         if st == "not run":
             continue
@@ -206,10 +212,11 @@ def generation_peers(jouleval, peers):
             pt = lines[-1]["t"] if lines else None
         peer_gen = None if npl is None else npl * ntg
         rows.append([stem, prec, "ok" if st == "ok" else st, "n/a" if npp is None else f"{npp} / {ntg} / {npl}",
-                     g["seconds"] if g else None, energy(g), g["j_per_gen_token"] if g else None,
+                     settings, g["seconds"] if g else None, energy(g), g["j_per_gen_token"] if g else None,
                      g["gen_tokens_per_s"] if g else None, ps, pt, pj, ratio(pj, peer_gen), ratio(peer_gen, pt),
                      times(ratio(ratio(peer_gen, pt), g["gen_tokens_per_s"] if g else None))])
-    return table(["model", "precision", "llama-batched-bench", "shape (prompt / gen / sequences)", "jouleval s",
+    return table(["model", "precision", "llama-batched-bench", "shape (prompt / gen / sequences)", "peer settings",
+                  "jouleval s",
                   "jouleval J", "jouleval J/gen tok", "jouleval gen tok/s", "peer wall s", "peer own s", "peer J",
                   "peer J/gen tok", "peer gen tok/s", "peer / jouleval tok/s"], rows, "(no llama-batched-bench runs)")
 
@@ -248,8 +255,12 @@ def speed(cells):
                   "questions/s", "tokens/s", "gen tok/s", "J/question"], rows, "(no engine-speed runs)")
 
 
-def shape(stream, sequences=None):
-    """PROMPT_TOKENS_PER_SEQ GEN_TOKENS_PER_SEQ SEQUENCES of one GSM8K cell's export row."""
+def shape(stream, sequences=None, shared=None):
+    """PROMPT_TOKENS_PER_SEQ GEN_TOKENS_PER_SEQ SEQUENCES SHARED_PREFIX of one GSM8K cell's export row.
+
+    shared: the prompt prefix jouleval evaluated once for all sequences (run's "the prompts share
+    their first N tokens"), 0 or None when none: the export's prompt tokens count it once, so a
+    sequence's prompt is (prompt - N) / items + N tokens."""
     rows = list(csv.DictReader(stream))
     if len(rows) != 1:
         raise BadInput(f"--shape: expected one cell's export row on stdin, got {len(rows)}")
@@ -265,7 +276,9 @@ def shape(stream, sequences=None):
         raise BadInput(f"--shape: the cell generated nothing ({r})")
     # Per sequence: the mean prompt tokens and the mean generated tokens (the peer generates exactly
     # that many for every sequence); sequences decoded together: jouleval's, at most the prompts.
-    return f"{math.ceil(prompt / items)} {math.ceil(gen / items)} {sequences or min(items, parallel)}"
+    n = shared or 0
+    per_seq = math.ceil((prompt - n) / items + n)
+    return f"{per_seq} {math.ceil(gen / items)} {sequences or min(items, parallel)} {n}"
 
 
 def main(argv):
@@ -275,10 +288,12 @@ def main(argv):
                                                        "bin", "jouleval"))
     ap.add_argument("--shape", action="store_true")
     ap.add_argument("--sequences", type=int, help="with --shape: the sequences jouleval decoded together")
+    ap.add_argument("--shared", type=int, nargs="+", metavar=("N", "M"),
+                    help="with --shape: the prompt prefix of N tokens jouleval evaluated once (M: tokens reused)")
     a = ap.parse_args(argv)
     try:
         if a.shape:
-            print(shape(sys.stdin, a.sequences))
+            print(shape(sys.stdin, a.sequences, a.shared[0] if a.shared else None))
             return 0
         if not a.study:
             ap.error("STUDY_DIR is required")

@@ -16,6 +16,17 @@ expect(2 "--dir needs a value" --dir)
 expect(2 "expected a whole number, got 'ten'" --seconds ten)
 expect(2 "--sweep-gpus: expected GPU indices or UUIDs" --sweep-gpus "0,,1")
 expect(2 "--sweep-gpus: expected GPU indices or UUIDs" --sweep-gpus "0,../x")
+expect(2 "--fewshot-sampler: expected lm-eval or first_n, got 'random'" --fewshot-sampler random)
+# The generation peer's shape when jouleval's prompts shared a prefix: the export counts the prefix
+# once, so 4 prompts of a 1000-token shared prefix and 15 tokens each are 1000 + 4 x 15 = 1060
+# prompt tokens, and each sequence of the peer gets 1015 (and the prefix is passed on: 1000).
+file(MAKE_DIRECTORY ${OUT})
+file(WRITE ${OUT}/shape.csv "items,parallel,prompt_tokens,generated_tokens\n4,0,1060,128\n")
+execute_process(COMMAND python3 ${SOURCE}/bench/tables.py --shape --sequences 4 --shared 1000 3000
+                INPUT_FILE ${OUT}/shape.csv RESULT_VARIABLE rc OUTPUT_VARIABLE shape ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT shape STREQUAL "1015 32 4 1000\n")
+  message(FATAL_ERROR "tables.py --shape --shared: exit ${rc}, '${shape}' (expected '1015 32 4 1000'): ${err}")
+endif()
 # No data and no --smoke: the data stage fails, names the options, and the driver exits 1.
 expect(1 "give --data DIR or set JOULEVAL_DATA_DIR" --stages build,data --dir ${OUT} --jouleval ${JOULEVAL})
 # A missing binary: the build stage fails naming it.
