@@ -8,6 +8,8 @@
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "engine/quantize.h"
+#include "sweep/model_source.h"
+#include "util/file_hash.h"
 
 namespace jouleval::cli {
 namespace {
@@ -43,7 +45,9 @@ Command add_quantize_command(CLI::App& root) {
   CLI::App* app = command.app;
   app->add_option("input", args->input, "Input GGUF model");
   app->add_option("-o,--output", args->output,
-                  "Output GGUF file (written beside it under a temporary name, renamed when complete)");
+                  "Output GGUF file (written beside it under a temporary name, renamed when complete), with\n"
+                  "a record OUTPUT.source.json of its source: `run` and `sweep` store it as the source's model\n"
+                  "at its precision (docs/sweep.md)");
   app->add_flag("-f,--force", args->options.overwrite, "Replace the output file if it exists");
   app->add_option("-t,--type", args->options.type,
                   "fp32 fp16 bf16 int8 int6 int5 int4, or a GGUF type (Q4_0, Q5_K_S, ...)");
@@ -66,6 +70,9 @@ Command add_quantize_command(CLI::App& root) {
     if (!args->quiet) progress = byte_progress("quantize", interactive);
     const engine::QuantizeResult r = engine::quantize(args->options, progress);
     if (!args->quiet) finish_byte_progress(interactive);
+    // Written last, replacing the record of a file replaced with -f: the output keeps its source's
+    // identity in `run` and `sweep` (docs/sweep.md "Quantized files keep their source's identity").
+    sweep::write_made_from(args->output, args->input, util::sha256_file(args->input), r.precision.type_name);
     fmt::print("wrote {}: {} -> {} ({:.1f} MiB -> {:.1f} MiB) in {:.1f} s\n", args->output, r.source_type,
                r.precision.type_name, r.input_bytes / 1048576.0, r.output_bytes / 1048576.0, r.seconds);
     return 0;

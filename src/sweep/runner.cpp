@@ -1,13 +1,10 @@
 #include "sweep/runner.h"
 
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <set>
 #include <thread>
@@ -24,6 +21,7 @@
 #include "results/precision.h"
 #include "sweep/claims.h"
 #include "sweep/measure_locks.h"
+#include "sweep/model_source.h"
 #include "sweep/steady_window.h"
 #include "tasks/fidelity.h"
 #include "tasks/load_task.h"
@@ -208,39 +206,6 @@ std::string engine_used_json(const engine::ModelInfo& info) {
       .dump();
 }
 
-// The record kept beside a quantized file: what it was made from, and the file as it was made.
-struct MadeFrom {
-  std::string source_sha256;
-  std::string type;
-  std::string sha256;
-  std::string stamp;  // size, modification time and inode of the file as made
-};
-
-std::string file_stamp(const fs::path& file) {
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return "";
-  return fmt::format("{} {}.{:09} {}", static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
-                     static_cast<long>(st.st_mtim.tv_nsec), static_cast<unsigned long long>(st.st_ino));
-}
-
-fs::path made_from_path(const fs::path& file) { return file.string() + ".source.json"; }
-
-std::optional<MadeFrom> read_made_from(const fs::path& file) {
-  std::error_code ec;
-  if (!fs::is_regular_file(made_from_path(file), ec)) return std::nullopt;
-  try {
-    const std::string text = [&] {
-      std::ifstream in(made_from_path(file));
-      return std::string(std::istreambuf_iterator<char>(in), {});
-    }();
-    const nlohmann::json j = nlohmann::json::parse(text);
-    return MadeFrom{j.at("source_sha256").get<std::string>(), j.at("type").get<std::string>(),
-                    j.at("sha256").get<std::string>(), j.at("stamp").get<std::string>()};
-  } catch (const std::exception&) {
-    return std::nullopt;  // unreadable: the file is made again
-  }
-}
-
 class SweepRun {
  public:
   SweepRun(const PreparedSweep& sweep, energy::Monitor& monitor, store::Store& store, Observer& observer,
@@ -331,6 +296,37 @@ class SweepRun {
     const ModelSpec& spec = config_.models[model_index];
     ensure_source(spec, config_.threads, observer_);
     return hashes_.emplace(model_index, util::sha256_file(spec.path)).first->second;
+  }
+
+  // The model name and hash stored with the cells that evaluate model `model_index`'s file as it is:
+  // its source's when the file is a quantized one whose made-from record still matches it (the same
+  // identity as cells the sweep quantizes from that source itself), else the file's own (docs/sweep.md
+  // "Quantized files keep their source's identity"). Says which, once per model.
+  std::pair<std::string, std::string> model_identity(size_t model_index) {
+    const ModelSpec& spec = config_.models[model_index];
+    auto it = identities_.find(model_index);
+    if (it == identities_.end()) {
+      std::optional<SourceIdentity> id;
+      if (spec.synth_preset.empty()) {
+        std::string note;
+        id = source_identity(spec.path, source_hash(model_index), note);
+        if (!note.empty()) observer_.message(note);
+      }
+      if (id) {
+        std::string precision = id->record.type;
+        try {
+          precision = canonical_precision(precision);
+        } catch (const Error&) {
+          // a GGUF type without an alias: stored under its type name
+        }
+        observer_.message(fmt::format("{}: quantized from {} (sha256 {}): stored as model {} at {}",
+                                      spec.path.filename().string(), id->record.source, id->sha256.substr(0, 12),
+                                      id->label, precision));
+      }
+      it = identities_.emplace(model_index, std::move(id)).first;
+    }
+    if (it->second) return {it->second->label, it->second->sha256};
+    return {spec.label, source_hash(model_index)};
   }
 
   void record_outcome(size_t plan_index, const results::CellKey& key, int64_t id, const CellOutcome& outcome) {
@@ -479,8 +475,11 @@ class SweepRun {
     };
     std::vector<Todo> todo;
     bool busy = false;
+    // A file evaluated as it is may carry its source's identity; a variant made from it is the file's.
+    const auto [model_label, model_sha256] =
+        file.path == spec.path ? model_identity(first.model_index) : std::pair{spec.label, source_sha256};
     for (size_t i : open) {
-      results::CellKey key = cell_key(config_, sweep_.cells()[i], spec.label, source_sha256, file.sha256);
+      results::CellKey key = cell_key(config_, sweep_.cells()[i], model_label, model_sha256, file.sha256);
       auto claimed = claim_open_cell(i, key, busy);
       if (!claimed) continue;
       todo.push_back({i, key, claimed->id, std::move(claimed->stored)});
@@ -793,6 +792,7 @@ class SweepRun {
   bool measured_any_ = false;
   bool any_meter_ = false;  // some meter can measure: short windows are filled
   std::map<size_t, std::string> hashes_;
+  std::map<size_t, std::optional<SourceIdentity>> identities_;
   std::set<size_t> resolved_;        // plan indices with an outcome
   std::set<size_t> announced_wait_;  // plan indices whose wait was announced
   std::map<size_t, int64_t> cell_ids_;
@@ -876,7 +876,12 @@ PreparedModelFile prepare_precision(const fs::path& source, const std::string& s
   util::FileLock lock(dir / fmt::format(".{}.lock", out.filename().string()),
                       [&] { observer.message(fmt::format("waiting for another process making {}", out.string())); });
   if (fs::exists(out, ec)) {
-    const std::optional<MadeFrom> made = read_made_from(out);
+    std::optional<MadeFrom> made;
+    try {
+      made = read_made_from(out);
+    } catch (const Error&) {
+      // unreadable record: the file is made again
+    }
     if (made && made->source_sha256 == source_sha256 && made->type == target.type_name &&
         made->stamp == file_stamp(out))
       return {out, made->sha256};
@@ -886,23 +891,14 @@ PreparedModelFile prepare_precision(const fs::path& source, const std::string& s
   observer.message(fmt::format("quantizing {} -> {} ({})", source.filename().string(), target.type_name, out.string()));
   // engine::quantize writes a temporary file and renames it over `out` when complete: a killed run
   // leaves no usable-looking file. The record is written last: a file without one is made again.
-  fs::remove(made_from_path(out), ec);  // the old record describes the old file
+  remove_made_from(out);  // the old record describes the old file
   engine::QuantizeOptions qo;
   qo.input = source;
   qo.output = out;
   qo.type = target.type_name;
   qo.overwrite = true;  // a stale file made from another source, under the lock
   engine::quantize(qo);
-  MadeFrom made{source_sha256, target.type_name, util::sha256_file(out, /*use_cache=*/false), file_stamp(out)};
-  const nlohmann::json record = {{"source", source.filename().string()},
-                                 {"source_sha256", made.source_sha256},
-                                 {"type", made.type},
-                                 {"sha256", made.sha256},
-                                 {"stamp", made.stamp},
-                                 {"jouleval_version", util::build::kVersion},
-                                 {"llama_cpp_revision", util::build::kLlamaRevision}};
-  util::write_file_atomically(made_from_path(out), util::json_text(record, 2) + "\n", util::Existing::kReplace,
-                              "quantized model record");
+  const MadeFrom made = write_made_from(out, source, source_sha256, target.type_name);
   return {out, made.sha256};
 }
 

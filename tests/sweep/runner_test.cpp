@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -123,6 +124,41 @@ TEST_F(Runner, AQuantizedFileMadeFromAnotherSourceIsMadeAgain) {
   // Scored with the new weights: the per-item loglikelihoods differ.
   ASSERT_EQ(a.items.size(), b.items.size());
   EXPECT_NE(a.items.at(0).json, b.items.at(0).json);
+}
+
+// A sweep whose model is the int8 file another sweep made from tiny.gguf finds that sweep's cell done:
+// the file keeps its source's name and hash (docs/sweep.md "Quantized files keep their source's
+// identity"). A variant made from that file (int4) is the file's own model, not the source's.
+TEST_F(Runner, ASweepOfAQuantizedFileFindsTheCellOfItsSource) {
+  SweepConfig first = config();
+  first.precisions = {"int8"};
+  ASSERT_EQ(run(first).cells_done, 1);
+
+  struct Recorder : Observer {
+    std::vector<std::string> lines;
+    void message(const std::string& line) override { lines.push_back(line); }
+  } recorder;
+  SweepConfig second = config();
+  second.models.at(0).path = dir_ / "tiny.Q8_0.gguf";
+  second.models.at(0).label = "tiny.Q8_0";
+  second.precisions = {"int8", "int4"};
+  const SweepResult r = run(second, recorder);
+  EXPECT_EQ(r.cells_already_done, 1);
+  EXPECT_EQ(r.cells_done, 1);
+
+  const std::string tiny_sha = util::sha256_file(dir_ / "tiny.gguf", false);
+  const std::string q8_sha = util::sha256_file(dir_ / "tiny.Q8_0.gguf", false);
+  std::map<std::string, results::CellKey> by_precision;
+  for (const auto& cell : cells_of(second.database)) by_precision[cell.key.precision] = cell.key;
+  ASSERT_EQ(by_precision.size(), 2u);
+  EXPECT_EQ(by_precision.at("int8").model, "tiny");
+  EXPECT_EQ(by_precision.at("int8").model_sha256, tiny_sha);
+  EXPECT_EQ(by_precision.at("int8").file_sha256, q8_sha);
+  EXPECT_EQ(by_precision.at("int4").model, "tiny.Q8_0");
+  EXPECT_EQ(by_precision.at("int4").model_sha256, q8_sha);
+  const std::string said =
+      "tiny.Q8_0.gguf: quantized from tiny.gguf (sha256 " + tiny_sha.substr(0, 12) + "): stored as model tiny at int8";
+  EXPECT_EQ(std::count(recorder.lines.begin(), recorder.lines.end(), said), 1);
 }
 
 // Each repetition records the process's peak resident memory over its window (Linux VmHWM, reset

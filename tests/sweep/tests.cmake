@@ -57,3 +57,10 @@ add_test(NAME sweep.cli.placement_gpus
   COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/placement-gpus-test
           -DHAVE_GPU_BACKEND=${JOULEVAL_CUDA} -DFAKE_NVML=$<TARGET_FILE:fake_nvml>
           -P ${CMAKE_CURRENT_LIST_DIR}/placement_gpus.cmake)
+
+# A quantized file keeps its source's identity: `quantize` + `run -m` and `run --precision` give one
+# cell; a stale or malformed made-from record is ignored with a note.
+add_test(NAME sweep.cli.quantized_file_keeps_source_identity
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DOUT=${CMAKE_BINARY_DIR}/quantized-identity-test
+          -P ${CMAKE_CURRENT_LIST_DIR}/quantized_identity.cmake)
+set_tests_properties(sweep.cli.quantized_file_keeps_source_identity PROPERTIES TIMEOUT 300)
