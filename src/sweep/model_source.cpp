@@ -87,7 +87,9 @@ std::optional<SourceIdentity> source_identity(const fs::path& file, const std::s
   }
   if (!made) return std::nullopt;
   const std::string label = fs::path(made->source).filename().stem().string();
-  if (made->stamp != file_stamp(file) || made->sha256 != file_sha256) {
+  // The content decides (a copy of the file, with a new inode and time, is still what was made); the
+  // stamp only saves the sweep's model cache a hash.
+  if (made->sha256 != file_sha256) {
     note = fmt::format(
         "{}: changed or replaced since it was quantized from {} ({} does not match it): the file is "
         "its own model",

@@ -59,7 +59,8 @@ struct SourceIdentity {
 };
 
 // What the record of `file` says about its identity, given `file_sha256` (the hash of `file` as it is
-// now). Returns the source's identity when the record exists and its stamp and hash match the file;
+// now). Returns the source's identity when the record exists and its sha256 is the file's (the content
+// decides: a copy keeps the identity; the stamp only spares the sweep's model cache a hash);
 // nullopt otherwise, the file being its own model. `note` is set to one line naming the file when a
 // record exists but is ignored (unreadable, malformed, or the file was changed or replaced since it
 // was made); it is left empty otherwise. Never throws.
