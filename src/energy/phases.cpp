@@ -285,15 +285,19 @@ DecodeStepTimes decode_step_times(const std::vector<engine::GenerationStep>& ste
   DecodeStepTimes t;
   double total = 0.0;
   double host = 0.0;
+  double runs = 0.0;
   for (const auto& s : steps) {
     if (s.prompt_tokens != 0 || s.decode_tokens == 0) continue;
     ++t.steps;
     total += s.end_s - s.begin_s;
     host += s.host_s;
+    runs += s.sequence_runs;
+    t.max_sequence_runs = std::max(t.max_sequence_runs, s.sequence_runs);
   }
   if (t.steps > 0) {
     t.mean_s = total / static_cast<double>(t.steps);
     t.mean_host_s = host / static_cast<double>(t.steps);
+    t.mean_sequence_runs = runs / static_cast<double>(t.steps);
   }
   return t;
 }

@@ -60,6 +60,10 @@ struct DecodeStepTimes {
   int64_t steps = 0;
   double mean_s = 0.0;
   double mean_host_s = 0.0;
+  // Runs of consecutive sequence ids per step (GenerationStep::sequence_runs): llama.cpp makes a
+  // forward pass per run with one KV stream per sequence; 1 when the running sequences are contiguous.
+  double mean_sequence_runs = 0.0;
+  int32_t max_sequence_runs = 0;
 };
 DecodeStepTimes decode_step_times(const std::vector<engine::GenerationStep>& steps);
 

@@ -710,8 +710,10 @@ class SweepRun {
       if (const energy::DecodeStepTimes t = energy::decode_step_times(steps); t.steps > 0) {
         observer_.message(fmt::format(
             "decode steps: {} without prompt tokens, {:.1f} ms each: {:.1f} ms in llama_decode and the copy of "
-            "its outputs, {:.1f} ms on the host (argmax, detokenisation, stop strings)",
-            t.steps, 1e3 * t.mean_s, 1e3 * (t.mean_s - t.mean_host_s), 1e3 * t.mean_host_s));
+            "its outputs, {:.1f} ms on the host (argmax, detokenisation, stop strings); {:.2f} runs of "
+            "consecutive sequence ids per step (at most {}; a forward pass each)",
+            t.steps, 1e3 * t.mean_s, 1e3 * (t.mean_s - t.mean_host_s), 1e3 * t.mean_host_s, t.mean_sequence_runs,
+            t.max_sequence_runs));
       }
       if (served != nullptr) {  // before the meters move out of `measured`
         const auto timings = served->take_request_timings();

@@ -60,10 +60,15 @@ TEST(energy_phases, DecodeStepTimesAreTheMeansOfThePureDecodeSteps) {
   steps[1].host_s = 0.01;
   steps[2].host_s = 0.02;
   steps[3].host_s = 0.3;  // a refill step: not a decode step
+  steps[1].sequence_runs = 1;
+  steps[2].sequence_runs = 3;  // two gaps in the sequence ids
+  steps[3].sequence_runs = 9;  // not a decode step
   const DecodeStepTimes t = decode_step_times(steps);
   EXPECT_EQ(t.steps, 2);
   EXPECT_NEAR(t.mean_s, 0.05, 1e-12);
   EXPECT_NEAR(t.mean_host_s, 0.015, 1e-12);
+  EXPECT_NEAR(t.mean_sequence_runs, 2.0, 1e-12);
+  EXPECT_EQ(t.max_sequence_runs, 3);
   EXPECT_EQ(decode_step_times({step(0, 1, 100, 0, 4, 4)}).steps, 0);
 }
 

@@ -39,7 +39,7 @@ function(run_phases name nvml window csv_var err_var)
 endfunction()
 
 run_phases(fake_gpu ${FAKE_NVML} 3 csv err)
-if(NOT err MATCHES "decode steps: [0-9]+ without prompt tokens, [0-9.]+ ms each: [0-9.-]+ ms in llama_decode and the copy of its outputs, [0-9.]+ ms on the host")
+if(NOT err MATCHES "decode steps: [0-9]+ without prompt tokens, [0-9.]+ ms each: [0-9.-]+ ms in llama_decode and the copy of its outputs, [0-9.]+ ms on the host \\(argmax, detokenisation, stop strings\\); [0-9.]+ runs of consecutive sequence ids per step \\(at most [0-9]+; a forward pass each\\)")
   message(FATAL_ERROR "fake_gpu: no line with the decode steps' times:\n${err}")
 endif()
 if(NOT err MATCHES "steady-state decode: [0-9.e+-]+ J/token \\(nvml:0, counter-scaled\\) over [0-9.]+ s \\(B = 2\\)")
