@@ -2,7 +2,6 @@
 // identity, stored and read back; a version 6 file (without the column) reads as a closed loop (0),
 // merges, and is upgraded in place with the rate in the cells' key.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "store/merge.h"
 #include "store/schema.h"
@@ -16,19 +15,6 @@ namespace {
 using namespace test_util;
 
 class store_arrival_rate : public TempDirTest {};
-
-int64_t count(Store& store, const char* sql) {
-  Statement st(store.database(), sql);
-  EXPECT_TRUE(st.step());
-  return st.column_int64(0);
-}
-
-void raw_sql(const std::filesystem::path& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
-}
 
 CellKey served(double rate) {
   CellKey key = make_key("served", "gsm8k");

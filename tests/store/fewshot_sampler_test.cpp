@@ -3,7 +3,6 @@
 // sampler is read back and merged, and a version 8 file (whose cells all used lm-eval's samplers) is
 // read as it is, merged, and upgraded in place without losing its cells.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <utility>
@@ -57,16 +56,6 @@ TEST_F(store_fewshot_sampler, AFirstNCellAndAnLmEvalCellAreTwoCells) {
   ASSERT_EQ(cells.size(), 2U) << "merge keeps both cells";
   EXPECT_EQ(cells[0].key, gsm8k_key("first_n"));
   EXPECT_EQ(cells[1].key, gsm8k_key("lm-eval"));
-}
-
-void raw_sql(const std::filesystem::path& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, ("PRAGMA foreign_keys = OFF;" + sql).c_str(), nullptr, nullptr, &error), SQLITE_OK)
-      << (error ? error : "");
-  sqlite3_free(error);
-  sqlite3_close(db);
 }
 
 TEST_F(store_fewshot_sampler, AVersion8FileIsReadAsItIsMergedAndUpgraded) {

@@ -19,12 +19,6 @@ class store_latency : public TempDirTest {};
 
 const char* kSummary = R"({"requests":4,"streamed":true,"ttft_p50_ms":61.5,"goodput_requests_per_s":null})";
 
-int64_t count(Store& store, const char* sql) {
-  Statement st(store.database(), sql);
-  EXPECT_TRUE(st.step());
-  return st.column_int64(0);
-}
-
 TEST_F(store_latency, RoundTripMergeAndDelete) {
   {
     Store store(path("a.db"));

@@ -56,12 +56,6 @@ void expect_phases_eq(const std::vector<PhaseEnergy>& a, const std::vector<Phase
   }
 }
 
-int64_t count(Store& store, const char* sql) {
-  Statement st(store.database(), sql);
-  EXPECT_TRUE(st.step());
-  return st.column_int64(0);
-}
-
 TEST_F(store_phases, RoundTripKeepsEveryFieldAndAbsentEnergy) {
   Store store(path("p.db"));
   store.upsert_machine(make_machine("m1"));

@@ -1,6 +1,5 @@
 // Schema creation, version checks and the errors for files that are not results databases.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <fmt/format.h>
 
@@ -16,6 +15,7 @@
 namespace jouleval::store {
 namespace {
 
+using test_util::raw_sql;
 using test_util::TempDirTest;
 
 class store_schema : public TempDirTest {};
@@ -37,13 +37,6 @@ std::string error_of(const std::function<void()>& f, util::ErrorKind* code = nul
 }
 
 // Writes raw SQL to a file with SQLite directly (not through the store).
-void raw_sql(const std::filesystem::path& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
-}
-
 TEST_F(store_schema, CreatesTablesVersionAndWal) {
   Store store(path("new.db"));
   Database& db = store.database();

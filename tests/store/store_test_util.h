@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <fmt/format.h>
@@ -9,9 +10,26 @@
 #include <filesystem>
 #include <string>
 
+#include "store/statement.h"
 #include "store/store.h"
 
 namespace jouleval::store::test_util {
+
+// Runs `sql` on `file` through a connection of its own (SQLite's defaults: foreign keys off), as an
+// older jouleval or another program would: to make old or damaged files for the tests.
+inline void raw_sql(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+// The first column of the first row of `sql` (a count) on `store`'s connection.
+inline int64_t count(Store& store, const char* sql) {
+  Statement st(store.database(), sql);
+  EXPECT_TRUE(st.step());
+  return st.column_int64(0);
+}
 
 // A fresh directory under the system temp dir, removed at the end of the test.
 class TempDirTest : public ::testing::Test {
