@@ -294,11 +294,9 @@ gen_cell() {
   # first N tokens: evaluated once, M prompt tokens reused").
   local seqs shared
   seqs=$(grep -o 'generation: [0-9]* sequences decoded together' "$dir/peers/$tag.gen.log" | tail -1 | grep -o '[0-9]*')
-  shared=$(grep -o 'share their first [0-9]* tokens: evaluated once, [0-9]* prompt tokens reused' "$dir/peers/$tag.gen.log" |
-    tail -1 | grep -o '[0-9]*' | tr '\n' ' ')
-  # shellcheck disable=SC2086 # $shared is "N M" or empty
+  shared=$(grep -o 'share their first [0-9]* tokens' "$dir/peers/$tag.gen.log" | tail -1 | grep -o '[0-9]*')
   "$jv" export "$gdb" --format csv --columns items,parallel,prompt_tokens,generated_tokens |
-    python3 "$root/bench/tables.py" --shape ${seqs:+--sequences "$seqs"} ${shared:+--shared $shared}
+    python3 "$root/bench/tables.py" --shape ${seqs:+--sequences "$seqs"} ${shared:+--shared "$shared"}
 }
 
 stage_peers() {

@@ -2,7 +2,7 @@
 """Markdown tables of a bench/study.sh directory (docs/benchmarks.md).
 
 Usage: bench/tables.py STUDY_DIR [--jouleval PATH]
-       ... | bench/tables.py --shape [--sequences N]
+       ... | bench/tables.py --shape [--sequences N] [--shared N]
              (`jouleval export --format csv --columns items,parallel,prompt_tokens,generated_tokens` of
              one GSM8K cell on stdin: prints "PROMPT_TOKENS_PER_SEQ GEN_TOKENS_PER_SEQ SEQUENCES", the
              sequences being N, what `run` printed, else the prompts up to `parallel`)
@@ -288,12 +288,12 @@ def main(argv):
                                                        "bin", "jouleval"))
     ap.add_argument("--shape", action="store_true")
     ap.add_argument("--sequences", type=int, help="with --shape: the sequences jouleval decoded together")
-    ap.add_argument("--shared", type=int, nargs="+", metavar=("N", "M"),
-                    help="with --shape: the prompt prefix of N tokens jouleval evaluated once (M: tokens reused)")
+    ap.add_argument("--shared", type=int, metavar="N",
+                    help="with --shape: the prompt prefix of N tokens jouleval evaluated once for every sequence")
     a = ap.parse_args(argv)
     try:
         if a.shape:
-            print(shape(sys.stdin, a.sequences, a.shared[0] if a.shared else None))
+            print(shape(sys.stdin, a.sequences, a.shared))
             return 0
         if not a.study:
             ap.error("STUDY_DIR is required")

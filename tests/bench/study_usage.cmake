@@ -22,7 +22,7 @@ expect(2 "--fewshot-sampler: expected lm-eval or first_n, got 'random'" --fewsho
 # prompt tokens, and each sequence of the peer gets 1015 (and the prefix is passed on: 1000).
 file(MAKE_DIRECTORY ${OUT})
 file(WRITE ${OUT}/shape.csv "items,parallel,prompt_tokens,generated_tokens\n4,0,1060,128\n")
-execute_process(COMMAND python3 ${SOURCE}/bench/tables.py --shape --sequences 4 --shared 1000 3000
+execute_process(COMMAND python3 ${SOURCE}/bench/tables.py --shape --sequences 4 --shared 1000
                 INPUT_FILE ${OUT}/shape.csv RESULT_VARIABLE rc OUTPUT_VARIABLE shape ERROR_VARIABLE err)
 if(NOT rc EQUAL 0 OR NOT shape STREQUAL "1015 32 4 1000\n")
   message(FATAL_ERROR "tables.py --shape --shared: exit ${rc}, '${shape}' (expected '1015 32 4 1000'): ${err}")
