@@ -15,6 +15,7 @@
 #include "engine/limits.h"
 #include "engine/logits.h"
 #include "engine/model_impl.h"
+#include "engine/prefill_plan.h"
 #include "util/error.h"
 
 namespace jouleval::engine {
@@ -60,6 +61,57 @@ int32_t shared_prefix_length(const std::deque<Active>& waiting) {
     if (n < static_cast<size_t>(kMinSharedPrefixTokens)) return 0;
   }
   return static_cast<int32_t>(n);
+}
+
+// Adds to `plan` one prefill block (engine/prefill_plan.h) for each run of consecutive slots whose
+// prompts are going in, lowest slot first, while `room` tokens last: blocks of different runs stay
+// apart in llama.cpp's split, as the runs are not consecutive. A sequence whose prompt ends inside
+// its block is padded after it; its id and prompt length go to `padded`, whose cells from there the
+// caller removes after the call. Returns the padding tokens added.
+int64_t add_prefill_blocks(std::vector<Active>& slots, int64_t room, int32_t n_ubatch, int32_t stream_cells,
+                           DecodePlan& plan, std::vector<std::pair<llama_seq_id, llama_pos>>& padded) {
+  const auto going_in = [&](size_t s) {
+    return slots[s].request >= 0 && slots[s].prefilled < static_cast<int32_t>(slots[s].prompt.size());
+  };
+  int64_t padding = 0;
+  std::vector<int32_t> remaining;
+  std::vector<int32_t> pad_room;
+  for (size_t first = 0; first < slots.size() && room > 0;) {
+    if (!going_in(first)) {
+      ++first;
+      continue;
+    }
+    size_t end = first;
+    remaining.clear();
+    pad_room.clear();
+    for (; end < slots.size() && going_in(end); ++end) {
+      if (remaining.size() < static_cast<size_t>(kMaxPlannedSequences)) {
+        const auto n = static_cast<int32_t>(slots[end].prompt.size());
+        remaining.push_back(n - slots[end].prefilled);
+        pad_room.push_back(stream_cells - n);
+      }
+    }
+    const PrefillBlock block =
+        plan_prefill_block(remaining, pad_room, static_cast<int32_t>(std::min<int64_t>(n_ubatch, room)));
+    for (int32_t i = 0; i < block.sequences; ++i) {
+      const size_t s = first + static_cast<size_t>(i);
+      Active& a = slots[s];
+      const auto seq = static_cast<llama_seq_id>(s);
+      const auto n = static_cast<int32_t>(a.prompt.size());
+      const int32_t stop = std::min(n, a.prefilled + block.width);
+      for (int32_t p = a.prefilled; p < stop; ++p) {
+        plan.add(a.prompt[static_cast<size_t>(p)], p, seq, p == n - 1 ? seq : -1);
+      }
+      const int32_t pads = block.width - (stop - a.prefilled);
+      for (int32_t p = n; p < n + pads; ++p) plan.add(a.prompt.back(), p, seq, -1);
+      if (pads > 0) padded.emplace_back(seq, n);
+      padding += pads;
+      a.prefilled = stop;
+    }
+    room -= static_cast<int64_t>(block.sequences) * block.width;
+    first = end;
+  }
+  return padding;
 }
 
 }  // namespace
@@ -175,8 +227,9 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       prefilling.push_back(s);
     }
     // The step: one decode token of every sequence whose prompt is in the cache, then prompt chunks
-    // of the admitted ones, in admission order, while the step's token budget lasts. A prompt may be
-    // split over several steps; only its last token asks for logits. Prefill first: while the prompts
+    // of the admitted ones while the step's token budget lasts: prefill blocks with one KV stream per
+    // sequence, else in admission order. A prompt may be split over several steps; only its last
+    // token asks for logits. Prefill first: while the prompts
     // waiting for the cache do not fit beside the decode tokens (many slots filled at once), a step
     // holds prompt tokens only, so that the sequences then decode together at the full batch (measured
     // on an H200: decoding beside a large prefill drained the batch and took 12 % longer, docs/engine.md).
@@ -191,7 +244,17 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       plan.add(a.pending, pos, static_cast<llama_seq_id>(s), static_cast<int32_t>(s));
     }
     const int64_t decode_tokens = plan.size();
+    // With one KV stream per sequence the prompt chunks go in as prefill blocks (engine/prefill_plan.h).
+    std::vector<std::pair<llama_seq_id, llama_pos>> padded;  // sequences padded in this step, from where
     int64_t room = budget - decode_tokens;
+    int64_t padding = 0;
+    if (split && m.prefill_blocks) {
+      padding =
+          add_prefill_blocks(slots, room, static_cast<int32_t>(llama_n_ubatch(context)), m.gen_seq_cells, plan, padded);
+      std::erase_if(prefilling,
+                    [&](size_t s) { return slots[s].prefilled == static_cast<int32_t>(slots[s].prompt.size()); });
+      room = 0;
+    }
     while (room > 0 && !prefilling.empty()) {
       const size_t s = prefilling.front();
       Active& a = slots[s];
@@ -205,7 +268,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       a.prefilled = end;
       if (end == n) prefilling.pop_front();
     }
-    const int64_t prompt_tokens = plan.size() - decode_tokens;
+    const int64_t prompt_tokens = plan.size() - decode_tokens - padding;
     int32_t sequence_runs = 0;
     llama_seq_id previous = -2;
     for (const auto& e : plan.entries()) {
@@ -221,6 +284,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     step.active_sequences = n_active;
     step.sequence_slots = static_cast<int32_t>(slots.size());
     step.sequence_runs = sequence_runs;
+    step.padding_tokens = static_cast<int32_t>(padding);
     m.counters.decode_calls += m.execute_on(
         context, batch, plan,
         [&](std::span<const PlanOutput> outputs) {
@@ -270,6 +334,8 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     step.waiting = static_cast<int32_t>(waiting.size());
     m.generation_steps.push_back(step);
     m.counters.prompt_tokens_evaluated += prompt_tokens;
+    m.counters.prompt_padding_tokens += padding;
+    for (const auto& [seq, from] : padded) llama_memory_seq_rm(mem, seq, from, -1);  // the padding's cells
     for (int32_t s : finished) {
       Active& a = slots[static_cast<size_t>(s)];
       GenerationResult& r = results[static_cast<size_t>(a.request)];
@@ -287,7 +353,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     // left by a finished sequence would cost one more forward pass per step (docs/engine.md
     // "Consecutive sequences"). The highest running sequence moves to the lowest free slot: its stream
     // is copied on the device at the next decode call, and the slot it leaves keeps the shared prefix.
-    if (split && waiting.empty() && !finished.empty()) {
+    if (split && m.move_sequences && waiting.empty() && !finished.empty()) {
       for (;;) {
         size_t free = 0;
         while (free < slots.size() && slots[free].request >= 0) ++free;

@@ -204,6 +204,17 @@ DeviceArgmax resolve_device_argmax(DeviceArgmax option) {
                     util::ErrorKind::kUsage);
 }
 
+// A scheduling switch from the environment (on, off; unset or empty: on), for A/B measurements
+// without a rebuild. Throws util::Error (kUsage) naming the variable for any other value.
+bool resolve_switch(const char* name) {
+  const char* env = std::getenv(name);
+  if (env == nullptr || *env == '\0') return true;
+  const std::string value = env;
+  if (value == "on") return true;
+  if (value == "off") return false;
+  throw util::Error(fmt::format("{} '{}': expected on or off", name, value), util::ErrorKind::kUsage);
+}
+
 // Refuses options outside engine/limits.h (docs/engine.md "Limits") before any file is read.
 void check_options(const ModelOptions& o) {
   const auto check = [](const char* name, int32_t v, int32_t lo, int32_t hi, const char* zero, const char* why) {
@@ -397,6 +408,8 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->device_argmax = resolve_device_argmax(options.device_argmax);
+  impl->prefill_blocks = resolve_switch("JOULEVAL_PREFILL_BLOCKS");
+  impl->move_sequences = resolve_switch("JOULEVAL_MOVE_SEQUENCES");
   const ggml_type kv_type = kv_cache_type(options.kv_type);
   const int32_t n_ctx_wanted =
       options.context_size > 0 ? options.context_size
@@ -578,6 +591,8 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
   llama_context_params cp = context_params;
   cp.kv_unified = false;
   cp.n_seq_max = static_cast<uint32_t>(n_seq);
+  cp.cb_eval = gen_eval_callback;
+  cp.cb_eval_user_data = gen_eval_data;
   // llama.cpp pads each stream to 256 cells; a total beyond the limit of one context is not tried.
   const int64_t per_seq = (static_cast<int64_t>(cells) + kContextBlock - 1) / kContextBlock * kContextBlock;
   if (per_seq * n_seq > kMaxContextSize) return false;

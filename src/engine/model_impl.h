@@ -49,7 +49,11 @@ struct Model::Impl {
   LlamaContextPtr gen_ctx;
   std::unique_ptr<Batch> gen_batch;
   int32_t gen_seq_cells = 0;  // KV cells of each sequence in gen_ctx
-  int32_t gen_n_seq = 0;      // sequences (streams) in gen_ctx
+  // Tests only: llama.cpp's graph evaluation callback for gen_ctx (it sees every micro-batch's
+  // graph), taken when gen_ctx is made.
+  ggml_backend_sched_eval_callback gen_eval_callback = nullptr;
+  void* gen_eval_data = nullptr;
+  int32_t gen_n_seq = 0;  // sequences (streams) in gen_ctx
 
   // Makes sure gen_ctx holds `n_seq` sequences of `cells` KV cells each; false when llama.cpp cannot
   // create it (memory), in which case generation uses the unified context.
@@ -95,6 +99,10 @@ struct Model::Impl {
   // Whether generation asks for the argmax on the device (`device_argmax`; kAuto: placement gpu).
   bool wants_device_argmax() const;
   DeviceArgmax device_argmax = DeviceArgmax::kAuto;  // options.device_argmax or JOULEVAL_DEVICE_ARGMAX
+  // Generation scheduling that only A/B measurements turn off (docs/engine.md "Prefill blocks",
+  // "Consecutive sequences"): JOULEVAL_PREFILL_BLOCKS=off, JOULEVAL_MOVE_SEQUENCES=off, read at load.
+  bool prefill_blocks = true;
+  bool move_sequences = true;
 
   // Updates info.peak_gpu_memory_bytes from the devices' memory in use.
   void track_gpu_memory();

@@ -79,6 +79,9 @@ struct WorkCounters {
   // Generation: running sequences moved to a lower slot so that the sequence ids of a step stay
   // consecutive (docs/engine.md "Consecutive sequences").
   int64_t generation_sequences_moved = 0;
+  // Generation: tokens computed only to pad a prefill block to its width, their KV cells removed after
+  // the call (docs/engine.md "Prefill blocks"); not counted in prompt_tokens_evaluated.
+  int64_t prompt_padding_tokens = 0;
 
   WorkCounters& operator+=(const WorkCounters& o) {
     prompt_tokens_evaluated += o.prompt_tokens_evaluated;
@@ -90,6 +93,7 @@ struct WorkCounters {
     generation_sequences_wanted = std::max(generation_sequences_wanted, o.generation_sequences_wanted);
     generation_shared_prefix = std::max(generation_shared_prefix, o.generation_shared_prefix);
     generation_sequences_moved += o.generation_sequences_moved;
+    prompt_padding_tokens += o.prompt_padding_tokens;
     return *this;
   }
 };
@@ -110,8 +114,9 @@ struct GenerationStep {
   // chunk is one run with it): with one KV stream per sequence llama.cpp makes at least one
   // micro-batch, a forward pass, per run.
   int32_t sequence_runs = 0;
-  double host_s = 0.0;  // of end_s - begin_s, the host's work on the outputs (argmax,
-                        // detokenisation, stop strings); the rest is llama_decode and its outputs' copy
+  int32_t padding_tokens = 0;  // padding of a prefill block (WorkCounters::prompt_padding_tokens)
+  double host_s = 0.0;         // of end_s - begin_s, the host's work on the outputs (argmax,
+                               // detokenisation, stop strings); the rest is llama_decode and its outputs' copy
 };
 
 // Progress callback: (done, total) in requests. Called from the evaluating thread.

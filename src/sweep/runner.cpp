@@ -707,6 +707,13 @@ class SweepRun {
       rep.llama_revision = util::build::kLlamaRevision;
       rep.peak_rss_bytes = host_memory.peak_bytes();
       rep.phases = generation_phases(steps, measured, monitor_.meters_status());
+      if (work.prompt_padding_tokens > 0) {
+        observer_.message(
+            fmt::format("prefill: {} padding tokens computed beside {} prompt tokens ({:.1f} %) to fill prefill blocks",
+                        work.prompt_padding_tokens, work.prompt_tokens_evaluated,
+                        100.0 * static_cast<double>(work.prompt_padding_tokens) /
+                            static_cast<double>(std::max<int64_t>(work.prompt_tokens_evaluated, 1))));
+      }
       if (const energy::DecodeStepTimes t = energy::decode_step_times(steps); t.steps > 0) {
         observer_.message(fmt::format(
             "decode steps: {} without prompt tokens, {:.1f} ms each: {:.1f} ms in llama_decode and the copy of "

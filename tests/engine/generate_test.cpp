@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
+#include "model_test_peer.h"
 #include "test_models.h"
 #include "util/error.h"
 
@@ -284,8 +286,115 @@ TEST(Generate, RunningSequencesStayInConsecutiveSlots) {
   expect_consecutive_sequences(requests);
 }
 
+TEST(Generate, MovesOffLeaveGapsInTheSequenceIds) {
+  // JOULEVAL_MOVE_SEQUENCES=off (A/B measurements): no move, and steps with gaps.
+  auto requests = prompts(0);
+  for (auto& r : long_prompts(0)) requests.push_back(r);
+  const std::vector<int32_t> max_new = {3, 11, 5, 14, 2, 9, 7, 12};
+  for (size_t i = 0; i < requests.size(); ++i) requests[i].max_new_tokens = max_new[i];
+  ::setenv("JOULEVAL_MOVE_SEQUENCES", "off", 1);
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(1024, 8));
+  ::unsetenv("JOULEVAL_MOVE_SEQUENCES");
+  (void)model->take_generation_steps();
+  (void)model->generate(requests);
+  EXPECT_EQ(model->counters().generation_sequences_moved, 0);
+  int32_t most = 0;
+  for (const auto& step : model->take_generation_steps()) most = std::max(most, step.sequence_runs);
+  EXPECT_GT(most, 1);
+}
+
 TEST(Generate, RunningSequencesStayInConsecutiveSlotsWithASharedPrefix) {
   expect_consecutive_sequences(preamble_prompts(0));
+}
+
+// Micro-batches (forward passes) of a generation context, counted in llama.cpp's graph evaluation
+// callback: once per graph, at its first layer's attention norm.
+bool count_micro_batches(ggml_tensor* t, bool ask, void* data) {
+  if (ask && std::strcmp(t->name, "attn_norm-0") == 0) ++*static_cast<int64_t*>(data);
+  return false;  // no node's data is wanted
+}
+
+struct PrefillRun {
+  std::vector<GenerationResult> results;
+  std::vector<GenerationStep> steps;
+  WorkCounters counters;
+  int64_t micro_batches = 0;
+};
+
+// 8 prompts of nearly equal lengths (their numbers have 2 to 9 digits), all admitted at once (8
+// sequences), with 64 tokens per micro-batch and 128 per call.
+std::vector<GenerationRequest> arithmetic_prompts() {
+  std::vector<GenerationRequest> out;
+  for (const char* q :
+       {"7 * 8", "12 * 3", "12 * 34", "123 * 45", "123 * 456", "1234 * 567", "1234 * 5678", "12345 * 6789"}) {
+    out.push_back({std::string("Question: what is ") + q + "?\nAnswer:", {}, 3});
+  }
+  return out;
+}
+
+PrefillRun generate_with_prefill_blocks(bool on, const std::vector<GenerationRequest>& requests) {
+  ::setenv("JOULEVAL_PREFILL_BLOCKS", on ? "on" : "off", 1);
+  auto options = testing::cpu_options(1024, 8);
+  options.batch_size = 128;
+  options.ubatch_size = 64;
+  auto model = Model::load(testing::tiny_model(), options);
+  ::unsetenv("JOULEVAL_PREFILL_BLOCKS");
+  PrefillRun run;
+  ModelTestPeer::impl(*model).gen_eval_callback = count_micro_batches;
+  ModelTestPeer::impl(*model).gen_eval_data = &run.micro_batches;
+  (void)model->take_generation_steps();
+  run.results = model->generate(requests);
+  run.steps = model->take_generation_steps();
+  run.counters = model->counters();
+  return run;
+}
+
+TEST(Generate, PrefillBlocksTakeFewerMicroBatches) {
+  // Prompts of unequal lengths in one call make llama.cpp's equal split run micro-batches of
+  // decreasing size; prefill blocks run one rectangle per step, padded, in fewer micro-batches. The
+  // padding's KV cells go after each call: the texts stay those of one-at-a-time generation.
+  const auto requests = arithmetic_prompts();
+  const PrefillRun off = generate_with_prefill_blocks(false, requests);
+  const PrefillRun on = generate_with_prefill_blocks(true, requests);
+  EXPECT_GT(on.micro_batches, 0);
+  EXPECT_LT(on.micro_batches, off.micro_batches);
+  EXPECT_EQ(off.counters.prompt_padding_tokens, 0);
+  EXPECT_GT(on.counters.prompt_padding_tokens, 0);
+  EXPECT_EQ(on.counters.prompt_tokens_evaluated, off.counters.prompt_tokens_evaluated);
+  int64_t padding = 0;
+  int with_prompts = 0;
+  for (const auto& step : on.steps) {
+    padding += step.padding_tokens;
+    if (step.prompt_tokens == 0) continue;
+    ++with_prompts;
+    EXPECT_LE(step.prompt_tokens + step.padding_tokens, 64);  // one block: the sequences are one run
+    if (step.decode_tokens == 0) {
+      EXPECT_EQ(step.sequence_runs, 1);
+    }
+  }
+  EXPECT_GE(with_prompts, 2);
+  EXPECT_EQ(padding, on.counters.prompt_padding_tokens);
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(1024, 2));
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto single = model->generate({requests[i]});
+    EXPECT_EQ(on.results[i].text, single[0].text) << i;
+    EXPECT_EQ(on.results[i].n_generated_tokens, single[0].n_generated_tokens) << i;
+    EXPECT_EQ(off.results[i].text, single[0].text) << i;
+  }
+}
+
+TEST(Generate, SchedulingSwitchesRefuseOtherValues) {
+  for (const char* name : {"JOULEVAL_PREFILL_BLOCKS", "JOULEVAL_MOVE_SEQUENCES"}) {
+    ::setenv(name, "maybe", 1);
+    try {
+      (void)Model::load(testing::tiny_model(), testing::cpu_options(512, 2));
+      ADD_FAILURE() << "expected a usage error for " << name;
+    } catch (const util::Error& e) {
+      EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
+      EXPECT_NE(std::string(e.what()).find(std::string(name) + " 'maybe'"), std::string::npos) << e.what();
+    }
+    ::unsetenv(name);
+  }
 }
 
 TEST(Generate, DeviceArgmaxFromTheEnvironmentWhenAuto) {

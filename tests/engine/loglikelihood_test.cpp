@@ -12,17 +12,11 @@
 
 #include "engine/model_impl.h"
 #include "engine/thread_pool.h"
+#include "model_test_peer.h"
 #include "test_models.h"
 #include "util/error.h"
 
 namespace jouleval::engine {
-
-// Reaches a model's private state for the test hooks of Model::Impl.
-class ModelTestPeer {
- public:
-  static Model::Impl& impl(Model& model) { return *model.impl_; }
-};
-
 namespace {
 
 constexpr double kTolerance = 1e-3;
