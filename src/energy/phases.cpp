@@ -90,9 +90,12 @@ std::vector<Phase> plan_phases(std::vector<engine::GenerationStep> steps, double
     step_seconds += b - a;
     if (a > covered_to) other.pieces.push_back({covered_to, a, 1.0});
     covered_to = std::max(covered_to, b);
-    const double tokens = static_cast<double>(s.prompt_tokens) + static_cast<double>(s.decode_tokens);
+    // A prefill block's padding is prefill work (docs/engine.md "Prefill blocks"): it takes its share
+    // of the step's time, while the phase's tokens count only the prompt's.
+    const double prefill_work = static_cast<double>(s.prompt_tokens) + static_cast<double>(s.padding_tokens);
+    const double tokens = prefill_work + static_cast<double>(s.decode_tokens);
     // A step of neither kind (no tokens) counts as decode: it is part of the decoding loop.
-    const double prompt_share = tokens > 0 ? static_cast<double>(s.prompt_tokens) / tokens : 0.0;
+    const double prompt_share = tokens > 0 ? prefill_work / tokens : 0.0;
     if (s.prompt_tokens > 0) {
       prefill.pieces.push_back({a, b, prompt_share});
       prefill.seconds += prompt_share * (b - a);

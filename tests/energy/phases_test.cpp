@@ -119,6 +119,21 @@ TEST(energy_phases, SplitsTimeTokensAndCounterScaledEnergy) {
   EXPECT_NEAR(*prefill.joules + *decode.joules + *other.joules, 1200, 1e-9);
 }
 
+TEST(energy_phases, PaddingIsPrefillWorkButNotPromptTokens) {
+  // [0, 4]: 10 prompt tokens padded by 10 (a prefill block) beside 20 decode tokens: the prefill's
+  // share of the step is (10 + 10) / 40 = 0.5, and its tokens are the 10 of the prompt.
+  std::vector<GenerationStep> steps = {step(0, 4, 10, 20, 4, 4)};
+  steps[0].padding_tokens = 10;
+  const auto rows = compute_phases(steps, 0, 4, {gpu(constant(100, 0, 4, 0.125), 400.0)});
+  const auto& prefill = find(rows, "prefill");
+  EXPECT_DOUBLE_EQ(prefill.seconds, 2.0);
+  EXPECT_EQ(prefill.tokens, 10);
+  EXPECT_NEAR(*prefill.joules, 200, 1e-9);
+  const auto& decode = find(rows, "decode");
+  EXPECT_DOUBLE_EQ(decode.seconds, 2.0);
+  EXPECT_EQ(decode.tokens, 20);
+}
+
 TEST(energy_phases, ACounterThatDisagreesWithThePowerIsFollowedAndSaidSo) {
   // 100 W sampled (1000 J over the window) but the counter says 500 J: the counter is the primary
   // reading, so every phase is scaled by 0.5, and each phase's note repeats the window's flag.
