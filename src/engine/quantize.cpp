@@ -26,7 +26,32 @@ std::string source_type_name(const GgufSummary& s) {
   return s.weight_types.empty() ? "unknown" : s.weight_types.front().name;
 }
 
+// Bits per weight of a source file and whether its weights are integer-quantized: those of its
+// file type when it is one of ours, else the measured mean (tiny models keep their embedding at a
+// wider fallback type, which would blur the measurement) and its dominant tensor type.
+struct SourceBits {
+  double bits_per_weight;
+  bool quantized;
+};
+
+SourceBits source_bits(const GgufSummary& source) {
+  SourceBits b{source.bits_per_weight(), source.is_quantized()};
+  for (const auto& p : precision_table()) {
+    if (p.ftype == source.file_type) b = {p.bits_per_weight, !p.is_float};
+  }
+  return b;
+}
+
 }  // namespace
+
+std::string quantize_refusal(const std::filesystem::path& path, const GgufSummary& source, const Precision& target) {
+  const auto [src_bpw, src_quantized] = source_bits(source);
+  if (!src_quantized || target.bits_per_weight <= src_bpw + 0.05) return "";
+  return fmt::format(
+      "{}: is already quantized to {} ({:.2f} bits/weight), below the target {} ({:.2f}): quantizing up cannot "
+      "restore precision; start from the F16/BF16/F32 model",
+      path.string(), source_type_name(source), src_bpw, target.type_name, target.bits_per_weight);
+}
 
 QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progress) {
   ensure_backend();
@@ -49,24 +74,10 @@ QuantizeResult quantize(const QuantizeOptions& options, const ProgressFn& progre
   result.precision = target;
   result.source_type = source_type_name(src);
   result.input_bytes = src.file_size;
-  // The nominal bits/weight of the source's file type when it is one of ours, else the measured mean
-  // (tiny models keep their embedding at a wider fallback type, which would blur the measurement).
-  double src_bpw = src.bits_per_weight();
-  bool src_quantized = src.is_quantized();
-  for (const auto& p : precision_table()) {
-    if (p.ftype == src.file_type) {
-      src_bpw = p.bits_per_weight;
-      src_quantized = !p.is_float;
-    }
+  if (const std::string why = quantize_refusal(options.input, src, target); !why.empty()) {
+    throw util::Error(why, util::ErrorKind::kUsage);
   }
-  // Integer-quantized weights cannot be made more precise; float -> wider float is lossless and allowed.
-  if (src_quantized && target.bits_per_weight > src_bpw + 0.05) {
-    throw util::Error(
-        fmt::format("{}: is already quantized to {} ({:.2f} bits/weight), below the target {} ({:.2f}): "
-                    "quantizing up cannot restore precision; start from the F16/BF16/F32 model",
-                    options.input.string(), result.source_type, src_bpw, target.type_name, target.bits_per_weight),
-        util::ErrorKind::kUsage);
-  }
+  const auto [src_bpw, src_quantized] = source_bits(src);
 
   llama_model_quantize_params qp = llama_model_quantize_default_params();
   qp.ftype = static_cast<llama_ftype>(target.ftype);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/gguf_info.h"
 #include "engine/requests.h"
 
 namespace jouleval::engine {
@@ -47,6 +48,11 @@ struct QuantizeResult {
   uint64_t output_bytes = 0;
   double seconds = 0.0;
 };
+
+// Why `source` (the file at `path`, summarised) cannot be quantized to `target`, or "" when it can:
+// integer-quantized weights cannot be made more precise (float to a wider float is lossless and
+// allowed). The one rule of quantize() and of `sweep --dry-run`. Thread-safe.
+std::string quantize_refusal(const std::filesystem::path& path, const GgufSummary& source, const Precision& target);
 
 // Quantizes `options.input` into `options.output`. Progress is (bytes written, expected bytes).
 // The input's metadata is validated first (validate_gguf), and the output is written to a unique

@@ -4,9 +4,60 @@
 
 #include <filesystem>
 
+#include <map>
+#include <optional>
+
+#include "engine/gguf_info.h"
+#include "engine/quantize.h"
+#include "sweep/model_source.h"
 #include "tasks/load_task.h"
 
 namespace jouleval::sweep {
+namespace {
+
+// What the header and the made-from record of an existing model file say about one cell.
+struct FileFacts {
+  std::optional<engine::GgufSummary> summary;
+  std::string unreadable;  // why the header could not be read
+};
+
+void describe(const ModelSpec& spec, const FileFacts& facts, DryRunCell& d) {
+  if (!facts.unreadable.empty()) {
+    d.note = "will fail: " + facts.unreadable;
+    return;
+  }
+  if (!facts.summary) return;
+  const engine::Precision& target = engine::resolve_precision(d.cell.precision);
+  if (facts.summary->file_type != target.ftype) {
+    if (const std::string why = engine::quantize_refusal(spec.path, *facts.summary, target); !why.empty())
+      d.note = "will be skipped: " + why;
+    return;
+  }
+  if (!spec.synth_preset.empty()) return;  // synth: models never read a record
+  std::optional<MadeFrom> made;
+  try {
+    made = read_made_from(spec.path);
+  } catch (const std::exception& e) {
+    d.note = fmt::format("its made-from record is ignored ({}): the file is its own model", e.what());
+    return;
+  }
+  if (!made) return;
+  if (made->stamp != file_stamp(spec.path)) {
+    d.note = fmt::format(
+        "its record says it was quantized from {}: stored as that model if the file's content still matches the "
+        "record (hashed at run time)",
+        made->source);
+    return;
+  }
+  std::string ignored;
+  if (const auto id = source_identity(spec.path, made->sha256, ignored)) {  // the stamp stands in for the hash
+    d.model = id->label;
+    d.note = fmt::format("{}: quantized from {}: stored as model {}", spec.path.filename().string(), made->source,
+                         id->label);
+  }
+}
+
+}  // namespace
 
 DryRun dry_run(const SweepConfig& config) {
   DryRun plan;
@@ -17,11 +68,25 @@ DryRun dry_run(const SweepConfig& config) {
                                                            : m.path.string() + " (synthesized on first use)");
     }
   }
+  std::map<size_t, FileFacts> facts;  // by model index
   for (const PlannedCell& cell : plan_cells(config)) {
+    const ModelSpec& spec = config.models[cell.model_index];
+    if (!facts.count(cell.model_index)) {
+      FileFacts& f = facts[cell.model_index];
+      std::error_code ec;
+      if (!config.endpoint && std::filesystem::exists(spec.path, ec)) {
+        try {
+          f.summary = engine::read_gguf_summary(spec.path);
+        } catch (const std::exception& e) {
+          f.unreadable = e.what();
+        }
+      }
+    }
     const tasks::Task task = tasks::load_task(cell.task, task_options(config, cell));
     DryRunCell d;
     d.cell = cell;
-    d.model = config.models[cell.model_index].label;
+    d.model = spec.label;
+    describe(spec, facts[cell.model_index], d);
     d.items = task.n_items();
     if (task.kind() == tasks::RequestKind::kLoglikelihood) {
       d.requests = static_cast<int64_t>(task.loglikelihood_requests().size());
@@ -58,6 +123,11 @@ std::string dry_run_text(const DryRun& plan) {
       "{} "
       "generated tokens; x{} repetitions\n",
       requests, tokens, gen, plan.repetitions);
+  index = 0;
+  for (const auto& d : plan.cells) {
+    if (!d.note.empty()) out += fmt::format("cell {}: {}\n", index, d.note);
+    ++index;
+  }
   for (const auto& m : plan.models_missing) out += fmt::format("model not present yet: {}\n", m);
   return out;
 }
@@ -77,7 +147,8 @@ nlohmann::json dry_run_json(const DryRun& plan) {
                      {"requests", d.requests},
                      {"prompt_chars", d.prompt_chars},
                      {"estimated_prompt_tokens", d.estimated_prompt_tokens},
-                     {"max_generated_tokens", d.max_generated_tokens}});
+                     {"max_generated_tokens", d.max_generated_tokens},
+                     {"note", d.note}});
   }
   return {{"repetitions", plan.repetitions}, {"cells", cells}, {"models_missing", plan.models_missing}};
 }

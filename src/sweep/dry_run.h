@@ -1,5 +1,9 @@
 // `sweep --dry-run`: the cells a config would run and an estimate of their work (requests, prompt
 // characters and an estimated token count, maximum generated tokens), without loading any model.
+// Model files that exist have their header read: a cell that will be skipped because its file is
+// already quantized below its precision says so, and a quantized file evaluated as it is shows the
+// model its cells are stored as (its source's, when its made-from record matches it; the record's
+// stamp decides here, the content hash at run time: docs/sweep.md "Quantized files").
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -13,7 +17,8 @@ namespace jouleval::sweep {
 
 struct DryRunCell {
   PlannedCell cell;
-  std::string model;
+  std::string model;  // the model the cell is stored as
+  std::string note;   // why it will be skipped, or whose identity its file carries; "" when nothing to say
   int items = 0;
   int64_t requests = 0;
   int64_t prompt_chars = 0;             // context + continuation characters of every request

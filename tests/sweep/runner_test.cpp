@@ -19,6 +19,7 @@
 #include "engine/synth.h"
 #include "store/store.h"
 #include "sweep/claims.h"
+#include "sweep/dry_run.h"
 #include "sweep/runner.h"
 #include "util/build_info.h"
 #include "util/error.h"
@@ -159,6 +160,54 @@ TEST_F(Runner, ASweepOfAQuantizedFileFindsTheCellOfItsSource) {
   const std::string said =
       "tiny.Q8_0.gguf: quantized from tiny.gguf (sha256 " + tiny_sha.substr(0, 12) + "): stored as model tiny at int8";
   EXPECT_EQ(std::count(recorder.lines.begin(), recorder.lines.end(), said), 1);
+}
+
+// `sweep --dry-run` reads each model file's header and made-from record: the cells of a quantized
+// file evaluated as it is show its source's model, those it cannot be quantized to say they will be
+// skipped, and an unreadable file says its cells will fail.
+TEST_F(Runner, DryRunShowsTheModelACellIsStoredAsAndWhatWillBeSkipped) {
+  SweepConfig first = config();
+  first.precisions = {"int8"};
+  ASSERT_EQ(run(first).cells_done, 1);  // makes tiny.Q8_0.gguf and its record
+  SweepConfig c = config();
+  c.models.at(0).path = dir_ / "tiny.Q8_0.gguf";
+  c.models.at(0).label = "tiny.Q8_0";
+  c.precisions = {"int8", "fp16"};
+  const auto by_precision = [](const DryRun& plan) {
+    std::map<std::string, DryRunCell> out;
+    for (const auto& d : plan.cells) out[d.cell.precision] = d;
+    return out;
+  };
+  auto cells = by_precision(dry_run(c));
+  ASSERT_EQ(cells.size(), 2u);
+  EXPECT_EQ(cells.at("int8").model, "tiny");
+  EXPECT_EQ(cells.at("int8").note, "tiny.Q8_0.gguf: quantized from tiny.gguf: stored as model tiny");
+  EXPECT_EQ(cells.at("fp16").model, "tiny.Q8_0");
+  EXPECT_EQ(cells.at("fp16").note.rfind("will be skipped: ", 0), 0u) << cells.at("fp16").note;
+  EXPECT_NE(cells.at("fp16").note.find("quantizing up cannot restore precision"), std::string::npos);
+  const std::string text = dry_run_text(dry_run(c));
+  EXPECT_NE(text.find(": will be skipped: "), std::string::npos) << text;
+  EXPECT_NE(text.find(": tiny.Q8_0.gguf: quantized from tiny.gguf: stored as model tiny\n"), std::string::npos) << text;
+  for (const auto& cell : dry_run_json(dry_run(c))["cells"]) {
+    EXPECT_EQ(cell["model"], cell["precision"] == "int8" ? "tiny" : "tiny.Q8_0") << cell.dump();
+  }
+
+  // A copy (another inode): the stamp no longer matches; the hash decides at run time.
+  fs::copy_file(dir_ / "tiny.Q8_0.gguf", dir_ / "copy.Q8_0.gguf");
+  fs::copy_file(dir_ / "tiny.Q8_0.gguf.source.json", dir_ / "copy.Q8_0.gguf.source.json");
+  c.models.at(0).path = dir_ / "copy.Q8_0.gguf";
+  c.models.at(0).label = "copy.Q8_0";
+  cells = by_precision(dry_run(c));
+  EXPECT_EQ(cells.at("int8").model, "copy.Q8_0");
+  EXPECT_NE(cells.at("int8").note.find("hashed at run time"), std::string::npos) << cells.at("int8").note;
+
+  // Not a GGUF file: every cell of it will fail, and the dry run says so instead of throwing.
+  std::ofstream(dir_ / "broken.gguf") << "not a model";
+  c.models.at(0).path = dir_ / "broken.gguf";
+  c.models.at(0).label = "broken";
+  cells = by_precision(dry_run(c));
+  EXPECT_EQ(cells.at("int8").note.rfind("will fail: ", 0), 0u) << cells.at("int8").note;
+  EXPECT_NE(cells.at("int8").note.find("broken.gguf"), std::string::npos);
 }
 
 // Each repetition records the process's peak resident memory over its window (Linux VmHWM, reset
