@@ -24,14 +24,8 @@ CellKey served(double rate) {
 }
 
 TEST_F(store_arrival_rate, CellsThatDifferOnlyInTheirRateAreTwoCells) {
+  const auto [closed, poisson] = expect_two_cells(path("a.db"), path("out.db"), served(0), served(4.5));
   Store store(path("a.db"));
-  store.upsert_machine(make_machine("m1"));
-  const int64_t closed = store.upsert_cell_pending(make_pending_cell("m1", served(0)));
-  const int64_t poisson = store.upsert_cell_pending(make_pending_cell("m1", served(4.5)));
-  EXPECT_NE(closed, poisson);
-  EXPECT_EQ(store.ensure_cell("m1", served(4.5)), poisson);
-  ASSERT_TRUE(store.find_cell("m1", served(4.5)));
-  EXPECT_EQ(store.find_cell("m1", served(4.5))->id, poisson);
   EXPECT_FALSE(store.find_cell("m1", served(2)));
   EXPECT_EQ(store.cell(poisson)->key.engine.arrival_rate, 4.5);
   EXPECT_EQ(store.cell(closed)->key.engine.arrival_rate, 0);

@@ -33,25 +33,12 @@ CellKey endpoint_key(const std::string& api) {
 }
 
 TEST_F(store_endpoint_api, AChatCellAndACompletionsCellAreTwoCells) {
-  {
-    Store store(path("a.db"));
-    store.upsert_machine(make_machine("m1"));
-    const int64_t chat = store.upsert_cell_pending(make_pending_cell("m1", endpoint_key("chat")));
-    const int64_t completions = store.upsert_cell_pending(make_pending_cell("m1", endpoint_key("completions")));
-    EXPECT_NE(chat, completions);
-    EXPECT_EQ(store.ensure_cell("m1", endpoint_key("chat")), chat);
-    ASSERT_TRUE(store.find_cell("m1", endpoint_key("completions")));
-    EXPECT_EQ(store.find_cell("m1", endpoint_key("completions"))->id, completions);
-    EXPECT_FALSE(store.find_cell("m1", endpoint_key("")));
-    EXPECT_EQ(store.cell(chat)->key.engine.endpoint_api, "chat");
-    EXPECT_EQ(store.cell(completions)->key.engine.endpoint_api, "completions");
-  }
-  merge({path("a.db")}, path("out.db"));
-  Store out(path("out.db"), {.create = false, .read_only = true});
-  const auto cells = out.cells();
-  ASSERT_EQ(cells.size(), 2U);
-  EXPECT_EQ(cells[0].key.engine.endpoint_api, "chat");
-  EXPECT_EQ(cells[1].key.engine.endpoint_api, "completions");
+  const auto [chat, completions] =
+      expect_two_cells(path("a.db"), path("out.db"), endpoint_key("chat"), endpoint_key("completions"));
+  Store store(path("a.db"));
+  EXPECT_FALSE(store.find_cell("m1", endpoint_key("")));
+  EXPECT_EQ(store.cell(chat)->key.engine.endpoint_api, "chat");
+  EXPECT_EQ(store.cell(completions)->key.engine.endpoint_api, "completions");
 }
 
 // A file of `version` (6 or 7) holding an endpoint cell (completions, the only API then; at 4.5

@@ -29,33 +29,19 @@ CellKey gsm8k_key(const std::string& sampler) {
 }
 
 TEST_F(store_fewshot_sampler, AFirstNCellAndAnLmEvalCellAreTwoCells) {
-  {
-    Store store(path("a.db"));
-    store.upsert_machine(make_machine("m1"));
-    const int64_t first_n = store.upsert_cell_pending(make_pending_cell("m1", gsm8k_key("first_n")));
-    const int64_t lm_eval = store.upsert_cell_pending(make_pending_cell("m1", gsm8k_key("lm-eval")));
-    EXPECT_NE(first_n, lm_eval);
-    EXPECT_EQ(store.ensure_cell("m1", gsm8k_key("first_n")), first_n);
-    ASSERT_TRUE(store.find_cell("m1", gsm8k_key("lm-eval")));
-    EXPECT_EQ(store.find_cell("m1", gsm8k_key("lm-eval"))->id, lm_eval);
-    EXPECT_EQ(store.cell(first_n)->key.fewshot_sampler, "first_n");
-    EXPECT_EQ(store.cell(lm_eval)->key.fewshot_sampler, "lm-eval");
-    EXPECT_EQ(store.cells().size(), 2U);
-    // The fidelity reference of a first_n cell is a first_n cell of the reference precision.
-    store.finish_cell(first_n, {}, {}, results::Fidelity{});
-    CellKey int8 = gsm8k_key("first_n");
-    int8.precision = "int8";
-    EXPECT_EQ(store.find_done_cell_with_precision("m1", int8, "fp16"), first_n);
-    CellKey int8_lm_eval = int8;
-    int8_lm_eval.fewshot_sampler = "lm-eval";
-    EXPECT_FALSE(store.find_done_cell_with_precision("m1", int8_lm_eval, "fp16")) << "the lm-eval fp16 cell is pending";
-  }
-  merge({path("a.db")}, path("out.db"));
-  Store out(path("out.db"), {.create = false, .read_only = true});
-  const auto cells = out.cells();
-  ASSERT_EQ(cells.size(), 2U) << "merge keeps both cells";
-  EXPECT_EQ(cells[0].key, gsm8k_key("first_n"));
-  EXPECT_EQ(cells[1].key, gsm8k_key("lm-eval"));
+  const auto [first_n, lm_eval] =
+      expect_two_cells(path("a.db"), path("out.db"), gsm8k_key("first_n"), gsm8k_key("lm-eval"));
+  Store store(path("a.db"));
+  EXPECT_EQ(store.cell(first_n)->key.fewshot_sampler, "first_n");
+  EXPECT_EQ(store.cell(lm_eval)->key.fewshot_sampler, "lm-eval");
+  // The fidelity reference of a first_n cell is a first_n cell of the reference precision.
+  store.finish_cell(first_n, {}, {}, results::Fidelity{});
+  CellKey int8 = gsm8k_key("first_n");
+  int8.precision = "int8";
+  EXPECT_EQ(store.find_done_cell_with_precision("m1", int8, "fp16"), first_n);
+  CellKey int8_lm_eval = int8;
+  int8_lm_eval.fewshot_sampler = "lm-eval";
+  EXPECT_FALSE(store.find_done_cell_with_precision("m1", int8_lm_eval, "fp16")) << "the lm-eval fp16 cell is pending";
 }
 
 TEST_F(store_fewshot_sampler, AVersion8FileIsReadAsItIsMergedAndUpgraded) {

@@ -9,7 +9,9 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 
+#include "store/merge.h"
 #include "store/statement.h"
 #include "store/store.h"
 
@@ -121,6 +123,39 @@ inline Cell make_pending_cell(const std::string& machine_id, const CellKey& key)
   c.load_seconds = 3.25;
   c.peak_gpu_memory_bytes = 16'000'000'000ULL;
   return c;
+}
+
+// Two cells whose keys `a` and `b` differ in one field of the identity: `file` (a new database)
+// stores them as two cells, each found by its own key and read back with it, and a merge of `file`
+// into `merged` keeps both with their keys. Returns their ids in `file`.
+inline std::pair<int64_t, int64_t> expect_two_cells(const std::filesystem::path& file,
+                                                    const std::filesystem::path& merged, const CellKey& a,
+                                                    const CellKey& b) {
+  std::pair<int64_t, int64_t> ids;
+  {
+    Store store(file);
+    store.upsert_machine(make_machine("m1"));
+    ids = {store.upsert_cell_pending(make_pending_cell("m1", a)),
+           store.upsert_cell_pending(make_pending_cell("m1", b))};
+    EXPECT_NE(ids.first, ids.second);
+    EXPECT_EQ(store.ensure_cell("m1", a), ids.first);
+    EXPECT_EQ(store.ensure_cell("m1", b), ids.second);
+    const auto found_a = store.find_cell("m1", a);
+    const auto found_b = store.find_cell("m1", b);
+    EXPECT_TRUE(found_a && found_a->id == ids.first);
+    EXPECT_TRUE(found_b && found_b->id == ids.second);
+    EXPECT_EQ(store.cell(ids.first)->key, a);
+    EXPECT_EQ(store.cell(ids.second)->key, b);
+    EXPECT_EQ(store.cells().size(), 2U);
+  }
+  merge({file}, merged);
+  Store out(merged, {.create = false, .read_only = true});
+  const auto cells = out.cells();
+  EXPECT_EQ(cells.size(), 2U) << "merge keeps both cells";
+  int found = 0;
+  for (const auto& c : cells) found += (c.key == a ? 1 : 0) + (c.key == b ? 2 : 0);
+  EXPECT_EQ(found, 3) << "each key once";
+  return ids;
 }
 
 // SQL that turns a file's cells table into the cells table of schema version `version` as jouleval
