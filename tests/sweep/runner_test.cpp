@@ -188,7 +188,8 @@ TEST_F(Runner, DryRunShowsTheModelACellIsStoredAsAndWhatWillBeSkipped) {
   const std::string text = dry_run_text(dry_run(c));
   EXPECT_NE(text.find(": will be skipped: "), std::string::npos) << text;
   EXPECT_NE(text.find(": tiny.Q8_0.gguf: quantized from tiny.gguf: stored as model tiny\n"), std::string::npos) << text;
-  for (const auto& cell : dry_run_json(dry_run(c))["cells"]) {
+  const nlohmann::json json = dry_run_json(dry_run(c));
+  for (const auto& cell : json["cells"]) {
     EXPECT_EQ(cell["model"], cell["precision"] == "int8" ? "tiny" : "tiny.Q8_0") << cell.dump();
   }
 
