@@ -123,12 +123,18 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     throw util::Error(why, util::ErrorKind::kUnavailable);
   }
   std::vector<GenerationResult> results(requests.size());
+  // The prompts are tokenised on the pool, as scoring's requests are: it is inside the measured window
+  // (docs/engine.md "Batched generation").
+  std::vector<std::vector<llama_token>> tokenised(requests.size());
+  m.pool->parallel_for(static_cast<int64_t>(requests.size()), [&](int64_t i) {
+    tokenised[static_cast<size_t>(i)] = m.tokenize(requests[static_cast<size_t>(i)].prompt, true);
+  });
   std::deque<Active> waiting;
   for (size_t i = 0; i < requests.size(); ++i) {
     const auto& req = requests[i];
     Active a;
     a.request = static_cast<int32_t>(i);
-    a.prompt = m.tokenize(req.prompt, true);
+    a.prompt = std::move(tokenised[i]);
     if (a.prompt.empty()) {
       const llama_token bos = llama_vocab_bos(m.vocab);
       a.prompt.push_back(bos != LLAMA_TOKEN_NULL ? bos : llama_vocab_eos(m.vocab));
