@@ -31,6 +31,7 @@ struct Active {
   int64_t cells = 0;                           // KV cells reserved: prompt + max_new
 
   int32_t n_generated() const { return text ? static_cast<int32_t>(text->tokens().size()) : 0; }
+  int32_t prompt_left() const { return static_cast<int32_t>(prompt.size()) - prefilled; }  // not yet in the cache
 };
 
 // What one output did to its sequence, decided on the pool's threads.
@@ -70,9 +71,7 @@ int32_t shared_prefix_length(const std::deque<Active>& waiting) {
 // caller removes after the call. Returns the padding tokens added.
 int64_t add_prefill_blocks(std::vector<Active>& slots, int64_t room, int32_t n_ubatch, int32_t stream_cells,
                            DecodePlan& plan, std::vector<std::pair<llama_seq_id, llama_pos>>& padded) {
-  const auto going_in = [&](size_t s) {
-    return slots[s].request >= 0 && slots[s].prefilled < static_cast<int32_t>(slots[s].prompt.size());
-  };
+  const auto going_in = [&](size_t s) { return slots[s].request >= 0 && slots[s].prompt_left() > 0; };
   int64_t padding = 0;
   std::vector<int32_t> remaining;
   std::vector<int32_t> pad_room;
@@ -86,9 +85,8 @@ int64_t add_prefill_blocks(std::vector<Active>& slots, int64_t room, int32_t n_u
     pad_room.clear();
     for (; end < slots.size() && going_in(end); ++end) {
       if (remaining.size() < static_cast<size_t>(kMaxPlannedSequences)) {
-        const auto n = static_cast<int32_t>(slots[end].prompt.size());
-        remaining.push_back(n - slots[end].prefilled);
-        pad_room.push_back(stream_cells - n);
+        remaining.push_back(slots[end].prompt_left());
+        pad_room.push_back(stream_cells - static_cast<int32_t>(slots[end].prompt.size()));
       }
     }
     const PrefillBlock block =
@@ -212,6 +210,9 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     for (llama_seq_id s = 1; s < used; ++s) llama_memory_seq_cp(mem, 0, s, -1, -1);
     m.counters.generation_shared_prefix = std::max(m.counters.generation_shared_prefix, shared);
   }
+  // Where a slot's cells are removed when its sequence ends or moves: after the shared prefix, which
+  // stays for the slot's next prompt; all of them (-1) without one.
+  const llama_pos kept_from = shared > 0 ? shared : -1;
   std::vector<Outcome> outcomes;
   // Tokens per step: one decode call's worth. Decode tokens always go in (the generation context has
   // at most as many sequences as batch tokens), prompt chunks in what is left.
@@ -241,11 +242,11 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     // on an H200: decoding beside a large prefill drained the batch and took 12 % longer, docs/engine.md).
     plan.clear();
     int64_t pending = 0;
-    for (size_t s : prefilling) pending += static_cast<int64_t>(slots[s].prompt.size()) - slots[s].prefilled;
+    for (size_t s : prefilling) pending += slots[s].prompt_left();
     const bool prefill_only = pending > 0 && pending + n_active > budget;
     for (size_t s = 0; s < slots.size() && !prefill_only; ++s) {
       const Active& a = slots[s];
-      if (a.request < 0 || a.prefilled < static_cast<int32_t>(a.prompt.size())) continue;
+      if (a.request < 0 || a.prompt_left() > 0) continue;
       const auto pos = static_cast<llama_pos>(a.prompt.size() + static_cast<size_t>(a.n_generated()) - 1);
       plan.add(a.pending, pos, static_cast<llama_seq_id>(s), static_cast<int32_t>(s));
     }
@@ -257,8 +258,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     if (split && m.prefill_blocks) {
       padding =
           add_prefill_blocks(slots, room, static_cast<int32_t>(llama_n_ubatch(context)), m.gen_seq_cells, plan, padded);
-      std::erase_if(prefilling,
-                    [&](size_t s) { return slots[s].prefilled == static_cast<int32_t>(slots[s].prompt.size()); });
+      std::erase_if(prefilling, [&](size_t s) { return slots[s].prompt_left() == 0; });
       room = 0;
     }
     while (room > 0 && !prefilling.empty()) {
@@ -346,7 +346,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       Active& a = slots[static_cast<size_t>(s)];
       GenerationResult& r = results[static_cast<size_t>(a.request)];
       r.n_generated_tokens = a.n_generated();
-      llama_memory_seq_rm(mem, s, shared > 0 ? shared : -1, -1);  // the shared prefix stays for the next prompt
+      llama_memory_seq_rm(mem, s, kept_from, -1);
       cells_reserved -= a.cells;
       --n_active;
       a = Active{};
@@ -367,11 +367,11 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
         while (last > 0 && slots[last - 1].request < 0) --last;
         if (free >= slots.size() || last == 0 || free >= last - 1) break;
         Active& from = slots[last - 1];
-        if (from.prefilled < static_cast<int32_t>(from.prompt.size())) break;  // its prompt is still going in
+        if (from.prompt_left() > 0) break;  // its prompt is still going in
         const auto src = static_cast<llama_seq_id>(last - 1);
         const auto dst = static_cast<llama_seq_id>(free);
         llama_memory_seq_cp(mem, src, dst, -1, -1);
-        llama_memory_seq_rm(mem, src, shared > 0 ? shared : -1, -1);
+        llama_memory_seq_rm(mem, src, kept_from, -1);
         slots[free] = std::move(from);
         from = Active{};
         ++m.counters.generation_sequences_moved;

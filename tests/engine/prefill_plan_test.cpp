@@ -59,20 +59,20 @@ TEST(PrefillPlan, EqualPromptsTakeWholeMicroBatchesWithoutPadding) {
   EXPECT_EQ(o.padding, 0);
 }
 
+// Lengths 90..83, sorted as the longest-first admission makes them.
+const std::vector<int32_t> kSortedLengths = {90, 89, 88, 87, 86, 85, 84, 83};
+
 TEST(PrefillPlan, UnequalPromptsArePaddedInsteadOfSplitIntoSmallMicroBatches) {
-  // Lengths 90..83 (sorted, as the longest-first admission makes them): held whole in one call,
-  // llama.cpp's equal split makes one micro-batch per distinct length (8 here). Blocks: 2, padded
-  // by at most the length differences (28 tokens in all).
-  const std::vector<int32_t> lengths = {90, 89, 88, 87, 86, 85, 84, 83};
-  const Outcome o = run_plan(lengths, std::vector<int32_t>(8, 1000), 512);
+  // Held whole in one call, llama.cpp's equal split makes one micro-batch per distinct length (8
+  // here). Blocks: 2, padded by at most the length differences (28 tokens in all).
+  const Outcome o = run_plan(kSortedLengths, std::vector<int32_t>(8, 1000), 512);
   EXPECT_EQ(o.blocks, 2);
   EXPECT_GT(o.padding, 0);
   EXPECT_LE(o.padding, 28);
 }
 
 TEST(PrefillPlan, NoRoomForPaddingMeansNoPadding) {
-  const std::vector<int32_t> lengths = {90, 89, 88, 87, 86, 85, 84, 83};
-  const Outcome o = run_plan(lengths, std::vector<int32_t>(8, 0), 512);
+  const Outcome o = run_plan(kSortedLengths, std::vector<int32_t>(8, 0), 512);
   EXPECT_EQ(o.padding, 0);
   EXPECT_EQ(o.blocks, 8);  // no two lengths are equal, and each fits one micro-batch
 }
