@@ -34,25 +34,9 @@ void describe(const ModelSpec& spec, const FileFacts& facts, DryRunCell& d) {
     return;
   }
   if (!spec.synth_preset.empty()) return;  // synth: models never read a record
-  std::optional<MadeFrom> made;
-  try {
-    made = read_made_from(spec.path);
-  } catch (const std::exception& e) {
-    d.note = fmt::format("its made-from record is ignored ({}): the file is its own model", e.what());
-    return;
-  }
-  if (!made) return;
-  if (made->stamp != file_stamp(spec.path)) {
-    d.note = fmt::format(
-        "its record says it was quantized from {}: stored as that model if the file's content still matches the "
-        "record (hashed at run time)",
-        made->source);
-    return;
-  }
-  std::string ignored;
-  if (const auto id = source_identity(spec.path, made->sha256, ignored)) {  // the stamp stands in for the hash
+  if (const auto id = source_identity_by_stamp(spec.path, d.note)) {
     d.model = id->label;
-    d.note = fmt::format("{}: quantized from {}: stored as model {}", spec.path.filename().string(), made->source,
+    d.note = fmt::format("{}: quantized from {}: stored as model {}", spec.path.filename().string(), id->record.source,
                          id->label);
   }
 }

@@ -76,24 +76,30 @@ void remove_made_from(const fs::path& file) {
   fs::remove(made_from_path(file), ec);
 }
 
-std::optional<SourceIdentity> source_identity(const fs::path& file, const std::string& file_sha256, std::string& note) {
+namespace {
+
+// The record of `file` for an identity: nullopt with `note` set when it cannot be read.
+std::optional<MadeFrom> read_record(const fs::path& file, std::string& note) {
   note.clear();
-  std::optional<MadeFrom> made;
   try {
-    made = read_made_from(file);
+    return read_made_from(file);
   } catch (const std::exception& e) {
     note = fmt::format("{}: record ignored ({}): the file is its own model", file.string(), e.what());
     return std::nullopt;
   }
-  if (!made) return std::nullopt;
-  const std::string label = fs::path(made->source).filename().stem().string();
+}
+
+// What the record `made` of `file` says, given `file_sha256` (source_identity).
+std::optional<SourceIdentity> identity_from(const fs::path& file, const MadeFrom& made, const std::string& file_sha256,
+                                            std::string& note) {
+  const std::string label = fs::path(made.source).filename().stem().string();
   // The content decides (a copy of the file, with a new inode and time, is still what was made); the
   // stamp only saves the sweep's model cache a hash.
-  if (made->sha256 != file_sha256) {
+  if (made.sha256 != file_sha256) {
     note = fmt::format(
         "{}: changed or replaced since it was quantized from {} ({} does not match it): the file is "
         "its own model",
-        file.string(), made->source, made_from_path(file).filename().string());
+        file.string(), made.source, made_from_path(file).filename().string());
     return std::nullopt;
   }
   if (label.empty()) {
@@ -101,7 +107,28 @@ std::optional<SourceIdentity> source_identity(const fs::path& file, const std::s
                        file.string(), made_from_path(file).string());
     return std::nullopt;
   }
-  return SourceIdentity{label, made->source_sha256, *made};
+  return SourceIdentity{label, made.source_sha256, made};
+}
+
+}  // namespace
+
+std::optional<SourceIdentity> source_identity(const fs::path& file, const std::string& file_sha256, std::string& note) {
+  const std::optional<MadeFrom> made = read_record(file, note);
+  if (!made) return std::nullopt;
+  return identity_from(file, *made, file_sha256, note);
+}
+
+std::optional<SourceIdentity> source_identity_by_stamp(const fs::path& file, std::string& note) {
+  const std::optional<MadeFrom> made = read_record(file, note);
+  if (!made) return std::nullopt;
+  if (made->stamp != file_stamp(file)) {
+    note = fmt::format(
+        "{}: its record says it was quantized from {}: stored as that model if the file's content still matches "
+        "the record (hashed at run time)",
+        file.filename().string(), made->source);
+    return std::nullopt;
+  }
+  return identity_from(file, *made, made->sha256, note);  // the stamp stands in for the hash
 }
 
 }  // namespace jouleval::sweep

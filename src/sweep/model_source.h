@@ -67,4 +67,9 @@ struct SourceIdentity {
 std::optional<SourceIdentity> source_identity(const std::filesystem::path& file, const std::string& file_sha256,
                                               std::string& note);
 
+// source_identity without hashing `file` (`sweep --dry-run`): the record's stamp stands in for the
+// content hash. A record whose stamp is not the file's (a copy, or a changed file) gives nullopt and
+// a `note` saying that the hash decides at run time. Never throws.
+std::optional<SourceIdentity> source_identity_by_stamp(const std::filesystem::path& file, std::string& note);
+
 }  // namespace jouleval::sweep
