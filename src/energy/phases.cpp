@@ -305,4 +305,10 @@ DecodeStepTimes decode_step_times(const std::vector<engine::GenerationStep>& ste
   return t;
 }
 
+double seconds_between_steps(const std::vector<engine::GenerationStep>& steps) {
+  double gaps = 0.0;
+  for (size_t i = 1; i < steps.size(); ++i) gaps += std::max(0.0, steps[i].begin_s - steps[i - 1].end_s);
+  return gaps;
+}
+
 }  // namespace jouleval::energy

@@ -67,4 +67,9 @@ struct DecodeStepTimes {
 };
 DecodeStepTimes decode_step_times(const std::vector<engine::GenerationStep>& steps);
 
+// Seconds between consecutive steps (from a step's end to the next one's begin: admission,
+// planning, KV-cache bookkeeping on the host; between two generation calls, also the second's
+// tokenisation and context); 0 for fewer than two steps, never negative.
+double seconds_between_steps(const std::vector<engine::GenerationStep>& steps);
+
 }  // namespace jouleval::energy

@@ -22,6 +22,10 @@ class Evaluator {
   virtual std::vector<GenerationResult> generate(const std::vector<GenerationRequest>& requests,
                                                  const ProgressFn& progress) = 0;
 
+  // Makes ready, before a measured window, what generate() would otherwise allocate inside it for
+  // `requests` (the in-process engine: its generation context). Nothing by default.
+  virtual void prepare_generation(const std::vector<GenerationRequest>& requests) { (void)requests; }
+
   // Waits until all submitted work is finished (edge of a measurement window).
   virtual void synchronize() = 0;
 

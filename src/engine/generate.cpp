@@ -112,17 +112,14 @@ int64_t add_prefill_blocks(std::vector<Active>& slots, int64_t room, int32_t n_u
   return padding;
 }
 
-}  // namespace
-
-std::vector<GenerationResult> Model::generate(const std::vector<GenerationRequest>& requests,
-                                              const ProgressFn& progress) {
-  Impl& m = *impl_;
-  if (const std::string why = generation_refusal(m.options.placement); !why.empty()) {
-    throw util::Error(why, util::ErrorKind::kUnavailable);
-  }
-  std::vector<GenerationResult> results(requests.size());
-  // The prompts are tokenised on the pool, as scoring's requests are: it is inside the measured window
-  // (docs/engine.md "Batched generation").
+// The prompts of `requests` as generation runs them, longest first (lm-evaluation-harness orders
+// generation requests so too: the sequences decoded together then have similar lengths, and
+// llama.cpp's attention spans the longest of them): tokenised on the pool, an empty prompt as BOS,
+// left-truncated to leave room for max_new_tokens in the context. Requests with nothing to generate
+// are left out; each request's prompt tokens (and the stop reason of those left out) go to `results`
+// when given.
+std::deque<Active> prompts_to_run(Model::Impl& m, const std::vector<GenerationRequest>& requests,
+                                  std::vector<GenerationResult>* results) {
   std::vector<std::vector<llama_token>> tokenised(requests.size());
   m.pool->parallel_for(static_cast<int64_t>(requests.size()), [&](int64_t i) {
     tokenised[static_cast<size_t>(i)] = m.tokenize(requests[static_cast<size_t>(i)].prompt, true);
@@ -143,37 +140,73 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
       a.prompt.erase(a.prompt.begin(), a.prompt.end() - room);
     }
     a.cells = static_cast<int64_t>(a.prompt.size()) + a.max_new;
-    results[i].n_prompt_tokens = static_cast<int32_t>(a.prompt.size());
+    if (results != nullptr) (*results)[i].n_prompt_tokens = static_cast<int32_t>(a.prompt.size());
     if (a.max_new == 0) {
-      results[i].stop_reason = StopReason::kMaxTokens;
+      if (results != nullptr) (*results)[i].stop_reason = StopReason::kMaxTokens;
       continue;
     }
     waiting.push_back(std::move(a));
   }
-  // Longest prompts first (lm-evaluation-harness orders generation requests so too): the sequences
-  // decoded together then have similar lengths, and llama.cpp's attention spans the longest of them.
   std::stable_sort(waiting.begin(), waiting.end(),
                    [](const Active& a, const Active& b) { return a.prompt.size() > b.prompt.size(); });
+  return waiting;
+}
+
+struct ContextChoice {
+  bool split = false;  // the generation context (one KV stream per sequence); else the unified one
+  int32_t wanted = 0;  // sequences wanted for the prompts
+};
+
+// The context that `waiting` runs in: one KV stream per sequence when llama.cpp can make that
+// context; else the unified cache, where admission is limited by the cells all active sequences
+// reserve together. How many sequences: generation_sequence_cap (engine/limits.h), halved while that
+// context does not fit in memory, never below what the scoring context's count allows. A context
+// made before for as many or more sequences and cells is kept.
+ContextChoice choose_generation_context(Model::Impl& m, const std::deque<Active>& waiting) {
+  int64_t longest = 1;
+  for (const Active& a : waiting) longest = std::max(longest, a.cells);
+  const int32_t cap = generation_sequence_cap(m.uses_gpu, m.options.max_sequences, m.n_seq_max,
+                                              static_cast<int32_t>(m.context_params.n_batch));
+  ContextChoice choice;
+  choice.wanted = static_cast<int32_t>(std::min<size_t>(std::max<size_t>(waiting.size(), 1), cap));
+  const int32_t fewest = std::min(choice.wanted, m.n_seq_max);
+  for (int32_t n = choice.wanted; !waiting.empty(); n = std::max(n / 2, fewest)) {
+    choice.split = m.ensure_generation_context(n, static_cast<int32_t>(longest));
+    if (choice.split || n == fewest) break;
+  }
+  return choice;
+}
+
+}  // namespace
+
+void Model::prepare_generation(const std::vector<GenerationRequest>& requests) {
+  Impl& m = *impl_;
+  if (!generation_refusal(m.options.placement).empty()) return;  // generate() says why
+  (void)choose_generation_context(m, prompts_to_run(m, requests, nullptr));
+}
+
+std::vector<GenerationResult> Model::generate(const std::vector<GenerationRequest>& requests,
+                                              const ProgressFn& progress) {
+  Impl& m = *impl_;
+  if (const std::string why = generation_refusal(m.options.placement); !why.empty()) {
+    throw util::Error(why, util::ErrorKind::kUnavailable);
+  }
+  std::vector<GenerationResult> results(requests.size());
+  // The prompts are tokenised on the pool, as scoring's requests are: it is inside the measured window
+  // (docs/engine.md "Batched generation").
+  const double tokenize_begin = steady_seconds();
+  std::deque<Active> waiting = prompts_to_run(m, requests, &results);
+  m.counters.generation_tokenize_s += steady_seconds() - tokenize_begin;
   const int32_t shared = shared_prefix_length(waiting);
   const auto total = static_cast<int64_t>(requests.size());
   int64_t done = total - static_cast<int64_t>(waiting.size());
   if (progress) progress(done, total);
 
-  // One KV stream per sequence when llama.cpp can make that context; else the unified cache, where
-  // admission is limited by the cells all active sequences reserve together. How many sequences:
-  // generation_sequence_cap (engine/limits.h), halved while that context does not fit in memory.
-  int64_t longest = 1;
-  for (const Active& a : waiting) longest = std::max(longest, a.cells);
-  const int32_t cap = generation_sequence_cap(m.uses_gpu, m.options.max_sequences, m.n_seq_max,
-                                              static_cast<int32_t>(m.context_params.n_batch));
-  const auto wanted = static_cast<int32_t>(std::min<size_t>(std::max<size_t>(waiting.size(), 1), cap));
-  // Halved while it does not fit, never below what the scoring context's count allows.
-  const int32_t fewest = std::min(wanted, m.n_seq_max);
-  bool split = false;
-  for (int32_t n = wanted; !waiting.empty(); n = std::max(n / 2, fewest)) {
-    split = m.ensure_generation_context(n, static_cast<int32_t>(longest));
-    if (split || n == fewest) break;
-  }
+  const double context_begin = steady_seconds();
+  const ContextChoice choice = choose_generation_context(m, waiting);
+  m.counters.generation_context_s += steady_seconds() - context_begin;
+  const bool split = choice.split;
+  const int32_t wanted = choice.wanted;
   if (!waiting.empty()) {
     m.counters.generation_sequences_wanted = std::max(m.counters.generation_sequences_wanted, wanted);
     m.counters.generation_sequences =

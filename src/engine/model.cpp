@@ -597,13 +597,13 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
   const int64_t per_seq = (static_cast<int64_t>(cells) + kContextBlock - 1) / kContextBlock * kContextBlock;
   if (per_seq * n_seq > kMaxContextSize) return false;
   cp.n_ctx = static_cast<uint32_t>(per_seq * n_seq);
-  // Argmax on the device: a greedy sampler chain per sequence id (llama.cpp's backend sampling).
-  // llama.cpp drops a chain that its device cannot run (the host argmax then reads the logits).
+  // Argmax on the device: a sampler chain per sequence id, all sharing one argmax per micro-batch
+  // (engine/batch_argmax.h). llama.cpp drops a chain that its device cannot run (the host argmax
+  // then reads the logits).
   std::vector<llama_sampler_seq_config> configs;
   if (wants_device_argmax()) {
     for (int32_t s = 0; s < n_seq; ++s) {
-      LlamaSamplerPtr chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
-      llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
+      LlamaSamplerPtr chain = gen_argmax.make_chain();
       configs.push_back({s, chain.get()});
       gen_samplers.push_back(std::move(chain));
     }
@@ -659,7 +659,9 @@ bool Model::Impl::wants_device_argmax() const {
     case DeviceArgmax::kAuto:
       break;
   }
-  return false;  // measured slower on an H200 at 256 sequences (docs/engine.md "Argmax on the device")
+  // Every layer on a GPU: the device (docs/engine.md "Argmax on the device": faster at 256 sequences
+  // on an H200); else the host, where the logits are already.
+  return options.placement.all_on_gpu();
 }
 
 bool Model::Impl::prepares_at_load() const { return options.prepare_at_load || options.placement.all_on_gpu(); }

@@ -46,10 +46,11 @@ enum class FlashAttention { kAuto, kOn, kOff };
 // context at the pinned revision, on two H200s (docs/engine.md "Placement"); scoring works with it.
 std::string generation_refusal(const Placement& placement);
 
-// Where generation takes the argmax of each sequence's logits (docs/engine.md "Batched generation"):
-// on the device, through llama.cpp's backend sampling (a greedy sampler per sequence; the logits
-// then stay on the device), or on the host. kAuto: the environment variable JOULEVAL_DEVICE_ARGMAX
-// (on, off or auto) when set, else the host (the device was measured slower, docs/engine.md);
+// Where generation takes the argmax of each sequence's logits (docs/engine.md "Argmax on the
+// device"): on the device, through llama.cpp's backend sampling (one argmax per micro-batch,
+// engine/batch_argmax.h; the logits then stay on the device), or on the host. kAuto: the environment
+// variable JOULEVAL_DEVICE_ARGMAX (on, off or auto) when set, else the device when every layer is on
+// a GPU (measured faster there) and the host otherwise (the logits are in host memory already);
 // Model::load refuses any other value of the variable (kUsage).
 enum class DeviceArgmax { kAuto, kOn, kOff };
 
@@ -124,6 +125,12 @@ class Model : public Evaluator {
   std::vector<GenerationResult> generate(const std::vector<GenerationRequest>& requests,
                                          const ProgressFn& progress = {}) override;
 
+  // Makes the generation context that generate() would make for `requests` (as many sequences and
+  // KV cells per sequence as it will want for them, or fewer where memory does not allow), so that
+  // the allocation happens before a measured window; generate() keeps a context made so. Does
+  // nothing with a placement that generate() refuses; throws util::Error only as generate() would.
+  void prepare_generation(const std::vector<GenerationRequest>& requests) override;
+
   // Tokenisation with this model's vocabulary (add_special: BOS per model metadata).
   std::vector<int32_t> tokenize(const std::string& text, bool add_special) const;
 
@@ -140,9 +147,12 @@ class Model : public Evaluator {
   // Current GPU memory in use by this process as seen by the backend, when known.
   std::optional<uint64_t> gpu_memory_used() const;
 
+  // The engine's internals (engine/model_impl.h, which only the engine layer includes); named here
+  // so that the engine's own source files can hand them to their helper functions.
+  struct Impl;
+
  private:
   friend class ModelTestPeer;  // tests: reaches Impl's test hooks (engine/model_impl.h)
-  struct Impl;
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

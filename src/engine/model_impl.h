@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/batch_argmax.h"
 #include "engine/decode_plan.h"
 #include "engine/detokenizer.h"
 #include "engine/llama_handles.h"
@@ -43,8 +44,10 @@ struct Model::Impl {
   // on first use (and remade when a batch needs longer or more sequences); the scoring context
   // above keeps its unified cache, which shared prefixes need.
   llama_context_params context_params{};  // as `ctx` was created
-  // Greedy sampler chains, one per sequence of gen_ctx, when it takes the argmax on the device
-  // (options.device_argmax); declared before gen_ctx so that they outlive it.
+  // When gen_ctx takes the argmax on the device (options.device_argmax): the state its samplers
+  // share and their chains, one per sequence (engine/batch_argmax.h); declared before gen_ctx so
+  // that they outlive it.
+  BatchArgmax gen_argmax;
   std::vector<LlamaSamplerPtr> gen_samplers;
   LlamaContextPtr gen_ctx;
   std::unique_ptr<Batch> gen_batch;
@@ -96,7 +99,7 @@ struct Model::Impl {
   // calls; throws util::Error on failure.
   int64_t execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
                      const std::function<void(std::span<const PlanOutput>)>& sink, bool device_argmax = false) const;
-  // Whether generation asks for the argmax on the device (`device_argmax`; kAuto: placement gpu).
+  // Whether generation asks for the argmax on the device (`device_argmax`; kAuto: every layer on a GPU).
   bool wants_device_argmax() const;
   DeviceArgmax device_argmax = DeviceArgmax::kAuto;  // options.device_argmax or JOULEVAL_DEVICE_ARGMAX
   // Generation scheduling that only A/B measurements turn off (docs/engine.md "Prefill blocks",

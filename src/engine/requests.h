@@ -82,6 +82,11 @@ struct WorkCounters {
   // Generation: tokens computed only to pad a prefill block to its width, their KV cells removed after
   // the call (docs/engine.md "Prefill blocks"); not counted in prompt_tokens_evaluated.
   int64_t prompt_padding_tokens = 0;
+  // Generation: seconds before the first step, inside the measured window and outside every step:
+  // tokenising the prompts, and making (or remaking, for more or longer sequences) the generation
+  // context, which is kept for the next call.
+  double generation_tokenize_s = 0.0;
+  double generation_context_s = 0.0;
 
   WorkCounters& operator+=(const WorkCounters& o) {
     prompt_tokens_evaluated += o.prompt_tokens_evaluated;
@@ -94,6 +99,8 @@ struct WorkCounters {
     generation_shared_prefix = std::max(generation_shared_prefix, o.generation_shared_prefix);
     generation_sequences_moved += o.generation_sequences_moved;
     prompt_padding_tokens += o.prompt_padding_tokens;
+    generation_tokenize_s += o.generation_tokenize_s;
+    generation_context_s += o.generation_context_s;
     return *this;
   }
 };

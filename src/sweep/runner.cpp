@@ -645,6 +645,9 @@ class SweepRun {
     int32_t passes = 1;
     int calibrations = 0;         // windows discarded for being too short (at most 3 per cell)
     bool said_sequences = false;  // the generation sequence count is said once per cell
+    // The generation context is an allocation, as the scoring contexts made at load are: made
+    // before the first window (docs/energy.md "What a window holds").
+    if (task.kind() == tasks::RequestKind::kGeneration) model.prepare_generation(task.generation_requests());
     for (int r = 0; r < config_.repetitions; ++r) {
       if (std::find(done.begin(), done.end(), r) != done.end()) continue;
       if (over_budget(last_seconds + config_.cooldown_seconds)) return;  // stays pending; resumed later
@@ -721,6 +724,12 @@ class SweepRun {
             "consecutive sequence ids per step (at most {}; a forward pass each)",
             t.steps, 1e3 * t.mean_s, 1e3 * (t.mean_s - t.mean_host_s), 1e3 * t.mean_host_s, t.mean_sequence_runs,
             t.max_sequence_runs));
+      }
+      if (!steps.empty()) {
+        observer_.message(fmt::format(
+            "generation outside its steps: {:.3f} s tokenising the prompts, {:.3f} s making the generation context, "
+            "{:.3f} s between steps (admission, planning, KV-cache bookkeeping)",
+            work.generation_tokenize_s, work.generation_context_s, energy::seconds_between_steps(steps)));
       }
       if (served != nullptr) {  // before the meters move out of `measured`
         const auto timings = served->take_request_timings();

@@ -72,6 +72,18 @@ TEST(energy_phases, DecodeStepTimesAreTheMeansOfThePureDecodeSteps) {
   EXPECT_EQ(decode_step_times({step(0, 1, 100, 0, 4, 4)}).steps, 0);
 }
 
+// seconds_between_steps: the host's time from each step's end to the next one's begin.
+TEST(energy_phases, SecondsBetweenStepsAreTheGapsBetweenThem) {
+  // Ends and begins: 1 -> 1 (0), 1.04 -> 2 (0.96), 2.06 -> 3 (0.94); a step overlapping the one
+  // before adds nothing.
+  const std::vector<GenerationStep> steps = {step(0, 1, 100, 0, 4, 4), step(1, 1.04, 0, 4, 4, 4),
+                                             step(2, 2.06, 0, 4, 4, 4), step(3, 3.5, 10, 4, 4, 4),
+                                             step(3.4, 3.6, 0, 4, 4, 4)};
+  EXPECT_NEAR(seconds_between_steps(steps), 1.9, 1e-12);
+  EXPECT_EQ(seconds_between_steps({step(0, 1, 100, 0, 4, 4)}), 0.0);
+  EXPECT_EQ(seconds_between_steps({}), 0.0);
+}
+
 TEST(energy_phases, SplitsTimeTokensAndCounterScaledEnergy) {
   // 100 W throughout (samples every 0.125 s); the counter says 1200 J over the 10 s window, where the
   // samples integrate to 1000 J: every phase's integral is scaled by 1.2 (120 W).

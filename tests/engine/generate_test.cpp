@@ -445,6 +445,55 @@ TEST(Generate, DeviceArgmaxEqualsHostArgmax) {
   EXPECT_EQ(counters[1].tokens_generated, counters[0].tokens_generated);
 }
 
+// Graphs (micro-batches) and argmax nodes of a generation context, seen in llama.cpp's graph
+// evaluation callback, which asks about every node of a graph before computing it.
+struct GraphCounts {
+  int64_t graphs = 0;
+  int64_t argmax_nodes = 0;
+};
+
+bool count_graphs_and_argmax(ggml_tensor* t, bool ask, void* data) {
+  auto& counts = *static_cast<GraphCounts*>(data);
+  if (ask && std::strcmp(t->name, "attn_norm-0") == 0) ++counts.graphs;
+  if (ask && t->op == GGML_OP_ARGMAX) ++counts.argmax_nodes;
+  return false;
+}
+
+TEST(Generate, DeviceArgmaxIsOneArgmaxPerMicroBatch) {
+  // One ggml_argmax over all rows of a micro-batch, not one per sequence (llama.cpp's greedy sampler
+  // adds one per sequence to every graph, 8 here): the texts stay those of the host argmax.
+  auto requests = prompts(8);
+  auto options = testing::cpu_options(512, 8);
+  options.device_argmax = DeviceArgmax::kOn;
+  auto model = Model::load(testing::tiny_model(), options);
+  GraphCounts counts;
+  ModelTestPeer::impl(*model).gen_eval_callback = count_graphs_and_argmax;
+  ModelTestPeer::impl(*model).gen_eval_data = &counts;
+  const auto results = model->generate(requests);
+  EXPECT_GT(counts.graphs, 2);
+  EXPECT_EQ(counts.argmax_nodes, counts.graphs);
+  EXPECT_GT(model->counters().tokens_sampled_on_device, 8);
+  options.device_argmax = DeviceArgmax::kOff;
+  auto host = Model::load(testing::tiny_model(), options);
+  const auto expected = host->generate(requests);
+  for (size_t i = 0; i < requests.size(); ++i) EXPECT_EQ(results[i].text, expected[i].text) << i;
+}
+
+TEST(Generate, SetupTimeIsCountedAndTheContextIsMadeOnce) {
+  // The time before the first step is counted: tokenising every call, making the generation context
+  // only when it is made (the second call of the same shape keeps it).
+  auto model = Model::load(testing::tiny_model(), testing::cpu_options(512, 4));
+  const auto requests = prompts(4);
+  (void)model->generate(requests);
+  const WorkCounters first = model->counters();
+  EXPECT_GT(first.generation_tokenize_s, 0.0);
+  EXPECT_GT(first.generation_context_s, 0.0);
+  model->reset_counters();
+  (void)model->generate(requests);
+  EXPECT_GT(model->counters().generation_tokenize_s, 0.0);
+  EXPECT_LT(model->counters().generation_context_s, first.generation_context_s / 10);
+}
+
 // `batch`: the step budget (0 = chosen at load, larger than every prompt here).
 void expect_every_step_recorded(int32_t batch) {
   // 2 sequence ids for 6 prompts of 5 new tokens: steps must cover every prompt token and every

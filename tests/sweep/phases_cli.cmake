@@ -57,6 +57,13 @@ if(NOT csv MATCHES "gsm8k,nvml:0,steady,2,[0-9.e+-]+,[1-9][0-9]*,")
   message(FATAL_ERROR "fake_gpu: the steady state should hold 2 sequences and decode tokens:\n${csv}")
 endif()
 
+# One window, no calibration pass before it (--min-window 0): the generation context is made before
+# the window (Evaluator::prepare_generation), not in it.
+run_phases(one_window ${FAKE_NVML} 0 csv err)
+if(NOT err MATCHES "generation outside its steps: [0-9.]+ s tokenising the prompts, 0.000 s making the generation context, [0-9.]+ s between steps")
+  message(FATAL_ERROR "one_window: the generation context was made inside the window, or no line says so:\n${err}")
+endif()
+
 run_phases(no_meter /nonexistent/libnvidia-ml.so.1 3 csv err)
 if(NOT err MATCHES "steady-state decode: [0-9.]+ s \\(B = 2\\), energy unavailable: no energy meter")
   message(FATAL_ERROR "no_meter: expected the steady state without energy:\n${err}")
