@@ -410,6 +410,9 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   impl->device_argmax = resolve_device_argmax(options.device_argmax);
   impl->prefill_blocks = resolve_switch("JOULEVAL_PREFILL_BLOCKS");
   impl->move_sequences = resolve_switch("JOULEVAL_MOVE_SEQUENCES");
+  impl->info.generation_argmax_on_device = impl->wants_device_argmax();
+  impl->info.generation_prefill_blocks = impl->prefill_blocks;
+  impl->info.generation_move_sequences = impl->move_sequences;
   const ggml_type kv_type = kv_cache_type(options.kv_type);
   const int32_t n_ctx_wanted =
       options.context_size > 0 ? options.context_size

@@ -96,6 +96,12 @@ struct ModelInfo {
   double load_seconds = 0.0;
   uint64_t peak_gpu_memory_bytes = 0;  // 0 when no GPU is used or it cannot be read
   uint64_t kv_bytes_per_token = 0;     // K and V of one token in every layer, at the KV cache type
+  // Generation's argmax location (ModelOptions::device_argmax resolved; llama.cpp may still fall back
+  // to the host) and the scheduling that only A/B switches turn off (docs/engine.md). On a GPU they
+  // change which tokens greedy decoding picks (docs/engine.md "Reproducibility on a GPU").
+  bool generation_argmax_on_device = false;
+  bool generation_prefill_blocks = true;
+  bool generation_move_sequences = true;
   // The GPUs the model's layers are on (none with placement cpu), in the order llama.cpp uses them:
   // for the energy meter to meter exactly these (docs/energy.md "Which GPUs are metered").
   std::vector<GpuDevice> gpus;

@@ -200,9 +200,15 @@ energy::GpuUse gpu_use(const std::string& placement, const engine::ModelInfo& in
 
 // What the engine used, auto choices resolved (stored with the cell, beside its identity).
 std::string engine_used_json(const engine::ModelInfo& info) {
-  return nlohmann::json{{"context_size", info.n_ctx},   {"batch_size", info.n_batch},
-                        {"ubatch_size", info.n_ubatch}, {"max_sequences", info.n_seq_max},
-                        {"threads", info.threads},      {"kv_bytes_per_token", info.kv_bytes_per_token}}
+  return nlohmann::json{{"context_size", info.n_ctx},
+                        {"batch_size", info.n_batch},
+                        {"ubatch_size", info.n_ubatch},
+                        {"max_sequences", info.n_seq_max},
+                        {"threads", info.threads},
+                        {"kv_bytes_per_token", info.kv_bytes_per_token},
+                        {"generation_argmax", info.generation_argmax_on_device ? "device" : "host"},
+                        {"prefill_blocks", info.generation_prefill_blocks},
+                        {"move_sequences", info.generation_move_sequences}}
       .dump();
 }
 

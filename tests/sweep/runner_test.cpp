@@ -249,6 +249,32 @@ TEST_F(Runner, EverySettingThatCanChangeTheResultIsPartOfTheCell) {
   EXPECT_EQ(again.cells_already_done, 1);
 }
 
+// The cell records where generation took its argmax and which scheduling ran: on a GPU they change
+// the generated tokens (docs/engine.md "Reproducibility on a GPU").
+TEST_F(Runner, ACellRecordsTheGenerationSettingsItRanWith) {
+  SweepConfig c = config("default.db");
+  c.tasks = {tasks::TaskId::kGsm8k};
+  c.limit = 2;
+  c.task_settings[tasks::TaskId::kGsm8k].shots = 0;
+  ASSERT_EQ(run(c).cells_done, 1);
+  nlohmann::json used = nlohmann::json::parse(cells_of(c.database).at(0).engine_used_json);
+  EXPECT_EQ(used.at("generation_argmax"), "host");  // the CPU's default
+  EXPECT_EQ(used.at("prefill_blocks"), true);
+  EXPECT_EQ(used.at("move_sequences"), true);
+
+  ::setenv("JOULEVAL_DEVICE_ARGMAX", "on", 1);
+  ::setenv("JOULEVAL_PREFILL_BLOCKS", "off", 1);
+  c.database = dir_ / "switched.db";
+  const SweepResult switched = run(c);
+  ::unsetenv("JOULEVAL_DEVICE_ARGMAX");
+  ::unsetenv("JOULEVAL_PREFILL_BLOCKS");
+  ASSERT_EQ(switched.cells_done, 1);
+  used = nlohmann::json::parse(cells_of(c.database).at(0).engine_used_json);
+  EXPECT_EQ(used.at("generation_argmax"), "device");
+  EXPECT_EQ(used.at("prefill_blocks"), false);
+  EXPECT_EQ(used.at("move_sequences"), true);
+}
+
 // Asking for more repetitions of a finished cell measures the missing ones and keeps the others.
 TEST_F(Runner, MoreRepetitionsOfAFinishedCellAddTheMissingOnes) {
   SweepConfig c = config();
