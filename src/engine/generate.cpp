@@ -288,7 +288,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     std::vector<std::pair<llama_seq_id, llama_pos>> padded;  // sequences padded in this step, from where
     int64_t room = budget - decode_tokens;
     int64_t padding = 0;
-    if (split && m.prefill_blocks) {
+    if (split && m.info.generation.prefill_blocks) {
       padding =
           add_prefill_blocks(slots, room, static_cast<int32_t>(llama_n_ubatch(context)), m.gen_seq_cells, plan, padded);
       std::erase_if(prefilling, [&](size_t s) { return slots[s].prompt_left() == 0; });
@@ -392,7 +392,7 @@ std::vector<GenerationResult> Model::generate(const std::vector<GenerationReques
     // left by a finished sequence would cost one more forward pass per step (docs/engine.md
     // "Consecutive sequences"). The highest running sequence moves to the lowest free slot: its stream
     // is copied on the device at the next decode call, and the slot it leaves keeps the shared prefix.
-    if (split && m.move_sequences && waiting.empty() && !finished.empty()) {
+    if (split && m.info.generation.move_sequences && waiting.empty() && !finished.empty()) {
       for (;;) {
         size_t free = 0;
         while (free < slots.size() && slots[free].request >= 0) ++free;

@@ -248,6 +248,26 @@ void check_options(const ModelOptions& o) {
 
 }  // namespace
 
+GenerationSettings generation_settings(const ModelOptions& options) {
+  GenerationSettings g;
+  switch (resolve_device_argmax(options.device_argmax)) {
+    case DeviceArgmax::kOn:
+      g.argmax_on_device = true;
+      break;
+    case DeviceArgmax::kOff:
+      g.argmax_on_device = false;
+      break;
+    case DeviceArgmax::kAuto:
+      // Every layer on a GPU: the device (docs/engine.md "Argmax on the device": faster at 256
+      // sequences on an H200); else the host, where the logits are already.
+      g.argmax_on_device = options.placement.all_on_gpu();
+      break;
+  }
+  g.prefill_blocks = resolve_switch("JOULEVAL_PREFILL_BLOCKS");
+  g.move_sequences = resolve_switch("JOULEVAL_MOVE_SEQUENCES");
+  return g;
+}
+
 namespace {
 
 // A non-negative decimal number below `limit`, the whole of `text`.
@@ -407,12 +427,7 @@ std::unique_ptr<Model> Model::load(const std::filesystem::path& path, const Mode
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->device_argmax = resolve_device_argmax(options.device_argmax);
-  impl->prefill_blocks = resolve_switch("JOULEVAL_PREFILL_BLOCKS");
-  impl->move_sequences = resolve_switch("JOULEVAL_MOVE_SEQUENCES");
-  impl->info.generation_argmax_on_device = impl->wants_device_argmax();
-  impl->info.generation_prefill_blocks = impl->prefill_blocks;
-  impl->info.generation_move_sequences = impl->move_sequences;
+  impl->info.generation = generation_settings(options);
   const ggml_type kv_type = kv_cache_type(options.kv_type);
   const int32_t n_ctx_wanted =
       options.context_size > 0 ? options.context_size
@@ -604,7 +619,7 @@ bool Model::Impl::ensure_generation_context(int32_t n_seq, int32_t cells) {
   // (engine/batch_argmax.h). llama.cpp drops a chain that its device cannot run (the host argmax
   // then reads the logits).
   std::vector<llama_sampler_seq_config> configs;
-  if (wants_device_argmax()) {
+  if (info.generation.argmax_on_device) {
     for (int32_t s = 0; s < n_seq; ++s) {
       LlamaSamplerPtr chain = gen_argmax.make_chain();
       configs.push_back({s, chain.get()});
@@ -651,20 +666,6 @@ int32_t Model::Impl::ensure_scoring_lanes() {
     return lane_workers.size() >= 2 ? static_cast<int32_t>(lane_workers.size()) : 1;
   }
   return lanes;
-}
-
-bool Model::Impl::wants_device_argmax() const {
-  switch (device_argmax) {
-    case DeviceArgmax::kOn:
-      return true;
-    case DeviceArgmax::kOff:
-      return false;
-    case DeviceArgmax::kAuto:
-      break;
-  }
-  // Every layer on a GPU: the device (docs/engine.md "Argmax on the device": faster at 256 sequences
-  // on an H200); else the host, where the logits are already.
-  return options.placement.all_on_gpu();
 }
 
 bool Model::Impl::prepares_at_load() const { return options.prepare_at_load || options.placement.all_on_gpu(); }

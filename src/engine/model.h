@@ -75,6 +75,24 @@ struct ModelOptions {
   uint32_t seed = 0;                                 // unused by greedy decoding; recorded
 };
 
+// How generation runs: where it takes the argmax (ModelOptions::device_argmax resolved; llama.cpp
+// may still fall back to the host) and the scheduling that only the A/B switches
+// JOULEVAL_PREFILL_BLOCKS / JOULEVAL_MOVE_SEQUENCES turn off (docs/engine.md). On a GPU these change
+// which tokens greedy decoding picks (docs/engine.md "Reproducibility on a GPU"), so a generation
+// cell records them and a sweep refuses to add to a cell stored with others.
+struct GenerationSettings {
+  bool argmax_on_device = false;
+  bool prefill_blocks = true;
+  bool move_sequences = true;
+
+  bool operator==(const GenerationSettings&) const = default;
+};
+
+// The settings Model::load gives a model loaded with `options` in this process's environment
+// (JOULEVAL_DEVICE_ARGMAX, JOULEVAL_PREFILL_BLOCKS, JOULEVAL_MOVE_SEQUENCES). Throws util::Error
+// (kUsage) naming the variable when one holds another value than on, off (or auto, for the argmax).
+GenerationSettings generation_settings(const ModelOptions& options);
+
 // What the model is, for reports and the store.
 struct ModelInfo {
   std::filesystem::path path;
@@ -96,12 +114,7 @@ struct ModelInfo {
   double load_seconds = 0.0;
   uint64_t peak_gpu_memory_bytes = 0;  // 0 when no GPU is used or it cannot be read
   uint64_t kv_bytes_per_token = 0;     // K and V of one token in every layer, at the KV cache type
-  // Generation's argmax location (ModelOptions::device_argmax resolved; llama.cpp may still fall back
-  // to the host) and the scheduling that only A/B switches turn off (docs/engine.md). On a GPU they
-  // change which tokens greedy decoding picks (docs/engine.md "Reproducibility on a GPU").
-  bool generation_argmax_on_device = false;
-  bool generation_prefill_blocks = true;
-  bool generation_move_sequences = true;
+  GenerationSettings generation;       // generation_settings(options) at load
   // The GPUs the model's layers are on (none with placement cpu), in the order llama.cpp uses them:
   // for the energy meter to meter exactly these (docs/energy.md "Which GPUs are metered").
   std::vector<GpuDevice> gpus;

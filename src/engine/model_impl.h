@@ -44,7 +44,7 @@ struct Model::Impl {
   // on first use (and remade when a batch needs longer or more sequences); the scoring context
   // above keeps its unified cache, which shared prefixes need.
   llama_context_params context_params{};  // as `ctx` was created
-  // When gen_ctx takes the argmax on the device (options.device_argmax): the state its samplers
+  // When gen_ctx takes the argmax on the device (info.generation): the state its samplers
   // share and their chains, one per sequence (engine/batch_argmax.h); declared before gen_ctx so
   // that they outlive it.
   BatchArgmax gen_argmax;
@@ -99,13 +99,6 @@ struct Model::Impl {
   // calls; throws util::Error on failure.
   int64_t execute_on(llama_context* context, Batch& with, const DecodePlan& plan,
                      const std::function<void(std::span<const PlanOutput>)>& sink, bool device_argmax = false) const;
-  // Whether generation asks for the argmax on the device (`device_argmax`; kAuto: every layer on a GPU).
-  bool wants_device_argmax() const;
-  DeviceArgmax device_argmax = DeviceArgmax::kAuto;  // options.device_argmax or JOULEVAL_DEVICE_ARGMAX
-  // Generation scheduling that only A/B measurements turn off (docs/engine.md "Prefill blocks",
-  // "Consecutive sequences"): JOULEVAL_PREFILL_BLOCKS=off, JOULEVAL_MOVE_SEQUENCES=off, read at load.
-  bool prefill_blocks = true;
-  bool move_sequences = true;
 
   // Updates info.peak_gpu_memory_bytes from the devices' memory in use.
   void track_gpu_memory();

@@ -75,6 +75,7 @@ struct CellProgress {
   CellStatus status = CellStatus::kPending;
   std::string skip_reason;
   std::vector<int32_t> done_repetitions;  // indices already stored, ascending
+  std::string engine_used_json;           // as the cell's last measurement stored it ('{}' before)
 };
 
 // What cells() reads besides the cell row, metrics, repetitions and their meters.

@@ -54,11 +54,14 @@ int64_t returned_id(Statement& st) {
 }  // namespace
 
 std::optional<CellProgress> Store::find_cell(const std::string& machine_id, const CellKey& key) {
-  Statement st(db_,
-               fmt::format("SELECT id, status, skip_reason FROM cells WHERE ({}) = ({})", kKeyColumns, kKeyParams));
+  Statement st(
+      db_,
+      fmt::format("SELECT id, status, skip_reason, coalesce(engine_used_json, '{{}}') FROM cells WHERE ({}) = ({})",
+                  kKeyColumns, kKeyParams));
   bind_key(st, 1, machine_id, key);
   if (!st.step()) return std::nullopt;
-  CellProgress progress{st.column_int64(0), results::parse_cell_status(st.column_text(1)), st.column_text(2), {}};
+  CellProgress progress{
+      st.column_int64(0), results::parse_cell_status(st.column_text(1)), st.column_text(2), {}, st.column_text(3)};
   Statement reps(db_, "SELECT idx FROM repetitions WHERE cell_id = ? ORDER BY idx");
   reps.bind(1, progress.id);
   while (reps.step()) progress.done_repetitions.push_back(static_cast<int32_t>(reps.column_int64(0)));

@@ -206,9 +206,9 @@ std::string engine_used_json(const engine::ModelInfo& info) {
                         {"max_sequences", info.n_seq_max},
                         {"threads", info.threads},
                         {"kv_bytes_per_token", info.kv_bytes_per_token},
-                        {"generation_argmax", info.generation_argmax_on_device ? "device" : "host"},
-                        {"prefill_blocks", info.generation_prefill_blocks},
-                        {"move_sequences", info.generation_move_sequences}}
+                        {"generation_argmax", info.generation.argmax_on_device ? "device" : "host"},
+                        {"prefill_blocks", info.generation.prefill_blocks},
+                        {"move_sequences", info.generation.move_sequences}}
       .dump();
 }
 
@@ -403,6 +403,7 @@ class SweepRun {
   std::optional<Claimed> claim_open_cell(size_t i, const results::CellKey& key, bool& busy) {
     // A cell finished with every repetition is reported as already done, not claimed.
     auto finished = [&](const std::optional<store::CellProgress>& p) {
+      if (p) refuse_other_generation_settings(i, key, *p);
       if (!p || p->status != results::CellStatus::kDone ||
           static_cast<int>(p->done_repetitions.size()) < config_.repetitions)
         return false;
@@ -437,6 +438,32 @@ class SweepRun {
       return std::nullopt;
     }
     return Claimed{id, now ? now->done_repetitions : std::vector<int32_t>{}};
+  }
+
+  // The A/B switches of generation are not part of a cell's identity but change a GPU's generated
+  // tokens (docs/engine.md "Reproducibility on a GPU"): a generation cell stored with other
+  // settings is neither reported as done nor added to. Throws util::Error (kUsage) naming the cell,
+  // both settings and the variables, before anything of the cell is measured.
+  void refuse_other_generation_settings(size_t i, const results::CellKey& key, const store::CellProgress& stored) {
+    const PlannedCell& planned = sweep_.cells()[i];
+    if (sweep_.task(planned).kind() != tasks::RequestKind::kGeneration || stored.done_repetitions.empty()) return;
+    const auto used = nlohmann::json::parse(stored.engine_used_json, nullptr, false);
+    if (!used.is_object() || !used.contains("generation_argmax")) return;  // stored before they were recorded
+    const engine::GenerationSettings now = engine::generation_settings(model_options(config_, planned));
+    const engine::GenerationSettings then{used.value("generation_argmax", "") == "device",
+                                          used.value("prefill_blocks", true), used.value("move_sequences", true)};
+    if (then == now) return;
+    const auto describe = [](const engine::GenerationSettings& g) {
+      return fmt::format("argmax on the {}, prefill blocks {}, sequence moves {}",
+                         g.argmax_on_device ? "device" : "host", g.prefill_blocks ? "on" : "off",
+                         g.move_sequences ? "on" : "off");
+    };
+    throw Error(fmt::format("{}: its stored repetitions ran generation with {}; this run would use {}. "
+                            "JOULEVAL_DEVICE_ARGMAX, JOULEVAL_PREFILL_BLOCKS and JOULEVAL_MOVE_SEQUENCES are not "
+                            "part of a cell's identity: run with the settings it was stored with, or into another "
+                            "database",
+                            results::describe(key), describe(then), describe(now)),
+                ErrorKind::kUsage);
   }
 
   bool run_group(const Group& group) {

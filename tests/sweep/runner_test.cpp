@@ -275,6 +275,48 @@ TEST_F(Runner, ACellRecordsTheGenerationSettingsItRanWith) {
   EXPECT_EQ(used.at("move_sequences"), true);
 }
 
+// A generation cell stored with other generation settings is neither answered as done nor added to:
+// a usage error names the variables, and the stored cell stays as it was. A scoring cell does not
+// depend on them.
+TEST_F(Runner, AGenerationCellStoredWithOtherSettingsIsRefusedNotReused) {
+  SweepConfig c = config();
+  c.tasks = {tasks::TaskId::kGsm8k};
+  c.limit = 2;
+  c.task_settings[tasks::TaskId::kGsm8k].shots = 0;
+  ASSERT_EQ(run(c).cells_done, 1);
+  const results::Cell before = cells_of(c.database).at(0);
+
+  for (const auto& [name, value] : std::vector<std::pair<const char*, const char*>>{
+           {"JOULEVAL_DEVICE_ARGMAX", "on"}, {"JOULEVAL_PREFILL_BLOCKS", "off"}, {"JOULEVAL_MOVE_SEQUENCES", "off"}}) {
+    ::setenv(name, value, 1);
+    for (int repetitions : {1, 2}) {  // done as asked, and with a repetition to add
+      SweepConfig again = c;
+      again.repetitions = repetitions;
+      try {
+        (void)run(again);
+        ADD_FAILURE() << name << ": the stored cell was reused";
+      } catch (const util::Error& e) {
+        EXPECT_EQ(e.code(), util::ErrorKind::kUsage);
+        EXPECT_NE(std::string(e.what()).find("JOULEVAL_DEVICE_ARGMAX"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("gsm8k"), std::string::npos) << e.what();
+      }
+    }
+    ::unsetenv(name);
+  }
+  const results::Cell after = cells_of(c.database).at(0);
+  EXPECT_EQ(after.status, results::CellStatus::kDone);
+  EXPECT_EQ(after.repetitions.size(), 1u);
+  EXPECT_EQ(after.engine_used_json, before.engine_used_json);
+  EXPECT_EQ(run(c).cells_already_done, 1);  // the same settings again: done
+
+  SweepConfig mmlu = config();
+  ASSERT_EQ(run(mmlu).cells_done, 1);
+  ::setenv("JOULEVAL_DEVICE_ARGMAX", "on", 1);
+  const SweepResult scoring = run(mmlu);
+  ::unsetenv("JOULEVAL_DEVICE_ARGMAX");
+  EXPECT_EQ(scoring.cells_already_done, 1);
+}
+
 // Asking for more repetitions of a finished cell measures the missing ones and keeps the others.
 TEST_F(Runner, MoreRepetitionsOfAFinishedCellAddTheMissingOnes) {
   SweepConfig c = config();
