@@ -257,11 +257,17 @@ GenerationSettings generation_settings(const ModelOptions& options) {
     case DeviceArgmax::kOff:
       g.argmax_on_device = false;
       break;
-    case DeviceArgmax::kAuto:
-      // Every layer on a GPU: the device (docs/engine.md "Argmax on the device": faster at 256
-      // sequences on an H200); else the host, where the logits are already.
-      g.argmax_on_device = options.placement.all_on_gpu();
+    case DeviceArgmax::kAuto: {
+      // Every layer on one GPU: the device (docs/engine.md "Argmax on the device": faster at 256
+      // sequences on an H200). Layers split over several GPUs (not measured with it) and the CPU,
+      // where the logits are already: the host.
+      const Placement& p = options.placement;
+      const size_t gpus = p.kind == Placement::Kind::kGpus  ? p.gpus.size()
+                          : p.kind == Placement::Kind::kGpu ? gpu_devices().size()
+                                                            : 0;
+      g.argmax_on_device = p.all_on_gpu() && gpus == 1;
       break;
+    }
   }
   g.prefill_blocks = resolve_switch("JOULEVAL_PREFILL_BLOCKS");
   g.move_sequences = resolve_switch("JOULEVAL_MOVE_SEQUENCES");

@@ -50,8 +50,9 @@ std::string generation_refusal(const Placement& placement);
 // device"): on the device, through llama.cpp's backend sampling (one argmax per micro-batch,
 // engine/batch_argmax.h; the logits then stay on the device), or on the host. kAuto: the environment
 // variable JOULEVAL_DEVICE_ARGMAX (on, off or auto) when set, else the device when every layer is on
-// a GPU (measured faster there) and the host otherwise (the logits are in host memory already);
-// Model::load refuses any other value of the variable (kUsage).
+// one GPU (measured faster there) and the host otherwise (the CPU: the logits are in host memory
+// already; several GPUs: not measured with it); Model::load refuses any other value of the
+// variable (kUsage).
 enum class DeviceArgmax { kAuto, kOn, kOff };
 
 // Ranges: engine/limits.h; Model::load refuses other values (kUsage) before llama.cpp sees them.
