@@ -39,6 +39,19 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Print help for every subcommand");
   app.footer(
+      "Environment:\n"
+      "  CUDA_VISIBLE_DEVICES     the GPUs llama.cpp and the energy meters see (placement gpus:I counts among them)\n"
+      "  JOULEVAL_NVML_LIBRARY    NVML library to load (as --nvml-library)\n"
+      "  JOULEVAL_API_KEY         bearer token sent to an --endpoint server\n"
+      "  JOULEVAL_MEASURE_LOCK    the host's measurement lock file (docs/sweep.md \"Several processes, one "
+      "database\")\n"
+      "  JOULEVAL_SHARE_DIR       tokenizer files and charting scripts (default: share/jouleval of the build or "
+      "install)\n"
+      "  JOULEVAL_LLAMA_LOG=1     show llama.cpp's own log\n"
+      "  JOULEVAL_DEVICE_ARGMAX=on|off|auto, JOULEVAL_PREFILL_BLOCKS=on|off, JOULEVAL_MOVE_SEQUENCES=on|off\n"
+      "                           generation's A/B switches (docs/engine.md); on a GPU they change the generated\n"
+      "                           tokens: recorded with each generation cell, which a run with other values refuses\n"
+      "\n"
       "Exit codes: 0 ok, 1 failure, 2 usage error or not implemented, 3 bad input data, 4 resource unavailable,\n5 "
       "stopped at --time-budget (run the same command again to resume).");
 

@@ -1,4 +1,5 @@
-# Runs `jouleval --help` and checks that every subcommand is listed.
+# Runs `jouleval --help` and checks that every subcommand is listed, and every JOULEVAL_* environment
+# variable that jouleval's sources read (getenv("…") or a switch named "JOULEVAL_…" in the engine).
 execute_process(COMMAND ${JOULEVAL} --help OUTPUT_VARIABLE out RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "jouleval --help exited with ${rc}")
@@ -7,5 +8,28 @@ foreach(cmd run sweep synth quantize meter report recommend merge export demo ve
   string(REGEX MATCH "\n  ${cmd} " found "${out}")
   if(NOT found)
     message(FATAL_ERROR "jouleval --help does not list '${cmd}':\n${out}")
+  endif()
+endforeach()
+
+# The variables the sources read: a variable added without a line in --help fails here.
+file(GLOB_RECURSE sources ${SOURCE_DIR}/*.cpp)
+set(variables "")
+foreach(f ${sources})
+  file(STRINGS ${f} lines REGEX "(getenv|resolve_switch)\\(\"JOULEVAL_[A-Z_]+\"")
+  foreach(line ${lines})
+    string(REGEX MATCHALL "\"JOULEVAL_[A-Z_]+\"" names "${line}")
+    list(APPEND variables ${names})
+  endforeach()
+endforeach()
+list(REMOVE_DUPLICATES variables)
+list(LENGTH variables n)
+if(n LESS 6)
+  message(FATAL_ERROR "found only ${n} JOULEVAL_ variables in ${SOURCE_DIR}: ${variables}")
+endif()
+foreach(quoted ${variables})
+  string(REPLACE "\"" "" name "${quoted}")
+  string(FIND "${out}" "${name}" at)
+  if(at LESS 0)
+    message(FATAL_ERROR "jouleval --help does not list the environment variable ${name}:\n${out}")
   endif()
 endforeach()

@@ -1,6 +1,7 @@
 # Tests of the `jouleval` program as a user runs it.
 add_test(NAME cli.help_lists_every_subcommand
-  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -P ${CMAKE_CURRENT_LIST_DIR}/help_lists_subcommands.cmake)
+  COMMAND ${CMAKE_COMMAND} -DJOULEVAL=$<TARGET_FILE:jouleval_cli> -DSOURCE_DIR=${CMAKE_SOURCE_DIR}/src
+          -P ${CMAKE_CURRENT_LIST_DIR}/help_lists_subcommands.cmake)
 add_test(NAME cli.version_names_llama_and_backends COMMAND $<TARGET_FILE:jouleval_cli> version)
 set_tests_properties(cli.version_names_llama_and_backends PROPERTIES
   PASS_REGULAR_EXPRESSION "llama.cpp v[0-9.]+ [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]+.*backends [^\n]*CPU")
