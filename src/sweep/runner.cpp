@@ -198,7 +198,8 @@ energy::GpuUse gpu_use(const std::string& placement, const engine::ModelInfo& in
   return use;
 }
 
-// What the engine used, auto choices resolved (stored with the cell, beside its identity).
+// What the engine used, auto choices resolved (stored with the cell, beside its identity), with
+// generation's settings as generation_settings_stored() reads them back.
 std::string engine_used_json(const engine::ModelInfo& info) {
   return nlohmann::json{{"context_size", info.n_ctx},
                         {"batch_size", info.n_batch},
@@ -210,6 +211,15 @@ std::string engine_used_json(const engine::ModelInfo& info) {
                         {"prefill_blocks", info.generation.prefill_blocks},
                         {"move_sequences", info.generation.move_sequences}}
       .dump();
+}
+
+// Generation's settings in a cell's stored engine_used_json (written by engine_used_json); nullopt
+// for a cell stored before they were recorded, or unreadable JSON.
+std::optional<engine::GenerationSettings> generation_settings_stored(const std::string& engine_used_json) {
+  const auto used = nlohmann::json::parse(engine_used_json, nullptr, false);
+  if (!used.is_object() || !used.contains("generation_argmax")) return std::nullopt;
+  return engine::GenerationSettings{used.value("generation_argmax", "") == "device", used.value("prefill_blocks", true),
+                                    used.value("move_sequences", true)};
 }
 
 class SweepRun {
@@ -403,7 +413,6 @@ class SweepRun {
   std::optional<Claimed> claim_open_cell(size_t i, const results::CellKey& key, bool& busy) {
     // A cell finished with every repetition is reported as already done, not claimed.
     auto finished = [&](const std::optional<store::CellProgress>& p) {
-      if (p) refuse_other_generation_settings(i, key, *p);
       if (!p || p->status != results::CellStatus::kDone ||
           static_cast<int>(p->done_repetitions.size()) < config_.repetitions)
         return false;
@@ -414,6 +423,7 @@ class SweepRun {
       return true;
     };
     auto progress = store_.find_cell(machine_id_, key);
+    if (progress) refuse_other_generation_settings(i, key, *progress);
     if (finished(progress)) return std::nullopt;
     const int64_t id = progress ? progress->id : store_.ensure_cell(machine_id_, key);
     const store::ClaimResult claim =
@@ -433,6 +443,7 @@ class SweepRun {
     // Another process may have finished the cell and released it between the look above and the
     // claim (seen under load: sweep.Runner.ACellClaimedByALiveProcessIsWaitedForNotMeasured).
     auto now = store_.find_cell(machine_id_, key);
+    if (now) refuse_other_generation_settings(i, key, *now);
     if (finished(now)) {
       store_.release_claim(id, claims_->me().owner);
       return std::nullopt;
@@ -447,12 +458,10 @@ class SweepRun {
   void refuse_other_generation_settings(size_t i, const results::CellKey& key, const store::CellProgress& stored) {
     const PlannedCell& planned = sweep_.cells()[i];
     if (sweep_.task(planned).kind() != tasks::RequestKind::kGeneration || stored.done_repetitions.empty()) return;
-    const auto used = nlohmann::json::parse(stored.engine_used_json, nullptr, false);
-    if (!used.is_object() || !used.contains("generation_argmax")) return;  // stored before they were recorded
+    const std::optional<engine::GenerationSettings> then = generation_settings_stored(stored.engine_used_json);
+    if (!then) return;  // stored before they were recorded
     const engine::GenerationSettings now = engine::generation_settings(model_options(config_, planned));
-    const engine::GenerationSettings then{used.value("generation_argmax", "") == "device",
-                                          used.value("prefill_blocks", true), used.value("move_sequences", true)};
-    if (then == now) return;
+    if (*then == now) return;
     const auto describe = [](const engine::GenerationSettings& g) {
       return fmt::format("argmax on the {}, prefill blocks {}, sequence moves {}",
                          g.argmax_on_device ? "device" : "host", g.prefill_blocks ? "on" : "off",
@@ -462,7 +471,7 @@ class SweepRun {
                             "JOULEVAL_DEVICE_ARGMAX, JOULEVAL_PREFILL_BLOCKS and JOULEVAL_MOVE_SEQUENCES are not "
                             "part of a cell's identity: run with the settings it was stored with, or into another "
                             "database",
-                            results::describe(key), describe(then), describe(now)),
+                            results::describe(key), describe(*then), describe(now)),
                 ErrorKind::kUsage);
   }
 
