@@ -126,7 +126,8 @@ struct GenerationStep {
                                // detokenisation, stop strings); the rest is llama_decode and its outputs' copy
 };
 
-// Progress callback: (done, total) in requests. Called from the evaluating thread.
+// Progress callback: (done, total) in requests. Called from the evaluating thread, or (an endpoint's
+// evaluator) from its request threads one call at a time; `done` counts up by one from call to call.
 using ProgressFn = std::function<void(int64_t done, int64_t total)>;
 
 }  // namespace jouleval::engine
