@@ -1,5 +1,6 @@
 #include "endpoint/concurrency.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -13,11 +14,11 @@ namespace jouleval::endpoint {
 namespace {
 
 // Runs `work(i)` for i in [0, offsets.size()), item i released `offsets[i]` seconds after the start
-// (that time in clock_seconds is due[i], set before work(i) starts), with at most `cap` items
-// running at once: an item released while `cap` run waits until one ends (its successors wait
-// behind it). Worker threads are started as needed, at most `cap`. The first exception (of a work
-// item, or a thread that cannot be started) stops the release of further items (those released and
-// not started are dropped) and is rethrown once the running ones have finished.
+// (that time, in seconds of std::chrono::steady_clock since its epoch, is due[i], set before work(i) starts), with at
+// most `cap` items running at once: an item released while `cap` run waits until one ends (its successors wait behind
+// it). Worker threads are started as needed, at most `cap`. The first exception (of a work item, or a thread that
+// cannot be started) stops the release of further items (those released and not started are dropped) and is rethrown
+// once the running ones have finished.
 void run_at_arrivals(const std::vector<double>& offsets, int cap, const std::function<void(int64_t)>& work,
                      const engine::ProgressFn& progress, std::vector<double>& due) {
   const auto n = static_cast<int64_t>(offsets.size());
